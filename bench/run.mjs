@@ -14,7 +14,9 @@ const available = readdirSync(here)
 
 const [name, ...args] = process.argv.slice(2);
 if (!name || name === "--help" || name === "-h") {
-  console.log(`usage: npm run bench -- <name> [--json] [options]\n\nbenchmarks: ${available.join(", ")}`);
+  console.log(
+    `usage: npm run bench -- <name> [--json] [options]\n\nbenchmarks: ${available.join(", ")}`,
+  );
   process.exit(name ? 0 : 1);
 }
 if (!available.includes(name)) {
