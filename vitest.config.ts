@@ -12,5 +12,15 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Node runs the forks with --conditions=source, which sends externalized imports of
+    // eventsource-parser (MCP's HTTP client) to its TypeScript sources: let Vite transform them.
+    server: {
+      deps: {
+        inline: [
+          /@modelcontextprotocol\/sdk\/dist\/esm\/client\/(streamableHttp|sse)\.js/,
+          /eventsource/,
+        ],
+      },
+    },
   },
 });

@@ -1,1 +1,4 @@
-export {};
+export * from "./mcp.js";
+export * from "./run-tools.js";
+export * from "./serialize.js";
+export * from "./tool.js";

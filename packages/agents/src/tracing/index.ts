@@ -1,0 +1,2 @@
+export * from "./traced.js";
+export * from "./tracing.js";

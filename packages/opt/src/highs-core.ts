@@ -1,0 +1,297 @@
+/**
+ * The code that talks to HiGHS: one job in, one plain-data result out. It runs inside the
+ * pool's worker threads and, for the in-process solver, on the calling thread.
+ *
+ * `highsCore` must stay SELF-CONTAINED: the pool starts workers from its source text
+ * (`highsCore.toString()`), so it may use only its parameters, globals and type imports,
+ * never a module-level value. That keeps one implementation for both paths and lets the
+ * worker run from `src` under Vitest and from `dist` in production alike.
+ */
+
+import type { Highs, Model as HighsModel, ModelData } from "highs";
+import type { CompiledModel } from "./model.js";
+
+/** Solver-facing options of one job (seconds, fractions, raw HiGHS option values). */
+export interface JobOptions {
+  timeLimit?: number;
+  mipGap?: number;
+  /** Compute a conflict (IIS) when the model is infeasible. */
+  conflict?: boolean;
+  /** Row limit above which a MIP conflict is not minimized by the deletion filter. */
+  conflictFilterLimit?: number;
+  /** Raw HiGHS options applied last (e.g. `{ presolve: "off" }`). */
+  highs?: Record<string, string | number | boolean>;
+}
+
+/** Status names shared by every solve path. */
+export type SolveStatus =
+  | "optimal"
+  | "infeasible"
+  | "unbounded"
+  | "infeasible_or_unbounded"
+  | "time_limit"
+  | "limit"
+  | "error";
+
+/** A conflict: constraints (and variable bounds) that cannot hold together. */
+export interface ConflictData {
+  /** Row indices of the conflicting constraints. */
+  rows: number[];
+  /** Column indices whose bounds take part (LP conflicts only; empty for MIPs). */
+  cols: number[];
+  /** True when the set is proven irreducible (removing any row makes it feasible). */
+  irreducible: boolean;
+  /** How it was found: HiGHS's IIS on the LP, or a deletion filter over MIP solves. */
+  method: "highs-iis" | "deletion-filter" | "highs-iis-unrefined";
+}
+
+/** Plain-data result of a job, posted from the worker. */
+export interface JobResult {
+  status: SolveStatus;
+  /** HiGHS model status code (see HiGHS `kModelStatus*`). */
+  highsStatus: number;
+  message?: string;
+  hasSolution: boolean;
+  objective?: number;
+  bestBound?: number;
+  gap?: number;
+  colValue?: Float64Array;
+  rowValue?: Float64Array;
+  /** LP only, when HiGHS reports a valid dual solution. */
+  colDual?: Float64Array;
+  rowDual?: Float64Array;
+  conflict?: ConflictData;
+  iterations?: number;
+  nodes?: number;
+  seconds: number;
+  /** Size of the WebAssembly memory after the job (bytes). */
+  wasmMemory: number;
+}
+
+/** The solver core. Self-contained: see the file header. */
+export function highsCore() {
+  const INF = Number.POSITIVE_INFINITY;
+  const STATUS: Record<number, SolveStatus> = {
+    7: "optimal",
+    8: "infeasible",
+    9: "infeasible_or_unbounded",
+    10: "unbounded",
+    11: "limit",
+    12: "limit",
+    13: "time_limit",
+    14: "limit",
+    16: "limit",
+    17: "limit",
+  };
+
+  function toData(
+    h: Highs,
+    m: CompiledModel,
+    rows: number[] | null,
+    relax: boolean,
+    zeroCost = false,
+  ): ModelData {
+    let starts = m.starts;
+    let indices = m.indices;
+    let values = m.values;
+    let rowLower = m.rowLower;
+    let rowUpper = m.rowUpper;
+    if (rows !== null) {
+      let nnz = 0;
+      for (const r of rows) nnz += m.starts[r + 1]! - m.starts[r]!;
+      starts = new Int32Array(rows.length + 1);
+      indices = new Int32Array(nnz);
+      values = new Float64Array(nnz);
+      rowLower = new Float64Array(rows.length);
+      rowUpper = new Float64Array(rows.length);
+      let p = 0;
+      rows.forEach((r, i) => {
+        for (let q = m.starts[r]!; q < m.starts[r + 1]!; q++, p++) {
+          indices[p] = m.indices[q]!;
+          values[p] = m.values[q]!;
+        }
+        starts[i + 1] = p;
+        rowLower[i] = m.rowLower[r]!;
+        rowUpper[i] = m.rowUpper[r]!;
+      });
+    }
+    const numRows = rowLower.length;
+    const numCols = m.colCost.length;
+    const S = h.constants.objectiveSense;
+    return {
+      numCols,
+      numRows,
+      sense: m.sense === "max" ? S.maximize : S.minimize,
+      offset: m.offset,
+      colCost: zeroCost ? new Float64Array(numCols) : m.colCost,
+      colLower: m.colLower,
+      colUpper: m.colUpper,
+      rowLower,
+      rowUpper,
+      matrix: { format: "csr", numRows, numCols, starts, indices, values },
+      ...(m.integrality && !relax ? { integrality: m.integrality as Int32Array & ModelData["integrality"] } : {}),
+    };
+  }
+
+  function info(model: HighsModel, name: string): number | undefined {
+    try {
+      const v = model.info.get(name);
+      return typeof v === "bigint" ? Number(v) : v;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function baseOptions(model: HighsModel, timeLimit: number): void {
+    model.options.set({ output_flag: false });
+    if (Number.isFinite(timeLimit)) model.options.set({ time_limit: Math.max(timeLimit, 1e-3) });
+  }
+
+  /** Status code of the model restricted to `rows` (MIP unless `relax`), within `timeLimit`. */
+  function feasibility(h: Highs, m: CompiledModel, rows: number[], timeLimit: number): number {
+    // Feasibility only: a zero objective lets HiGHS stop at the first feasible point.
+    const model = h.createModel(toData(h, m, rows, false, true));
+    try {
+      baseOptions(model, timeLimit);
+      return model.run().modelStatus;
+    } finally {
+      model.dispose();
+    }
+  }
+
+  function conflict(h: Highs, m: CompiledModel, deadline: number, filterLimit: number): ConflictData {
+    const isMip = m.integrality?.some((t) => t !== 0) ?? false;
+    const left = () => (deadline - performance.now()) / 1000;
+    // 1. HiGHS's IIS on the LP (relaxation): presolve off, strategy "from LP" + "irreducible".
+    let rows: number[] = [];
+    let cols: number[] = [];
+    let irreducible = false;
+    let lpInfeasible = false;
+    const model = h.createModel(toData(h, m, null, true));
+    try {
+      baseOptions(model, left());
+      model.options.set({ presolve: "off", iis_strategy: 6 });
+      lpInfeasible = model.run().modelStatus === 8;
+      if (lpInfeasible) {
+        const iis = model.getIis();
+        rows = Array.from(iis.rowIndex);
+        cols = Array.from(iis.colIndex);
+        irreducible = rows.length + cols.length > 0 && rows.every((r) => iis.rowStatus[r] === 1);
+      }
+    } finally {
+      model.dispose();
+    }
+    if (!isMip) {
+      return { rows, cols, irreducible, method: irreducible ? "highs-iis" : "highs-iis-unrefined" };
+    }
+    // 2. MIP: an LP conflict is a MIP conflict but maybe not an irreducible one; when the
+    //    relaxation is feasible, integrality is part of the cause and every row is a suspect.
+    //    A deletion filter over MIP feasibility solves makes the row set irreducible.
+    let cand = lpInfeasible && rows.length > 0 ? rows : Array.from({ length: m.rowNames.length }, (_, i) => i);
+    if (cand.length > filterLimit) {
+      return { rows: cand, cols: [], irreducible: false, method: "highs-iis-unrefined" };
+    }
+    if (!lpInfeasible && feasibility(h, m, cand, left()) !== 8) {
+      return { rows: [], cols: [], irreducible: false, method: "deletion-filter" };
+    }
+    irreducible = true;
+    for (let k = 0; k < cand.length; ) {
+      if (left() <= 0) {
+        irreducible = false;
+        break;
+      }
+      const trial = cand.slice(0, k).concat(cand.slice(k + 1));
+      const st = feasibility(h, m, trial, left());
+      if (st === 8) cand = trial;
+      else {
+        if (st !== 7) irreducible = false;
+        k++;
+      }
+    }
+    return { rows: cand, cols: [], irreducible, method: "deletion-filter" };
+  }
+
+  function solve(h: Highs, m: CompiledModel, o: JobOptions): JobResult {
+    const t0 = performance.now();
+    const timeLimit = o.timeLimit ?? INF;
+    const deadline = t0 + timeLimit * 1000;
+    const isMip = m.integrality?.some((t) => t !== 0) ?? false;
+    const model = h.createModel(toData(h, m, null, false));
+    let result: JobResult;
+    try {
+      model.options.set({ output_flag: false });
+      if (Number.isFinite(timeLimit)) model.options.set({ time_limit: timeLimit });
+      if (o.mipGap !== undefined) model.options.set({ mip_rel_gap: o.mipGap });
+      if (o.highs) model.options.set(o.highs);
+      let code: number = model.run().modelStatus;
+      if (code === 9 && model.options.get("presolve") !== "off") {
+        // Presolve may not tell infeasible from unbounded: ask again without it.
+        model.options.set({ presolve: "off" });
+        model.clearSolver();
+        code = model.run().modelStatus;
+      }
+      let status: SolveStatus = STATUS[code] ?? "error";
+      if (code === 6) status = "optimal"; // empty model
+      const primal = info(model, "primal_solution_status") === 2 || code === 6;
+      const dual = !isMip && info(model, "dual_solution_status") === 2;
+      const sol = primal || dual ? model.getSolution() : undefined;
+      result = {
+        status,
+        highsStatus: code,
+        hasSolution: primal,
+        seconds: 0,
+        wasmMemory: 0,
+        iterations: info(model, isMip ? "mip_node_count" : "simplex_iteration_count"),
+      };
+      if (status === "error") result.message = `HiGHS ended with model status ${code}`;
+      if (primal && sol) {
+        result.objective = model.getObjectiveValue();
+        result.colValue = sol.colValue;
+        result.rowValue = sol.rowValue;
+      }
+      if (dual && sol && status === "optimal") {
+        result.colDual = sol.colDual;
+        result.rowDual = sol.rowDual;
+      }
+      if (isMip) {
+        result.nodes = info(model, "mip_node_count");
+        result.bestBound = info(model, "mip_dual_bound");
+        result.gap = info(model, "mip_gap");
+      }
+    } catch (e) {
+      result = {
+        status: "error",
+        highsStatus: -1,
+        message: e instanceof Error ? e.message : String(e),
+        hasSolution: false,
+        seconds: 0,
+        wasmMemory: 0,
+      };
+    } finally {
+      model.dispose();
+    }
+    if (result.status === "infeasible" && o.conflict) {
+      try {
+        result.conflict = conflict(h, m, deadline, o.conflictFilterLimit ?? 300);
+      } catch (e) {
+        result.message = `conflict analysis failed: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+    result.seconds = (performance.now() - t0) / 1000;
+    result.wasmMemory = h.memoryBytes;
+    return result;
+  }
+
+  /** LP text or MPS bytes written by HiGHS itself (used to cross-check our writers). */
+  function exportModel(h: Highs, m: CompiledModel, format: "lp" | "mps"): string {
+    const model = h.createModel(toData(h, m, null, false));
+    try {
+      const out = format === "lp" ? model.exportModel("lp") : model.exportModel("mps");
+      return typeof out === "string" ? out : new TextDecoder().decode(out);
+    } finally {
+      model.dispose();
+    }
+  }
+
+  return { solve, exportModel };
+}
