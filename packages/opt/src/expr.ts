@@ -174,10 +174,14 @@ export class LinExpr {
     for (let k = 0; k < vars.length; k++) {
       const c = coefs[k]!;
       const mag = Math.abs(c) === 1 ? "" : `${Math.abs(c)} `;
-      parts.push(`${parts.length === 0 ? (c < 0 ? "-" : "") : c < 0 ? "- " : "+ "}${mag}${vars[k]!.name}`);
+      parts.push(
+        `${parts.length === 0 ? (c < 0 ? "-" : "") : c < 0 ? "- " : "+ "}${mag}${vars[k]!.name}`,
+      );
     }
     if (constant !== 0 || parts.length === 0) {
-      parts.push(parts.length === 0 ? String(constant) : `${constant < 0 ? "-" : "+"} ${Math.abs(constant)}`);
+      parts.push(
+        parts.length === 0 ? String(constant) : `${constant < 0 ? "-" : "+"} ${Math.abs(constant)}`,
+      );
     }
     return parts.join(" ");
   }
@@ -218,19 +222,31 @@ export interface Relation {
   readonly upper: number;
 }
 
-/** `lhs <= rhs`. */
+/** `lhs <= rhs`. A numeric `rhs` may be infinite (no upper bound). */
 export function le(lhs: ExprLike, rhs: ExprLike): Relation {
+  if (typeof rhs === "number") return { expr: LinExpr.from(lhs), lower: -Infinity, upper: bound(rhs) };
   return { expr: LinExpr.from(lhs).sub(rhs), lower: -Infinity, upper: 0 };
 }
 
-/** `lhs >= rhs`. */
+/** `lhs >= rhs`. A numeric `rhs` may be infinite (no lower bound). */
 export function ge(lhs: ExprLike, rhs: ExprLike): Relation {
+  if (typeof rhs === "number") return { expr: LinExpr.from(lhs), lower: bound(rhs), upper: Infinity };
   return { expr: LinExpr.from(lhs).sub(rhs), lower: 0, upper: Infinity };
 }
 
 /** `lhs == rhs`. */
 export function eq(lhs: ExprLike, rhs: ExprLike): Relation {
+  if (typeof rhs === "number") {
+    if (!Number.isFinite(rhs)) throw new RangeError(`eq: right-hand side must be finite, got ${rhs}`);
+    return { expr: LinExpr.from(lhs), lower: rhs, upper: rhs };
+  }
   return { expr: LinExpr.from(lhs).sub(rhs), lower: 0, upper: 0 };
+}
+
+/** A numeric right-hand side: finite or infinite (a free side), never NaN. */
+function bound(v: number): number {
+  if (Number.isNaN(v)) throw new RangeError("constraint right-hand side is NaN");
+  return v;
 }
 
 /** `lower <= expr <= upper` (a ranged row). */

@@ -129,7 +129,9 @@ export function highsCore() {
       rowLower,
       rowUpper,
       matrix: { format: "csr", numRows, numCols, starts, indices, values },
-      ...(m.integrality && !relax ? { integrality: m.integrality as Int32Array & ModelData["integrality"] } : {}),
+      ...(m.integrality && !relax
+        ? { integrality: m.integrality as Int32Array & ModelData["integrality"] }
+        : {}),
     };
   }
 
@@ -159,7 +161,12 @@ export function highsCore() {
     }
   }
 
-  function conflict(h: Highs, m: CompiledModel, deadline: number, filterLimit: number): ConflictData {
+  function conflict(
+    h: Highs,
+    m: CompiledModel,
+    deadline: number,
+    filterLimit: number,
+  ): ConflictData {
     const isMip = m.integrality?.some((t) => t !== 0) ?? false;
     const left = () => (deadline - performance.now()) / 1000;
     // 1. HiGHS's IIS on the LP (relaxation): presolve off, strategy "from LP" + "irreducible".
@@ -175,7 +182,8 @@ export function highsCore() {
       if (lpInfeasible) {
         const iis = model.getIis();
         rows = Array.from(iis.rowIndex);
-        cols = Array.from(iis.colIndex);
+        // Columns listed with bound type "free" (1) are in the IIS's rows but their bounds are not.
+        cols = Array.from(iis.colIndex).filter((_, k) => iis.colBound[k] !== 1);
         irreducible = rows.length + cols.length > 0 && rows.every((r) => iis.rowStatus[r] === 1);
       }
     } finally {
@@ -187,7 +195,10 @@ export function highsCore() {
     // 2. MIP: an LP conflict is a MIP conflict but maybe not an irreducible one; when the
     //    relaxation is feasible, integrality is part of the cause and every row is a suspect.
     //    A deletion filter over MIP feasibility solves makes the row set irreducible.
-    let cand = lpInfeasible && rows.length > 0 ? rows : Array.from({ length: m.rowNames.length }, (_, i) => i);
+    let cand =
+      lpInfeasible && rows.length > 0
+        ? rows
+        : Array.from({ length: m.rowNames.length }, (_, i) => i);
     if (cand.length > filterLimit) {
       return { rows: cand, cols: [], irreducible: false, method: "highs-iis-unrefined" };
     }
@@ -222,7 +233,13 @@ export function highsCore() {
       model.options.set({ output_flag: false });
       if (Number.isFinite(timeLimit)) model.options.set({ time_limit: timeLimit });
       if (o.mipGap !== undefined) model.options.set({ mip_rel_gap: o.mipGap });
-      if (o.highs) model.options.set(o.highs);
+      for (const [k, v] of Object.entries(o.highs ?? {})) {
+        try {
+          model.options.set(k, v);
+        } catch (e) {
+          throw new Error(`HiGHS option ${k} = ${JSON.stringify(v)}: ${e instanceof Error ? e.message : e}`);
+        }
+      }
       let code: number = model.run().modelStatus;
       if (code === 9 && model.options.get("presolve") !== "off") {
         // Presolve may not tell infeasible from unbounded: ask again without it.

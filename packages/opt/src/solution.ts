@@ -5,7 +5,7 @@
 
 import { Var } from "./expr.js";
 import type { ConflictData, JobResult, SolveStatus } from "./highs-core.js";
-import { Constraint, type CompiledModel } from "./model.js";
+import { type CompiledModel, Constraint } from "./model.js";
 
 export type { SolveStatus } from "./highs-core.js";
 
@@ -104,7 +104,10 @@ export class Solution {
    */
   dual(c: Constraint | string): number {
     const y = this.r.rowDual;
-    if (!y) throw new Error(`no dual values (${this.status}${this.r.colDual ? "" : ", MIP or no dual solution"})`);
+    if (!y)
+      throw new Error(
+        `no dual values (${this.status}${this.r.colDual ? "" : ", MIP or no dual solution"})`,
+      );
     return y[this.row(c)]!;
   }
 
@@ -158,7 +161,8 @@ export class Solution {
 
   private col(v: Var | string): number {
     if (v instanceof Var) {
-      if (this.colNames[v.index] !== v.name) throw new RangeError(`variable ${v.name} is not in this solution`);
+      if (this.colNames[v.index] !== v.name)
+        throw new RangeError(`variable ${v.name} is not in this solution`);
       return v.index;
     }
     this.colIndex ??= new Map(this.colNames.map((n, j) => [n, j]));

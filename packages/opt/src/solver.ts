@@ -39,8 +39,16 @@ export interface Solver {
 const require = createRequire(import.meta.url);
 /** A compiled `WebAssembly.Module` (the ES2023 lib this repo targets does not declare it). */
 type WasmModule = object;
-const WA = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } })
-  .WebAssembly;
+const WA = (
+  globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } }
+).WebAssembly;
+/** HiGHS's CommonJS loader, beside its `.wasm` (resolved by path: bundlers and test runners may map the bare name to the ESM build). */
+const HIGHS_JS = require.resolve("highs/runtime").replace(/highs\.wasm$/, "highs.js");
+type Loader = (o: object) => Promise<Highs>;
+function loadHighs(wasm: WasmModule): Promise<Highs> {
+  const mod = require(HIGHS_JS) as Loader | { default: Loader };
+  return (typeof mod === "function" ? mod : mod.default)({ wasmModule: wasm });
+}
 let wasmModule: Promise<WasmModule> | undefined;
 /** The HiGHS WebAssembly module, compiled once per process and shared with every worker. */
 function highsWasm(): Promise<WasmModule> {
@@ -79,10 +87,7 @@ export class InProcessSolver implements Solver {
     opts.signal?.throwIfAborted();
     const data = model instanceof Model ? model.compile() : model;
     const job = jobOptions(opts);
-    this.highs ??= highsWasm().then(async (m) => {
-      const loader = require("highs") as (o: object) => Promise<Highs>;
-      return loader({ wasmModule: m });
-    });
+    this.highs ??= highsWasm().then(loadHighs);
     const h = await this.highs;
     opts.signal?.throwIfAborted();
     return new Solution(data, this.core.solve(h, data, job));
@@ -125,7 +130,8 @@ function workerSource(): string {
   return `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const core = (${highsCore.toString()})();
-const highs = require(workerData.highsPath)({ wasmModule: workerData.wasmModule });
+const mod = require(workerData.highsPath);
+const highs = (typeof mod === "function" ? mod : mod.default)({ wasmModule: workerData.wasmModule });
 parentPort.on("message", async (msg) => {
   const h = await highs;
   const result = core.solve(h, msg.data, msg.options);
@@ -173,7 +179,16 @@ export class SolverPool implements Solver {
     const data = own ? model.compile() : model;
     // Our own compiled arrays are moved to the worker; a caller's arrays are copied.
     const transfer = own
-      ? [data.colCost, data.colLower, data.colUpper, data.rowLower, data.rowUpper, data.starts, data.indices, data.values]
+      ? [
+          data.colCost,
+          data.colLower,
+          data.colUpper,
+          data.rowLower,
+          data.rowUpper,
+          data.starts,
+          data.indices,
+          data.values,
+        ]
           .concat(data.integrality ? [data.integrality] : [])
           .map((a) => a.buffer as ArrayBuffer)
       : [];
@@ -237,7 +252,7 @@ export class SolverPool implements Solver {
   private spawn(wasm: WasmModule): Slot {
     const worker = new Worker(workerSource(), {
       eval: true,
-      workerData: { highsPath: require.resolve("highs"), wasmModule: wasm },
+      workerData: { highsPath: HIGHS_JS, wasmModule: wasm },
     });
     worker.unref();
     const slot: Slot = { worker, solves: 0 };
@@ -247,7 +262,8 @@ export class SolverPool implements Solver {
       slot.job = undefined;
       slot.solves++;
       worker.unref();
-      if (slot.solves >= this.recycleAfter || msg.result.wasmMemory > this.maxWasmMemory) this.retire(slot);
+      if (slot.solves >= this.recycleAfter || msg.result.wasmMemory > this.maxWasmMemory)
+        this.retire(slot);
       this.finish(job, undefined, new Solution(job.data, msg.result));
       this.dispatch();
     });

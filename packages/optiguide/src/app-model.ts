@@ -22,7 +22,11 @@ export class AppModel {
   }
 
   /** Adds `family[key]` for each key; returns a getter by key parts. */
-  addFamily(family: string, keys: KeyPart[][], opts: VarOptions | ((key: KeyPart[]) => VarOptions) = {}) {
+  addFamily(
+    family: string,
+    keys: KeyPart[][],
+    opts: VarOptions | ((key: KeyPart[]) => VarOptions) = {},
+  ) {
     const list = this.familyKeys.get(family) ?? [];
     this.familyKeys.set(family, list);
     for (const k of keys) {
@@ -37,9 +41,11 @@ export class AppModel {
 
   /** Adds one variable by its full name (`z[supplier1]` or `t`). */
   addVar(name: string, opts: VarOptions = {}): Var {
-    if (this.byName.has(name) || this.aliases.has(name)) throw new Error(`variable ${name} already exists`);
+    if (this.byName.has(name) || this.aliases.has(name))
+      throw new Error(`variable ${name} already exists`);
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[(.*)\])?$/.exec(name);
-    if (!m) throw new Error(`bad variable name "${name}" (expected family[part,part] or a plain name)`);
+    if (!m)
+      throw new Error(`bad variable name "${name}" (expected family[part,part] or a plain name)`);
     const v = this.model.addVar(this.unique(name), opts);
     this.byName.set(name, v);
     const parts: KeyPart[] = m[2] === undefined ? [] : m[2].split(",");
@@ -120,7 +126,8 @@ export class AppModel {
     const out = new Set<string>();
     const consider = (k: KeyPart[]) => {
       if (k.length !== parts.length) return;
-      if (k.every((p, i) => parts[i] === null || String(p) === parts[i])) out.add(varName(family, k));
+      if (k.every((p, i) => parts[i] === null || String(p) === parts[i]))
+        out.add(varName(family, k));
     };
     for (const k of keys) consider(k);
     // Aliased keys (tsp) match patterns too: vars[3,*] includes vars[5,3] through vars[3,5].
@@ -128,7 +135,8 @@ export class AppModel {
       const m = /^([^[]+)\[(.*)\]$/.exec(a);
       if (m?.[1] === family && [...out].every((n) => n !== target)) {
         const k = m[2]!.split(",");
-        if (k.length === parts.length && k.every((p, i) => parts[i] === null || p === parts[i])) out.add(target);
+        if (k.length === parts.length && k.every((p, i) => parts[i] === null || p === parts[i]))
+          out.add(target);
       }
     }
     return [...out];
@@ -138,7 +146,11 @@ export class AppModel {
   private unique(label: string): string {
     const base = label.replace(/\s/g, "_") || "_";
     let name = base;
-    for (let k = 2; this.used.has(name) || this.model.findConstraint(name) || this.model.findVariable(name); k++)
+    for (
+      let k = 2;
+      this.used.has(name) || this.model.findConstraint(name) || this.model.findVariable(name);
+      k++
+    )
       name = `${base}#${k}`;
     this.used.add(name);
     return name;

@@ -10,7 +10,10 @@ import type { AppData, AppName } from "./data.js";
  * One step of the script after `build`: a solve, the constraint edit point, or a stage that adds
  * rows (diet's `limit_dairy`). Mirrors the patched source script, which OptiGuide runs top to bottom.
  */
-export type ScriptStep = { step: "solve" } | { step: "edit-point" } | { step: "stage"; name: string; apply(am: AppModel, data: AppData): void };
+export type ScriptStep =
+  | { step: "solve" }
+  | { step: "edit-point" }
+  | { step: "stage"; name: string; apply(am: AppModel, data: AppData): void };
 
 /** A field of the app's data: what it holds and which names its keys may use. */
 export interface FieldSchema {
@@ -53,4 +56,8 @@ export interface App {
   planFamilies?: string[];
 }
 
-export const DEFAULT_SCRIPT: ScriptStep[] = [{ step: "solve" }, { step: "edit-point" }, { step: "solve" }];
+export const DEFAULT_SCRIPT: ScriptStep[] = [
+  { step: "solve" },
+  { step: "edit-point" },
+  { step: "solve" },
+];

@@ -53,10 +53,10 @@ export function inferEditKind(code: string): Edit["kind"] {
 }
 
 const PRELUDE = String.raw`
-const data = __input.data;
-const __vars = new Set(__input.vars);
-const __aliases = __input.aliases;
-const __values = __input.values;
+const data = input.data;
+const __vars = new Set(input.vars);
+const __aliases = input.aliases;
+const __values = input.values;
 const __constraints = [];
 const __newVars = [];
 const __norm = (name) => {
@@ -102,6 +102,9 @@ const addVar = (name, opts = {}) => {
 };
 `;
 
+/** Lines before the edit's first line in the sandboxed script. */
+const PRELUDE_LINES = PRELUDE.split("\n").length + 1;
+
 export interface EditInput {
   data: AppData;
   /** Canonical names of the model's variables (for `has`). */
@@ -119,17 +122,29 @@ export interface EditOutput {
 }
 
 /** Runs an edit's code in the sandbox; throws {@link EditError} when it throws, loops or returns junk. */
-export async function runEdit(edit: Edit, input: EditInput, opts: SandboxOptions = {}): Promise<EditOutput> {
+export async function runEdit(
+  edit: Edit,
+  input: EditInput,
+  opts: SandboxOptions = {},
+): Promise<EditOutput> {
   if (typeof edit?.code !== "string") throw new EditError("the edit has no code", "invalid");
-  const code = `${PRELUDE}\n(() => {\n${edit.code}\n})();\nJSON.stringify({ data, constraints: __constraints, variables: __newVars });`;
+  const code = `${PRELUDE}\n(() => {\n${edit.code}\n})();\n({ data, constraints: __constraints, variables: __newVars });`;
   const res = await runInSandbox(
     code,
-    { data: input.data, vars: input.vars ?? [], aliases: input.aliases ?? {}, values: input.values ?? null },
+    {
+      data: input.data,
+      vars: input.vars ?? [],
+      aliases: input.aliases ?? {},
+      values: input.values ?? null,
+    },
     opts,
   );
   if (!res.ok) {
     const reason = res.timedOut ? "timeout" : res.outOfMemory ? "memory" : "error";
-    throw new EditError(`the ${edit.kind} edit failed: ${res.error}`, reason);
+    // Report lines of the edit's own code, not of the prelude around it.
+    const line = res.line !== undefined ? res.line - PRELUDE_LINES : undefined;
+    const where = line !== undefined && line >= 1 && line <= edit.code.split("\n").length ? ` (line ${line} of the edit)` : "";
+    throw new EditError(`the ${edit.kind} edit failed: ${res.error}${where}`, reason);
   }
   const out = res.output as EditOutput;
   if (!out || typeof out !== "object" || typeof out.data !== "object")

@@ -77,7 +77,8 @@ function tokenize(text: string): Tok[] {
         if (close < 0) throw new ExprError("unclosed '['", text, j);
         const raw = text.slice(j + 1, close);
         const parts = raw.split(",").map((p) => (p.trim() === "*" ? null : unquote(p)));
-        if (parts.some((p) => p === "")) throw new ExprError(`empty index in "${id[0]}[${raw}]"`, text, j);
+        if (parts.some((p) => p === ""))
+          throw new ExprError(`empty index in "${id[0]}[${raw}]"`, text, j);
         out.push({ t: "var", family: id[0], parts, at });
         i = close + 1;
       } else out.push({ t: "var", family: id[0], parts: null, at });
@@ -234,7 +235,8 @@ function add(a: LinearExpr, b: LinearExpr): LinearExpr {
 
 /** Parses `"x[s1,r1] >= x[s1,r2] + 1"` into `terms · x  sense  rhs`. */
 export function parseRelation(text: string, lookup: VarLookup): LinearRelation {
-  if (typeof text !== "string") throw new Error(`a constraint must be a string, got ${typeof text}`);
+  if (typeof text !== "string")
+    throw new Error(`a constraint must be a string, got ${typeof text}`);
   return new Parser(text, tokenize(text), lookup).relation();
 }
 

@@ -74,7 +74,10 @@ export function save(t: Tensor, op: string): SavedTensor {
     let alias: Tensor | null = keep(t.alias());
     return {
       get: () => {
-        if (!alias) throw new Error(`${op} backward: saved tensor was already released (pass retainGraph to backward twice)`);
+        if (!alias)
+          throw new Error(
+            `${op} backward: saved tensor was already released (pass retainGraph to backward twice)`,
+          );
         return alias;
       },
       release: () => {
@@ -86,7 +89,8 @@ export function save(t: Tensor, op: string): SavedTensor {
   let packed: unknown = hooks.pack(t, op);
   return {
     get: () => {
-      if (packed === undefined) throw new Error(`${op} backward: saved tensor was already released`);
+      if (packed === undefined)
+        throw new Error(`${op} backward: saved tensor was already released`);
       return hooks.unpack(packed);
     },
     release: () => {
@@ -165,7 +169,13 @@ export function attach(
     if (t._node) return { node: t._node, index: t._outIndex };
     return { leaf: t };
   });
-  const node = new Node(op, edges, outputs.map((o) => ({ shape: o.shape })), backward, saved);
+  const node = new Node(
+    op,
+    edges,
+    outputs.map((o) => ({ shape: o.shape })),
+    backward,
+    saved,
+  );
   outputs.forEach((o, i) => {
     o._setNode(node, i);
   });
@@ -207,7 +217,8 @@ export function backward(
   options: BackwardOptions = {},
 ): void {
   const rs = Array.isArray(roots) ? roots : [roots];
-  const gs: (Tensor | null)[] = grads == null ? rs.map(() => null) : Array.isArray(grads) ? grads : [grads];
+  const gs: (Tensor | null)[] =
+    grads == null ? rs.map(() => null) : Array.isArray(grads) ? grads : [grads];
   tidy(() =>
     noGrad(() => {
       const pending = new Map<Node, (Tensor | null)[]>();
@@ -220,12 +231,16 @@ export function backward(
           return;
         }
         let slot = pending.get(edge.node);
-        if (!slot) pending.set(edge.node, (slot = edge.node.outputs.map(() => null)));
+        if (!slot) {
+          slot = edge.node.outputs.map(() => null);
+          pending.set(edge.node, slot);
+        }
         const prev = slot[edge.index];
         slot[edge.index] = prev ? engineOps.add(prev, g) : g;
       };
       rs.forEach((r, i) => {
-        if (!r.requiresGrad) throw new Error(`backward: tensor ${r.describe()} does not require grad`);
+        if (!r.requiresGrad)
+          throw new Error(`backward: tensor ${r.describe()} does not require grad`);
         const g = gs[i] ?? (r.size === 1 ? engineOps.onesLike(r) : null);
         if (!g) {
           throw new Error(`backward: grad must be given for non-scalar root ${r.describe()}`);
@@ -239,31 +254,34 @@ export function backward(
       const order: Node[] = [];
       const visited = new Set<Node>();
       const stack: [Node, number][] = [];
-      for (const r of rs) if (r._node && !visited.has(r._node)) {
-        visited.add(r._node);
-        stack.push([r._node, 0]);
-        while (stack.length) {
-          const top = stack[stack.length - 1];
-          const [n, i] = top;
-          if (i < n.edges.length) {
-            top[1]++;
-            const e = n.edges[i];
-            if (e && "node" in e && !visited.has(e.node)) {
-              visited.add(e.node);
-              stack.push([e.node, 0]);
+      for (const r of rs)
+        if (r._node && !visited.has(r._node)) {
+          visited.add(r._node);
+          stack.push([r._node, 0]);
+          while (stack.length) {
+            const top = stack[stack.length - 1];
+            const [n, i] = top;
+            if (i < n.edges.length) {
+              top[1]++;
+              const e = n.edges[i];
+              if (e && "node" in e && !visited.has(e.node)) {
+                visited.add(e.node);
+                stack.push([e.node, 0]);
+              }
+            } else {
+              stack.pop();
+              order.push(n);
             }
-          } else {
-            stack.pop();
-            order.push(n);
           }
         }
-      }
       for (let k = order.length - 1; k >= 0; k--) {
         const node = order[k];
         const slot = pending.get(node);
         pending.delete(node);
         if (!slot) continue;
-        const outGrads = slot.map((g, i) => g ?? engineOps.zeros(node.outputs[i].shape, slot.find((x) => x)!));
+        const outGrads = slot.map(
+          (g, i) => g ?? engineOps.zeros(node.outputs[i].shape, slot.find((x) => x)!),
+        );
         const inGrads = node.run(outGrads);
         if (!options.retainGraph) node.freeSaved();
         node.edges.forEach((e, i) => {
@@ -273,7 +291,10 @@ export function backward(
       }
       for (const [leaf, g] of leafGrads) {
         if (leaf.disposed) continue;
-        const gc = g.isContiguous() && g.offset === 0 && g.size === g._buf.size ? g : engineOps.contiguous(g);
+        const gc =
+          g.isContiguous() && g.offset === 0 && g.size === g._buf.size
+            ? g
+            : engineOps.contiguous(g);
         if (leaf.grad) {
           const sum = engineOps.add(leaf.grad, gc);
           leaf.grad.dispose();

@@ -238,13 +238,7 @@ export interface Backend {
    * rows whose target equals `ignoreIndex` get loss 0. lse [N] receives logsumexp per row
    * (saved for backward).
    */
-  crossEntropy(
-    logits: View,
-    targets: View,
-    ignoreIndex: number,
-    losses: View,
-    lse: View,
-  ): void;
+  crossEntropy(logits: View, targets: View, ignoreIndex: number, losses: View, lse: View): void;
   /** dlogits[n, c] = dloss[n] · (softmax[n, c] − [c = t_n]); 0 for ignored rows. */
   crossEntropyBackward(
     logits: View,

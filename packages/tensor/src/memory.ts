@@ -78,11 +78,17 @@ export class Device {
     const bytes = storage.size * DTYPE_BYTES;
     this.liveBytes -= bytes;
     this.liveBuffers--;
-    const limit = this.budget === null ? this.poolLimit : Math.min(this.poolLimit, this.budget - this.liveBytes);
+    const limit =
+      this.budget === null
+        ? this.poolLimit
+        : Math.min(this.poolLimit, this.budget - this.liveBytes);
     if (storage.size > 0 && this.pooledBytes + bytes <= limit) {
       const key = `${storage.dtype}:${storage.size}`;
       let list = this.pool.get(key);
-      if (!list) this.pool.set(key, (list = []));
+      if (!list) {
+        list = [];
+        this.pool.set(key, list);
+      }
       list.push(storage);
       this.pooledBytes += bytes;
     } else this.backend.free(storage);
@@ -118,7 +124,10 @@ const devices = new Map<Backend, Device>();
 /** The allocator of a backend. */
 export function deviceOf(backend: Backend): Device {
   let d = devices.get(backend);
-  if (!d) devices.set(backend, (d = new Device(backend)));
+  if (!d) {
+    d = new Device(backend);
+    devices.set(backend, d);
+  }
   return d;
 }
 
@@ -176,8 +185,14 @@ export class DataBuffer {
   toHost(format?: StorageFormat): void {
     if (!this.storage) return;
     const b = this.backend;
-    if (!b.readSync) throw new Error(`toHost: backend "${b.name}" has no synchronous read; use toHostAsync`);
-    const values = b.readSync({ storage: this.storage, shape: [this.size], strides: [1], offset: 0 });
+    if (!b.readSync)
+      throw new Error(`toHost: backend "${b.name}" has no synchronous read; use toHostAsync`);
+    const values = b.readSync({
+      storage: this.storage,
+      shape: [this.size],
+      strides: [1],
+      offset: 0,
+    });
     this.stash(values, format);
   }
 

@@ -46,7 +46,11 @@ export function backendByName(name: string): Backend {
 export function setBackend(nameOrBackend: string | Backend): Backend {
   if (typeof nameOrBackend !== "string") {
     const b = nameOrBackend;
-    entries.set(b.name, { factory: () => b, priority: entries.get(b.name)?.priority ?? 1, instance: b });
+    entries.set(b.name, {
+      factory: () => b,
+      priority: entries.get(b.name)?.priority ?? 1,
+      instance: b,
+    });
     current = b;
     return b;
   }

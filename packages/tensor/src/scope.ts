@@ -49,7 +49,9 @@ export function tidy<T>(fn: () => T): T {
   }
   if (result instanceof Promise) {
     endScope();
-    throw new Error("tidy: the function returned a Promise; use startScope()/endScope(result) for async code");
+    throw new Error(
+      "tidy: the function returned a Promise; use startScope()/endScope(result) for async code",
+    );
   }
   endScope(result);
   return result;

@@ -3,10 +3,10 @@
  * buffer, plus its autograd state. Views (reshape, permute, slice, expand) share the buffer.
  */
 
+import { type BackwardOptions, backward, type Node } from "./autograd.js";
 import type { Backend, DType, HostArray, StorageFormat, View } from "./backend.js";
 import { contiguousStrides, isContiguous, shapeSize } from "./backend.js";
-import { type BackwardOptions, backward, type Node } from "./autograd.js";
-import { DataBuffer } from "./memory.js";
+import type { DataBuffer } from "./memory.js";
 import * as ops from "./ops/index.js";
 import { trackTensor } from "./scope.js";
 
@@ -78,7 +78,12 @@ export class Tensor {
       throw new Error(`${op}: use of a disposed tensor ${this.describe()}`);
     }
     if (!this._buf.storage) this._buf.toDevice(op);
-    return { storage: this._buf.storage!, shape: this.shape, strides: this.strides, offset: this.offset };
+    return {
+      storage: this._buf.storage!,
+      shape: this.shape,
+      strides: this.strides,
+      offset: this.offset,
+    };
   }
 
   isContiguous(): boolean {
@@ -112,8 +117,10 @@ export class Tensor {
 
   /** Marks a leaf as requiring grad (parameters). Returns this. */
   requireGrad(value = true): this {
-    if (this._node && !value) throw new Error(`requireGrad(false): ${this.describe()} is not a leaf; use detach()`);
-    if (value && this.dtype !== "f32") throw new Error(`requireGrad: only f32 tensors can require grad, got ${this.describe()}`);
+    if (this._node && !value)
+      throw new Error(`requireGrad(false): ${this.describe()} is not a leaf; use detach()`);
+    if (value && this.dtype !== "f32")
+      throw new Error(`requireGrad: only f32 tensors can require grad, got ${this.describe()}`);
     this.requiresGrad = value;
     return this;
   }
@@ -135,7 +142,9 @@ export class Tensor {
   data(): HostArray {
     const v = this._view("data");
     if (!this.backend.readSync) {
-      throw new Error(`data: backend "${this.backend.name}" has no synchronous read; use await dataAsync()`);
+      throw new Error(
+        `data: backend "${this.backend.name}" has no synchronous read; use await dataAsync()`,
+      );
     }
     return this.backend.readSync(v);
   }

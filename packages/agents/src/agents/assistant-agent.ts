@@ -43,6 +43,8 @@ import { BufferedContext, type ModelContext, UnboundedContext } from "./model-co
 export const DEFAULT_SYSTEM_MESSAGE =
   "You are a helpful AI assistant. Solve tasks using your tools. Reply with TERMINATE when the task has been completed.";
 
+export const DEFAULT_TOOL_TIMEOUT_MS = 120_000;
+
 export interface AssistantAgentOptions {
   modelClient: ModelClient;
   description?: string;
@@ -72,7 +74,7 @@ export interface AssistantAgentOptions {
   memory?: Memory[];
   /** The history sent to the model: a ModelContext, or `{ bufferSize: N }` for the last N. */
   modelContext?: ModelContext | { bufferSize: number };
-  /** Time limit of tools that set none, ms. */
+  /** Time limit of tools that set none, ms (default 120 000, so no tool hangs a turn forever). */
   toolTimeoutMs?: number;
   /** Sampling settings passed with every call. */
   request?: Pick<CreateRequest, "temperature" | "topP" | "maxTokens" | "stop" | "seed">;
@@ -195,7 +197,7 @@ export class AssistantAgent extends BaseChatAgent {
 
       const results = await runToolCalls(calls, allTools, {
         signal,
-        defaultTimeoutMs: this.options.toolTimeoutMs,
+        defaultTimeoutMs: this.options.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS,
       });
       const toolMessage: ToolMessage = { role: "tool", results };
       this.modelContext.add(toolMessage);

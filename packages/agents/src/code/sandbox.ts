@@ -372,9 +372,10 @@ function describeError(
   if (name === "InternalError" && message === "stack overflow") {
     return { ...base, kind: "stack", message: `stack overflow (limit ${limits.stackBytes} bytes)` };
   }
-  // Parse errors carry lineNumber; a SyntaxError thrown at run time (JSON.parse) does not.
-  if (name === "SyntaxError" && typeof e.lineNumber === "number") {
-    return { ...base, kind: "syntax", line: e.lineNumber, column: position.column };
+  // A parse error's stack is just `at <filename>:line:column`; a SyntaxError thrown while
+  // running (JSON.parse) has frames with function names.
+  if (name === "SyntaxError" && stack?.trimStart().startsWith(`at ${filename}:`)) {
+    return { ...base, kind: "syntax", line: typeof e.lineNumber === "number" ? e.lineNumber : position.line };
   }
   return { ...base, kind: "thrown" };
 }

@@ -1,1 +1,3 @@
+export * from "./list-memory.js";
 export * from "./memory.js";
+export * from "./sqlite-memory.js";

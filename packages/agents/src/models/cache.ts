@@ -3,12 +3,14 @@
  * sampling parameters) are answered from the cache with `cached: true`. Errors are never
  * cached. WAL mode with a busy timeout, so several processes can share one file.
  */
+import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
 import type { CreateRequest, CreateResult, ModelClient, StreamChunk } from "../model-client.js";
 import { streamFromResult } from "../model-client.js";
 import { requestHash } from "./canonical.js";
-import { ModelCacheError } from "./errors.js";
+import { ModelCacheError, throwIfAborted } from "./errors.js";
 
 const SCHEMA = "athanor-model-cache";
 const VERSION = "1";
@@ -63,6 +65,7 @@ export class CachedModelClient implements ModelClient {
   }
 
   async create(request: CreateRequest): Promise<CreateResult> {
+    throwIfAborted(request.signal);
     const key = this.key(request);
     const hit = this.lookup(key);
     if (hit) return hit;
@@ -72,6 +75,7 @@ export class CachedModelClient implements ModelClient {
   }
 
   async *stream(request: CreateRequest): AsyncIterable<StreamChunk> {
+    throwIfAborted(request.signal);
     const key = this.key(request);
     const hit = this.lookup(key);
     if (hit) {
@@ -138,6 +142,7 @@ function loadSqlite(): typeof BetterSqlite3 {
 function openCache(path: string, busyTimeoutMs: number): Database {
   const Sqlite = loadSqlite();
   let db: Database | undefined;
+  if (path !== ":memory:" && path !== "") mkdirSync(dirname(path), { recursive: true });
   try {
     db = new Sqlite(path, { timeout: busyTimeoutMs });
     db.pragma("journal_mode = WAL");

@@ -5,8 +5,8 @@ import { ChatCompletionsTestServer } from "../testing/index.js";
 import { ModelClientError, ModelConfigError } from "./errors.js";
 import {
   AzureOpenAIChatClient,
-  type OpenAIChatClientConfig,
   OpenAIChatClient,
+  type OpenAIChatClientConfig,
   type RetryEvent,
 } from "./openai-client.js";
 
@@ -77,7 +77,10 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
     const [req] = server.requests;
     expect(req.path).toBe("/v1/chat/completions");
     expect(req.headers.authorization).toBe("Bearer sk-test");
-    expect(req.body).toEqual({ model: "test-model", messages: [{ role: "user", content: "Say hello" }] });
+    expect(req.body).toEqual({
+      model: "test-model",
+      messages: [{ role: "user", content: "Say hello" }],
+    });
   });
 
   it("sends the full wire format: names, images, tool results, tools, format, sampling", async () => {
@@ -114,7 +117,12 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
       tools: [addTool],
       toolChoice: { name: "add" },
       parallelToolCalls: false,
-      responseFormat: { type: "json_schema", name: "answer", schema: { type: "object" }, strict: true },
+      responseFormat: {
+        type: "json_schema",
+        name: "answer",
+        schema: { type: "object" },
+        strict: true,
+      },
       temperature: 0.2,
       topP: 0.9,
       maxTokens: 64,
@@ -179,7 +187,11 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
   });
 
   it("streams text deltas and ends with the full result and usage", async () => {
-    server.enqueue({ type: "reply", content: "The quick brown fox", usage: { promptTokens: 5, completionTokens: 4 } });
+    server.enqueue({
+      type: "reply",
+      content: "The quick brown fox",
+      usage: { promptTokens: 5, completionTokens: 4 },
+    });
     const chunks = await drain(client().stream(hello));
     const deltas = chunks.flatMap((c) => (c.type === "text-delta" ? [c.delta] : []));
     expect(deltas).toEqual(["The", " quick", " brown", " fox"]);
@@ -212,7 +224,13 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
     const chunks = await drain(client().stream({ ...hello, tools: [addTool] }));
     const callDeltas = chunks.filter((c) => c.type === "tool-call-delta");
     expect(callDeltas.length).toBeGreaterThan(10);
-    expect(callDeltas[0]).toEqual({ type: "tool-call-delta", index: 0, id: "call_1", name: "add", argumentsDelta: "" });
+    expect(callDeltas[0]).toEqual({
+      type: "tool-call-delta",
+      index: 0,
+      id: "call_1",
+      name: "add",
+      argumentsDelta: "",
+    });
     const finish = chunks.at(-1);
     expect(finish?.type).toBe("finish");
     if (finish?.type !== "finish") return;
@@ -237,25 +255,45 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
     expect(JSON.parse(result.content ?? "")).toEqual({ city: "Paris", population: 2100000 });
     expect((server.requests[0].body as Record<string, unknown>).response_format).toEqual({
       type: "json_schema",
-      json_schema: { name: "city", schema: { type: "object", properties: { city: { type: "string" } } } },
+      json_schema: {
+        name: "city",
+        schema: { type: "object", properties: { city: { type: "string" } } },
+      },
     });
     server.enqueue({ type: "reply", content: "{}" });
     await client().create({ ...hello, responseFormat: { type: "json_object" } });
-    expect((server.requests[1].body as Record<string, unknown>).response_format).toEqual({ type: "json_object" });
+    expect((server.requests[1].body as Record<string, unknown>).response_format).toEqual({
+      type: "json_object",
+    });
   });
 
   it("retries a 429/500 storm with backoff, honouring retry-after-ms, then succeeds", async () => {
     server.enqueue(
-      { type: "error", status: 429, times: 2, headers: { "retry-after-ms": "30" }, message: "slow down" },
+      {
+        type: "error",
+        status: 429,
+        times: 2,
+        headers: { "retry-after-ms": "30" },
+        message: "slow down",
+      },
       { type: "error", status: 500, times: 2 },
       { type: "disconnect" },
       { type: "reply", content: "finally" },
     );
     const retries: RetryEvent[] = [];
-    const result = await client({ retry: { ...fast, maxRetries: 5 }, onRetry: (e) => retries.push(e) }).create(hello);
+    const result = await client({
+      retry: { ...fast, maxRetries: 5 },
+      onRetry: (e) => retries.push(e),
+    }).create(hello);
     expect(result.content).toBe("finally");
     expect(server.requests).toHaveLength(6);
-    expect(retries.map((r) => r.error.kind)).toEqual(["http", "http", "http", "http", "connection"]);
+    expect(retries.map((r) => r.error.kind)).toEqual([
+      "http",
+      "http",
+      "http",
+      "http",
+      "connection",
+    ]);
     expect(retries.map((r) => r.error.status)).toEqual([429, 429, 500, 500, undefined]);
     expect(retries[0].delayMs).toBeGreaterThanOrEqual(30);
     expect(retries[0].error.serverMessage).toBe("slow down");
@@ -301,14 +339,20 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
 
   it("times out a hanging request, retries, and reports the timeout", async () => {
     server.enqueue({ type: "hang" }, { type: "hang" });
-    const error = await failure(client({ timeoutMs: 100, retry: { ...fast, maxRetries: 1 } }).create(hello));
+    const error = await failure(
+      client({ timeoutMs: 100, retry: { ...fast, maxRetries: 1 } }).create(hello),
+    );
     expect(error.kind).toBe("timeout");
     expect(error.attempts).toBe(2);
     expect(error.message).toContain("timed out");
   });
 
   it("times out a stream that stalls mid-way", async () => {
-    server.enqueue({ type: "reply", content: "one two three four", interrupt: { afterChunks: 2, mode: "hang" } });
+    server.enqueue({
+      type: "reply",
+      content: "one two three four",
+      interrupt: { afterChunks: 2, mode: "hang" },
+    });
     const c = client({ timeoutMs: 150 });
     const seen: StreamChunk[] = [];
     const error = await failure(
@@ -321,14 +365,22 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
   });
 
   it("reports a stream cut by a dropped connection", async () => {
-    server.enqueue({ type: "reply", content: "one two three", interrupt: { afterChunks: 2, mode: "disconnect" } });
+    server.enqueue({
+      type: "reply",
+      content: "one two three",
+      interrupt: { afterChunks: 2, mode: "disconnect" },
+    });
     const error = await failure(collectStream(client().stream(hello)));
     expect(["connection", "invalid_response"]).toContain(error.kind);
     expect(server.requests).toHaveLength(1); // a started stream is never replayed
   });
 
   it("aborts mid-stream with an AbortError and makes no further request", async () => {
-    server.enqueue({ type: "reply", content: "one two three four", interrupt: { afterChunks: 2, mode: "hang" } });
+    server.enqueue({
+      type: "reply",
+      content: "one two three four",
+      interrupt: { afterChunks: 2, mode: "hang" },
+    });
     const controller = new AbortController();
     const seen: string[] = [];
     const error = await (async () => {
@@ -344,6 +396,16 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
     );
     expect(error?.name).toBe("AbortError");
     expect(seen).toEqual(["one"]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("aborts a request that hangs", async () => {
+    server.enqueue({ type: "hang" });
+    const controller = new AbortController();
+    const pending = client().create({ ...hello, signal: controller.signal });
+    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -368,25 +430,38 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
   });
 
   it.each([
-    ["a non-JSON body", { type: "raw", body: "<html>502 Bad Gateway</html>", contentType: "text/html" }, /JSON object/],
+    [
+      "a non-JSON body",
+      { type: "raw", body: "<html>502 Bad Gateway</html>", contentType: "text/html" },
+      /JSON object/,
+    ],
     ["truncated JSON", { type: "raw", body: '{"choices": [' }, /not valid JSON/],
     ["no choices", { type: "raw", body: '{"id":"x","choices":[]}' }, /no "choices"/],
     [
       "a tool call without a name",
-      { type: "raw", body: '{"choices":[{"message":{"role":"assistant","tool_calls":[{"id":"c","function":{}}]}}]}' },
+      {
+        type: "raw",
+        body: '{"choices":[{"message":{"role":"assistant","tool_calls":[{"id":"c","function":{}}]}}]}',
+      },
       /tool_calls\[0\] has no function name/,
     ],
-  ] as const)("turns %s into an invalid_response error without retrying", async (_name, step, pattern) => {
-    server.enqueue(step);
-    const error = await failure(client().create(hello));
-    expect(error.kind).toBe("invalid_response");
-    expect(error.attempts).toBe(1);
-    expect(error.message).toMatch(pattern);
-  });
+  ] as const)(
+    "turns %s into an invalid_response error without retrying",
+    async (_name, step, pattern) => {
+      server.enqueue(step);
+      const error = await failure(client().create(hello));
+      expect(error.kind).toBe("invalid_response");
+      expect(error.attempts).toBe(1);
+      expect(error.message).toMatch(pattern);
+    },
+  );
 
   it.each([
     ["a non-JSON data line", "data: {not json\n\n"],
-    ["a stream with no finish_reason", 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n'],
+    [
+      "a stream with no finish_reason",
+      'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n',
+    ],
     ["an error event", 'data: {"error":{"message":"model crashed"}}\n\n'],
     [
       "a nameless tool call",
@@ -402,7 +477,9 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
     const dead = await ChatCompletionsTestServer.start();
     const baseURL = dead.baseURL;
     await dead.close();
-    const error = await failure(client({ baseURL, retry: { ...fast, maxRetries: 1 } }).create(hello));
+    const error = await failure(
+      client({ baseURL, retry: { ...fast, maxRetries: 1 } }).create(hello),
+    );
     expect(error.kind).toBe("connection");
     expect(error.attempts).toBe(2);
     expect(error.endpoint).toBe(`${baseURL}/chat/completions`);
@@ -416,7 +493,12 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
   });
 
   it("declares capabilities from config over the defaults", () => {
-    expect(client().capabilities).toEqual({ tools: true, vision: false, structuredOutput: true, streaming: true });
+    expect(client().capabilities).toEqual({
+      tools: true,
+      vision: false,
+      structuredOutput: true,
+      streaming: true,
+    });
     expect(client({ model: "gpt-4o-mini" }).capabilities.vision).toBe(true);
     expect(client({ capabilities: { tools: false, vision: true } }).capabilities).toEqual({
       tools: false,
@@ -442,7 +524,9 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
   it("rejects a bad configuration clearly", () => {
     expect(() => new OpenAIChatClient({ model: "" })).toThrow(ModelConfigError);
     expect(() => new OpenAIChatClient({ model: "gpt-4o" })).toThrow(/apiKey is required/);
-    expect(() => new OpenAIChatClient({ model: "m", baseURL: "localhost:8000" })).toThrow(/baseURL/);
+    expect(() => new OpenAIChatClient({ model: "m", baseURL: "localhost:8000" })).toThrow(
+      /baseURL/,
+    );
     expect(() => client({ timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => client({ retry: { maxRetries: -1 } })).toThrow(/maxRetries/);
   });
@@ -469,13 +553,19 @@ describe("AzureOpenAIChatClient", () => {
 
   it("names the deployment URL in errors", async () => {
     server.enqueue({ type: "error", status: 404, message: "DeploymentNotFound" });
-    const azure = new AzureOpenAIChatClient({ endpoint: server.url, deployment: "nope", apiKey: "k" });
+    const azure = new AzureOpenAIChatClient({
+      endpoint: server.url,
+      deployment: "nope",
+      apiKey: "k",
+    });
     const error = await failure(azure.create(hello));
     expect(error.endpoint).toBe(`${server.url}/openai/deployments/nope/chat/completions`);
     expect(error.message).toContain("DeploymentNotFound");
   });
 
   it("requires credentials", () => {
-    expect(() => new AzureOpenAIChatClient({ endpoint: server.url, deployment: "d" })).toThrow(/apiKey/);
+    expect(() => new AzureOpenAIChatClient({ endpoint: server.url, deployment: "d" })).toThrow(
+      /apiKey/,
+    );
   });
 });

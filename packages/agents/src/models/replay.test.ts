@@ -34,7 +34,12 @@ describe("ReplayModelClient.fromResults", () => {
       { content: "done", usage: { promptTokens: 3, completionTokens: 1 } },
     ]);
     expect(model.modelId).toBe("replay");
-    expect(model.capabilities).toEqual({ tools: true, vision: true, structuredOutput: true, streaming: true });
+    expect(model.capabilities).toEqual({
+      tools: true,
+      vision: true,
+      structuredOutput: true,
+      streaming: true,
+    });
     expect(await model.create(ask("a"))).toEqual({
       content: "hi",
       toolCalls: [],
@@ -62,7 +67,13 @@ describe("ReplayModelClient.fromResults", () => {
     ]);
     const chunks = await drain(model.stream(ask("x")));
     expect(chunks.map((c) => c.type)).toEqual(["text-delta", "tool-call-delta", "finish"]);
-    expect(chunks[1]).toEqual({ type: "tool-call-delta", index: 0, id: "c1", name: "add", argumentsDelta: "{}" });
+    expect(chunks[1]).toEqual({
+      type: "tool-call-delta",
+      index: 0,
+      id: "c1",
+      name: "add",
+      argumentsDelta: "{}",
+    });
   });
 
   it("says when the script is exhausted", async () => {
@@ -82,7 +93,12 @@ describe("ReplayModelClient.fromResults", () => {
           call: "create",
           hash: "",
           request: ask("a"),
-          result: { content: null, toolCalls: [{ id: "c", name: "f", arguments: "{}" }], finishReason: "tool_calls", usage: { promptTokens: 0, completionTokens: 0 } },
+          result: {
+            content: null,
+            toolCalls: [{ id: "c", name: "f", arguments: "{}" }],
+            finishReason: "tool_calls",
+            usage: { promptTokens: 0, completionTokens: 0 },
+          },
         },
       ],
       { mode: "match" },
@@ -94,19 +110,27 @@ describe("ReplayModelClient.fromResults", () => {
 
   it("rejects an aborted call and bad scripts", async () => {
     const model = ReplayModelClient.fromResults(["x"]);
-    await expect(model.create({ ...ask("a"), signal: AbortSignal.abort() })).rejects.toThrow(/aborted/);
-    expect(model.remaining).toBe(1);
-    expect(() => ReplayModelClient.fromResults([{ toolCalls: [{ name: "" }] }])).toThrow(/needs a name/);
-    expect(() => ReplayModelClient.fromResults([{ content: "x", finishReason: "done" as never }])).toThrow(
-      /unknown finishReason/,
+    await expect(model.create({ ...ask("a"), signal: AbortSignal.abort() })).rejects.toThrow(
+      /aborted/,
     );
+    expect(model.remaining).toBe(1);
+    expect(() => ReplayModelClient.fromResults([{ toolCalls: [{ name: "" }] }])).toThrow(
+      /needs a name/,
+    );
+    expect(() =>
+      ReplayModelClient.fromResults([{ content: "x", finishReason: "done" as never }]),
+    ).toThrow(/unknown finishReason/);
   });
 });
 
 describe("RecordingModelClient + ReplayModelClient.fromFile", () => {
   async function record(path: string) {
     const live = ReplayModelClient.fromResults(
-      ["4", { content: "Paris", usage: { promptTokens: 9, completionTokens: 1 } }, "streamed answer"],
+      [
+        "4",
+        { content: "Paris", usage: { promptTokens: 9, completionTokens: 1 } },
+        "streamed answer",
+      ],
       { modelId: "live-model" },
     );
     const recorder = new RecordingModelClient(live, { path });
@@ -142,8 +166,13 @@ describe("RecordingModelClient + ReplayModelClient.fromFile", () => {
       const replay = ReplayModelClient.fromFile(path);
       expect(replay.modelId).toBe("live-model");
       expect((await replay.create({ ...ask("2+2?"), temperature: 0 })).content).toBe("4");
-      expect((await replay.create(ask("capital of France?"))).usage).toEqual({ promptTokens: 9, completionTokens: 1 });
-      expect((await collectStream(replay.stream(ask("stream please")))).content).toBe("streamed answer");
+      expect((await replay.create(ask("capital of France?"))).usage).toEqual({
+        promptTokens: 9,
+        completionTokens: 1,
+      });
+      expect((await collectStream(replay.stream(ask("stream please")))).content).toBe(
+        "streamed answer",
+      );
     }
   });
 
@@ -170,7 +199,15 @@ describe("RecordingModelClient + ReplayModelClient.fromFile", () => {
     expect((await replay.create(ask("stream please"))).content).toBe("streamed answer");
     expect((await replay.create(ask("capital of France?"))).content).toBe("Paris");
     // Key order and undefined fields do not matter.
-    expect((await replay.create({ temperature: 0, messages: [{ content: "2+2?", role: "user" }], seed: undefined })).content).toBe("4");
+    expect(
+      (
+        await replay.create({
+          temperature: 0,
+          messages: [{ content: "2+2?", role: "user" }],
+          seed: undefined,
+        })
+      ).content,
+    ).toBe("4");
     // A repeated request gets the last recorded answer again.
     expect((await replay.create(ask("capital of France?"))).content).toBe("Paris");
     await expect(replay.create(ask("capital of Spain?"))).rejects.toThrow(
@@ -184,7 +221,9 @@ describe("RecordingModelClient + ReplayModelClient.fromFile", () => {
     expect(() => readRecording(path)).toThrow(`${path}:3: not a JSON line`);
     writeFileSync(path, '{"v":1}\n');
     expect(() => ReplayModelClient.fromFile(path)).toThrow(`${path}:1: not a recorded exchange`);
-    expect(() => ReplayModelClient.fromFile(tempFile("missing.jsonl"))).toThrow(ReplayMismatchError);
+    expect(() => ReplayModelClient.fromFile(tempFile("missing.jsonl"))).toThrow(
+      ReplayMismatchError,
+    );
   });
 
   it("does not record failed calls", async () => {

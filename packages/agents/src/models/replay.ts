@@ -22,7 +22,7 @@ import { ReplayMismatchError, throwIfAborted } from "./errors.js";
 import type { RecordedExchange } from "./recording.js";
 
 /** A tool call in a scripted result: `id` defaults to "call_<n>", object arguments are JSON-encoded. */
-export interface ScriptedCall {
+export interface ReplayToolCall {
   id?: string;
   name: string;
   arguments?: string | Record<string, unknown>;
@@ -32,9 +32,9 @@ export interface ScriptedCall {
  * A result to replay, with defaults filled in: a string is `{ content }`; finishReason is
  * "tool_calls" when there are tool calls, else "stop"; usage is zero unless given.
  */
-export type ScriptedResult =
+export type ReplayResult =
   | string
-  | (Partial<Omit<CreateResult, "toolCalls">> & { toolCalls?: ScriptedCall[] });
+  | (Partial<Omit<CreateResult, "toolCalls">> & { toolCalls?: ReplayToolCall[] });
 
 /** What a replay answers from: a result, and optionally the request it answered. */
 export interface ReplayEntry {
@@ -85,7 +85,8 @@ export class ReplayModelClient implements ModelClient {
             `ReplayModelClient: match mode needs recorded requests, entry ${i} has none`,
           );
         }
-        e.hash ??= requestHash(e.request as CreateRequest);
+        // Recompute from the request: a recorded hash may predate a change in canonicalization.
+        if (e.request) e.hash = requestHash(e.request);
       }
     }
     this.checkRequests = options.checkRequests ?? true;
@@ -100,7 +101,7 @@ export class ReplayModelClient implements ModelClient {
   }
 
   /** Replays these results in order (no request checks). */
-  static fromResults(results: ScriptedResult[], options: ReplayOptions = {}): ReplayModelClient {
+  static fromResults(results: ReplayResult[], options: ReplayOptions = {}): ReplayModelClient {
     return new ReplayModelClient(
       results.map((r, i) => ({ result: scriptedResult(r, i) })),
       options,
@@ -219,7 +220,7 @@ export function readRecording(path: string): RecordedExchange[] {
   return out;
 }
 
-function scriptedResult(r: ScriptedResult, i: number): CreateResult {
+function scriptedResult(r: ReplayResult, i: number): CreateResult {
   if (typeof r === "string") return normalizeResult({ content: r }, `result ${i}`);
   if (typeof r !== "object" || r === null) {
     throw new TypeError(`ReplayModelClient.fromResults: result ${i} must be a string or an object`);

@@ -16,7 +16,9 @@ describe("retry policy", () => {
     const now = Date.parse("2026-01-01T00:00:00Z");
     expect(parseRetryAfter(headers({ "retry-after-ms": "250" }))).toBe(250);
     expect(parseRetryAfter(headers({ "retry-after": "2" }))).toBe(2000);
-    expect(parseRetryAfter(headers({ "retry-after": "Thu, 01 Jan 2026 00:00:05 GMT" }), now)).toBe(5000);
+    expect(parseRetryAfter(headers({ "retry-after": "Thu, 01 Jan 2026 00:00:05 GMT" }), now)).toBe(
+      5000,
+    );
     expect(parseRetryAfter(headers({ "retry-after": "soon" }))).toBeUndefined();
     expect(parseRetryAfter(headers({}))).toBeUndefined();
     expect(parseRetryAfter(undefined)).toBeUndefined();

@@ -212,6 +212,10 @@ export abstract class BaseGroupChat implements Team {
       while (stopMessage === null) {
         await this.waitWhilePaused(signal);
         signal?.throwIfAborted();
+        // Conditions that do not depend on messages (an external trigger, a timeout) may have
+        // fired while the consumer was looking at the last turn, or while the team was paused.
+        stopMessage = (await this.termination?.check([])) ?? null;
+        if (stopMessage) break;
         if (this.maxTurns !== undefined && this.runTurns >= this.maxTurns) {
           stopReason = `Maximum number of turns ${this.maxTurns} reached`;
           break;
@@ -259,8 +263,6 @@ export abstract class BaseGroupChat implements Team {
           this.thread.push(response.message);
           turnMessages.push({ speaker, message: response.message });
           delta.push(response.message);
-          produced.push(response.message);
-          yield response.message;
         }
         for (const speaker of selection.speakers) this.cursors[speaker] = before;
         this.turn++;
@@ -273,6 +275,11 @@ export abstract class BaseGroupChat implements Team {
           speakers: selection.speakers.join(","),
           team: this.name,
         });
+        // Yielded after the checkpoint: a message a consumer has seen survives a crash.
+        for (const { message: m } of turnMessages) {
+          produced.push(m);
+          yield m;
+        }
       }
       if (this.runStart !== null) {
         // Stopped by the task itself, by maxTurns, or because nobody could speak.

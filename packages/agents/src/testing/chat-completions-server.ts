@@ -16,17 +16,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 
 /** A tool call in a scripted reply; `arguments` may be an object (sent as its JSON). */
-export interface ScriptedToolCall {
+export interface ServerToolCall {
   id?: string;
   name: string;
   arguments: string | Record<string, unknown>;
 }
 
 /** Answers with a completion: JSON, or SSE chunks when the request asked for `stream: true`. */
-export interface ReplyStep {
+export interface ServerReplyStep {
   type: "reply";
   content?: string | null;
-  toolCalls?: ScriptedToolCall[];
+  toolCalls?: ServerToolCall[];
   /** Defaults to "tool_calls" when there are tool calls, "stop" otherwise. */
   finishReason?: string;
   /** Token counts; by default estimated from the request and reply lengths (1 token ≈ 4 chars). */
@@ -40,7 +40,7 @@ export interface ReplyStep {
 }
 
 /** Answers with an HTTP error and an OpenAI-style error body. */
-export interface ErrorStep {
+export interface ServerErrorStep {
   type: "error";
   status: number;
   message?: string;
@@ -50,7 +50,7 @@ export interface ErrorStep {
 }
 
 /** Sends a hand-written body: garbage, truncated JSON, malformed SSE, an HTML error page... */
-export interface RawStep {
+export interface ServerRawStep {
   type: "raw";
   body: string;
   status?: number;
@@ -60,22 +60,28 @@ export interface RawStep {
 }
 
 /** Never answers (until the client gives up or the server closes). */
-export interface HangStep {
+export interface ServerHangStep {
   type: "hang";
 }
 
 /** Drops the connection without an answer (a connection error on the client side). */
-export interface DisconnectStep {
+export interface ServerDisconnectStep {
   type: "disconnect";
 }
 
-export type ScriptStep = (ReplyStep | ErrorStep | RawStep | HangStep | DisconnectStep) & {
+export type ServerStep = (
+  | ServerReplyStep
+  | ServerErrorStep
+  | ServerRawStep
+  | ServerHangStep
+  | ServerDisconnectStep
+) & {
   /** Wait this long before answering. */
   delayMs?: number;
 };
 
 /** A request the server received. */
-export interface RecordedRequest {
+export interface ServerRequest {
   /** 0-based arrival order. */
   index: number;
   method: string;
@@ -94,19 +100,19 @@ export interface ChatCompletionsTestServerOptions {
   /** Port to listen on (127.0.0.1). Default 0: any free port. */
   port?: number;
   /** Answers requests when the script is empty. Default: a 500 "no scripted response". */
-  fallback?: (request: RecordedRequest) => ScriptStep;
+  fallback?: (request: ServerRequest) => ServerStep;
   /** Model ids listed by GET /v1/models. Default ["test-model"]. */
   models?: string[];
 }
 
 interface QueuedStep {
-  step: ScriptStep;
+  step: ServerStep;
   remaining: number;
 }
 
 export class ChatCompletionsTestServer {
   /** Every request received, in arrival order. */
-  readonly requests: RecordedRequest[] = [];
+  readonly requests: ServerRequest[] = [];
   private readonly queue: QueuedStep[] = [];
   private readonly sockets = new Set<import("node:net").Socket>();
   private completionCounter = 0;
@@ -152,7 +158,7 @@ export class ChatCompletionsTestServer {
   }
 
   /** Appends steps to the script. */
-  enqueue(...steps: ScriptStep[]): this {
+  enqueue(...steps: ServerStep[]): this {
     for (const step of steps) {
       const times = step.type === "error" ? (step.times ?? 1) : 1;
       if (!Number.isInteger(times) || times < 1) {
@@ -182,7 +188,7 @@ export class ChatCompletionsTestServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private nextStep(request: RecordedRequest): ScriptStep {
+  private nextStep(request: ServerRequest): ServerStep {
     const head = this.queue[0];
     if (!head) {
       return (
@@ -229,7 +235,7 @@ export class ChatCompletionsTestServer {
       return;
     }
 
-    const record: RecordedRequest = {
+    const record: ServerRequest = {
       index: this.requests.length,
       method: req.method,
       path: url.pathname,
@@ -271,11 +277,12 @@ export class ChatCompletionsTestServer {
     }
   }
 
-  private completion(request: RecordedRequest, step: ReplyStep) {
-    const toolCalls = this.toolCalls(step);
+  private completion(request: ServerRequest, step: ServerReplyStep) {
+    const n = ++this.completionCounter;
+    const toolCalls = this.toolCalls(step, n);
     const content = step.content ?? (toolCalls.length > 0 ? null : "");
     return {
-      id: `chatcmpl-test-${++this.completionCounter}`,
+      id: `chatcmpl-test-${n}`,
       object: "chat.completion",
       created: 0,
       model: step.model ?? requestModel(request),
@@ -295,9 +302,10 @@ export class ChatCompletionsTestServer {
     };
   }
 
-  private async streamReply(res: ServerResponse, request: RecordedRequest, step: ReplyStep) {
-    const toolCalls = this.toolCalls(step);
-    const id = `chatcmpl-test-${++this.completionCounter}`;
+  private async streamReply(res: ServerResponse, request: ServerRequest, step: ServerReplyStep) {
+    const n = ++this.completionCounter;
+    const toolCalls = this.toolCalls(step, n);
+    const id = `chatcmpl-test-${n}`;
     const model = step.model ?? requestModel(request);
     const chunk = (delta: unknown, finish: string | null = null) => ({
       id,
@@ -361,9 +369,9 @@ export class ChatCompletionsTestServer {
     res.end();
   }
 
-  private toolCalls(step: ReplyStep) {
+  private toolCalls(step: ServerReplyStep, n: number) {
     return (step.toolCalls ?? []).map((call, i) => ({
-      id: call.id ?? `call_test_${this.completionCounter}_${i}`,
+      id: call.id ?? `call_test_${n}_${i}`,
       type: "function" as const,
       function: {
         name: call.name,
@@ -374,13 +382,13 @@ export class ChatCompletionsTestServer {
   }
 }
 
-function finishReason(step: ReplyStep, toolCalls: number): string {
+function finishReason(step: ServerReplyStep, toolCalls: number): string {
   return step.finishReason ?? (toolCalls > 0 ? "tool_calls" : "stop");
 }
 
 function usage(
-  request: RecordedRequest,
-  step: ReplyStep,
+  request: ServerRequest,
+  step: ServerReplyStep,
   toolCalls: { function: { name: string; arguments: string } }[],
 ) {
   if (step.usage) {
@@ -403,7 +411,7 @@ function usage(
   };
 }
 
-function requestModel(request: RecordedRequest): string {
+function requestModel(request: ServerRequest): string {
   return isObject(request.body) && typeof request.body.model === "string"
     ? request.body.model
     : "test-model";

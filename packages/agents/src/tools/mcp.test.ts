@@ -5,6 +5,8 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ESM fixture without type declarations
 import { createMcpServer } from "../../test/fixtures/mcp-server.mjs";
+import { AssistantAgent } from "../agents/assistant-agent.js";
+import { ReplayModelClient } from "../models/replay.js";
 import { McpSession, mcpTools } from "./mcp.js";
 import { runToolCalls } from "./run-tools.js";
 
@@ -49,6 +51,15 @@ describe("MCP over stdio", () => {
     try {
       expect(session.serverName).toBe("athanor-test");
       await exercise(session, tools);
+      // An assistant uses the server's tools like any other.
+      const model = ReplayModelClient.fromResults([
+        { toolCalls: [{ name: "add", arguments: { a: 20, b: 22 } }] },
+        "20 + 22 = 42",
+      ]);
+      const agent = new AssistantAgent("a", { modelClient: model, tools, reflectOnToolUse: true });
+      const r = await agent.run("20 + 22?");
+      expect(r.message).toMatchObject({ type: "text", content: "20 + 22 = 42" });
+      expect(r.inner[1]).toMatchObject({ results: [{ content: "42", isError: false }] });
     } finally {
       await session.close();
     }

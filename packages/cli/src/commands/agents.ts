@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerAgentsChat } from "./agents-chat.js";
 
 /**
  * `athanor agents ...`: each subcommand lives in its own file (agents-*.ts) and registers
@@ -8,5 +9,6 @@ export function registerAgents(program: Command): void {
   const group = program
     .command("agents")
     .description("AutoGen: chat with agents and run teams declared in YAML/JSON");
+  registerAgentsChat(group);
   void group;
 }

@@ -1,4 +1,5 @@
 import os from "node:os";
+import { cpuBackendInfo } from "@athanor/tensor";
 import type { Command } from "commander";
 import { printJson } from "../output.js";
 
@@ -14,8 +15,17 @@ export function registerDoctor(program: Command): void {
         platform: `${process.platform}-${process.arch}`,
         cpus: os.cpus().length,
         memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+        tensorCpu: tensorCpuLine(),
       };
       if (opts.json) printJson(report);
       else for (const [k, v] of Object.entries(report)) console.log(`${k.padEnd(12)} ${v}`);
     });
+}
+
+/** The tensor engine's cpu backend paths: WebAssembly SIMD, threads, BLAS library or none. */
+function tensorCpuLine(): string {
+  const i = cpuBackendInfo();
+  if (!i.available) return "WebAssembly kernels not built (run npm run build)";
+  const blas = i.blas ? `BLAS ${i.blasConfig ?? i.blas}` : `no BLAS (${i.blasUnavailable})`;
+  return `wasm SIMD ${i.wasmSimd ? "yes" : "no"}, ${i.threads} threads, ${blas}`;
 }

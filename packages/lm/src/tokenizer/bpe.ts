@@ -41,10 +41,18 @@ export class BpeModel {
 
   static fromJSON(model: Record<string, unknown>, file?: string): BpeModel {
     if (model.type !== undefined && model.type !== "BPE") {
-      throw new TokenizerConfigError("model.type", `model ${JSON.stringify(model.type)} is not supported (only BPE)`, file);
+      throw new TokenizerConfigError(
+        "model.type",
+        `model ${JSON.stringify(model.type)} is not supported (only BPE)`,
+        file,
+      );
     }
     if (model.dropout !== null && model.dropout !== undefined && model.dropout !== 0) {
-      throw new TokenizerConfigError("model.dropout", "BPE dropout is not supported for inference", file);
+      throw new TokenizerConfigError(
+        "model.dropout",
+        "BPE dropout is not supported for inference",
+        file,
+      );
     }
     const vocabObj = model.vocab as Record<string, number> | undefined;
     if (!vocabObj || typeof vocabObj !== "object") {
@@ -54,11 +62,20 @@ export class BpeModel {
     const merges: [string, string][] = rawMerges.map((m, i) => {
       if (typeof m === "string") {
         const sp = m.indexOf(" ", 1);
-        if (sp < 0) throw new TokenizerConfigError(`model.merges[${i}]`, `malformed merge ${JSON.stringify(m)}`, file);
+        if (sp < 0)
+          throw new TokenizerConfigError(
+            `model.merges[${i}]`,
+            `malformed merge ${JSON.stringify(m)}`,
+            file,
+          );
         return [m.slice(0, sp), m.slice(sp + 1)];
       }
       if (Array.isArray(m) && m.length === 2) return [String(m[0]), String(m[1])];
-      throw new TokenizerConfigError(`model.merges[${i}]`, `malformed merge ${JSON.stringify(m)}`, file);
+      throw new TokenizerConfigError(
+        `model.merges[${i}]`,
+        `malformed merge ${JSON.stringify(m)}`,
+        file,
+      );
     });
     return new BpeModel({
       vocab: new Map(Object.entries(vocabObj)),
@@ -104,7 +121,9 @@ export class BpeModel {
     const prefix = this.options.continuingSubwordPrefix ?? "";
     const suffix = this.options.endOfWordSuffix ?? "";
     const chars = [...word];
-    let symbols = chars.map((c, i) => (i > 0 ? prefix : "") + c + (i === chars.length - 1 ? suffix : ""));
+    let symbols = chars.map(
+      (c, i) => (i > 0 ? prefix : "") + c + (i === chars.length - 1 ? suffix : ""),
+    );
     // Repeatedly merge the lowest-ranked adjacent pair (words are short; this is fast enough
     // and, unlike a heap, obviously correct).
     while (symbols.length > 1) {
@@ -139,14 +158,17 @@ export class BpeModel {
       if (this.options.byteFallback) {
         for (const b of encoder.encode(s)) {
           const bid = this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
-          if (bid === undefined) throw new Error(`tokenizer: byte fallback token for 0x${b.toString(16)} missing`);
+          if (bid === undefined)
+            throw new Error(`tokenizer: byte fallback token for 0x${b.toString(16)} missing`);
           ids.push(bid);
         }
         continue;
       }
       const unk = this.options.unkToken ? this.vocab.get(this.options.unkToken) : undefined;
       if (unk === undefined) {
-        throw new Error(`tokenizer: symbol ${JSON.stringify(s)} is not in the vocabulary and there is no unk token`);
+        throw new Error(
+          `tokenizer: symbol ${JSON.stringify(s)} is not in the vocabulary and there is no unk token`,
+        );
       }
       ids.push(unk);
     }

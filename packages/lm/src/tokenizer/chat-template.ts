@@ -29,7 +29,12 @@ export class ChatTemplate {
 
   constructor(
     readonly source: string,
-    readonly specialTokens: { bos_token?: string; eos_token?: string; pad_token?: string; unk_token?: string } = {},
+    readonly specialTokens: {
+      bos_token?: string;
+      eos_token?: string;
+      pad_token?: string;
+      unk_token?: string;
+    } = {},
   ) {
     try {
       this.template = new Template(source);
@@ -43,7 +48,9 @@ export class ChatTemplate {
     const config = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
     let source = config.chat_template;
     if (Array.isArray(source)) {
-      source = (source as { name: string; template: string }[]).find((t) => t.name === "default")?.template;
+      source = (source as { name: string; template: string }[]).find(
+        (t) => t.name === "default",
+      )?.template;
     }
     if (typeof source !== "string") {
       throw new Error(`${path}: chat_template: missing (this tokenizer has no chat template)`);

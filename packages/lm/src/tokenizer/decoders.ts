@@ -12,7 +12,9 @@ export function buildDecoder(config: unknown, field = "decoder"): Decoder | null
   const c = asObject(config, field);
   switch (c.type) {
     case "Sequence": {
-      const parts = (c.decoders as unknown[]).map((d, i) => buildDecoder(d, `${field}.decoders[${i}]`));
+      const parts = (c.decoders as unknown[]).map((d, i) =>
+        buildDecoder(d, `${field}.decoders[${i}]`),
+      );
       return (tokens) => parts.reduce((acc, f) => (f ? f(acc) : acc), tokens);
     }
     case "ByteLevel":
@@ -42,7 +44,11 @@ export function buildDecoder(config: unknown, field = "decoder"): Decoder | null
     case "Replace": {
       const p = asObject(c.pattern, `${field}.pattern`);
       const from = typeof p.String === "string" ? p.String : null;
-      if (from === null) throw new TokenizerConfigError(`${field}.pattern`, "only { String } patterns are supported");
+      if (from === null)
+        throw new TokenizerConfigError(
+          `${field}.pattern`,
+          "only { String } patterns are supported",
+        );
       const to = String(c.content);
       return (tokens) => tokens.map((t) => t.split(from).join(to));
     }
@@ -69,6 +75,9 @@ export function buildDecoder(config: unknown, field = "decoder"): Decoder | null
         });
     }
     default:
-      throw new TokenizerConfigError(`${field}.type`, `decoder ${JSON.stringify(c.type)} is not supported`);
+      throw new TokenizerConfigError(
+        `${field}.type`,
+        `decoder ${JSON.stringify(c.type)} is not supported`,
+      );
   }
 }

@@ -41,9 +41,13 @@ export function buildNormalizer(config: unknown, field = "normalizer"): Normaliz
     case "Replace": {
       const pattern = replacePattern(c.pattern, `${field}.pattern`);
       const content = String(c.content);
-      return (t) => (typeof pattern === "string" ? t.split(pattern).join(content) : t.replace(pattern, content));
+      return (t) =>
+        typeof pattern === "string" ? t.split(pattern).join(content) : t.replace(pattern, content);
     }
     default:
-      throw new TokenizerConfigError(`${field}.type`, `normalizer ${JSON.stringify(c.type)} is not supported`);
+      throw new TokenizerConfigError(
+        `${field}.type`,
+        `normalizer ${JSON.stringify(c.type)} is not supported`,
+      );
   }
 }

@@ -49,7 +49,10 @@ export function buildPreTokenizer(config: unknown, field = "pre_tokenizer"): Pre
       const re = regexOf(c.pattern, `${field}.pattern`);
       const behavior = BEHAVIORS[String(c.behavior)];
       if (!behavior) {
-        throw new TokenizerConfigError(`${field}.behavior`, `unknown split behavior ${JSON.stringify(c.behavior)}`);
+        throw new TokenizerConfigError(
+          `${field}.behavior`,
+          `unknown split behavior ${JSON.stringify(c.behavior)}`,
+        );
       }
       const invert = c.invert === true;
       return (pieces) => pieces.flatMap((p) => splitByRegex(p, re, behavior, invert));
@@ -66,12 +69,17 @@ export function buildPreTokenizer(config: unknown, field = "pre_tokenizer"): Pre
       return (pieces) => pieces.flatMap((p) => p.split(/\s+/u).filter((s) => s.length > 0));
     case "Metaspace": {
       const replacement = String(c.replacement ?? "▁");
-      const scheme = String(c.prepend_scheme ?? (c.add_prefix_space === false ? "never" : "always"));
+      const scheme = String(
+        c.prepend_scheme ?? (c.add_prefix_space === false ? "never" : "always"),
+      );
       const split = c.split !== false;
       return (pieces) =>
         pieces.flatMap((p, i) => {
           let t = p.replaceAll(" ", replacement);
-          if ((scheme === "always" || (scheme === "first" && i === 0)) && !t.startsWith(replacement)) {
+          if (
+            (scheme === "always" || (scheme === "first" && i === 0)) &&
+            !t.startsWith(replacement)
+          ) {
             t = replacement + t;
           }
           if (!split) return [t];
@@ -79,6 +87,9 @@ export function buildPreTokenizer(config: unknown, field = "pre_tokenizer"): Pre
         });
     }
     default:
-      throw new TokenizerConfigError(`${field}.type`, `pre-tokenizer ${JSON.stringify(c.type)} is not supported`);
+      throw new TokenizerConfigError(
+        `${field}.type`,
+        `pre-tokenizer ${JSON.stringify(c.type)} is not supported`,
+      );
   }
 }

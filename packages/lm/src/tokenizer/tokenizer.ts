@@ -39,7 +39,9 @@ function buildPostProcessor(config: unknown, field = "post_processor"): PostProc
     case "ByteLevel":
       return null;
     case "Sequence": {
-      const parts = (c.processors as unknown[]).map((p, i) => buildPostProcessor(p, `${field}.processors[${i}]`));
+      const parts = (c.processors as unknown[]).map((p, i) =>
+        buildPostProcessor(p, `${field}.processors[${i}]`),
+      );
       return (ids) => parts.reduce((acc, f) => (f ? f(acc) : acc), ids);
     }
     case "TemplateProcessing": {
@@ -60,7 +62,10 @@ function buildPostProcessor(config: unknown, field = "post_processor"): PostProc
       return (ids) => [cls, ...ids, sep];
     }
     default:
-      throw new TokenizerConfigError(`${field}.type`, `post-processor ${JSON.stringify(c.type)} is not supported`);
+      throw new TokenizerConfigError(
+        `${field}.type`,
+        `post-processor ${JSON.stringify(c.type)} is not supported`,
+      );
   }
 }
 
@@ -90,7 +95,9 @@ export class Tokenizer {
       }
       throw err;
     }
-    this.addedTokens = ((json.added_tokens as AddedToken[] | undefined) ?? []).map((t) => ({ ...t }));
+    this.addedTokens = ((json.added_tokens as AddedToken[] | undefined) ?? []).map((t) => ({
+      ...t,
+    }));
     for (const t of this.addedTokens) {
       this.addedById.set(t.id, t);
       this.addedByContent.set(t.content, t);
@@ -162,7 +169,10 @@ export class Tokenizer {
       const added = this.addedById.get(id);
       if (added?.special && options.skipSpecialTokens) continue;
       const tok = added?.content ?? this.model.idToToken[id];
-      if (tok === undefined) throw new RangeError(`tokenizer: id ${id} is outside the vocabulary (size ${this.vocabSize})`);
+      if (tok === undefined)
+        throw new RangeError(
+          `tokenizer: id ${id} is outside the vocabulary (size ${this.vocabSize})`,
+        );
       tokens.push(tok);
     }
     return (this.decoder ? this.decoder(tokens) : tokens).join("");

@@ -67,7 +67,9 @@ export function trainBpe(corpus: Iterable<string>, options: TrainBpeOptions): To
   const minFrequency = options.minFrequency ?? 2;
   const base = specials.length + 256;
   if (options.vocabSize < base) {
-    throw new Error(`trainBpe: vocabSize ${options.vocabSize} is smaller than the ${base} special and byte tokens`);
+    throw new Error(
+      `trainBpe: vocabSize ${options.vocabSize} is smaller than the ${base} special and byte tokens`,
+    );
   }
 
   // 1. Word frequencies over byte-level pre-tokens.
@@ -97,9 +99,9 @@ export function trainBpe(corpus: Iterable<string>, options: TrainBpeOptions): To
     const k = key(a, b);
     pairCount.set(k, (pairCount.get(k) ?? 0) + delta);
     if (delta > 0) {
-      let s = pairWords.get(k);
-      if (!s) pairWords.set(k, (s = new Set()));
-      s.add(wi);
+      const s = pairWords.get(k);
+      if (s) s.add(wi);
+      else pairWords.set(k, new Set([wi]));
     }
   };
   words.forEach((w, wi) => {
@@ -153,10 +155,16 @@ export function trainBpe(corpus: Iterable<string>, options: TrainBpeOptions): To
       const c = pairCount.get(k) ?? 0;
       if (c > 0) heap.push(c, k);
     }
-    if (options.onProgress && merges.length % 100 === 0) options.onProgress(symbols.length - base, wanted);
+    if (options.onProgress && merges.length % 100 === 0)
+      options.onProgress(symbols.length - base, wanted);
   }
 
-  const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const byteLevel = {
+    type: "ByteLevel",
+    add_prefix_space: false,
+    trim_offsets: true,
+    use_regex: true,
+  };
   return Tokenizer.fromJSON({
     version: "1.0",
     truncation: null,

@@ -1,13 +1,16 @@
 /** coffee: OptiGuide's own supply-chain example (suppliers → roasteries → cafes). */
-import { ge, le, eq, sum, LinExpr } from "@athanor/opt";
-import { AppModel } from "../app-model.js";
+import { eq, ge, LinExpr, le, sum } from "@athanor/opt";
 import type { App } from "../app.js";
+import { AppModel } from "../app-model.js";
 import { type AppData, readAppFile, tupleDict } from "../data.js";
 import { splitKey } from "../keys.js";
 import { dict } from "./util.js";
 
 function data(): AppData {
-  const f = readAppFile("coffee") as { sets: Record<string, string[]>; parameters: Record<string, unknown> };
+  const f = readAppFile("coffee") as {
+    sets: Record<string, string[]>;
+    parameters: Record<string, unknown>;
+  };
   const p = f.parameters;
   return {
     suppliers: f.sets.suppliers!,
@@ -50,13 +53,21 @@ function build(d: AppData): AppModel {
   }
   const cap = dict(d, "capacity_in_supplier");
   for (const s of uniq(srKeys, 0)) {
-    am.addRow(le(sum(srKeys.filter((k) => k[0] === s).map(([, r]) => x(s, r!))), cap[s]!), `supply_${s}`, "supply");
+    am.addRow(
+      le(sum(srKeys.filter((k) => k[0] === s).map(([, r]) => x(s, r!))), cap[s]!),
+      `supply_${s}`,
+      "supply",
+    );
   }
   const needL = dict(d, "light_coffee_needed_for_cafe");
   const needD = dict(d, "dark_coffee_needed_for_cafe");
   for (const c of uniq(rcKeys, 1)) {
     const into = rcKeys.filter((k) => k[1] === c);
-    am.addRow(ge(sum(into.map(([r]) => yl(r!, c))), needL[c]!), `light_demand_${c}`, "light_demand");
+    am.addRow(
+      ge(sum(into.map(([r]) => yl(r!, c))), needL[c]!),
+      `light_demand_${c}`,
+      "light_demand",
+    );
     am.addRow(ge(sum(into.map(([r]) => yd(r!, c))), needD[c]!), `dark_demand_${c}`, "dark_demand");
   }
   return am;
@@ -64,28 +75,49 @@ function build(d: AppData): AppModel {
 
 export const coffee: App = {
   name: "coffee",
-  title: "coffee supply chain: suppliers ship beans to roasteries, which roast light and dark coffee for cafes",
+  title:
+    "coffee supply chain: suppliers ship beans to roasteries, which roast light and dark coffee for cafes",
   data,
   build,
   schema: {
     suppliers: { doc: "supplier names", type: "set", readonly: true },
     roasteries: { doc: "roastery names", type: "set", readonly: true },
     cafes: { doc: "cafe names", type: "set", readonly: true },
-    capacity_in_supplier: { doc: "beans each supplier can ship", type: "dict", keys: ["suppliers"] },
+    capacity_in_supplier: {
+      doc: "beans each supplier can ship",
+      type: "dict",
+      keys: ["suppliers"],
+    },
     shipping_cost_from_supplier_to_roastery: {
       doc: "cost per unit of beans shipped from a supplier to a roastery (one variable x per key)",
       type: "dict",
       keys: ["suppliers", "roasteries"],
     },
-    roasting_cost_light: { doc: "cost per unit of light roast at each roastery", type: "dict", keys: ["roasteries"] },
-    roasting_cost_dark: { doc: "cost per unit of dark roast at each roastery", type: "dict", keys: ["roasteries"] },
+    roasting_cost_light: {
+      doc: "cost per unit of light roast at each roastery",
+      type: "dict",
+      keys: ["roasteries"],
+    },
+    roasting_cost_dark: {
+      doc: "cost per unit of dark roast at each roastery",
+      type: "dict",
+      keys: ["roasteries"],
+    },
     shipping_cost_from_roastery_to_cafe: {
       doc: "cost per unit of coffee shipped from a roastery to a cafe (variables y_light, y_dark per key)",
       type: "dict",
       keys: ["roasteries", "cafes"],
     },
-    light_coffee_needed_for_cafe: { doc: "light coffee each cafe needs", type: "dict", keys: ["cafes"] },
-    dark_coffee_needed_for_cafe: { doc: "dark coffee each cafe needs", type: "dict", keys: ["cafes"] },
+    light_coffee_needed_for_cafe: {
+      doc: "light coffee each cafe needs",
+      type: "dict",
+      keys: ["cafes"],
+    },
+    dark_coffee_needed_for_cafe: {
+      doc: "dark coffee each cafe needs",
+      type: "dict",
+      keys: ["cafes"],
+    },
   },
   editPoints: {
     data: "after the data dicts and the three sets, before the variables are created",

@@ -16,7 +16,7 @@ export type PyExpr =
   | { k: "unary"; op: "-" | "+" | "not"; e: PyExpr }
   | { k: "cmp"; ops: string[]; items: PyExpr[] }
   | { k: "bool"; op: "and" | "or"; items: PyExpr[] }
-  | { k: "ifexp"; cond: PyExpr; then: PyExpr; orelse: PyExpr }
+  | { k: "ifexp"; cond: PyExpr; body: PyExpr; orelse: PyExpr }
   | { k: "call"; fn: PyExpr; args: PyExpr[]; kwargs: Record<string, PyExpr> }
   | { k: "attr"; obj: PyExpr; name: string }
   | { k: "sub"; obj: PyExpr; index: PyExpr }
@@ -45,7 +45,11 @@ export class PySyntaxError extends Error {
   }
 }
 
-type Tok = { t: "name" | "num" | "str" | "op" | "nl" | "indent" | "dedent" | "eof"; v: string; line: number };
+type Tok = {
+  t: "name" | "num" | "str" | "op" | "nl" | "indent" | "dedent" | "eof";
+  v: string;
+  line: number;
+};
 
 const OPS = [
   "**=",
@@ -155,7 +159,8 @@ function tokenize(src: string): Tok[] {
       out.push({ t: "op", v: op, line: lineNo });
       i += op.length;
     }
-    if (depth === 0 && out.length > 0 && out.at(-1)!.t !== "nl") out.push({ t: "nl", v: "", line: lineNo });
+    if (depth === 0 && out.length > 0 && out.at(-1)!.t !== "nl")
+      out.push({ t: "nl", v: "", line: lineNo });
   }
   while (indents.length > 1) {
     indents.pop();
@@ -175,25 +180,32 @@ class Parser {
   private get tok(): Tok {
     return this.toks[this.pos]!;
   }
+  private peekType(): Tok["t"] {
+    return this.toks[this.pos]!.t;
+  }
   private is(v: string, t: Tok["t"] = "op"): boolean {
-    return this.tok.t === t && this.tok.v === v;
+    return this.peekType() === t && this.tok.v === v;
   }
   private isKw(v: string): boolean {
     return this.is(v, "name");
   }
   private eat(v: string, t: Tok["t"] = "op"): void {
-    if (!this.is(v, t)) throw new PySyntaxError(`expected "${v}", found "${this.tok.v || this.tok.t}"`, this.tok.line);
+    if (!this.is(v, t))
+      throw new PySyntaxError(
+        `expected "${v}", found "${this.tok.v || this.peekType()}"`,
+        this.tok.line,
+      );
     this.pos++;
   }
 
   module(): PyStmt[] {
     const out: PyStmt[] = [];
-    while (this.tok.t !== "eof") {
-      if (this.tok.t === "nl") {
+    while (this.peekType() !== "eof") {
+      if (this.peekType() === "nl") {
         this.pos++;
         continue;
       }
-      if (this.tok.t === "indent") throw new PySyntaxError("unexpected indent", this.tok.line);
+      if (this.peekType() === "indent") throw new PySyntaxError("unexpected indent", this.tok.line);
       out.push(this.stmt());
     }
     return out;
@@ -201,22 +213,23 @@ class Parser {
 
   private block(): PyStmt[] {
     this.eat(":");
-    if (this.tok.t !== "nl") {
+    if (this.peekType() !== "nl") {
       const s = this.simple();
       return [s];
     }
     this.pos++;
-    if (this.tok.t !== "indent") throw new PySyntaxError("expected an indented block", this.tok.line);
+    if (this.peekType() !== "indent")
+      throw new PySyntaxError("expected an indented block", this.tok.line);
     this.pos++;
     const body: PyStmt[] = [];
-    while (this.tok.t !== "dedent" && this.tok.t !== "eof") {
-      if (this.tok.t === "nl") {
+    while (this.peekType() !== "dedent" && this.peekType() !== "eof") {
+      if (this.peekType() === "nl") {
         this.pos++;
         continue;
       }
       body.push(this.stmt());
     }
-    if (this.tok.t === "dedent") this.pos++;
+    if (this.peekType() === "dedent") this.pos++;
     return body;
   }
 
@@ -259,7 +272,7 @@ class Parser {
     if (this.is("=")) {
       this.pos++;
       s = { k: "assign", target: lhs, value: this.exprList(), line };
-    } else if (this.tok.t === "op" && AUG.has(this.tok.v)) {
+    } else if (this.peekType() === "op" && AUG.has(this.tok.v)) {
       const op = this.tok.v.slice(0, -1);
       this.pos++;
       s = { k: "aug", op, target: lhs, value: this.exprList(), line };
@@ -269,8 +282,8 @@ class Parser {
   }
 
   private endLine(): void {
-    if (this.tok.t === "nl") this.pos++;
-    else if (this.tok.t !== "eof" && this.tok.t !== "dedent")
+    if (this.peekType() === "nl") this.pos++;
+    else if (this.peekType() !== "eof" && this.peekType() !== "dedent")
       throw new PySyntaxError(`unexpected "${this.tok.v}"`, this.tok.line);
   }
 
@@ -279,7 +292,8 @@ class Parser {
     const paren = this.is("(");
     if (paren) this.pos++;
     for (;;) {
-      if (this.tok.t !== "name") throw new PySyntaxError("expected a loop variable", this.tok.line);
+      if (this.peekType() !== "name")
+        throw new PySyntaxError("expected a loop variable", this.tok.line);
       names.push(this.tok.v);
       this.pos++;
       if (!this.is(",")) break;
@@ -296,7 +310,7 @@ class Parser {
     const items = [first];
     while (this.is(",")) {
       this.pos++;
-      if (this.tok.t === "nl" || this.is("=") || this.is(")")) break;
+      if (this.peekType() === "nl" || this.is("=") || this.is(")")) break;
       items.push(this.expr());
     }
     return { k: "tuple", items };
@@ -308,7 +322,7 @@ class Parser {
       this.pos++;
       const cond = this.orExpr();
       this.eat("else", "name");
-      return { k: "ifexp", cond, then: e, orelse: this.expr() };
+      return { k: "ifexp", cond, body: e, orelse: this.expr() };
     }
     return e;
   }
@@ -341,7 +355,7 @@ class Parser {
     const items = [this.arith()];
     const ops: string[] = [];
     for (;;) {
-      if (this.tok.t === "op" && CMP.has(this.tok.v)) {
+      if (this.peekType() === "op" && CMP.has(this.tok.v)) {
         ops.push(this.tok.v);
         this.pos++;
       } else if (this.isKw("in")) {
@@ -394,7 +408,8 @@ class Parser {
     for (;;) {
       if (this.is(".")) {
         this.pos++;
-        if (this.tok.t !== "name") throw new PySyntaxError("expected an attribute name", this.tok.line);
+        if (this.peekType() !== "name")
+          throw new PySyntaxError("expected an attribute name", this.tok.line);
         e = { k: "attr", obj: e, name: this.tok.v };
         this.pos++;
       } else if (this.is("(")) {
@@ -412,7 +427,11 @@ class Parser {
     const args: PyExpr[] = [];
     const kwargs: Record<string, PyExpr> = {};
     while (!this.is(")")) {
-      if (this.tok.t === "name" && this.toks[this.pos + 1]?.v === "=" && this.toks[this.pos + 1]?.t === "op") {
+      if (
+        this.peekType() === "name" &&
+        this.toks[this.pos + 1]?.v === "=" &&
+        this.toks[this.pos + 1]?.t === "op"
+      ) {
         const k = this.tok.v;
         this.pos += 2;
         kwargs[k] = this.expr();
@@ -455,7 +474,7 @@ class Parser {
     if (t.t === "str") {
       this.pos++;
       let v = t.v;
-      while (this.tok.t === "str") {
+      while (this.peekType() === "str") {
         v += this.tok.v;
         this.pos++;
       }

@@ -91,7 +91,12 @@ class Gen {
 
   private assign(target: PyExpr, value: PyExpr, line: number): string[] {
     // z = m.addVars(...) / v = m.addVar(...): a new variable family.
-    if (target.k === "name" && value.k === "call" && value.fn.k === "attr" && isModel(value.fn.obj)) {
+    if (
+      target.k === "name" &&
+      value.k === "call" &&
+      value.fn.k === "attr" &&
+      isModel(value.fn.obj)
+    ) {
       if (value.fn.name === "addVars") return this.addVars(target.id, value, line);
       if (value.fn.name === "addVar") {
         this.families.set(target.id, 0);
@@ -106,7 +111,8 @@ class Gen {
   }
 
   private addVars(name: string, call: Extract<PyExpr, { k: "call" }>, line: number): string[] {
-    if (call.args.length === 0) throw new TranslateError("addVars needs at least one index set", line);
+    if (call.args.length === 0)
+      throw new TranslateError("addVars needs at least one index set", line);
     this.families.set(name, call.args.length);
     const idx = call.args.map((_, i) => `k${i}`);
     const out: string[] = [];
@@ -124,7 +130,14 @@ class Gen {
     const vt = kwargs.vtype;
     if (vt) {
       const t = vt.k === "attr" ? vt.name : vt.k === "str" ? vt.v : "";
-      const type = { BINARY: "binary", B: "binary", INTEGER: "integer", I: "integer", CONTINUOUS: "continuous", C: "continuous" }[t];
+      const type = {
+        BINARY: "binary",
+        B: "binary",
+        INTEGER: "integer",
+        I: "integer",
+        CONTINUOUS: "continuous",
+        C: "continuous",
+      }[t];
       if (!type) throw new TranslateError("unsupported vtype", line);
       opts.push(`type: "${type}"`);
     }
@@ -163,13 +176,16 @@ class Gen {
   /** m.addConstrs((rel for ... if ...), name): one row per generated index, named like gurobipy. */
   private addConstrs(e: Extract<PyExpr, { k: "call" }>, line: number): string[] {
     const g = e.args[0];
-    if (!g || g.k !== "comp") throw new TranslateError("addConstrs needs a generator of relations", line);
+    if (g?.k !== "comp")
+      throw new TranslateError("addConstrs needs a generator of relations", line);
     const nameExpr = e.args[1] ?? e.kwargs.name;
     const out: string[] = [];
     let depth = 0;
     const index: string[] = [];
     for (const f of g.fors) {
-      out.push(`${"  ".repeat(depth)}for (const ${this.bind(f.target)} of ${this.iterable(f.iter, line)}) {`);
+      out.push(
+        `${"  ".repeat(depth)}for (const ${this.bind(f.target)} of ${this.iterable(f.iter, line)}) {`,
+      );
       depth++;
       index.push(...(typeof f.target === "string" ? [f.target] : f.target));
       for (const c of f.ifs) {
@@ -194,7 +210,11 @@ class Gen {
   private relation(e: PyExpr, line: number): string {
     if (e.k !== "cmp" || e.ops.length !== 1 || !["<=", ">=", "=="].includes(e.ops[0]!))
       throw new TranslateError("addConstr takes one relation with <=, >= or ==", line);
-    const pieces = [...this.lin(e.items[0]!, line), { lit: ` ${e.ops[0]} ` }, ...this.lin(e.items[1]!, line)];
+    const pieces = [
+      ...this.lin(e.items[0]!, line),
+      { lit: ` ${e.ops[0]} ` },
+      ...this.lin(e.items[1]!, line),
+    ];
     return template(pieces);
   }
 
@@ -212,7 +232,8 @@ class Gen {
         return this.isLin(e.e);
       case "call": {
         if (e.fn.k === "attr" && e.fn.name === "sum" && this.isLin(e.fn.obj)) return true;
-        if (isSumFn(e.fn)) return e.args.some((a) => (a.k === "comp" ? this.isLin(a.elt) : this.isLin(a)));
+        if (isSumFn(e.fn))
+          return e.args.some((a) => (a.k === "comp" ? this.isLin(a.elt) : this.isLin(a)));
         return false;
       }
       default:
@@ -231,17 +252,21 @@ class Gen {
       case "sub":
         return this.varRef(e, line);
       case "unary":
-        return e.op === "-" ? [{ lit: "-(" }, ...this.lin(e.e, line), { lit: ")" }] : this.lin(e.e, line);
+        return e.op === "-"
+          ? [{ lit: "-(" }, ...this.lin(e.e, line), { lit: ")" }]
+          : this.lin(e.e, line);
       case "bin": {
         const l = this.lin(e.l, line);
         const r = this.lin(e.r, line);
         if (e.op === "+") return [...l, { lit: " + " }, ...r];
         if (e.op === "-") return [...l, { lit: " - (" }, ...r, { lit: ")" }];
         if (e.op === "*") {
-          if (this.isLin(e.l) && this.isLin(e.r)) throw new TranslateError("product of two variables", line);
+          if (this.isLin(e.l) && this.isLin(e.r))
+            throw new TranslateError("product of two variables", line);
           return [{ lit: "(" }, ...l, { lit: ") * (" }, ...r, { lit: ")" }];
         }
-        if (e.op === "/" && !this.isLin(e.r)) return [{ lit: "(" }, ...l, { lit: ") / (" }, ...r, { lit: ")" }];
+        if (e.op === "/" && !this.isLin(e.r))
+          return [{ lit: "(" }, ...l, { lit: ") / (" }, ...r, { lit: ")" }];
         throw new TranslateError(`operator ${e.op} is not linear here`, line);
       }
       case "call":
@@ -282,14 +307,18 @@ class Gen {
         });
         return [...out, { lit: ")" }];
       }
-      const args = e.args.length === 0 ? Array.from({ length: arity }, () => ({ k: "str", v: "*" }) as PyExpr) : e.args;
-      if (args.length !== arity) throw new TranslateError(`${fam}.sum takes ${arity} patterns`, line);
+      const args =
+        e.args.length === 0
+          ? Array.from({ length: arity }, () => ({ k: "str", v: "*" }) as PyExpr)
+          : e.args;
+      if (args.length !== arity)
+        throw new TranslateError(`${fam}.sum takes ${arity} patterns`, line);
       return [{ lit: `sum(${fam}[` }, ...this.keyPieces(args, line), { lit: "])" }];
     }
     if (isSumFn(e.fn) && e.args.length === 1) {
       const a = e.args[0]!;
       if (a.k !== "comp") throw new TranslateError("sum(...) of variables takes a generator", line);
-      const js = `sum(${this.comprehension(a.fors, template(this.lin(a.elt, line)), line)})`;
+      const js = `sum(${this.comprehension(a.fors, () => template(this.lin(a.elt, line)), line)})`;
       return [{ js }];
     }
     throw new TranslateError("unsupported call in a constraint", line);
@@ -299,18 +328,19 @@ class Gen {
 
   private iterable(e: PyExpr, line: number): string {
     // Iterating a dict yields its keys (tuples split back into parts).
-    if (e.k === "name" && this.isDataName(e.id) && isObject(this.ctx.data[e.id])) return `keys(data.${e.id})`;
+    if (e.k === "name" && this.isDataName(e.id) && isObject(this.ctx.data[e.id]))
+      return `keys(data.${e.id})`;
     return this.val(e, line);
   }
 
-  private comprehension(fors: PyFor[], elt: string, line: number): string {
+  private comprehension(fors: PyFor[], elt: () => string, line: number): string {
     // Nested fors: flatMap over all but the last.
     const build = (i: number): string => {
       const f = fors[i]!;
       const v = this.bind(f.target);
       let src = this.iterable(f.iter, line);
       for (const c of f.ifs) src = `${src}.filter((${v}) => ${this.val(c, line)})`;
-      const body = i === fors.length - 1 ? elt : build(i + 1);
+      const body = i === fors.length - 1 ? elt() : build(i + 1);
       return `${src}.${i === fors.length - 1 ? "map" : "flatMap"}((${v}) => ${body})`;
     };
     return build(0);
@@ -373,14 +403,16 @@ class Gen {
       case "bool":
         return `(${e.items.map((i) => this.val(i, line)).join(e.op === "and" ? " && " : " || ")})`;
       case "ifexp":
-        return `(${this.val(e.cond, line)} ? ${this.val(e.then, line)} : ${this.val(e.orelse, line)})`;
+        return `(${this.val(e.cond, line)} ? ${this.val(e.body, line)} : ${this.val(e.orelse, line)})`;
       case "cmp": {
         const parts: string[] = [];
-        for (let i = 0; i < e.ops.length; i++) parts.push(this.compare(e.ops[i]!, e.items[i]!, e.items[i + 1]!, line));
+        for (let i = 0; i < e.ops.length; i++)
+          parts.push(this.compare(e.ops[i]!, e.items[i]!, e.items[i + 1]!, line));
         return parts.length === 1 ? parts[0]! : `(${parts.join(" && ")})`;
       }
       case "sub": {
-        if (this.isLin(e.obj)) throw new TranslateError("a variable used as a value (read its .X)", line);
+        if (this.isLin(e.obj))
+          throw new TranslateError("a variable used as a value (read its .X)", line);
         return this.subscript(e, line);
       }
       case "attr": {
@@ -394,8 +426,7 @@ class Gen {
       case "call":
         return this.call(e, line);
       case "comp": {
-        const v = this.comprehension(e.fors, this.val(e.elt, line), line);
-        return v;
+        return this.comprehension(e.fors, () => this.val(e.elt, line), line);
       }
     }
   }
@@ -412,12 +443,23 @@ class Gen {
   /** `item in container`: a variable family (has), a dict (key in), or a list (includes). */
   private contains(item: PyExpr, container: PyExpr, line: number): string {
     const parts = item.k === "tuple" ? item.items : [item];
-    if (container.k === "name" && this.families.has(container.id) && !this.locals.has(container.id)) {
-      const ref = template([{ lit: `${container.id}[` }, ...this.keyPieces(parts, line), { lit: "]" }]);
+    if (
+      container.k === "name" &&
+      this.families.has(container.id) &&
+      !this.locals.has(container.id)
+    ) {
+      const ref = template([
+        { lit: `${container.id}[` },
+        ...this.keyPieces(parts, line),
+        { lit: "]" },
+      ]);
       return `has(${ref})`;
     }
     const c = this.val(container, line);
-    const sample = container.k === "name" && this.isDataName(container.id) ? this.ctx.data[container.id] : undefined;
+    const sample =
+      container.k === "name" && this.isDataName(container.id)
+        ? this.ctx.data[container.id]
+        : undefined;
     if (Array.isArray(sample) || container.k === "list" || container.k === "tuple") {
       if (item.k === "tuple") {
         const conds = parts.map((p, i) => `t[${i}] === ${this.val(p, line)}`).join(" && ");
@@ -436,7 +478,9 @@ class Gen {
         case "len": {
           if (!a0) break;
           const s = a0.k === "name" && this.isDataName(a0.id) ? this.ctx.data[a0.id] : undefined;
-          return isObject(s) ? `Object.keys(${this.val(a0, line)}).length` : `${this.val(a0, line)}.length`;
+          return isObject(s)
+            ? `Object.keys(${this.val(a0, line)}).length`
+            : `${this.val(a0, line)}.length`;
         }
         case "list":
         case "tuple":
@@ -471,7 +515,10 @@ class Gen {
       if (name === "items" && args.length === 0)
         return `keys(${this.val(obj, line)}).map((k) => [k, ${this.val(obj, line)}[Array.isArray(k) ? k.join(",") : k]])`;
       if (name === "get" && args.length >= 1) {
-        const k = args[0]!.k === "tuple" ? this.keyJs((args[0] as { items: PyExpr[] }).items, line) : this.val(args[0]!, line);
+        const k =
+          args[0]!.k === "tuple"
+            ? this.keyJs((args[0] as { items: PyExpr[] }).items, line)
+            : this.val(args[0]!, line);
         return `(${this.val(obj, line)}[${k}] ?? ${args[1] ? this.val(args[1], line) : "null"})`;
       }
     }
@@ -500,6 +547,7 @@ function escapeTemplate(s: string): string {
 
 /** Pieces → a JS string expression: a plain literal when constant, else a template literal. */
 function template(pieces: Piece[]): string {
-  if (pieces.every((p) => "lit" in p)) return JSON.stringify(pieces.map((p) => (p as { lit: string }).lit).join(""));
+  if (pieces.every((p) => "lit" in p))
+    return JSON.stringify(pieces.map((p) => (p as { lit: string }).lit).join(""));
   return `\`${pieces.map((p) => ("lit" in p ? escapeTemplate(p.lit) : `\${${p.js}}`)).join("")}\``;
 }

@@ -4,7 +4,15 @@ import { attach, needsGrad, save } from "../autograd.js";
 import type { BinaryOp, DType, UnaryOp } from "../backend.js";
 import type { Tensor } from "../tensor.js";
 import { cast, sumTo } from "./shape.js";
-import { asTensor, broadcastShapes, broadcastView, empty, requireDType, sameBackend, scalarLike } from "./util.js";
+import {
+  asTensor,
+  broadcastShapes,
+  broadcastView,
+  empty,
+  requireDType,
+  sameBackend,
+  scalarLike,
+} from "./util.js";
 
 /** Applies a unary kernel op (f32 only) with its gradient. */
 export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
@@ -20,7 +28,13 @@ export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
       [out],
       ([g]) => {
         const dx = empty(x.shape, "f32", g.backend, `${op} backward`);
-        g.backend.unaryBackward(op, sx.get()._view(op), sy.get()._view(op), g._view(op), dx._view(op));
+        g.backend.unaryBackward(
+          op,
+          sx.get()._view(op),
+          sy.get()._view(op),
+          g._view(op),
+          dx._view(op),
+        );
         return [dx];
       },
       [sx, sy],
@@ -108,7 +122,10 @@ function recordBinary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor): void {
         [out],
         ([g]) => {
           const gb = div(g, sb.get());
-          return [a.requiresGrad ? sumTo(gb, as) : null, b.requiresGrad ? sumTo(neg(mul(gb, so.get())), bs) : null];
+          return [
+            a.requiresGrad ? sumTo(gb, as) : null,
+            b.requiresGrad ? sumTo(neg(mul(gb, so.get())), bs) : null,
+          ];
         },
         [sb, so],
       );
@@ -149,7 +166,10 @@ function recordBinary(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor): void {
           const tie = mul(binaryOp("eq", av, bv), 0.5);
           const wa = add(win, tie);
           const wb = sub(1, wa);
-          return [a.requiresGrad ? sumTo(mul(g, wa), as) : null, b.requiresGrad ? sumTo(mul(g, wb), bs) : null];
+          return [
+            a.requiresGrad ? sumTo(mul(g, wa), as) : null,
+            b.requiresGrad ? sumTo(mul(g, wb), bs) : null,
+          ];
         },
         [sa, sb],
       );
@@ -180,11 +200,17 @@ export function where(cond: Tensor, a0: Tensor | number, b0: Tensor | number): T
   const op = "where";
   const a = asTensor(a0, typeof b0 === "number" ? cond.cast("f32") : b0);
   const b = asTensor(b0, a);
-  if (a.dtype !== b.dtype) throw new Error(`${op}: branches have different dtypes (${a.describe()}, ${b.describe()})`);
+  if (a.dtype !== b.dtype)
+    throw new Error(`${op}: branches have different dtypes (${a.describe()}, ${b.describe()})`);
   const backend = sameBackend(op, cond, a, b);
   const shape = broadcastShapes(op, cond.shape, a.shape, b.shape);
   const out = empty(shape, a.dtype, backend, op);
-  backend.where(broadcastView(cond, shape, op), broadcastView(a, shape, op), broadcastView(b, shape, op), out._view(op));
+  backend.where(
+    broadcastView(cond, shape, op),
+    broadcastView(a, shape, op),
+    broadcastView(b, shape, op),
+    out._view(op),
+  );
   if (needsGrad(a, b)) {
     const sc = save(cond, op);
     const as = a.shape;

@@ -4,7 +4,14 @@ import { attach, needsGrad, save } from "../autograd.js";
 import type { Tensor } from "../tensor.js";
 import { add } from "./elementwise.js";
 import { reshape, squeeze, sumTo, transpose, unsqueeze } from "./shape.js";
-import { broadcastShapes, broadcastView, empty, fmtShape, requireDType, sameBackend } from "./util.js";
+import {
+  broadcastShapes,
+  broadcastView,
+  empty,
+  fmtShape,
+  requireDType,
+  sameBackend,
+} from "./util.js";
 
 /**
  * Matrix product with NumPy / PyTorch semantics: 1-D operands are promoted (and the added
@@ -14,7 +21,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const op = "matmul";
   requireDType(op, a, "f32", "a");
   requireDType(op, b, "f32", "b");
-  if (a.rank === 0 || b.rank === 0) throw new Error(`${op}: operands must have rank ≥ 1, got ${a.describe()} and ${b.describe()}`);
+  if (a.rank === 0 || b.rank === 0)
+    throw new Error(`${op}: operands must have rank ≥ 1, got ${a.describe()} and ${b.describe()}`);
   if (a.rank === 1) return squeeze(matmul(unsqueeze(a, 0), b), b.rank === 1 ? -1 : -2);
   if (b.rank === 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
   const K = a.shape[a.rank - 1];
@@ -35,10 +43,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   try {
     batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
   } catch {
-    throw new Error(`${op}: batch dimensions of ${a.describe()} and ${b.describe()} cannot be broadcast`);
+    throw new Error(
+      `${op}: batch dimensions of ${a.describe()} and ${b.describe()} cannot be broadcast`,
+    );
   }
   const out = empty([...batch, M, N], "f32", backend, op);
-  backend.matmul(broadcastView(a, [...batch, M, K], op), broadcastView(b, [...batch, K, N], op), out._view(op));
+  backend.matmul(
+    broadcastView(a, [...batch, M, K], op),
+    broadcastView(b, [...batch, K, N], op),
+    out._view(op),
+  );
   if (needsGrad(a, b)) {
     const sa = save(a, op);
     const sb = save(b, op);
@@ -61,7 +75,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 /** `x @ weightᵀ + bias` with weight [out, in] (PyTorch `nn.Linear` layout). */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== weight.shape[1]) {
-    throw new Error(`linear: input ${x.describe()} does not match weight ${weight.describe()} ([out, in])`);
+    throw new Error(
+      `linear: input ${x.describe()} does not match weight ${weight.describe()} ([out, in])`,
+    );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.shape[0])) {
     throw new Error(`linear: bias ${bias.describe()} must be ${fmtShape([weight.shape[0]])}`);

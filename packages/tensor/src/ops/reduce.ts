@@ -22,7 +22,8 @@ function finalShape(x: Tensor, axes: readonly number[], keepdim: boolean): numbe
 }
 
 function rawReduce(op: ReduceOp, x: Tensor, axes: readonly number[], name: string): Tensor {
-  if (x.size === 0 && op !== "sum") throw new Error(`${name}: cannot reduce an empty tensor ${x.describe()}`);
+  if (x.size === 0 && op !== "sum")
+    throw new Error(`${name}: cannot reduce an empty tensor ${x.describe()}`);
   const out = empty(keptShape(x, axes), x.dtype, x.backend, name);
   x.backend.reduce(op, x._view(name), axes, out._view(name));
   return out;
@@ -47,7 +48,12 @@ export function mean(x: Tensor, axes?: number | readonly number[], keepdim = fal
   return div(sum(x.dtype === "f32" ? x : x.cast("f32"), ax, keepdim), n);
 }
 
-function extremum(op: "max" | "min", x: Tensor, axes: number | readonly number[] | undefined, keepdim: boolean): Tensor {
+function extremum(
+  op: "max" | "min",
+  x: Tensor,
+  axes: number | readonly number[] | undefined,
+  keepdim: boolean,
+): Tensor {
   const ax = normAxes(x, axes, op);
   const kept = rawReduce(op, x, ax, op);
   if (needsGrad(x)) {
@@ -104,7 +110,12 @@ export function logsumexp(x: Tensor, axes?: number | readonly number[], keepdim 
 }
 
 /** Variance over `axes` (population by default; `unbiased` divides by n − 1). */
-export function variance(x: Tensor, axes?: number | readonly number[], keepdim = false, unbiased = false): Tensor {
+export function variance(
+  x: Tensor,
+  axes?: number | readonly number[],
+  keepdim = false,
+  unbiased = false,
+): Tensor {
   const ax = normAxes(x, axes, "variance");
   const n = ax.reduce((p, a) => p * x.shape[a], 1);
   const d = sub(x, mean(x, ax, true));

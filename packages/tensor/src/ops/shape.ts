@@ -7,7 +7,13 @@ import { Tensor } from "../tensor.js";
 import { sum } from "./reduce.js";
 import { broadcastShapes, empty, fmtShape, normAxis, sameBackend } from "./util.js";
 
-function viewOf(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number, op: string): Tensor {
+function viewOf(
+  t: Tensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  op: string,
+): Tensor {
   t._view(op);
   return new Tensor(t._buf, shape, strides, offset);
 }
@@ -24,7 +30,9 @@ function resolveShape(t: Tensor, shape: readonly number[], op: string): number[]
     out[neg] = t.size / known;
   }
   if (shapeSize(out) !== t.size || out.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`${op}: cannot reshape ${t.describe()} (${t.size} elements) to ${fmtShape(shape)}`);
+    throw new Error(
+      `${op}: cannot reshape ${t.describe()} (${t.size} elements) to ${fmtShape(shape)}`,
+    );
   }
   return out;
 }
@@ -68,7 +76,13 @@ export function reshape(t: Tensor, shape: readonly number[]): Tensor {
   return view(contiguous(t), target, contiguousStrides(target), 0, op);
 }
 
-function view(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number, op: string): Tensor {
+function view(
+  t: Tensor,
+  shape: readonly number[],
+  strides: readonly number[],
+  offset: number,
+  op: string,
+): Tensor {
   const out = viewOf(t, shape, strides, offset, op);
   if (needsGrad(t)) {
     const inShape = t.shape;
@@ -83,9 +97,17 @@ export function permute(t: Tensor, dims: readonly number[]): Tensor {
   const r = t.rank;
   const d = dims.map((a) => normAxis(a, r, op));
   if (d.length !== r || new Set(d).size !== r) {
-    throw new Error(`${op}: dims ${fmtShape(dims)} are not a permutation of the axes of ${t.describe()}`);
+    throw new Error(
+      `${op}: dims ${fmtShape(dims)} are not a permutation of the axes of ${t.describe()}`,
+    );
   }
-  const out = viewOf(t, d.map((a) => t.shape[a]), d.map((a) => t.strides[a]), t.offset, op);
+  const out = viewOf(
+    t,
+    d.map((a) => t.shape[a]),
+    d.map((a) => t.strides[a]),
+    t.offset,
+    op,
+  );
   if (needsGrad(t)) {
     const inv = new Array<number>(r);
     d.forEach((a, i) => {
@@ -116,7 +138,8 @@ export function slice(t: Tensor, axis: number, start: number, end?: number, step
   let e = end === undefined ? n : end < 0 ? end + n : end;
   s = Math.min(Math.max(s, 0), n);
   e = Math.min(Math.max(e, s), n);
-  if (!Number.isInteger(step) || step < 1) throw new Error(`${op}: step must be a positive integer, got ${step}`);
+  if (!Number.isInteger(step) || step < 1)
+    throw new Error(`${op}: step must be a positive integer, got ${step}`);
   const len = Math.ceil((e - s) / step);
   const shape = [...t.shape];
   shape[a] = len;
@@ -183,15 +206,23 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
 
 /** Removes size-1 axes (all, or just `axis`). */
 export function squeeze(t: Tensor, axis?: number): Tensor {
-  if (axis === undefined) return reshape(t, t.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      t,
+      t.shape.filter((d) => d !== 1),
+    );
   const a = normAxis(axis, t.rank, "squeeze");
-  if (t.shape[a] !== 1) throw new Error(`squeeze: axis ${axis} of ${t.describe()} has size ${t.shape[a]}, not 1`);
-  return reshape(t, t.shape.filter((_, i) => i !== a));
+  if (t.shape[a] !== 1)
+    throw new Error(`squeeze: axis ${axis} of ${t.describe()} has size ${t.shape[a]}, not 1`);
+  return reshape(
+    t,
+    t.shape.filter((_, i) => i !== a),
+  );
 }
 
 /** Inserts a size-1 axis at `axis` (may be rank, or negative). */
 export function unsqueeze(t: Tensor, axis: number): Tensor {
-  const a = normAxis(axis < 0 ? axis + 1 : axis, t.rank + 1, "unsqueeze");
+  const a = normAxis(axis < 0 ? axis + t.rank + 1 : axis, t.rank + 1, "unsqueeze");
   const shape = [...t.shape];
   shape.splice(a, 0, 1);
   return reshape(t, shape);
@@ -202,7 +233,11 @@ export function flatten(t: Tensor, start = 0, end = -1): Tensor {
   if (t.rank === 0) return reshape(t, [1]);
   const s = normAxis(start, t.rank, "flatten");
   const e = normAxis(end, t.rank, "flatten");
-  const shape = [...t.shape.slice(0, s), shapeSize(t.shape.slice(s, e + 1)), ...t.shape.slice(e + 1)];
+  const shape = [
+    ...t.shape.slice(0, s),
+    shapeSize(t.shape.slice(s, e + 1)),
+    ...t.shape.slice(e + 1),
+  ];
   return reshape(t, shape);
 }
 
@@ -244,8 +279,14 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   const a = normAxis(axis, first.rank, op);
   const backend = sameBackend(op, ...ts);
   for (const t of ts) {
-    if (t.rank !== first.rank || t.dtype !== first.dtype || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new Error(`${op}: along axis ${a}, shapes ${ts.map((x) => fmtShape(x.shape) + " " + x.dtype).join(", ")} do not match`);
+    if (
+      t.rank !== first.rank ||
+      t.dtype !== first.dtype ||
+      t.shape.some((d, i) => i !== a && d !== first.shape[i])
+    ) {
+      throw new Error(
+        `${op}: along axis ${a}, shapes ${ts.map((x) => fmtShape(x.shape) + " " + x.dtype).join(", ")} do not match`,
+      );
     }
   }
   const shape = [...first.shape];
@@ -255,7 +296,12 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   let off = 0;
   const sizes: number[] = [];
   for (const t of ts) {
-    backend.copy(t._view(op), { storage: ov.storage, shape: t.shape, strides: ov.strides, offset: off * ov.strides[a] });
+    backend.copy(t._view(op), {
+      storage: ov.storage,
+      shape: t.shape,
+      strides: ov.strides,
+      offset: off * ov.strides[a],
+    });
     off += t.shape[a];
     sizes.push(t.shape[a]);
   }
@@ -265,7 +311,10 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
 
 /** Stacks same-shape tensors along a new axis. */
 export function stack(ts: readonly Tensor[], axis = 0): Tensor {
-  return concat(ts.map((t) => unsqueeze(t, axis)), axis);
+  return concat(
+    ts.map((t) => unsqueeze(t, axis)),
+    axis,
+  );
 }
 
 /** Splits along `axis` into pieces of the given sizes, or into `n` equal pieces (views). */
@@ -274,11 +323,16 @@ export function split(t: Tensor, sizesOrCount: number | readonly number[], axis 
   const n = t.shape[a];
   let sizes: number[];
   if (typeof sizesOrCount === "number") {
-    if (n % sizesOrCount !== 0) throw new Error(`split: axis ${a} of ${t.describe()} is not divisible into ${sizesOrCount} parts`);
+    if (n % sizesOrCount !== 0)
+      throw new Error(
+        `split: axis ${a} of ${t.describe()} is not divisible into ${sizesOrCount} parts`,
+      );
     sizes = new Array(sizesOrCount).fill(n / sizesOrCount);
   } else sizes = [...sizesOrCount];
   if (sizes.reduce((p, s) => p + s, 0) !== n) {
-    throw new Error(`split: sizes ${fmtShape(sizes)} do not add up to ${n} (axis ${a} of ${t.describe()})`);
+    throw new Error(
+      `split: sizes ${fmtShape(sizes)} do not add up to ${n} (axis ${a} of ${t.describe()})`,
+    );
   }
   const out: Tensor[] = [];
   let off = 0;

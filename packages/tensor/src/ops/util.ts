@@ -7,9 +7,15 @@ import { getBackend } from "../registry.js";
 import { Tensor } from "../tensor.js";
 
 /** A fresh contiguous tensor (contents unspecified until a kernel writes it). */
-export function empty(shape: readonly number[], dtype: DType, backend: Backend, op: string): Tensor {
+export function empty(
+  shape: readonly number[],
+  dtype: DType,
+  backend: Backend,
+  op: string,
+): Tensor {
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`${op}: invalid shape [${shape.join(", ")}]`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`${op}: invalid shape [${shape.join(", ")}]`);
   }
   const buf = new DataBuffer(backend, dtype, shapeSize(shape), op);
   return new Tensor(buf, [...shape], contiguousStrides(shape), 0);
@@ -23,7 +29,9 @@ export function scalarLike(value: number, like: Tensor, dtype: DType = like.dtyp
 }
 
 export function asTensor(x: Tensor | number, like: Tensor): Tensor {
-  return typeof x === "number" ? scalarLike(x, like, like.dtype === "i32" && !Number.isInteger(x) ? "f32" : like.dtype) : x;
+  return typeof x === "number"
+    ? scalarLike(x, like, like.dtype === "i32" && !Number.isInteger(x) ? "f32" : like.dtype)
+    : x;
 }
 
 export function fmtShape(s: readonly number[]): string {
@@ -44,7 +52,9 @@ export function sameBackend(op: string, ...ts: (Tensor | null | undefined)[]): B
   for (const t of ts) {
     if (!t) continue;
     if (b && t.backend !== b) {
-      throw new Error(`${op}: tensors are on different backends ("${b.name}" and "${t.backend.name}")`);
+      throw new Error(
+        `${op}: tensors are on different backends ("${b.name}" and "${t.backend.name}")`,
+      );
     }
     b = t.backend;
   }
@@ -56,7 +66,8 @@ export function requireDType(op: string, t: Tensor, dtype: DType, what = "input"
 }
 
 export function requireRank(op: string, t: Tensor, rank: number, what = "input"): void {
-  if (t.rank !== rank) throw new Error(`${op}: ${what} must have rank ${rank}, got ${t.describe()}`);
+  if (t.rank !== rank)
+    throw new Error(`${op}: ${what} must have rank ${rank}, got ${t.describe()}`);
 }
 
 /** Broadcast result shape (NumPy rules) or a clear error naming the op and shapes. */

@@ -14,9 +14,9 @@ import {
   type ReduceOp,
   type SgdParams,
   type Storage,
+  shapeSize,
   type UnaryOp,
   type View,
-  shapeSize,
 } from "../backend.js";
 import { binaryFn, COMPARISONS, unaryFn, unaryGradFn } from "./math.js";
 
@@ -117,9 +117,23 @@ export class ReferenceBackend implements Backend {
   readSync(view: View): HostArray {
     const d = data(view);
     const offs = viewOffsets(view);
-    const out = view.storage.dtype === "f32" ? new Float32Array(offs.length) : new Int32Array(offs.length);
+    const out =
+      view.storage.dtype === "f32" ? new Float32Array(offs.length) : new Int32Array(offs.length);
     for (let i = 0; i < offs.length; i++) out[i] = d[offs[i]];
     return out;
+  }
+
+  /** Reads a view at full storage precision (f64 with the `f64` option). Testing aid. */
+  readF64(view: View): Float64Array {
+    return dense(view);
+  }
+  /** Sets one storage element at full precision. Testing aid (numerical gradients). */
+  poke(storage: Storage, index: number, value: number): void {
+    (storage as RefStorage).data[index] = value;
+  }
+  /** Gets one storage element at full precision. */
+  peek(storage: Storage, index: number): number {
+    return (storage as RefStorage).data[index];
   }
 
   fill(out: View, value: number): void {
@@ -138,7 +152,10 @@ export class ReferenceBackend implements Backend {
     const xs = dense(x);
     const ys = dense(y);
     const dys = dense(dy);
-    store(dx, xs.map((xv, i) => dys[i] * g(xv, ys[i])));
+    store(
+      dx,
+      xs.map((xv, i) => dys[i] * g(xv, ys[i])),
+    );
   }
   binary(op: BinaryOp, a: View, b: View, out: View): void {
     const f = binaryFn(op);
@@ -146,14 +163,21 @@ export class ReferenceBackend implements Backend {
     const bs = dense(b);
     const intDiv = op === "div" && out.storage.dtype === "i32";
     const r = as.map((av, i) => (intDiv ? Math.trunc(av / bs[i]) : f(av, bs[i])));
-    if (out.storage.dtype === "i32" && !COMPARISONS.has(op)) store(out, r.map((v) => v | 0));
+    if (out.storage.dtype === "i32" && !COMPARISONS.has(op))
+      store(
+        out,
+        r.map((v) => v | 0),
+      );
     else store(out, r);
   }
   where(cond: View, a: View, b: View, out: View): void {
     const c = dense(cond);
     const as = dense(a);
     const bs = dense(b);
-    store(out, c.map((cv, i) => (cv !== 0 ? as[i] : bs[i])));
+    store(
+      out,
+      c.map((cv, i) => (cv !== 0 ? as[i] : bs[i])),
+    );
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
@@ -178,8 +202,8 @@ export class ReferenceBackend implements Backend {
       if (op === "sum") acc[o] += v;
       else if (op === "prod") acc[o] *= v;
       else if (Number.isNaN(v) || Number.isNaN(acc[o])) acc[o] = Number.NaN;
-      else if (op === "max") acc[o] = v > acc[o] ? v : acc[o];
-      else acc[o] = v < acc[o] ? v : acc[o];
+      else if (op === "max") acc[o] = Math.max(v, acc[o]);
+      else acc[o] = Math.min(v, acc[o]);
       for (let d = rank - 1; d >= 0; d--) {
         if (++idx[d] < shape[d]) break;
         idx[d] = 0;
@@ -453,7 +477,8 @@ export class ReferenceBackend implements Backend {
     const r = new Float64Array(outer * L * inner);
     for (let o = 0; o < outer; o++)
       for (let l = 0; l < L; l++)
-        for (let i = 0; i < inner; i++) r[(o * L + l) * inner + i] = xs[(o * n + ids[l]) * inner + i];
+        for (let i = 0; i < inner; i++)
+          r[(o * L + l) * inner + i] = xs[(o * n + ids[l]) * inner + i];
     store(out, r);
   }
   indexAdd(src: View, axis: number, index: View, out: View): void {
@@ -466,7 +491,8 @@ export class ReferenceBackend implements Backend {
     const L = ids.length;
     for (let o = 0; o < outer; o++)
       for (let l = 0; l < L; l++)
-        for (let i = 0; i < inner; i++) acc[(o * n + ids[l]) * inner + i] += ss[(o * L + l) * inner + i];
+        for (let i = 0; i < inner; i++)
+          acc[(o * n + ids[l]) * inner + i] += ss[(o * L + l) * inner + i];
     store(out, acc);
   }
 

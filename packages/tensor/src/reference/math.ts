@@ -71,7 +71,7 @@ export function unaryFn(op: UnaryOp): (x: number) => number {
     case "sigmoid":
       return (x) => 1 / (1 + Math.exp(-x));
     case "relu":
-      return (x) => (x > 0 ? x : 0);
+      return (x) => Math.max(x, 0);
     case "gelu_tanh":
       return (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
     case "gelu_erf":
@@ -141,9 +141,9 @@ export function binaryFn(op: BinaryOp): (a: number, b: number) => number {
     case "pow":
       return Math.pow;
     case "max":
-      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a > b ? a : b);
+      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.max(a, b));
     case "min":
-      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : a < b ? a : b);
+      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? Number.NaN : Math.min(a, b));
     case "eq":
       return (a, b) => (a === b ? 1 : 0);
     case "ne":

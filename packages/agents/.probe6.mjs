@@ -1,0 +1,17 @@
+import { getQuickJS } from "quickjs-emscripten";
+const qjs = await getQuickJS();
+const rt = qjs.newRuntime();
+const vm = rt.newContext();
+const mem = qjs.getWasmMemory();
+const start = mem.buffer.byteLength;
+let polls = 0;
+rt.setInterruptHandler(() => { polls++; return mem.buffer.byteLength - start > 64 * 1024 * 1024; });
+const t = Date.now();
+const r = vm.evalCode("var a = []; for (;;) a.push({ x: a.length, s: 'k' + a.length });");
+console.log(Date.now() - t, "ms", polls, "polls", (mem.buffer.byteLength - start) / 1e6, "MB", r.error ? vm.dump(r.error).message : "");
+r.error?.dispose(); vm.dispose(); rt.dispose();
+const rt2 = qjs.newRuntime(); const vm2 = rt2.newContext();
+const t2 = Date.now();
+const r2 = vm2.evalCode("var a = []; for (;;) a.push(new Float64Array(1e7));");
+console.log(Date.now() - t2, "ms", mem.buffer.byteLength / 1e6, "MB total", r2.error ? vm2.dump(r2.error).message : "");
+r2.error?.dispose(); vm2.dispose(); rt2.dispose();

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Compiles the cpu backend's WebAssembly kernels from assembly/*.ts to build/kernels.wasm with
+// the AssemblyScript compiler (a pinned devDependency): SIMD on, imported shared memory (so
+// worker threads share every buffer), no runtime, no allocator (the JavaScript side owns the
+// heap). Run by `npm run build:assets`.
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import asc from "assemblyscript/asc";
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
+mkdirSync(join(pkg, "build"), { recursive: true });
+const { error, stderr } = await asc.main(
+  [
+    join(pkg, "assembly/index.ts"),
+    "--outFile",
+    join(pkg, "build/kernels.wasm"),
+    "-O3",
+    "--runtime",
+    "stub",
+    "--enable",
+    "simd",
+    "--enable",
+    "threads",
+    "--importMemory",
+    "--sharedMemory",
+    "--initialMemory",
+    "1",
+    "--maximumMemory",
+    "65536",
+    "--noAssert",
+    "--use",
+    "abort=",
+  ],
+  {},
+);
+if (error) {
+  console.error(stderr.toString());
+  console.error(`tensor: WebAssembly kernels failed to compile: ${error.message}`);
+  process.exit(1);
+}
+console.log("tensor: built build/kernels.wasm (WebAssembly SIMD kernels)");

@@ -1,0 +1,142 @@
+/**
+ * Named saved activations. Inside `store.capture(name, fn)`, every tensor an op saves for
+ * backward is registered under `name/op#k`, can be inspected, kept beyond backward, moved to
+ * the host tier (in forward order) and reloaded lazily (in backward order) when the graph
+ * needs it. This is the hook Alchemist uses to reuse serving activations for training.
+ */
+
+import { type SavedTensorHooks, withSavedTensorHooks } from "./autograd.js";
+import type { StorageFormat } from "./backend.js";
+import { keep } from "./scope.js";
+import type { Tensor } from "./tensor.js";
+
+export interface SavedActivation {
+  /** `scope/op#k`, e.g. "block0/attn/matmul#1". */
+  readonly name: string;
+  /** The op that saved it. */
+  readonly op: string;
+  /** The saved tensor (a handle sharing the activation's buffer). */
+  readonly tensor: Tensor;
+  /** True once the graph has released it (backward ran) and the store is not keeping it. */
+  released: boolean;
+}
+
+export interface ActivationStoreOptions {
+  /** Keep activations after backward has used them (until `clear`). Default false. */
+  keepAfterBackward?: boolean;
+  /** Host-tier format for f32 activations in `offload` (default "f32"; "bf16" halves bytes). */
+  hostFormat?: StorageFormat;
+}
+
+export class ActivationStore {
+  private readonly list: SavedActivation[] = [];
+  private readonly byName = new Map<string, SavedActivation>();
+  private readonly prefix: string[] = [];
+  private readonly counters = new Map<string, number>();
+
+  constructor(private readonly options: ActivationStoreOptions = {}) {}
+
+  /** Runs `fn`, naming the tensors its ops save under `name` (nested captures join names with "/"). */
+  capture<T>(name: string, fn: () => T): T {
+    this.prefix.push(name);
+    const hooks: SavedTensorHooks = {
+      pack: (t, op) => {
+        const scope = this.prefix.join("/");
+        const key = `${scope}/${op}`;
+        const k = this.counters.get(key) ?? 0;
+        this.counters.set(key, k + 1);
+        const entry: SavedActivation = {
+          name: `${key}#${k}`,
+          op,
+          tensor: keep(t.alias()),
+          released: false,
+        };
+        this.list.push(entry);
+        this.byName.set(entry.name, entry);
+        return entry;
+      },
+      unpack: (packed) => (packed as SavedActivation).tensor,
+      release: (packed) => {
+        const e = packed as SavedActivation;
+        if (!this.options.keepAfterBackward) this.drop(e);
+      },
+    };
+    try {
+      return withSavedTensorHooks(hooks, fn);
+    } finally {
+      this.prefix.pop();
+    }
+  }
+
+  private drop(e: SavedActivation): void {
+    if (e.released) return;
+    e.released = true;
+    e.tensor.dispose();
+    this.byName.delete(e.name);
+    const i = this.list.indexOf(e);
+    if (i >= 0) this.list.splice(i, 1);
+  }
+
+  /** Live saved activations, in forward order. */
+  entries(): readonly SavedActivation[] {
+    return this.list;
+  }
+
+  /** Names of the live saved activations, in forward order. */
+  names(): string[] {
+    return this.list.map((e) => e.name);
+  }
+
+  /** The saved tensor registered under `name`. */
+  get(name: string): Tensor {
+    const e = this.byName.get(name);
+    if (!e)
+      throw new Error(
+        `ActivationStore.get: no saved activation "${name}" (have ${this.list.length}: ${this.names().slice(0, 8).join(", ")}${this.list.length > 8 ? ", ..." : ""})`,
+      );
+    return e.tensor;
+  }
+
+  /** Moves every saved activation to the host tier, in forward order. Returns host bytes. */
+  offload(format: StorageFormat | undefined = this.options.hostFormat): number {
+    for (const e of this.list) if (e.tensor.onDevice) e.tensor.toHost(format);
+    return this.hostBytes();
+  }
+
+  /** Moves every saved activation back to the device, in backward (reverse) order. */
+  reload(): void {
+    for (let i = this.list.length - 1; i >= 0; i--) this.list[i].tensor.toDevice();
+  }
+
+  /** Bytes of saved activations on the host tier (distinct buffers). */
+  hostBytes(): number {
+    const seen = new Set<unknown>();
+    let n = 0;
+    for (const e of this.list) {
+      const b = e.tensor._buf;
+      if (seen.has(b) || b.onDevice) continue;
+      seen.add(b);
+      n += b.bytes;
+    }
+    return n;
+  }
+
+  /** Bytes of saved activations in device memory (distinct buffers). */
+  deviceBytes(): number {
+    const seen = new Set<unknown>();
+    let n = 0;
+    for (const e of this.list) {
+      const b = e.tensor._buf;
+      if (seen.has(b) || !b.onDevice) continue;
+      seen.add(b);
+      n += b.size * 4;
+    }
+    return n;
+  }
+
+  /** Releases every activation the store holds (the graph keeps its own references). */
+  clear(): void {
+    for (const e of [...this.list]) this.drop(e);
+    this.counters.clear();
+  }
+}

@@ -1,0 +1,7 @@
+/** All tensor ops (functional form). */
+
+export * from "./elementwise.js";
+export * from "./linalg.js";
+export * from "./nn.js";
+export * from "./reduce.js";
+export * from "./shape.js";

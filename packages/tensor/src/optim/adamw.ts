@@ -1,0 +1,58 @@
+/** AdamW (decoupled weight decay), matching `torch.optim.AdamW` step for step. */
+
+import type { Tensor } from "../tensor.js";
+import { Optimizer } from "./optimizer.js";
+
+export interface AdamWOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  /** Decoupled weight decay (PyTorch default 0.01). */
+  weightDecay?: number;
+}
+
+export class AdamW extends Optimizer {
+  readonly kind = "adamw";
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+
+  constructor(params: Iterable<Tensor>, options: AdamWOptions = {}) {
+    super(params, options.lr ?? 1e-3);
+    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0.01;
+  }
+
+  protected hyper() {
+    return {
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+    };
+  }
+
+  protected override loadHyper(h: Record<string, number | boolean>): void {
+    super.loadHyper(h);
+    if (typeof h.beta1 === "number") this.beta1 = h.beta1;
+    if (typeof h.beta2 === "number") this.beta2 = h.beta2;
+    if (typeof h.eps === "number") this.eps = h.eps;
+    if (typeof h.weightDecay === "number") this.weightDecay = h.weightDecay;
+  }
+
+  protected update(p: Tensor, g: Tensor, slots: Map<string, Tensor>): void {
+    const m = this.slot(slots, "m", p);
+    const v = this.slot(slots, "v", p);
+    p.backend.adamw(p._view("AdamW"), g._view("AdamW"), m._view("AdamW"), v._view("AdamW"), {
+      lr: this.lr,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      step: this.stepCount,
+    });
+  }
+}

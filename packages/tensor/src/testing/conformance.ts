@@ -1,0 +1,96 @@
+/**
+ * Backend conformance: runs every op case (forward and backward) on a backend and on the
+ * reference backend and compares the results. Framework-agnostic; `test/conformance.ts`
+ * wraps it for Vitest as `runBackendConformance`.
+ */
+
+import type { Backend } from "../backend.js";
+import { tensor } from "../creation.js";
+import { mul } from "../ops/elementwise.js";
+import { sum } from "../ops/reduce.js";
+import { Rng } from "../random.js";
+import { ReferenceBackend } from "../reference/backend.js";
+import { tidy } from "../scope.js";
+import type { OpCase } from "./cases.js";
+import { makeInputs } from "./cases.js";
+
+export interface CaseOutputs {
+  /** Forward output, then the gradient of each differentiable input (null if none). */
+  values: (Float32Array | Int32Array | null)[];
+  labels: string[];
+}
+
+/** Runs a case on `backend`: forward, then backward of Σ w ⊙ out with seeded weights. */
+export function runCase(c: OpCase, backend: Backend, seed = 1): CaseOutputs {
+  return tidy(() => {
+    const { leaves, args } = makeInputs(c, backend, seed);
+    const out = c.fn(...args);
+    const values: (Float32Array | Int32Array | null)[] = [readAll(out)];
+    const labels = ["output"];
+    if (c.grad !== false && out.requiresGrad) {
+      const rng = new Rng(seed + 1000);
+      const w = tensor(
+        Float32Array.from({ length: out.size }, () => rng.normal()),
+        out.shape,
+        { backend },
+      );
+      sum(mul(out, w)).backward();
+      leaves.forEach((l, i) => {
+        if (!l.requiresGrad) return;
+        values.push(l.grad ? readAll(l.grad) : null);
+        labels.push(`grad of input ${i}`);
+      });
+    }
+    for (const l of leaves) l.zeroGrad();
+    return { values, labels };
+  });
+}
+
+function readAll(t: {
+  data(): Float32Array | Int32Array;
+  backend: Backend;
+  dataAsync(): Promise<Float32Array | Int32Array>;
+}) {
+  return t.data();
+}
+
+/** Largest |a − b| / max(1, max |b|), or Infinity on a length / null mismatch. */
+export function maxRelError(a: ArrayLike<number> | null, b: ArrayLike<number> | null): number {
+  if (a === null || b === null) return a === b ? 0 : Number.POSITIVE_INFINITY;
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let scale = 1;
+  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
+  let err = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (Number.isNaN(d)) {
+      if (!(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return Number.POSITIVE_INFINITY;
+      continue;
+    }
+    err = Math.max(err, d / scale);
+  }
+  return err;
+}
+
+export interface ConformanceFailure {
+  label: string;
+  error: number;
+  tol: number;
+}
+
+/** Compares one case on `backend` against the reference; returns the failures (empty = ok). */
+export function compareCase(
+  c: OpCase,
+  backend: Backend,
+  reference: Backend = new ReferenceBackend(),
+): ConformanceFailure[] {
+  const got = runCase(c, backend);
+  const want = runCase(c, reference);
+  const tol = c.tol ?? 1e-4;
+  const failures: ConformanceFailure[] = [];
+  want.values.forEach((w, i) => {
+    const err = maxRelError(got.values[i] ?? null, w);
+    if (!(err <= tol)) failures.push({ label: want.labels[i], error: err, tol });
+  });
+  return failures;
+}

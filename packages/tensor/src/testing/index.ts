@@ -1,0 +1,14 @@
+export { type InputSpec, makeInputs, type OpCase, opCases } from "./cases.js";
+export {
+  type CaseOutputs,
+  type ConformanceFailure,
+  compareCase,
+  maxRelError,
+  runCase,
+} from "./conformance.js";
+export {
+  type GradcheckOptions,
+  type GradcheckResult,
+  gradcheck,
+  gradcheckBackend,
+} from "./gradcheck.js";
