@@ -1,6 +1,7 @@
 export * from "./agent.js";
 export * from "./agents/index.js";
 export * from "./code/index.js";
+export * from "./components/index.js";
 export * from "./human/index.js";
 export * from "./memory/index.js";
 export * from "./messages.js";

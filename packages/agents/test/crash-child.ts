@@ -5,7 +5,11 @@
  *
  *   tsx test/crash-child.ts <db> <threadId> <turns>
  */
-import { MaxMessageTermination, RoundRobinGroupChat, ScriptedAgent, SqliteCheckpointer } from "../src/index.js";
+// Imports the modules it needs, not the package index, so each start stays fast.
+import { SqliteCheckpointer } from "../src/state/sqlite-checkpointer.js";
+import { RoundRobinGroupChat } from "../src/teams/round-robin.js";
+import { ScriptedAgent } from "../src/teams/scripted.js";
+import { MaxMessageTermination } from "../src/termination/conditions.js";
 
 const [db, threadId, turns] = process.argv.slice(2);
 const agents = ["a", "b", "c"].map(
@@ -20,5 +24,7 @@ const team = new RoundRobinGroupChat(agents, {
 for await (const item of team.runStream({ task: "count", resume: true })) {
   if (item.type === "text") process.stdout.write(`${JSON.stringify({ message: item.content })}\n`);
 }
-process.stdout.write(`${JSON.stringify({ transcript: team.transcript.map((m) => m.type === "text" ? m.content : m.type) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ transcript: team.transcript.map((m) => (m.type === "text" ? m.content : m.type)) })}\n`,
+);
 await checkpointer.close();

@@ -224,20 +224,23 @@ export interface Relation {
 
 /** `lhs <= rhs`. A numeric `rhs` may be infinite (no upper bound). */
 export function le(lhs: ExprLike, rhs: ExprLike): Relation {
-  if (typeof rhs === "number") return { expr: LinExpr.from(lhs), lower: -Infinity, upper: bound(rhs) };
+  if (typeof rhs === "number")
+    return { expr: LinExpr.from(lhs), lower: -Infinity, upper: bound(rhs) };
   return { expr: LinExpr.from(lhs).sub(rhs), lower: -Infinity, upper: 0 };
 }
 
 /** `lhs >= rhs`. A numeric `rhs` may be infinite (no lower bound). */
 export function ge(lhs: ExprLike, rhs: ExprLike): Relation {
-  if (typeof rhs === "number") return { expr: LinExpr.from(lhs), lower: bound(rhs), upper: Infinity };
+  if (typeof rhs === "number")
+    return { expr: LinExpr.from(lhs), lower: bound(rhs), upper: Infinity };
   return { expr: LinExpr.from(lhs).sub(rhs), lower: 0, upper: Infinity };
 }
 
 /** `lhs == rhs`. */
 export function eq(lhs: ExprLike, rhs: ExprLike): Relation {
   if (typeof rhs === "number") {
-    if (!Number.isFinite(rhs)) throw new RangeError(`eq: right-hand side must be finite, got ${rhs}`);
+    if (!Number.isFinite(rhs))
+      throw new RangeError(`eq: right-hand side must be finite, got ${rhs}`);
     return { expr: LinExpr.from(lhs), lower: rhs, upper: rhs };
   }
   return { expr: LinExpr.from(lhs).sub(rhs), lower: 0, upper: 0 };

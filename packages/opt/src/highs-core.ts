@@ -237,7 +237,9 @@ export function highsCore() {
         try {
           model.options.set(k, v);
         } catch (e) {
-          throw new Error(`HiGHS option ${k} = ${JSON.stringify(v)}: ${e instanceof Error ? e.message : e}`);
+          throw new Error(
+            `HiGHS option ${k} = ${JSON.stringify(v)}: ${e instanceof Error ? e.message : e}`,
+          );
         }
       }
       let code: number = model.run().modelStatus;

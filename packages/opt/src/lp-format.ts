@@ -183,12 +183,17 @@ export function readLp(text: string, source = "<input>"): Model {
       if (REL.has(t.text) || (!stopAtRel && sectionOf(t))) break;
       if (sectionOf(t) && toks[pos + 1]?.text !== ":") break;
       let sign = 1;
+      const before = pos;
       while (peek() && (peek()!.text === "+" || peek()!.text === "-")) {
         if (peek()!.text === "-") sign = -sign;
         pos++;
       }
       const u = peek();
       if (!u) fail(lastLine, "expression ends unexpectedly");
+      if (REL.has(u!.text) || (sectionOf(u) && toks[pos + 1]?.text !== ":")) {
+        if (pos > before) fail(toks[pos - 1]!.line, "expression ends with a dangling sign");
+        break;
+      }
       let coef = 1;
       const num = parseNum(u!.text);
       if (num !== undefined) {
@@ -219,7 +224,8 @@ export function readLp(text: string, source = "<input>"): Model {
     if (!t) return fail(lastLine, `expected ${what}, got the end of the file`);
     const v = parseNum(t.text);
     // A missing number is reported on the line that needed it, not on the next one.
-    if (v === undefined) fail(toks[pos - 1]?.line ?? t.line, `expected ${what}, got ${JSON.stringify(t.text)}`);
+    if (v === undefined)
+      fail(toks[pos - 1]?.line ?? t.line, `expected ${what}, got ${JSON.stringify(t.text)}`);
     pos++;
     return sign * v!;
   };

@@ -749,7 +749,9 @@ export class Model {
   /** `expr.merged()` with ownership checks, O(terms) through a reusable position array. */
   private merge(e: LinExpr, where: string): { vars: Var[]; coefs: number[]; constant: number } {
     if (this._scratch.length < this._vars.length) {
-      this._scratch = new Int32Array(Math.max(this._vars.length, 2 * this._scratch.length)).fill(-1);
+      this._scratch = new Int32Array(Math.max(this._vars.length, 2 * this._scratch.length)).fill(
+        -1,
+      );
     }
     const pos = this._scratch;
     const vars: Var[] = [];

@@ -21,12 +21,7 @@ export function knapsack(): Model {
   const weights = [10, 20, 30];
   const m = new Model("knapsack");
   const x = m.addVars("take", ["a", "b", "c"], { type: "binary" });
-  m.addConstraint(
-    sum(x.vars().map((v, i) => v.times(weights[i]!))),
-    "<=",
-    50,
-    "capacity",
-  );
+  m.addConstraint(sum(x.vars().map((v, i) => v.times(weights[i]!))), "<=", 50, "capacity");
   m.maximize(sum(x.vars().map((v, i) => v.times(values[i]!))));
   return m;
 }

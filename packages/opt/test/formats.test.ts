@@ -38,7 +38,11 @@ function rich(): Model {
   m.addConstraint(fixed.plus(nInf).plus(upOnly), "==", 1 / 3, "eq");
   m.addConstraint(free.minus(neg), ">=", -1e6, "ge");
   m.addConstraint(b.plus(free), ">=", -Infinity, "free_row");
-  m.maximize(sum([x.get("s1", "r1").times(2), x.get("s1", "r2").times(-0.1), n, b.times(5), upOnly]).plus(12.5));
+  m.maximize(
+    sum([x.get("s1", "r1").times(2), x.get("s1", "r2").times(-0.1), n, b.times(5), upOnly]).plus(
+      12.5,
+    ),
+  );
   return m;
 }
 
@@ -131,7 +135,12 @@ describe("LP format", () => {
     ["min\n obj: x\nst\n c1: x >= 1\n c1: x <= 3\nend\n", 5, /duplicate constraint name "c1"/],
     ["min\n obj: x\nst\n c1: x >= 1\nbounds\n x <= abc\nend\n", 6, /expected a bound, got "abc"/],
     ["min\n obj: x\nst\n c1: x >= 1\n", 4, /missing "end"/],
-    ["min\n obj: x\nst\n c1: x >= 1\nsemi\n x\nend\n", 6, /semi-continuous variables are not supported/],
+    ["max\n obj: x +\nst\nend\n", 2, /dangling sign/],
+    [
+      "min\n obj: x\nst\n c1: x >= 1\nsemi\n x\nend\n",
+      6,
+      /semi-continuous variables are not supported/,
+    ],
   ])("reports bad LP input with its line (%#)", (text, line, msg) => {
     try {
       readLp(text, "bad.lp");
@@ -201,8 +210,16 @@ describe("MPS format", () => {
   it.each([
     ["NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n x c2 1\nENDATA\n", 6, /unknown row "c2"/],
     ["NAME t\nROWS\n N obj\n Q c1\nENDATA\n", 4, /unknown row type "Q"/],
-    ["NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n x c1 abc\nENDATA\n", 6, /expected a coefficient for row c1, got "abc"/],
-    ["NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n x c1 1\nBOUNDS\n UP BND y 3\nENDATA\n", 8, /bound on unknown column "y"/],
+    [
+      "NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n x c1 abc\nENDATA\n",
+      6,
+      /expected a coefficient for row c1, got "abc"/,
+    ],
+    [
+      "NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n x c1 1\nBOUNDS\n UP BND y 3\nENDATA\n",
+      8,
+      /bound on unknown column "y"/,
+    ],
     ["NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n x c1 1\n", 7, /missing ENDATA/],
     [" x c1 1\n", 1, /data before any section header/],
   ])("reports bad MPS input with its line (%#)", (text, line, msg) => {
@@ -227,6 +244,8 @@ describe("model files", () => {
       same(m.compile(), (await readModelFile(p)).compile());
     }
     await writeFile(join(dir, "m.txt"), "x");
-    await expect(readModelFile(join(dir, "m.txt"))).rejects.toThrow(/expected a \.lp or \.mps file/);
+    await expect(readModelFile(join(dir, "m.txt"))).rejects.toThrow(
+      /expected a \.lp or \.mps file/,
+    );
   });
 });

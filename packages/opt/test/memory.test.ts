@@ -1,4 +1,4 @@
-import { InProcessSolver, SolverPool, type Solver } from "@athanor/opt";
+import { InProcessSolver, type Solver, SolverPool } from "@athanor/opt";
 import { describe, expect, it } from "vitest";
 import { knapsack, wyndor } from "./fixtures.js";
 
@@ -43,7 +43,8 @@ describe("WebAssembly memory", () => {
   it("recycles workers after a number of solves and keeps answering", async () => {
     const pool = new SolverPool({ size: 1, recycleAfter: 5 });
     try {
-      for (let k = 0; k < 12; k++) expect((await pool.solve(wyndor())).objective).toBeCloseTo(36, 9);
+      for (let k = 0; k < 12; k++)
+        expect((await pool.solve(wyndor())).objective).toBeCloseTo(36, 9);
       expect(pool.workers).toBeLessThanOrEqual(1);
     } finally {
       await pool.close();

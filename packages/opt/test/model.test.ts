@@ -15,7 +15,13 @@ function coffee() {
     ([s]) => le(x.sum(s!, "*"), 100),
     { name: ([s]) => `supply_${s}` },
   );
-  m.minimize(sum([x.get("supplier1", "roastery1").times(5), x.get("supplier1", "roastery2").times(4), x.get("supplier2", "roastery2").times(6)]));
+  m.minimize(
+    sum([
+      x.get("supplier1", "roastery1").times(5),
+      x.get("supplier1", "roastery2").times(4),
+      x.get("supplier2", "roastery2").times(6),
+    ]),
+  );
   return { m, x, supply };
 }
 
@@ -50,7 +56,10 @@ describe("Model", () => {
     expect(x.size).toBe(3);
     expect(x.get("supplier1", "roastery2").name).toBe("x[supplier1,roastery2]");
     expect(m.variable("x[supplier2,roastery2]")).toBe(x.get("supplier2", "roastery2"));
-    expect(x.select("*", "roastery2").map((v) => v.name)).toEqual(["x[supplier1,roastery2]", "x[supplier2,roastery2]"]);
+    expect(x.select("*", "roastery2").map((v) => v.name)).toEqual([
+      "x[supplier1,roastery2]",
+      "x[supplier2,roastery2]",
+    ]);
     expect(x.has("supplier9", "roastery1")).toBe(false);
     expect(() => x.get("supplier9", "roastery1")).toThrow(/has no member x\[supplier9,roastery1\]/);
     expect(m.varType(x.get("supplier1", "roastery1"))).toBe("integer");
@@ -59,13 +68,18 @@ describe("Model", () => {
 
   it("keeps constraint families with members, names and senses", () => {
     const { m } = coffee();
-    expect(m.constraintsIn("supply").map((c) => c.name)).toEqual(["supply_supplier1", "supply_supplier2"]);
+    expect(m.constraintsIn("supply").map((c) => c.name)).toEqual([
+      "supply_supplier1",
+      "supply_supplier2",
+    ]);
     const c = m.constraint("supply_supplier1");
     expect(c.family).toBe("supply");
     expect(c.key).toEqual(["supplier1"]);
     expect(c.sense).toBe("<=");
     expect(c.rhs).toBe(100);
-    expect(c.toString()).toBe("supply_supplier1: x[supplier1,roastery1] + x[supplier1,roastery2] <= 100");
+    expect(c.toString()).toBe(
+      "supply_supplier1: x[supplier1,roastery1] + x[supplier1,roastery2] <= 100",
+    );
     expect(m.constraintFamilies()).toEqual(["supply"]);
   });
 

@@ -60,7 +60,11 @@ describe.each([
     m.minimize(x);
     const s = await solver.solve(m);
     expect(s.status).toBe("infeasible");
-    expect(s.conflict).toMatchObject({ constraints: ["odd_total"], irreducible: true, method: "deletion-filter" });
+    expect(s.conflict).toMatchObject({
+      constraints: ["odd_total"],
+      irreducible: true,
+      method: "deletion-filter",
+    });
   });
 
   it("reports unbounded models", async () => {
@@ -83,7 +87,9 @@ describe.each([
   });
 
   it("refuses bad options", async () => {
-    await expect(solver.solve(wyndor(), { timeLimit: -1 })).rejects.toThrow(/timeLimit must be a positive/);
+    await expect(solver.solve(wyndor(), { timeLimit: -1 })).rejects.toThrow(
+      /timeLimit must be a positive/,
+    );
     await expect(solver.solve(wyndor(), { mipGap: Number.NaN })).rejects.toThrow(/mipGap/);
   });
 

@@ -208,6 +208,11 @@ async function solveTsp(
     const m = /^vars\[(\d+),(\d+)\]$/.exec(name);
     return m ? Math.max(mx, Number(m[1]) + 1, Number(m[2]) + 1) : mx;
   }, 0);
+  // Subtour cuts are valid for every tour over the same points, whatever the distances or edits,
+  // so cuts found by earlier solves are added up front: most what-ifs then need a single solve.
+  const known = knownCuts.get(n) ?? new Map<string, number[]>();
+  knownCuts.set(n, known);
+  for (const cyc of known.values()) addSubtourCut(am, cyc);
   for (let round = 0; round < 200; round++) {
     const sol = await timedSolve(am, solver, opts, stats);
     if (sol.status !== "optimal") return sol;
@@ -221,14 +226,20 @@ async function solveTsp(
     const cycles = components(adj);
     if (cycles.length <= 1) return sol;
     for (const cyc of cycles) {
-      const e = new LinExpr();
-      for (const i of cyc)
-        for (const j of cyc)
-          if (j < i && am.has(`vars[${i},${j}]`)) e.addTerm(am.get(`vars[${i},${j}]`));
-      am.addRow(le(e, cyc.length - 1), "subtour", "subtour");
+      const id = [...cyc].sort((a, b) => a - b).join(",");
+      if (known.size < 10_000) known.set(id, cyc);
+      addSubtourCut(am, cyc);
     }
   }
   throw new Error("tsp: subtour elimination did not converge in 200 rounds");
+}
+
+const knownCuts = new Map<number, Map<string, number[]>>();
+
+function addSubtourCut(am: AppModel, cyc: number[]): void {
+  const e = new LinExpr();
+  for (const i of cyc) for (const j of cyc) if (j < i && am.has(`vars[${i},${j}]`)) e.addTerm(am.get(`vars[${i},${j}]`));
+  am.addRow(le(e, cyc.length - 1), "subtour", "subtour");
 }
 
 function components(adj: number[][]): number[][] {

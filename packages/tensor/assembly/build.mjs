@@ -3,18 +3,25 @@
 // the AssemblyScript compiler (a pinned devDependency): SIMD on, imported shared memory (so
 // worker threads share every buffer), no runtime, no allocator (the JavaScript side owns the
 // heap). Run by `npm run build:assets`.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(pkg, "build/kernels.wasm");
+const here = join(pkg, "assembly");
+const sources = readdirSync(here).map((f) => join(here, f));
+if (existsSync(out) && sources.every((f) => statSync(f).mtimeMs <= statSync(out).mtimeMs)) {
+  console.log("tensor: build/kernels.wasm is up to date");
+  process.exit(0);
+}
 mkdirSync(join(pkg, "build"), { recursive: true });
 const { error, stderr } = await asc.main(
   [
     join(pkg, "assembly/index.ts"),
     "--outFile",
-    join(pkg, "build/kernels.wasm"),
+    out,
     "-O3",
     "--runtime",
     "stub",

@@ -38,23 +38,19 @@ export const R_MAX: i32 = 1;
 export const R_MIN: i32 = 2;
 export const R_PROD: i32 = 3;
 
-// @ts-ignore: decorator
-@inline
 function dget(desc: usize, word: i32): i32 {
-  return load<i32>(desc + (<usize>word << 2));
+  return load<i32>(desc + ((<usize>word) << 2));
 }
 
-// @ts-ignore: decorator
-@inline
 function at(p: usize, i: i32, s: i32): usize {
-  return p + (<usize>(i * s) << 2);
+  return p + ((<usize>(i * s)) << 2);
 }
 
 // ---- row kernels -----------------------------------------------------------------------
 
 function unaryRow(op: i32, x: usize, sx: i32, out: usize, so: i32, n: i32): void {
   let i = 0;
-  if (sx == 1 && so == 1) {
+  if (sx === 1 && so === 1) {
     for (; i + 4 <= n; i += 4) {
       v128.store(at(out, i, 1), unary4(op, v128.load(at(x, i, 1))));
     }
@@ -78,9 +74,14 @@ function unaryGradRow(
   n: i32,
 ): void {
   let i = 0;
-  if (sx == 1 && sy == 1 && sdy == 1 && sdx == 1) {
+  if (sx === 1 && sy === 1 && sdy === 1 && sdx === 1) {
     for (; i + 4 <= n; i += 4) {
-      const g = unaryGrad4(op, v128.load(at(x, i, 1)), v128.load(at(y, i, 1)), v128.load(at(dy, i, 1)));
+      const g = unaryGrad4(
+        op,
+        v128.load(at(x, i, 1)),
+        v128.load(at(y, i, 1)),
+        v128.load(at(dy, i, 1)),
+      );
       v128.store(at(dx, i, 1), g);
     }
   }
@@ -95,19 +96,28 @@ function unaryGradRow(
   }
 }
 
-function binaryRow(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, so: i32, n: i32): void {
+function binaryRow(
+  op: i32,
+  a: usize,
+  sa: i32,
+  b: usize,
+  sb: i32,
+  out: usize,
+  so: i32,
+  n: i32,
+): void {
   let i = 0;
-  if (so == 1) {
-    if (sa == 1 && sb == 1) {
+  if (so === 1) {
+    if (sa === 1 && sb === 1) {
       for (; i + 4 <= n; i += 4) {
         v128.store(at(out, i, 1), binary4(op, v128.load(at(a, i, 1)), v128.load(at(b, i, 1))));
       }
-    } else if (sa == 1 && sb == 0) {
+    } else if (sa === 1 && sb === 0) {
       const bv = v128.load32_splat(b);
       for (; i + 4 <= n; i += 4) {
         v128.store(at(out, i, 1), binary4(op, v128.load(at(a, i, 1)), bv));
       }
-    } else if (sa == 0 && sb == 1) {
+    } else if (sa === 0 && sb === 1) {
       const av = v128.load32_splat(a);
       for (; i + 4 <= n; i += 4) {
         v128.store(at(out, i, 1), binary4(op, av, v128.load(at(b, i, 1))));
@@ -144,9 +154,9 @@ function binaryI32(op: i32, a: i32, b: i32): i32 {
 function compareI32(op: i32, a: i32, b: i32): bool {
   switch (op) {
     case B_EQ:
-      return a == b;
+      return a === b;
     case B_NE:
-      return a != b;
+      return a !== b;
     case B_LT:
       return a < b;
     case B_LE:
@@ -162,20 +172,29 @@ function compareI32(op: i32, a: i32, b: i32): bool {
 
 // i32 operands: add/sub/mul/max/min → i32; div → f32 division truncated to i32; pow → f64 pow
 // truncated; comparisons → f32 0/1.
-function binaryI32Row(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, so: i32, n: i32): void {
+function binaryI32Row(
+  op: i32,
+  a: usize,
+  sa: i32,
+  b: usize,
+  sb: i32,
+  out: usize,
+  so: i32,
+  n: i32,
+): void {
   for (let i = 0; i < n; i++) {
     const x = load<i32>(at(a, i, sa));
     const y = load<i32>(at(b, i, sb));
     const o = at(out, i, so);
     if (op >= B_EQ) {
       store<f32>(o, compareI32(op, x, y) ? 1 : 0);
-    } else if (op == B_DIV) {
+    } else if (op === B_DIV) {
       const q = <f64>x / <f64>y;
       store<i32>(o, isFinite(q) ? <i32>q : 0);
-    } else if (op == B_ADD || op == B_SUB || op == B_MUL || op == B_MAX || op == B_MIN) {
+    } else if (op === B_ADD || op === B_SUB || op === B_MUL || op === B_MAX || op === B_MIN) {
       store<i32>(o, binaryI32(op, x, y));
     } else {
-      const p = Math.pow(<f64>x, <f64>y);
+      const p = <f64>x ** <f64>y;
       store<i32>(o, isFinite(p) ? <i32>p : 0);
     }
   }
@@ -195,20 +214,20 @@ function whereRow(
   n: i32,
 ): void {
   for (let i = 0; i < n; i++) {
-    const pick = condI32 ? load<i32>(at(c, i, sc)) != 0 : load<f32>(at(c, i, sc)) != 0;
+    const pick = condI32 ? load<i32>(at(c, i, sc)) !== 0 : load<f32>(at(c, i, sc)) !== 0;
     store<u32>(at(out, i, so), pick ? load<u32>(at(a, i, sa)) : load<u32>(at(b, i, sb)));
   }
 }
 
 // conv 0: bit copy; 1: f32 → i32 (truncate toward zero); 2: i32 → f32.
 function copyRow(conv: i32, src: usize, ss: i32, dst: usize, sd: i32, n: i32): void {
-  if (conv == 0) {
-    if (ss == 1 && sd == 1) {
-      memory.copy(dst, src, <usize>n << 2);
+  if (conv === 0) {
+    if (ss === 1 && sd === 1) {
+      memory.copy(dst, src, (<usize>n) << 2);
       return;
     }
     for (let i = 0; i < n; i++) store<u32>(at(dst, i, sd), load<u32>(at(src, i, ss)));
-  } else if (conv == 1) {
+  } else if (conv === 1) {
     for (let i = 0; i < n; i++) {
       const v = load<f32>(at(src, i, ss));
       store<i32>(at(dst, i, sd), isFinite(v) ? <i32>v : 0);
@@ -218,28 +237,26 @@ function copyRow(conv: i32, src: usize, ss: i32, dst: usize, sd: i32, n: i32): v
   }
 }
 
-// @ts-ignore: decorator
-@inline
 function combine(op: i32, acc: f32, v: f32): f32 {
-  if (op == R_SUM) return acc + v;
-  if (op == R_PROD) return acc * v;
-  if (v != v || acc != acc) return NaN;
-  if (op == R_MAX) return v > acc ? v : acc;
+  if (op === R_SUM) return acc + v;
+  if (op === R_PROD) return acc * v;
+  if (isNaN(v) || isNaN(acc)) return NaN;
+  if (op === R_MAX) return v > acc ? v : acc;
   return v < acc ? v : acc;
 }
 
 // out[i·so] = out[i·so] ⊕ x[i·sx]; so = 0 folds the row into one element.
 function reduceRow(op: i32, x: usize, sx: i32, out: usize, so: i32, n: i32): void {
   let i = 0;
-  if (so == 0) {
+  if (so === 0) {
     let acc = load<f32>(out);
-    if (sx == 1 && n >= 8) {
+    if (sx === 1 && n >= 8) {
       let v = v128.load(x);
       for (i = 4; i + 4 <= n; i += 4) {
         const w = v128.load(at(x, i, 1));
-        if (op == R_SUM) v = f32x4.add(v, w);
-        else if (op == R_PROD) v = f32x4.mul(v, w);
-        else if (op == R_MAX) v = f32x4.max(v, w);
+        if (op === R_SUM) v = f32x4.add(v, w);
+        else if (op === R_PROD) v = f32x4.mul(v, w);
+        else if (op === R_MAX) v = f32x4.max(v, w);
         else v = f32x4.min(v, w);
       }
       acc = combine(op, acc, f32x4.extract_lane(v, 0));
@@ -251,14 +268,14 @@ function reduceRow(op: i32, x: usize, sx: i32, out: usize, so: i32, n: i32): voi
     store<f32>(out, acc);
     return;
   }
-  if (so == 1 && sx == 1) {
+  if (so === 1 && sx === 1) {
     for (; i + 4 <= n; i += 4) {
       const o = v128.load(at(out, i, 1));
       const w = v128.load(at(x, i, 1));
       let r: v128;
-      if (op == R_SUM) r = f32x4.add(o, w);
-      else if (op == R_PROD) r = f32x4.mul(o, w);
-      else if (op == R_MAX) r = f32x4.max(o, w);
+      if (op === R_SUM) r = f32x4.add(o, w);
+      else if (op === R_PROD) r = f32x4.mul(o, w);
+      else if (op === R_MAX) r = f32x4.max(o, w);
       else r = f32x4.min(o, w);
       v128.store(at(out, i, 1), r);
     }
@@ -294,11 +311,11 @@ export function ndRun(kind: i32, op: i32, desc: usize, r0: i32, r1: i32, tmp: us
     const size = dget(desc, 1 + d);
     const i = rem % size;
     rem = rem / size;
-    store<i32>(idx + (<usize>d << 2), i);
-    p0 += <usize>(i * dget(desc, 9 + d)) << 2;
-    p1 += <usize>(i * dget(desc, 17 + d)) << 2;
-    p2 += <usize>(i * dget(desc, 25 + d)) << 2;
-    p3 += <usize>(i * dget(desc, 33 + d)) << 2;
+    store<i32>(idx + ((<usize>d) << 2), i);
+    p0 += (<usize>(i * dget(desc, 9 + d))) << 2;
+    p1 += (<usize>(i * dget(desc, 17 + d))) << 2;
+    p2 += (<usize>(i * dget(desc, 25 + d))) << 2;
+    p3 += (<usize>(i * dget(desc, 33 + d))) << 2;
   }
   for (let r = r0; r < r1; r++) {
     switch (kind) {
@@ -312,7 +329,7 @@ export function ndRun(kind: i32, op: i32, desc: usize, r0: i32, r1: i32, tmp: us
         binaryI32Row(op, p0, s0, p1, s1, p2, s2, n);
         break;
       case K_WHERE:
-        whereRow(op != 0, p0, s0, p1, s1, p2, s2, p3, s3, n);
+        whereRow(op !== 0, p0, s0, p1, s1, p2, s2, p3, s3, n);
         break;
       case K_COPY:
         copyRow(op, p0, s0, p1, s1, n);
@@ -326,22 +343,22 @@ export function ndRun(kind: i32, op: i32, desc: usize, r0: i32, r1: i32, tmp: us
     }
     // Advance the odometer.
     for (let d = rank - 2; d >= 0; d--) {
-      const ip = idx + (<usize>d << 2);
+      const ip = idx + ((<usize>d) << 2);
       const i = load<i32>(ip) + 1;
       if (i < dget(desc, 1 + d)) {
         store<i32>(ip, i);
-        p0 += <usize>dget(desc, 9 + d) << 2;
-        p1 += <usize>dget(desc, 17 + d) << 2;
-        p2 += <usize>dget(desc, 25 + d) << 2;
-        p3 += <usize>dget(desc, 33 + d) << 2;
+        p0 += (<usize>dget(desc, 9 + d)) << 2;
+        p1 += (<usize>dget(desc, 17 + d)) << 2;
+        p2 += (<usize>dget(desc, 25 + d)) << 2;
+        p3 += (<usize>dget(desc, 33 + d)) << 2;
         break;
       }
       store<i32>(ip, 0);
       const back = i - 1;
-      p0 -= <usize>(back * dget(desc, 9 + d)) << 2;
-      p1 -= <usize>(back * dget(desc, 17 + d)) << 2;
-      p2 -= <usize>(back * dget(desc, 25 + d)) << 2;
-      p3 -= <usize>(back * dget(desc, 33 + d)) << 2;
+      p0 -= (<usize>(back * dget(desc, 9 + d))) << 2;
+      p1 -= (<usize>(back * dget(desc, 17 + d))) << 2;
+      p2 -= (<usize>(back * dget(desc, 25 + d))) << 2;
+      p3 -= (<usize>(back * dget(desc, 33 + d))) << 2;
     }
   }
 }

@@ -24,7 +24,7 @@ function packA(a: usize, rsa: i32, csa: i32, mc: i32, kc: i32, dst: usize): void
   for (let i = 0; i < mc; i += MR) {
     const rows = min(MR, mc - i);
     const panel = dst + <usize>(i * kc) * 4;
-    if (rows == MR && csa == 1) {
+    if (rows === MR && csa === 1) {
       // Contiguous rows: read each row once, scatter with stride MR.
       for (let r = 0; r < MR; r++) {
         const src = a + <usize>((i + r) * rsa) * 4;
@@ -33,7 +33,7 @@ function packA(a: usize, rsa: i32, csa: i32, mc: i32, kc: i32, dst: usize): void
           store<f32>(out + <usize>(k * MR) * 4, load<f32>(src + <usize>k * 4));
         }
       }
-    } else if (rows == MR && rsa == 1) {
+    } else if (rows === MR && rsa === 1) {
       // Column-major A (a transposed view): each k gives MR contiguous floats.
       for (let k = 0; k < kc; k++) {
         const src = a + <usize>(i + k * csa) * 4;
@@ -58,14 +58,14 @@ function packB(b: usize, rsb: i32, csb: i32, kc: i32, nc: i32, dst: usize): void
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
     const panel = dst + <usize>(j * kc) * 4;
-    if (cols == NR && csb == 1) {
+    if (cols === NR && csb === 1) {
       for (let k = 0; k < kc; k++) {
         const src = b + <usize>(k * rsb + j) * 4;
         const out = panel + <usize>(k * NR) * 4;
         v128.store(out, v128.load(src));
         v128.store(out, v128.load(src, 16), 16);
       }
-    } else if (cols == NR && rsb == 1) {
+    } else if (cols === NR && rsb === 1) {
       // Transposed B (column-major): read each column once, scatter with stride NR.
       for (let c = 0; c < NR; c++) {
         const src = b + <usize>((j + c) * csb) * 4;
@@ -88,13 +88,15 @@ function packB(b: usize, rsb: i32, csb: i32, kc: i32, nc: i32, dst: usize): void
 
 // C[0:MR, 0:NR] (+)= Apanel · Bpanel over kc. `accumulate` adds to C, otherwise overwrites.
 // c points at the tile's top-left; ldc is in elements.
-// @ts-ignore: decorator
-@inline
 function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumulate: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c00 = f32x4.splat(0),
+    c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0),
+    c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0),
+    c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0),
+    c31 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
@@ -181,11 +183,11 @@ export function sgemm(
             const mr = min(MR, mc - ir);
             const ap = packedA + <usize>(ir * kc) * 4;
             const ct = c + <usize>((ic + ir) * ldc + jc + jr) * 4;
-            if (mr == MR && nr == NR) {
-              microKernel(kc, ap, bp, ct, ldc, acc);
-            } else {
-              // Edge tile: compute a full tile into scratch, then copy the valid corner.
-              microKernel(kc, ap, bp, edge, NR, false);
+            // Full tiles go straight to C; edge tiles to scratch, then the valid corner is
+            // copied (one call site, so the optimizer inlines the micro-kernel).
+            const full = mr === MR && nr === NR;
+            microKernel(kc, ap, bp, full ? ct : edge, full ? ldc : NR, full && acc);
+            if (!full) {
               for (let i = 0; i < mr; i++) {
                 const dst = ct + <usize>(i * ldc) * 4;
                 const src = edge + <usize>(i * NR) * 4;
@@ -221,7 +223,7 @@ export function sgemmList(list: usize, start: i32, end: i32, scratch: usize): vo
       load<i32>(p, 32),
       load<u32>(p, 36),
       load<i32>(p, 40),
-      load<i32>(p, 44) != 0,
+      load<i32>(p, 44) !== 0,
       scratch,
     );
   }

@@ -4,10 +4,8 @@
 
 import { exp4 } from "./vmath";
 
-// @ts-ignore: decorator
-@inline
 function row(p: usize, r: i32, d: i32): usize {
-  return p + (<usize>r * <usize>d << 2);
+  return p + ((<usize>r * <usize>d) << 2);
 }
 
 function rowMax(x: usize, d: i32): f32 {
@@ -15,17 +13,22 @@ function rowMax(x: usize, d: i32): f32 {
   let i = 0;
   if (d >= 4) {
     let v = v128.load(x);
-    for (i = 4; i + 4 <= d; i += 4) v = f32x4.max(v, v128.load(x + (<usize>i << 2)));
-    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+    for (i = 4; i + 4 <= d; i += 4) v = f32x4.max(v, v128.load(x + ((<usize>i) << 2)));
+    m = max(
+      max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
+      max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)),
+    );
   }
-  for (; i < d; i++) m = max(m, load<f32>(x + (<usize>i << 2)));
+  for (; i < d; i++) m = max(m, load<f32>(x + ((<usize>i) << 2)));
   return m;
 }
 
-// @ts-ignore: decorator
-@inline
 function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+  return (
+    f32x4.extract_lane(v, 0) +
+    f32x4.extract_lane(v, 1) +
+    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3))
+  );
 }
 
 // Σ exp(x − m), and (when out ≠ 0) out = exp(x − m).
@@ -34,14 +37,14 @@ function sumExp(x: usize, d: i32, m: f32, out: usize): f32 {
   let acc = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= d; i += 4) {
-    const e = exp4(f32x4.sub(v128.load(x + (<usize>i << 2)), mv));
-    if (out) v128.store(out + (<usize>i << 2), e);
+    const e = exp4(f32x4.sub(v128.load(x + ((<usize>i) << 2)), mv));
+    if (out) v128.store(out + ((<usize>i) << 2), e);
     acc = f32x4.add(acc, e);
   }
   let s = hsum(acc);
   for (; i < d; i++) {
-    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(x + (<usize>i << 2)) - m)), 0);
-    if (out) store<f32>(out + (<usize>i << 2), e);
+    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(x + ((<usize>i) << 2)) - m)), 0);
+    if (out) store<f32>(out + ((<usize>i) << 2), e);
     s += e;
   }
   return s;
@@ -50,15 +53,17 @@ function sumExp(x: usize, d: i32, m: f32, out: usize): f32 {
 function scaleRow(p: usize, d: i32, k: f32): void {
   const kv = f32x4.splat(k);
   let i = 0;
-  for (; i + 4 <= d; i += 4) v128.store(p + (<usize>i << 2), f32x4.mul(v128.load(p + (<usize>i << 2)), kv));
-  for (; i < d; i++) store<f32>(p + (<usize>i << 2), load<f32>(p + (<usize>i << 2)) * k);
+  for (; i + 4 <= d; i += 4)
+    v128.store(p + ((<usize>i) << 2), f32x4.mul(v128.load(p + ((<usize>i) << 2)), kv));
+  for (; i < d; i++) store<f32>(p + ((<usize>i) << 2), load<f32>(p + ((<usize>i) << 2)) * k);
 }
 
 function addRow(src: usize, dst: usize, d: i32, k: f32): void {
   const kv = f32x4.splat(k);
   let i = 0;
-  for (; i + 4 <= d; i += 4) v128.store(dst + (<usize>i << 2), f32x4.add(v128.load(src + (<usize>i << 2)), kv));
-  for (; i < d; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) + k);
+  for (; i + 4 <= d; i += 4)
+    v128.store(dst + ((<usize>i) << 2), f32x4.add(v128.load(src + ((<usize>i) << 2)), kv));
+  for (; i < d; i++) store<f32>(dst + ((<usize>i) << 2), load<f32>(src + ((<usize>i) << 2)) + k);
 }
 
 /** Softmax (log = false) or log-softmax (log = true) of each row. */
@@ -78,7 +83,15 @@ export function softmaxRows(x: usize, out: usize, d: i32, r0: i32, r1: i32, log:
 }
 
 /** softmax: dx = y (dy − Σ dy y); log-softmax: dx = dy − exp(y) Σ dy. */
-export function softmaxBackwardRows(y: usize, dy: usize, dx: usize, d: i32, r0: i32, r1: i32, log: bool): void {
+export function softmaxBackwardRows(
+  y: usize,
+  dy: usize,
+  dx: usize,
+  d: i32,
+  r0: i32,
+  r1: i32,
+  log: bool,
+): void {
   for (let r = r0; r < r1; r++) {
     const yr = row(y, r, d);
     const gr = row(dy, r, d);
@@ -86,26 +99,26 @@ export function softmaxBackwardRows(y: usize, dy: usize, dx: usize, d: i32, r0: 
     let acc = f32x4.splat(0);
     let i = 0;
     for (; i + 4 <= d; i += 4) {
-      const g = v128.load(gr + (<usize>i << 2));
-      acc = f32x4.add(acc, log ? g : f32x4.mul(g, v128.load(yr + (<usize>i << 2))));
+      const g = v128.load(gr + ((<usize>i) << 2));
+      acc = f32x4.add(acc, log ? g : f32x4.mul(g, v128.load(yr + ((<usize>i) << 2))));
     }
     let s = hsum(acc);
     for (let j = i; j < d; j++) {
-      const g = load<f32>(gr + (<usize>j << 2));
-      s += log ? g : g * load<f32>(yr + (<usize>j << 2));
+      const g = load<f32>(gr + ((<usize>j) << 2));
+      s += log ? g : g * load<f32>(yr + ((<usize>j) << 2));
     }
     const sv = f32x4.splat(s);
     for (i = 0; i + 4 <= d; i += 4) {
-      const g = v128.load(gr + (<usize>i << 2));
-      const yv = v128.load(yr + (<usize>i << 2));
+      const g = v128.load(gr + ((<usize>i) << 2));
+      const yv = v128.load(yr + ((<usize>i) << 2));
       const v = log ? f32x4.sub(g, f32x4.mul(exp4(yv), sv)) : f32x4.mul(yv, f32x4.sub(g, sv));
-      v128.store(xr + (<usize>i << 2), v);
+      v128.store(xr + ((<usize>i) << 2), v);
     }
     for (; i < d; i++) {
-      const g = load<f32>(gr + (<usize>i << 2));
-      const yv = load<f32>(yr + (<usize>i << 2));
+      const g = load<f32>(gr + ((<usize>i) << 2));
+      const yv = load<f32>(yr + ((<usize>i) << 2));
       const e = f32x4.extract_lane(exp4(f32x4.splat(yv)), 0);
-      store<f32>(xr + (<usize>i << 2), log ? g - e * s : yv * (g - s));
+      store<f32>(xr + ((<usize>i) << 2), log ? g - e * s : yv * (g - s));
     }
   }
 }
@@ -125,9 +138,12 @@ export function crossEntropyRows(
     const xr = row(logits, r, c);
     const m = rowMax(xr, c);
     const l = m + Mathf.log(sumExp(xr, c, m, 0));
-    store<f32>(lse + (<usize>r << 2), l);
-    const t = load<i32>(targets + (<usize>r << 2));
-    store<f32>(losses + (<usize>r << 2), t == ignore ? 0 : l - load<f32>(xr + (<usize>t << 2)));
+    store<f32>(lse + ((<usize>r) << 2), l);
+    const t = load<i32>(targets + ((<usize>r) << 2));
+    store<f32>(
+      losses + ((<usize>r) << 2),
+      t === ignore ? 0 : l - load<f32>(xr + ((<usize>t) << 2)),
+    );
   }
 }
 
@@ -145,16 +161,16 @@ export function crossEntropyBackwardRows(
 ): void {
   for (let r = r0; r < r1; r++) {
     const out = row(dlogits, r, c);
-    const t = load<i32>(targets + (<usize>r << 2));
-    if (t == ignore) {
-      memory.fill(out, 0, <usize>c << 2);
+    const t = load<i32>(targets + ((<usize>r) << 2));
+    if (t === ignore) {
+      memory.fill(out, 0, (<usize>c) << 2);
       continue;
     }
-    const g = load<f32>(dloss + (<usize>r << 2));
-    const l = load<f32>(lse + (<usize>r << 2));
+    const g = load<f32>(dloss + ((<usize>r) << 2));
+    const l = load<f32>(lse + ((<usize>r) << 2));
     sumExp(row(logits, r, c), c, l, out);
     scaleRow(out, c, g);
-    store<f32>(out + (<usize>t << 2), load<f32>(out + (<usize>t << 2)) - g);
+    store<f32>(out + ((<usize>t) << 2), load<f32>(out + ((<usize>t) << 2)) - g);
   }
 }
 
@@ -182,36 +198,36 @@ export function normRows(
     if (!rms) {
       let acc = f32x4.splat(0);
       let i = 0;
-      for (; i + 4 <= d; i += 4) acc = f32x4.add(acc, v128.load(xr + (<usize>i << 2)));
+      for (; i + 4 <= d; i += 4) acc = f32x4.add(acc, v128.load(xr + ((<usize>i) << 2)));
       let s = hsum(acc);
-      for (; i < d; i++) s += load<f32>(xr + (<usize>i << 2));
+      for (; i < d; i++) s += load<f32>(xr + ((<usize>i) << 2));
       mu = s / <f32>d;
     }
     const muv = f32x4.splat(mu);
     let acc = f32x4.splat(0);
     let i = 0;
     for (; i + 4 <= d; i += 4) {
-      const c = f32x4.sub(v128.load(xr + (<usize>i << 2)), muv);
+      const c = f32x4.sub(v128.load(xr + ((<usize>i) << 2)), muv);
       acc = f32x4.add(acc, f32x4.mul(c, c));
     }
     let ss = hsum(acc);
     for (; i < d; i++) {
-      const c = load<f32>(xr + (<usize>i << 2)) - mu;
+      const c = load<f32>(xr + ((<usize>i) << 2)) - mu;
       ss += c * c;
     }
     const rs: f32 = 1 / Mathf.sqrt(ss / <f32>d + eps);
-    if (mean) store<f32>(mean + (<usize>r << 2), mu);
-    store<f32>(rstd + (<usize>r << 2), rs);
+    if (mean) store<f32>(mean + ((<usize>r) << 2), mu);
+    store<f32>(rstd + ((<usize>r) << 2), rs);
     const rv = f32x4.splat(rs);
     for (i = 0; i + 4 <= d; i += 4) {
-      const off = <usize>i << 2;
+      const off = (<usize>i) << 2;
       let v = f32x4.mul(f32x4.sub(v128.load(xr + off), muv), rv);
       if (w) v = f32x4.mul(v, v128.load(w + off));
       if (b) v = f32x4.add(v, v128.load(b + off));
       v128.store(or + off, v);
     }
     for (; i < d; i++) {
-      const off = <usize>i << 2;
+      const off = (<usize>i) << 2;
       let v = (load<f32>(xr + off) - mu) * rs;
       if (w) v *= load<f32>(w + off);
       if (b) v += load<f32>(b + off);
@@ -244,15 +260,15 @@ export function normBackwardRows(
     const xr = row(x, r, d);
     const gr = row(dy, r, d);
     const dr = row(dx, r, d);
-    const mu: f32 = rms ? 0 : load<f32>(mean + (<usize>r << 2));
-    const rs = load<f32>(rstd + (<usize>r << 2));
+    const mu: f32 = rms ? 0 : load<f32>(mean + ((<usize>r) << 2));
+    const rs = load<f32>(rstd + ((<usize>r) << 2));
     const muv = f32x4.splat(mu);
     const rv = f32x4.splat(rs);
     let sg = f32x4.splat(0);
     let sgx = f32x4.splat(0);
     let i = 0;
     for (; i + 4 <= d; i += 4) {
-      const off = <usize>i << 2;
+      const off = (<usize>i) << 2;
       const xh = f32x4.mul(f32x4.sub(v128.load(xr + off), muv), rv);
       const dyv = v128.load(gr + off);
       const g = w ? f32x4.mul(dyv, v128.load(w + off)) : dyv;
@@ -264,7 +280,7 @@ export function normBackwardRows(
     let s1 = hsum(sg);
     let s2 = hsum(sgx);
     for (let j = i; j < d; j++) {
-      const off = <usize>j << 2;
+      const off = (<usize>j) << 2;
       const xh = (load<f32>(xr + off) - mu) * rs;
       const dyv = load<f32>(gr + off);
       const g = w ? dyv * load<f32>(w + off) : dyv;
@@ -278,14 +294,14 @@ export function normBackwardRows(
     const mgv = f32x4.splat(mg);
     const mgxv = f32x4.splat(mgx);
     for (i = 0; i + 4 <= d; i += 4) {
-      const off = <usize>i << 2;
+      const off = (<usize>i) << 2;
       const xh = f32x4.mul(f32x4.sub(v128.load(xr + off), muv), rv);
       const dyv = v128.load(gr + off);
       const g = w ? f32x4.mul(dyv, v128.load(w + off)) : dyv;
       v128.store(dr + off, f32x4.mul(rv, f32x4.sub(f32x4.sub(g, mgv), f32x4.mul(xh, mgxv))));
     }
     for (; i < d; i++) {
-      const off = <usize>i << 2;
+      const off = (<usize>i) << 2;
       const xh = (load<f32>(xr + off) - mu) * rs;
       const dyv = load<f32>(gr + off);
       const g = w ? dyv * load<f32>(w + off) : dyv;
@@ -298,11 +314,11 @@ export function normBackwardRows(
 export function addInto(dst: usize, src: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(src + off)));
   }
   for (; i < n; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     store<f32>(dst + off, load<f32>(dst + off) + load<f32>(src + off));
   }
 }
@@ -333,7 +349,7 @@ export function adamw(
   const epsv = f32x4.splat(eps);
   let i = i0;
   for (; i + 4 <= i1; i += 4) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     const gv = v128.load(g + off);
     const mv = f32x4.add(f32x4.mul(b1v, v128.load(m + off)), f32x4.mul(c1, gv));
     const vv = f32x4.add(f32x4.mul(b2v, v128.load(v + off)), f32x4.mul(c2, f32x4.mul(gv, gv)));
@@ -344,7 +360,7 @@ export function adamw(
     v128.store(p + off, f32x4.sub(pv, f32x4.div(f32x4.mul(stepv, mv), denom)));
   }
   for (; i < i1; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     const gv = load<f32>(g + off);
     const mv = b1 * load<f32>(m + off) + (1 - b1) * gv;
     const vv = b2 * load<f32>(v + off) + (1 - b2) * gv * gv;
@@ -370,10 +386,10 @@ export function sgd(
   first: bool,
 ): void {
   for (let i = i0; i < i1; i++) {
-    const off = <usize>i << 2;
+    const off = (<usize>i) << 2;
     const pv = load<f32>(p + off);
     let d = load<f32>(g + off) + wd * pv;
-    if (momentum != 0) {
+    if (momentum !== 0) {
       const b = first ? d : momentum * load<f32>(buf + off) + (1 - dampening) * d;
       store<f32>(buf + off, b);
       d = nesterov ? d + momentum * b : b;

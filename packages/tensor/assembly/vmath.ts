@@ -41,8 +41,6 @@ const GELU_C: f32 = 0.044715;
 const INV_SQRT_2: f32 = 0.7071067811865476;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
 
-// @ts-ignore: decorator
-@inline
 function splat(x: f32): v128 {
   return f32x4.splat(x);
 }
@@ -50,11 +48,11 @@ function splat(x: f32): v128 {
 /** e^x per lane. Below −87.33 gives 0, above 88.72 gives +Infinity, NaN stays NaN. */
 export function exp4(x: v128): v128 {
   const cx = f32x4.min(f32x4.max(x, splat(-87.33654)), splat(88.3762626647949));
-  const fx = f32x4.nearest(f32x4.mul(cx, splat(1.44269504088896341)));
+  const fx = f32x4.nearest(f32x4.mul(cx, splat(1.4426950408889634)));
   let r = f32x4.sub(cx, f32x4.mul(fx, splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(fx, splat(-2.12194440e-4)));
+  r = f32x4.sub(r, f32x4.mul(fx, splat(-2.1219444e-4)));
   const z = f32x4.mul(r, r);
-  let y = splat(1.9875691500e-4);
+  let y = splat(1.98756915e-4);
   y = f32x4.add(f32x4.mul(y, r), splat(1.3981999507e-3));
   y = f32x4.add(f32x4.mul(y, r), splat(8.3334519073e-3));
   y = f32x4.add(f32x4.mul(y, r), splat(4.1665795894e-2));
@@ -105,8 +103,6 @@ export function sigmoid4(x: v128): v128 {
 }
 
 // Applies a scalar function to each lane (for ops without a vector form).
-// @ts-ignore: decorator
-@inline
 function lanes(x: v128, op: i32): v128 {
   let r = x;
   r = f32x4.replace_lane(r, 0, scalarUnary(op, f32x4.extract_lane(x, 0)));
@@ -209,11 +205,17 @@ export function unaryGrad4(op: i32, x: v128, y: v128, dy: v128): v128 {
       return v128.and(dy, f32x4.gt(x, splat(0)));
     case U_GELU_TANH: {
       const x2 = f32x4.mul(x, x);
-      const u = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(x, f32x4.mul(splat(GELU_C), f32x4.mul(x2, x))));
+      const u = f32x4.mul(
+        splat(SQRT_2_OVER_PI),
+        f32x4.add(x, f32x4.mul(splat(GELU_C), f32x4.mul(x2, x))),
+      );
       const t = tanh4(u);
       const du = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(one, f32x4.mul(splat(3 * GELU_C), x2)));
       const left = f32x4.mul(splat(0.5), f32x4.add(one, t));
-      const right = f32x4.mul(f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.sub(one, f32x4.mul(t, t))), du);
+      const right = f32x4.mul(
+        f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.sub(one, f32x4.mul(t, t))),
+        du,
+      );
       return f32x4.mul(dy, f32x4.add(left, right));
     }
     case U_GELU_ERF: {
@@ -233,10 +235,26 @@ export function unaryGrad4(op: i32, x: v128, y: v128, dy: v128): v128 {
 
 function powLanes(a: v128, b: v128): v128 {
   let r = a;
-  r = f32x4.replace_lane(r, 0, <f32>Math.pow(<f64>f32x4.extract_lane(a, 0), <f64>f32x4.extract_lane(b, 0)));
-  r = f32x4.replace_lane(r, 1, <f32>Math.pow(<f64>f32x4.extract_lane(a, 1), <f64>f32x4.extract_lane(b, 1)));
-  r = f32x4.replace_lane(r, 2, <f32>Math.pow(<f64>f32x4.extract_lane(a, 2), <f64>f32x4.extract_lane(b, 2)));
-  r = f32x4.replace_lane(r, 3, <f32>Math.pow(<f64>f32x4.extract_lane(a, 3), <f64>f32x4.extract_lane(b, 3)));
+  r = f32x4.replace_lane(
+    r,
+    0,
+    <f32>(<f64>f32x4.extract_lane(a, 0) ** <f64>f32x4.extract_lane(b, 0)),
+  );
+  r = f32x4.replace_lane(
+    r,
+    1,
+    <f32>(<f64>f32x4.extract_lane(a, 1) ** <f64>f32x4.extract_lane(b, 1)),
+  );
+  r = f32x4.replace_lane(
+    r,
+    2,
+    <f32>(<f64>f32x4.extract_lane(a, 2) ** <f64>f32x4.extract_lane(b, 2)),
+  );
+  r = f32x4.replace_lane(
+    r,
+    3,
+    <f32>(<f64>f32x4.extract_lane(a, 3) ** <f64>f32x4.extract_lane(b, 3)),
+  );
   return r;
 }
 

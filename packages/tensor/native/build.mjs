@@ -4,7 +4,7 @@
 // Accelerate) it prints one line and the cpu backend uses its WebAssembly matmul.
 // ATHANOR_BLAS=0 skips the build.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,11 +15,19 @@ if (off === "0" || off === "off" || off === "false") {
   console.log("tensor: BLAS addon skipped (ATHANOR_BLAS=0); matmul uses WebAssembly SIMD");
   process.exit(0);
 }
+const addon = join(here, "build/Release/athanor_blas.node");
+const inputs = ["athanor_blas.c", "binding.gyp", "build.mjs"].map((f) => join(here, f));
+if (existsSync(addon) && inputs.every((f) => statSync(f).mtimeMs <= statSync(addon).mtimeMs)) {
+  console.log("tensor: BLAS addon is up to date");
+  process.exit(0);
+}
 let gyp;
 try {
   gyp = createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js");
 } catch {
-  console.log("tensor: BLAS addon not built (node-gyp not installed); matmul uses WebAssembly SIMD");
+  console.log(
+    "tensor: BLAS addon not built (node-gyp not installed); matmul uses WebAssembly SIMD",
+  );
   process.exit(0);
 }
 // Build against the running Node's own headers when they ship with it (no download needed).

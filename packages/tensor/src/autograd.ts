@@ -223,11 +223,35 @@ export function backward(
     noGrad(() => {
       const pending = new Map<Node, (Tensor | null)[]>();
       const leafGrads = new Map<Tensor, Tensor>();
+      // Gradients are freed as soon as nothing needs them (not at the end of backward), so
+      // peak memory stays near the forward's saved activations. `held` counts the slots that
+      // reference a gradient; caller-provided root gradients are never freed.
+      const held = new Map<Tensor, number>();
+      const callerOwned = new Set<Tensor>(gs.filter((g): g is Tensor => g !== null));
+      const hold = (t: Tensor) => held.set(t, (held.get(t) ?? 0) + 1);
+      const unhold = (t: Tensor) => {
+        const n = (held.get(t) ?? 1) - 1;
+        if (n <= 0) held.delete(t);
+        else held.set(t, n);
+      };
+      const release = (t: Tensor) => {
+        if (!held.has(t) && !callerOwned.has(t)) t.dispose();
+      };
+      const accumulate = (prev: Tensor | undefined | null, g: Tensor): Tensor => {
+        if (!prev) {
+          hold(g);
+          return g;
+        }
+        const sum = engineOps.add(prev, g);
+        unhold(prev);
+        release(prev);
+        hold(sum);
+        return sum;
+      };
       const addTo = (edge: Edge, g: Tensor) => {
         if (!edge) return;
         if ("leaf" in edge) {
-          const prev = leafGrads.get(edge.leaf);
-          leafGrads.set(edge.leaf, prev ? engineOps.add(prev, g) : g);
+          leafGrads.set(edge.leaf, accumulate(leafGrads.get(edge.leaf), g));
           return;
         }
         let slot = pending.get(edge.node);
@@ -235,8 +259,7 @@ export function backward(
           slot = edge.node.outputs.map(() => null);
           pending.set(edge.node, slot);
         }
-        const prev = slot[edge.index];
-        slot[edge.index] = prev ? engineOps.add(prev, g) : g;
+        slot[edge.index] = accumulate(slot[edge.index], g);
       };
       rs.forEach((r, i) => {
         if (!r.requiresGrad)
@@ -282,12 +305,14 @@ export function backward(
         const outGrads = slot.map(
           (g, i) => g ?? engineOps.zeros(node.outputs[i].shape, slot.find((x) => x)!),
         );
+        for (const g of slot) if (g) unhold(g);
         const inGrads = node.run(outGrads);
         if (!options.retainGraph) node.freeSaved();
         node.edges.forEach((e, i) => {
           const g = inGrads[i];
           if (e && g) addTo(e, g);
         });
+        for (const g of new Set([...outGrads, ...inGrads])) if (g) release(g);
       }
       for (const [leaf, g] of leafGrads) {
         if (leaf.disposed) continue;

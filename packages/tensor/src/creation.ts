@@ -2,6 +2,7 @@
 
 import type { Backend, DType, HostArray } from "./backend.js";
 import { shapeSize } from "./backend.js";
+import { decode } from "./dtype.js";
 import { empty } from "./ops/util.js";
 import { globalRng, type Rng } from "./random.js";
 import { getBackend } from "./registry.js";
@@ -10,6 +11,19 @@ import type { Tensor } from "./tensor.js";
 export interface CreateOptions {
   dtype?: DType;
   backend?: Backend;
+}
+
+/**
+ * Creates an f32 tensor from bf16 or f16 bits (a storage format: values are converted to f32
+ * on load).
+ */
+export function fromHalf(
+  bits: Uint16Array,
+  shape: readonly number[],
+  format: "bf16" | "f16",
+  options: { backend?: Backend } = {},
+): Tensor {
+  return tensor(decode(bits, format), shape, { ...options, dtype: "f32" });
 }
 
 type Nested = number | boolean | readonly Nested[];

@@ -74,9 +74,7 @@ export class Tensor {
    * the host tier if it was moved there. @internal
    */
   _view(op: string): View {
-    if (this._disposed || this._buf.freed) {
-      throw new Error(`${op}: use of a disposed tensor ${this.describe()}`);
-    }
+    this._checkAlive(op);
     if (!this._buf.storage) this._buf.toDevice(op);
     return {
       storage: this._buf.storage!,
@@ -84,6 +82,13 @@ export class Tensor {
       strides: this.strides,
       offset: this.offset,
     };
+  }
+
+  /** Throws the "disposed tensor" error naming `op`. @internal */
+  _checkAlive(op: string): void {
+    if (this._disposed || this._buf.freed) {
+      throw new Error(`${op}: use of a disposed tensor ${this.describe()}`);
+    }
   }
 
   isContiguous(): boolean {
@@ -152,6 +157,10 @@ export class Tensor {
   dataAsync(): Promise<HostArray> {
     return this.backend.read(this._view("dataAsync"));
   }
+  /** Values encoded in a storage format (bf16 / f16 bits as Uint16Array; sync). */
+  dataIn(format: StorageFormat): HostArray | Uint16Array {
+    return encode(this.data(), format);
+  }
   /** Values as nested arrays (sync). */
   toArray(): NestedArray {
     return nest(this.data(), this.shape);
@@ -173,12 +182,12 @@ export class Tensor {
    * reloads it; `toDevice()` reloads it explicitly. Returns this.
    */
   toHost(format?: StorageFormat): this {
-    this._view("toHost");
+    this._checkAlive("toHost");
     this._buf.toHost(format);
     return this;
   }
   async toHostAsync(format?: StorageFormat): Promise<this> {
-    this._view("toHostAsync");
+    this._checkAlive("toHostAsync");
     await this._buf.toHostAsync(format);
     return this;
   }

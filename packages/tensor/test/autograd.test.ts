@@ -13,6 +13,7 @@ import {
   ops,
   ReferenceBackend,
   randn,
+  resetPeak,
   setBackend,
   setMemoryBudget,
   type Tensor,
@@ -160,6 +161,23 @@ describe("memory", () => {
     expect(live() - before).toBe(16 * 16 * 4);
     w.zeroGrad();
     expect(live()).toBe(before);
+  });
+
+  it("backward frees each intermediate gradient as soon as it is used", () => {
+    const x = randn([128, 128]).requireGrad();
+    const bytes = 128 * 128 * 4;
+    const loss = tidy(() => {
+      let h = x;
+      for (let i = 0; i < 10; i++) h = ops.tanh(h);
+      return ops.sum(h);
+    });
+    const before = live();
+    resetPeak(mem);
+    loss.backward();
+    // x.grad plus at most a couple of gradients in flight (not one per layer).
+    expect(memoryStats(mem).peakBytes - before).toBeLessThanOrEqual(3 * bytes + 64);
+    loss.dispose();
+    x.dispose();
   });
 
   it("tracks peak bytes and enforces a budget with a clear error", () => {

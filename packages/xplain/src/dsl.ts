@@ -38,13 +38,15 @@ export class QuantizedInput {
 
   /** `sum over levels satisfying pred of f(level) * bin` (f defaults to the level itself). */
   where(pred: (level: number) => boolean, f: (level: number) => number = (l) => l): LinExpr {
-    return sum(this.levels.flatMap((l, i) => (pred(l) && f(l) !== 0 ? [this.bins[i]!.times(f(l))] : [])));
+    return sum(
+      this.levels.flatMap((l, i) => (pred(l) && f(l) !== 0 ? [this.bins[i]!.times(f(l))] : [])),
+    );
   }
 
   /** The level chosen in a solution, given the values of the binaries. */
   levelIn(value: (v: Var) => number): number {
     const i = this.bins.findIndex((b) => value(b) > 0.5);
-    return this.levels[i < 0 ? 0 : i]!;
+    return this.levels[Math.max(i, 0)]!;
   }
 }
 
@@ -104,18 +106,26 @@ export class Follower {
       let maxC = 0;
       let minA = Number.POSITIVE_INFINITY;
       for (const c of this.objective.values()) {
-        if (c < 0) throw new Error(`follower ${this.name}: objective has a negative coefficient; pass dualBound`);
+        if (c < 0)
+          throw new Error(
+            `follower ${this.name}: objective has a negative coefficient; pass dualBound`,
+          );
         maxC = Math.max(maxC, c);
       }
       for (const r of this.rows) {
         for (const [, a] of r.terms) {
-          if (a < 0) throw new Error(`follower ${this.name}: row ${r.name} has a negative coefficient; pass dualBound`);
+          if (a < 0)
+            throw new Error(
+              `follower ${this.name}: row ${r.name} has a negative coefficient; pass dualBound`,
+            );
           if (a > 0) minA = Math.min(minA, a);
         }
         // One-hot inputs: the smallest b_i is at least the constant plus every negative coefficient.
         const minB = r.rhs.constant + r.rhs.coefs.reduce((acc, c) => acc + Math.min(0, c), 0);
         if (minB < -1e-9) {
-          throw new Error(`follower ${this.name}: row ${r.name} can have a negative right-hand side; pass dualBound`);
+          throw new Error(
+            `follower ${this.name}: row ${r.name} can have a negative right-hand side; pass dualBound`,
+          );
         }
       }
       U = minA === Number.POSITIVE_INFINITY ? 0 : maxC / minA;
@@ -130,7 +140,10 @@ export class Follower {
     this.vars.forEach((v, j) => {
       const c = this.objective.get(j) ?? 0;
       const lhs = sum(cols[j]!.map(([wi, a]) => wi.times(a)));
-      m.addConstraint(lhs, ">=", c, { name: `${this.name}.dualfeas[${v.name}]`, family: `${this.name}.dualfeas` });
+      m.addConstraint(lhs, ">=", c, {
+        name: `${this.name}.dualfeas[${v.name}]`,
+        family: `${this.name}.dualfeas`,
+      });
     });
     // Dual objective: sum_i w_i * b_i(input) = sum_i w_i b0_i + sum_i sum_k beta_ik (w_i * x_k).
     const obj = sum(w.map((wi, i) => wi.times(this.rows[i]!.rhs.constant)));

@@ -1,1 +1,15 @@
-export {};
+export * from "./dsl.js";
+export { kShortestPaths, type Path } from "./paths.js";
+export { teReportHtml } from "./report.js";
+export * from "./search/blackbox.js";
+export { growRegion, type Region, type RegionOptions } from "./search/regions.js";
+export { mannWhitneyGreater } from "./search/stats.js";
+export * from "./te/analyze.js";
+export { explainDemandPinning, type PinningExplanation } from "./te/explain.js";
+export { type FlowResult, maxFlow } from "./te/flow.js";
+export * from "./te/heuristics.js";
+export * from "./te/instance.js";
+export * from "./te/metaopt.js";
+export { getTopology, TOPOLOGY_NAMES } from "./topologies.js";
+export * from "./topology.js";
+export * from "./vbp/packing.js";

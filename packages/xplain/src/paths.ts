@@ -21,7 +21,7 @@ function dijkstra(
   const prev = new Map<string, number>();
   const done = new Set<string>();
   const out = new Map<string, number[]>();
-  t.links.forEach((l, i) => out.set(l.from, [...(out.get(l.from) ?? []), i]));
+  for (const [i, l] of t.links.entries()) out.set(l.from, [...(out.get(l.from) ?? []), i]);
   for (;;) {
     // Linear scan: topologies here have tens of nodes; ties broken by node order for determinism.
     let u: string | undefined;
@@ -88,8 +88,14 @@ export function kShortestPaths(
       const bannedNodes = new Set(last.nodes.slice(0, i));
       const tail = dijkstra(t, spur, to, weight, bannedLinks, bannedNodes);
       if (!tail) continue;
-      const cand: Path = { nodes: [...last.nodes.slice(0, i), ...tail.nodes], links: [...rootLinks, ...tail.links] };
-      if (!candidates.some((c) => key(c) === key(cand)) && !found.some((c) => key(c) === key(cand))) {
+      const cand: Path = {
+        nodes: [...last.nodes.slice(0, i), ...tail.nodes],
+        links: [...rootLinks, ...tail.links],
+      };
+      if (
+        !candidates.some((c) => key(c) === key(cand)) &&
+        !found.some((c) => key(c) === key(cand))
+      ) {
         candidates.push(cand);
       }
     }

@@ -49,7 +49,10 @@ const builtins: Record<string, () => Topology> = {
     undirected(
       "ring8",
       [
-        ...Array.from({ length: 8 }, (_, i) => [`r${i}`, `r${(i + 1) % 8}`, 100] as [string, string, number]),
+        ...Array.from(
+          { length: 8 },
+          (_, i) => [`r${i}`, `r${(i + 1) % 8}`, 100] as [string, string, number],
+        ),
         ["r0", "r4", 50],
         ["r2", "r6", 50],
       ],

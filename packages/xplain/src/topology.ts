@@ -36,11 +36,15 @@ export function validateTopology(t: Topology): Topology {
   const seen = new Set<string>();
   t.links.forEach((l, i) => {
     for (const end of [l.from, l.to]) {
-      if (!nodes.has(end)) throw new TopologyError(`${where}: links[${i}] uses unknown node "${end}"`);
+      if (!nodes.has(end))
+        throw new TopologyError(`${where}: links[${i}] uses unknown node "${end}"`);
     }
-    if (l.from === l.to) throw new TopologyError(`${where}: links[${i}] is a self-loop at "${l.from}"`);
+    if (l.from === l.to)
+      throw new TopologyError(`${where}: links[${i}] is a self-loop at "${l.from}"`);
     if (!(l.capacity > 0) || !Number.isFinite(l.capacity)) {
-      throw new TopologyError(`${where}: links[${i}] ${l.from}->${l.to} has capacity ${l.capacity}; it must be positive`);
+      throw new TopologyError(
+        `${where}: links[${i}] ${l.from}->${l.to} has capacity ${l.capacity}; it must be positive`,
+      );
     }
     const k = `${l.from}->${l.to}`;
     if (seen.has(k)) throw new TopologyError(`${where}: link ${k} is listed twice`);
@@ -51,7 +55,13 @@ export function validateTopology(t: Topology): Topology {
   const reach = (start: string, next: Map<string, string[]>) => {
     const seenN = new Set([start]);
     const stack = [start];
-    while (stack.length) for (const m of next.get(stack.pop()!) ?? []) if (!seenN.has(m)) (seenN.add(m), stack.push(m));
+    while (stack.length) {
+      for (const m of next.get(stack.pop()!) ?? []) {
+        if (seenN.has(m)) continue;
+        seenN.add(m);
+        stack.push(m);
+      }
+    }
     return seenN;
   };
   const rev = new Map<string, string[]>();
@@ -60,7 +70,9 @@ export function validateTopology(t: Topology): Topology {
   const bwd = reach(t.nodes[0]!, rev);
   const cut = t.nodes.filter((n) => !fwd.has(n) || !bwd.has(n));
   if (cut.length > 0) {
-    throw new TopologyError(`${where}: not connected: ${cut.map((n) => `"${n}"`).join(", ")} cannot reach or be reached from "${t.nodes[0]}"`);
+    throw new TopologyError(
+      `${where}: not connected: ${cut.map((n) => `"${n}"`).join(", ")} cannot reach or be reached from "${t.nodes[0]}"`,
+    );
   }
   return t;
 }
@@ -137,20 +149,30 @@ export function parseTopology(json: unknown, file = "<json>"): Topology {
   const links = o.links.map((l, i) => {
     const x = l as Record<string, unknown>;
     if (typeof x.from !== "string" || typeof x.to !== "string" || typeof x.capacity !== "number") {
-      throw new TopologyError(`${file}: links[${i}] must be { from: string, to: string, capacity: number }`);
+      throw new TopologyError(
+        `${file}: links[${i}] must be { from: string, to: string, capacity: number }`,
+      );
     }
     return { from: x.from, to: x.to, capacity: x.capacity };
   });
   const name = typeof o.name === "string" ? o.name : file;
   if (o.undirected === true) {
-    const t = undirected(name, links.map((l) => [l.from, l.to, l.capacity]));
+    const t = undirected(
+      name,
+      links.map((l) => [l.from, l.to, l.capacity]),
+    );
     if (Array.isArray(o.nodes)) {
       const extra = (o.nodes as string[]).filter((n) => !t.nodes.includes(n));
-      if (extra.length) throw new TopologyError(`topology "${name}": not connected: ${extra.map((n) => `"${n}"`).join(", ")} has no links`);
+      if (extra.length)
+        throw new TopologyError(
+          `topology "${name}": not connected: ${extra.map((n) => `"${n}"`).join(", ")} has no links`,
+        );
     }
     return t;
   }
-  const nodes = Array.isArray(o.nodes) ? (o.nodes as string[]) : [...new Set(links.flatMap((l) => [l.from, l.to]))];
+  const nodes = Array.isArray(o.nodes)
+    ? (o.nodes as string[])
+    : [...new Set(links.flatMap((l) => [l.from, l.to]))];
   return validateTopology({ name, nodes, links, source: file });
 }
 
@@ -164,7 +186,8 @@ export function loadTopologyFile(path: string): Topology {
   try {
     return parseTopology(JSON.parse(text), path);
   } catch (err) {
-    if (err instanceof SyntaxError) throw new TopologyError(`${path}: not valid JSON: ${err.message}`);
+    if (err instanceof SyntaxError)
+      throw new TopologyError(`${path}: not valid JSON: ${err.message}`);
     throw err;
   }
 }

@@ -4,7 +4,9 @@ import { isResponseItem } from "../agent.js";
 import type { Memory, MemoryItem } from "../memory/memory.js";
 import { type ChatMessage, type LLMMessage, message } from "../messages.js";
 import type { CreateRequest, CreateResult, ModelClient, StreamChunk } from "../model-client.js";
+import { OpenAIChatClient } from "../models/openai-client.js";
 import { ReplayModelClient } from "../models/replay.js";
+import { ChatCompletionsTestServer } from "../testing/chat-completions-server.js";
 import { tool } from "../tools/tool.js";
 import { AssistantAgent } from "./assistant-agent.js";
 import { ModelOutputError } from "./errors.js";
@@ -414,5 +416,41 @@ describe("AssistantAgent", () => {
     expect(() => new AssistantAgent("a", { modelClient: ok, maxToolIterations: 0 })).toThrow(
       /maxToolIterations must be an integer >= 1/,
     );
+  });
+
+  it("streams tool calls and text end to end over the Chat Completions wire format", async () => {
+    const server = await ChatCompletionsTestServer.start();
+    try {
+      server.enqueue({
+        type: "reply",
+        toolCalls: [{ id: "c1", name: "add", arguments: { a: 19, b: 23 } }],
+        usage: { promptTokens: 40, completionTokens: 10 },
+      });
+      server.enqueue({
+        type: "reply",
+        content: "19 + 23 is 42.",
+        usage: { promptTokens: 60, completionTokens: 8 },
+      });
+      const agent = new AssistantAgent("calc", {
+        modelClient: new OpenAIChatClient({ baseURL: server.baseURL, model: "test-model" }),
+        tools: [add],
+        streaming: true,
+        reflectOnToolUse: true,
+      });
+      const deltas: string[] = [];
+      let final: ChatMessage | undefined;
+      for await (const item of agent.onMessagesStream([user("19 + 23?")])) {
+        if (item.type === "token_delta") deltas.push(item.delta);
+        if (isResponseItem(item)) final = item.response.message;
+      }
+      expect(final).toMatchObject({ type: "text", content: "19 + 23 is 42." });
+      expect(final?.usage).toEqual(usage(100, 18));
+      expect(deltas.join("")).toBe("19 + 23 is 42.");
+      expect(server.requests.every((r) => r.stream)).toBe(true);
+      const second = server.requests[1].body as { messages: { role: string; content: string }[] };
+      expect(second.messages.at(-1)).toMatchObject({ role: "tool", content: "42" });
+    } finally {
+      await server.close();
+    }
   });
 });

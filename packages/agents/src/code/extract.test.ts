@@ -12,7 +12,19 @@ describe("extractCodeBlocks", () => {
   });
 
   it("canonicalizes language aliases", () => {
-    const tags = ["sh", "bash", "shell", "py", "python", "python3", "js", "javascript", "node", "ts", "Python"];
+    const tags = [
+      "sh",
+      "bash",
+      "shell",
+      "py",
+      "python",
+      "python3",
+      "js",
+      "javascript",
+      "node",
+      "ts",
+      "Python",
+    ];
     const md = tags.map((t) => `\`\`\`${t}\nx\n\`\`\``).join("\n");
     expect(extractCodeBlocks(md).map((b) => b.language)).toEqual([
       "sh",
@@ -47,7 +59,9 @@ describe("extractCodeBlocks", () => {
 
   it("needs a closing fence of the same character and at least the same length", () => {
     const md = "````markdown\n```js\ninner\n```\n~~~~\n````\n";
-    expect(extractCodeBlocks(md)).toEqual([{ language: "markdown", code: "```js\ninner\n```\n~~~~" }]);
+    expect(extractCodeBlocks(md)).toEqual([
+      { language: "markdown", code: "```js\ninner\n```\n~~~~" },
+    ]);
     const tildes = "~~~sh\necho a\n```\necho b\n~~~~~\n";
     expect(extractCodeBlocks(tildes)).toEqual([{ language: "sh", code: "echo a\n```\necho b" }]);
   });
@@ -59,19 +73,25 @@ describe("extractCodeBlocks", () => {
   });
 
   it("treats ``` followed by backticks in the info string as inline code, not a fence", () => {
-    expect(extractCodeBlocks("```a` b``` is inline\n```sh\nls\n```")).toEqual([{ language: "sh", code: "ls" }]);
+    expect(extractCodeBlocks("```a` b``` is inline\n```sh\nls\n```")).toEqual([
+      { language: "sh", code: "ls" },
+    ]);
   });
 
   it("strips the opening fence's indentation (blocks nested in list items)", () => {
     const md = "1. Install:\n   ```bash\n   pip install x\n     indented\n   ```\n";
-    expect(extractCodeBlocks(md)).toEqual([{ language: "bash", code: "pip install x\n  indented" }]);
+    expect(extractCodeBlocks(md)).toEqual([
+      { language: "bash", code: "pip install x\n  indented" },
+    ]);
   });
 
   it("handles CRLF line endings, empty blocks and blank lines inside blocks", () => {
-    expect(extractCodeBlocks("```js\r\nlet a = 1;\r\n\r\nlet b = 2;\r\n```\r\n```py\n```")).toEqual([
-      { language: "javascript", code: "let a = 1;\n\nlet b = 2;" },
-      { language: "python", code: "" },
-    ]);
+    expect(extractCodeBlocks("```js\r\nlet a = 1;\r\n\r\nlet b = 2;\r\n```\r\n```py\n```")).toEqual(
+      [
+        { language: "javascript", code: "let a = 1;\n\nlet b = 2;" },
+        { language: "python", code: "" },
+      ],
+    );
   });
 
   it("returns nothing for text without fences", () => {

@@ -48,7 +48,11 @@ export function extractCodeBlocks(markdown: string): CodeBlock[] {
 }
 
 function languageOf(info: string): string {
-  const word = info.trim().split(/[\s{}]+/).find((w) => w.length > 0) ?? "";
+  const word =
+    info
+      .trim()
+      .split(/[\s{}]+/)
+      .find((w) => w.length > 0) ?? "";
   return canonicalLanguage(word.replace(/^\./, "").replace(/[,;]$/, ""));
 }
 

@@ -19,7 +19,12 @@ const DEFAULT_INTERPRETERS = {
 
 export type LocalLanguage = keyof typeof DEFAULT_INTERPRETERS;
 
-const EXTENSIONS: Record<LocalLanguage, string> = { bash: "sh", sh: "sh", python: "py", javascript: "js" };
+const EXTENSIONS: Record<LocalLanguage, string> = {
+  bash: "sh",
+  sh: "sh",
+  python: "py",
+  javascript: "js",
+};
 
 /** Resource limits applied to every block's process (Linux: `prlimit`; elsewhere: the shell's `ulimit`). */
 export interface ProcessLimits {
@@ -109,8 +114,12 @@ export class LocalCommandLineExecutor implements CodeExecutor {
     for (const block of blocks) {
       const language = canonicalLanguage(block.language) as LocalLanguage;
       if (!(language in DEFAULT_INTERPRETERS)) {
-        const tag = block.language === "" ? "a block without a language tag" : `language "${block.language}"`;
-        return { exitCode: 1, output: `${output}unsupported ${tag}: this executor runs ${this.languages.join(", ")}\n` };
+        const tag =
+          block.language === "" ? "a block without a language tag" : `language "${block.language}"`;
+        return {
+          exitCode: 1,
+          output: `${output}unsupported ${tag}: this executor runs ${this.languages.join(", ")}\n`,
+        };
       }
       const interpreter = this.#options.interpreters?.[language] ?? DEFAULT_INTERPRETERS[language];
       const env = this.#environment();
@@ -127,8 +136,10 @@ export class LocalCommandLineExecutor implements CodeExecutor {
       const run = await this.#run(resolved, file, dir, env, deadline - Date.now(), budget, signal);
       output += run.output;
       budget -= Buffer.byteLength(run.output);
-      if (run.timedOut) return { exitCode: 124, output, timedOut: true, truncated: run.truncated || undefined };
-      if (run.truncated) return { exitCode: run.exitCode === 0 ? 1 : run.exitCode, output, truncated: true };
+      if (run.timedOut)
+        return { exitCode: 124, output, timedOut: true, truncated: run.truncated || undefined };
+      if (run.truncated)
+        return { exitCode: run.exitCode === 0 ? 1 : run.exitCode, output, truncated: true };
       if (run.exitCode !== 0) return { exitCode: run.exitCode, output };
     }
     return { exitCode: 0, output };
@@ -280,8 +291,10 @@ export class LocalCommandLineExecutor implements CodeExecutor {
     // No prlimit (macOS, BSD): the shell's ulimit, each limit skipped where the shell lacks it.
     const ulimits: string[] = [];
     if (nproc !== undefined) ulimits.push(`ulimit -u ${nproc} 2>/dev/null;`);
-    if (limits.maxMemoryBytes !== undefined) ulimits.push(`ulimit -v ${Math.floor(limits.maxMemoryBytes / 1024)} 2>/dev/null;`);
-    if (limits.maxFileBytes !== undefined) ulimits.push(`ulimit -f ${Math.floor(limits.maxFileBytes / 512)} 2>/dev/null;`);
+    if (limits.maxMemoryBytes !== undefined)
+      ulimits.push(`ulimit -v ${Math.floor(limits.maxMemoryBytes / 1024)} 2>/dev/null;`);
+    if (limits.maxFileBytes !== undefined)
+      ulimits.push(`ulimit -f ${Math.floor(limits.maxFileBytes / 512)} 2>/dev/null;`);
     return ["/bin/sh", ["-c", `${ulimits.join(" ")} exec "$0" "$@" 2>&1`, interpreter, file]];
   }
 }
@@ -314,7 +327,8 @@ function userTaskCount(uid: number): number {
     try {
       const status = readFileSync(`/proc/${entry}/status`, "latin1");
       const owner = /^Uid:\s+(\d+)/m.exec(status);
-      if (owner && Number(owner[1]) === uid) count += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+      if (owner && Number(owner[1]) === uid)
+        count += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
     } catch {
       // The process exited while we looked.
     }
@@ -324,7 +338,12 @@ function userTaskCount(uid: number): number {
 
 /** The absolute path of an executable: `name` itself if it has a slash, else the first match on PATH. */
 function findExecutable(name: string, path: string): string | undefined {
-  const candidates = name.includes("/") ? [name] : path.split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, name));
+  const candidates = name.includes("/")
+    ? [name]
+    : path
+        .split(delimiter)
+        .filter((d) => isAbsolute(d))
+        .map((d) => join(d, name));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -341,6 +360,9 @@ function hash(code: string): string {
 }
 
 function positive(value: number, name: string): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`LocalCommandLineExecutor: ${name} must be a positive number, got ${value}`);
+  if (!(Number.isFinite(value) && value > 0))
+    throw new RangeError(
+      `LocalCommandLineExecutor: ${name} must be a positive number, got ${value}`,
+    );
   return value;
 }

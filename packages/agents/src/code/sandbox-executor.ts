@@ -2,7 +2,13 @@
 
 import type { CodeBlock, CodeExecutor, CodeResult } from "./executor.js";
 import { canonicalLanguage } from "./languages.js";
-import { formatSandboxError, type Grants, runSandboxed, type SandboxLimits, type SandboxModule } from "./sandbox.js";
+import {
+  formatSandboxError,
+  type Grants,
+  runSandboxed,
+  type SandboxLimits,
+  type SandboxModule,
+} from "./sandbox.js";
 
 export interface SandboxedJsExecutorOptions extends SandboxLimits {
   /** Host functions every block may call (see `runSandboxed`). Default: none. */
@@ -33,8 +39,12 @@ export class SandboxedJsExecutor implements CodeExecutor {
     for (const block of blocks) {
       options.signal?.throwIfAborted();
       if (canonicalLanguage(block.language) !== "javascript") {
-        const tag = block.language === "" ? "a block without a language tag" : `language "${block.language}"`;
-        return { exitCode: 1, output: `${output}unsupported ${tag}: this executor runs javascript\n` };
+        const tag =
+          block.language === "" ? "a block without a language tag" : `language "${block.language}"`;
+        return {
+          exitCode: 1,
+          output: `${output}unsupported ${tag}: this executor runs javascript\n`,
+        };
       }
       const run = await runSandboxed(block.code, {
         ...this.#options,
@@ -46,7 +56,12 @@ export class SandboxedJsExecutor implements CodeExecutor {
       if (run.error) {
         output += `${formatSandboxError(run.error)}\n`;
         const timedOut = run.error.kind === "timeout";
-        return { exitCode: timedOut ? 124 : 1, output, timedOut: timedOut || undefined, truncated: run.truncated || undefined };
+        return {
+          exitCode: timedOut ? 124 : 1,
+          output,
+          timedOut: timedOut || undefined,
+          truncated: run.truncated || undefined,
+        };
       }
       if (run.truncated) return { exitCode: 1, output, truncated: true };
     }

@@ -4,8 +4,17 @@
  * memory, stack and time limits; values in and out as JSON.
  */
 
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import {
+  newQuickJSWASMModule,
+  newVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSWASMModule,
+  RELEASE_SYNC,
+} from "quickjs-emscripten";
 import type { JsonValue } from "../agent.js";
-import { newQuickJSWASMModule, type QuickJSContext, type QuickJSHandle, type QuickJSWASMModule } from "quickjs-emscripten";
 
 /** A host function granted to sandboxed code. Arguments and return value cross as JSON; it must be synchronous. */
 export type HostFunction = (...args: JsonValue[]) => JsonValue | undefined;
@@ -18,7 +27,11 @@ export interface Grants {
 export interface SandboxLimits {
   /** Wall-clock limit in ms, checked by QuickJS's interrupt handler. Default 1 000. */
   timeoutMs?: number;
-  /** The QuickJS runtime's memory limit in bytes. Default 64 MiB; at least 256 KiB. */
+  /**
+   * Memory for the code in bytes: the QuickJS runtime's limit (no single allocation may pass it)
+   * and the cap on the WebAssembly heap's growth (all allocations together). Default 64 MiB;
+   * at least 256 KiB.
+   */
   memoryBytes?: number;
   /**
    * QuickJS's stack limit in bytes. Default 256 KiB (about 1 500 frames of simple recursion),
@@ -41,7 +54,11 @@ export interface SandboxOptions extends SandboxLimits {
   filename?: string;
   /** Checked by the interrupt handler and before the run; an aborted run ends with kind "aborted". */
   signal?: AbortSignal;
-  /** The QuickJS module to run in. Default: one shared module, replaced if it ever crashes. */
+  /**
+   * The QuickJS module to run in (e.g. a debug build, to check for leaks). Default: a
+   * WebAssembly instance whose memory is capped at 16 MiB (QuickJS's base image) + memoryBytes,
+   * reused across runs with the same cap. A module passed here gets no such cap.
+   */
   module?: SandboxModule;
 }
 
@@ -80,16 +97,65 @@ export interface SandboxResult {
   error?: SandboxError;
 }
 
-const DEFAULTS = { timeoutMs: 1000, memoryBytes: 64 * 1024 * 1024, stackBytes: 256 * 1024, maxOutputBytes: 64 * 1024 };
+const DEFAULTS = {
+  timeoutMs: 1000,
+  memoryBytes: 64 * 1024 * 1024,
+  stackBytes: 256 * 1024,
+  maxOutputBytes: 64 * 1024,
+};
 
-let shared: Promise<QuickJSWASMModule> | undefined;
+/** Pages (64 KiB) in the QuickJS build's initial heap: its data, C stack and malloc arena start. */
+const BASE_PAGES = 256;
 
-function sharedModule(): Promise<QuickJSWASMModule> {
-  shared ??= newQuickJSWASMModule().catch((err: unknown) => {
-    shared = undefined;
+// The WebAssembly API, typed here because this package's lib (ES2023, no DOM) does not declare it.
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<object>;
+  Memory: new (descriptor: { initial: number; maximum: number }) => object;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: Promise<object> | undefined;
+
+/** The QuickJS WebAssembly module (release build), compiled once per process. */
+function compiledQuickJs(): Promise<object> {
+  compiled ??= (async () => {
+    // Resolved through quickjs-emscripten's own dependencies, so any install layout works.
+    const fromQuickJs = createRequire(createRequire(import.meta.url).resolve("quickjs-emscripten"));
+    const bytes = await readFile(fromQuickJs.resolve("@jitl/quickjs-wasmfile-release-sync/wasm"));
+    return wasm.compile(bytes);
+  })().catch((err: unknown) => {
+    compiled = undefined;
     throw err;
   });
-  return shared;
+  return compiled;
+}
+
+/**
+ * A WebAssembly instance of QuickJS whose memory cannot grow past `memoryBytes` beyond the base
+ * image: QuickJS's own limit counts allocations, not their sizes, in this build
+ * ("malloc_usable_size unavailable"), so the hard ceiling is the WebAssembly memory's maximum.
+ * Instances are kept per ceiling and reused (each run still gets a fresh runtime and context,
+ * and frees everything it allocated); one whose run ran out of memory or crashed is discarded.
+ */
+const instances = new Map<number, Promise<QuickJSWASMModule>>();
+const MAX_INSTANCES = 4;
+
+function instanceFor(memoryBytes: number): { pages: number; module: Promise<QuickJSWASMModule> } {
+  const pages = BASE_PAGES + Math.ceil(memoryBytes / 65536);
+  let module = instances.get(pages);
+  if (!module) {
+    module = (async () => {
+      const wasmModule = await compiledQuickJs();
+      const wasmMemory = new wasm.Memory({ initial: BASE_PAGES, maximum: pages });
+      return newQuickJSWASMModule(
+        newVariant(RELEASE_SYNC, { wasmModule, wasmMemory } as Parameters<typeof newVariant>[1]),
+      );
+    })();
+    module.catch(() => instances.delete(pages));
+    instances.set(pages, module);
+    if (instances.size > MAX_INSTANCES) instances.delete(instances.keys().next().value as number);
+  }
+  return { pages, module };
 }
 
 /**
@@ -103,22 +169,28 @@ function sharedModule(): Promise<QuickJSWASMModule> {
  * else use(r.value);
  * ```
  */
-export async function runSandboxed(code: string, options: SandboxOptions = {}): Promise<SandboxResult> {
-  if (typeof code !== "string") throw new TypeError(`runSandboxed: code must be a string, got ${typeof code}`);
+export async function runSandboxed(
+  code: string,
+  options: SandboxOptions = {},
+): Promise<SandboxResult> {
+  if (typeof code !== "string")
+    throw new TypeError(`runSandboxed: code must be a string, got ${typeof code}`);
   const limits = resolveLimits(options);
   const inputJson = options.input === undefined ? undefined : toJsonText(options.input);
   if (options.grants !== undefined) checkGrants(options.grants, "grants");
   const out = new OutputBuffer(limits.maxOutputBytes);
   if (options.signal?.aborted) return { output: "", truncated: false, error: abortedError() };
-  const module = options.module ?? (await sharedModule());
+  const own = options.module ? undefined : instanceFor(limits.memoryBytes);
+  const module = options.module ?? (await (own as { module: Promise<QuickJSWASMModule> }).module);
   try {
     const outcome = evaluate(module, code, inputJson, options, limits, out);
+    if (own && outcome.error?.kind === "memory") instances.delete(own.pages);
     return { ...outcome, output: out.text(), truncated: out.truncated };
   } catch (err) {
     // A failure outside QuickJS's own error handling (a WebAssembly trap, the host stack running
     // out inside the interpreter) can leave the instance inconsistent: never reuse it.
-    const ownModule = !options.module;
-    if (ownModule) shared = undefined;
+    if (own) instances.delete(own.pages);
+    const ownModule = own !== undefined;
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     return {
       output: out.text(),
@@ -134,7 +206,10 @@ export async function runSandboxed(code: string, options: SandboxOptions = {}): 
 
 /** One line describing a sandbox error: `TypeError: x is undefined (line 3, column 7)`. */
 export function formatSandboxError(error: SandboxError): string {
-  const where = error.line !== undefined ? ` (line ${error.line}${error.column !== undefined ? `, column ${error.column}` : ""})` : "";
+  const where =
+    error.line !== undefined
+      ? ` (line ${error.line}${error.column !== undefined ? `, column ${error.column}` : ""})`
+      : "";
   return `${error.name}: ${error.message}${where}`;
 }
 
@@ -153,7 +228,9 @@ function resolveLimits(options: SandboxLimits): Limits {
     }
   }
   if (limits.memoryBytes < 256 * 1024) {
-    throw new RangeError(`runSandboxed: memoryBytes must be at least 262144 (256 KiB), got ${limits.memoryBytes}`);
+    throw new RangeError(
+      `runSandboxed: memoryBytes must be at least 262144 (256 KiB), got ${limits.memoryBytes}`,
+    );
   }
   return limits;
 }
@@ -162,7 +239,9 @@ function toJsonText(input: unknown): string | undefined {
   try {
     return JSON.stringify(input);
   } catch (err) {
-    throw new TypeError(`runSandboxed: input must be JSON-serializable (${err instanceof Error ? err.message : String(err)})`);
+    throw new TypeError(
+      `runSandboxed: input must be JSON-serializable (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
 }
 
@@ -172,8 +251,12 @@ function checkGrants(grants: Grants, path: string): void {
   }
   for (const [name, value] of Object.entries(grants)) {
     if (typeof value === "function") continue;
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) checkGrants(value, `${path}.${name}`);
-    else throw new TypeError(`runSandboxed: ${path}.${name} must be a function or an object of functions, got ${value === null ? "null" : typeof value}`);
+    if (value !== null && typeof value === "object" && !Array.isArray(value))
+      checkGrants(value, `${path}.${name}`);
+    else
+      throw new TypeError(
+        `runSandboxed: ${path}.${name} must be a function or an object of functions, got ${value === null ? "null" : typeof value}`,
+      );
   }
 }
 
@@ -194,7 +277,9 @@ class OutputBuffer {
     }
     const room = this.maxBytes - this.#bytes;
     // Cut on a character boundary.
-    this.#parts.push(new TextDecoder().decode(utf8.encode(text).subarray(0, room)).replace(/\uFFFD$/, ""));
+    this.#parts.push(
+      new TextDecoder().decode(utf8.encode(text).subarray(0, room)).replace(/\uFFFD$/, ""),
+    );
     this.#bytes = this.maxBytes;
     this.truncated = true;
   }
@@ -231,6 +316,7 @@ function evaluate(
 ): Outcome {
   const filename = options.filename ?? "sandbox.js";
   const runtime = module.newRuntime();
+  let healthy = true;
   try {
     runtime.setMemoryLimit(limits.memoryBytes);
     runtime.setMaxStackSize(limits.stackBytes);
@@ -261,7 +347,9 @@ function evaluate(
         }
       };
 
-      const prelude = own(vm.unwrapResult(vm.evalCode(CONSOLE_PRELUDE, "<console>", { type: "global" })));
+      const prelude = own(
+        vm.unwrapResult(vm.evalCode(CONSOLE_PRELUDE, "<console>", { type: "global" })),
+      );
       const print = own(
         vm.newFunction("print", (line) => {
           out.write(`${vm.getString(line)}\n`);
@@ -275,21 +363,34 @@ function evaluate(
       }
 
       const evaluated = vm.evalCode(code, filename, { type: "global" });
-      if (evaluated.error) return { error: describeError(vm, own(evaluated.error), filename, limits, stopped) };
+      if (evaluated.error)
+        return { error: describeError(vm, own(evaluated.error), filename, limits, stopped) };
       let value = own(evaluated.value);
 
       // Run queued promise jobs; await a promise completion value.
       const jobs = runtime.executePendingJobs();
-      if (jobs.error) return { error: describeError(vm, own(jobs.error), filename, limits, stopped) };
+      if (jobs.error)
+        return { error: describeError(vm, own(jobs.error), filename, limits, stopped) };
       const state = vm.getPromiseState(value);
       if (state.type === "pending") {
-        return { error: { kind: "result", name: "PendingPromise", message: "the code's promise never settled (the sandbox has no timers or I/O)" } };
+        return {
+          error: {
+            kind: "result",
+            name: "PendingPromise",
+            message: "the code's promise never settled (the sandbox has no timers or I/O)",
+          },
+        };
       }
-      if (state.type === "rejected") return { error: describeError(vm, own(state.error), filename, limits, stopped) };
+      if (state.type === "rejected")
+        return { error: describeError(vm, own(state.error), filename, limits, stopped) };
       if (state.value !== value) value = own(state.value);
 
       // An explicit global `result` wins over the completion value.
-      const explicit = vm.evalCode("typeof result === 'undefined' ? undefined : result", "<result>", { type: "global" });
+      const explicit = vm.evalCode(
+        "typeof result === 'undefined' ? undefined : result",
+        "<result>",
+        { type: "global" },
+      );
       if (explicit.error) {
         own(explicit.error);
       } else {
@@ -301,17 +402,33 @@ function evaluate(
       if (text.error) {
         const error = describeError(vm, own(text.error), filename, limits, stopped);
         if (error.kind !== "thrown") return { error };
-        return { error: { ...error, kind: "result", message: `the result is not JSON-serializable: ${error.message}` } };
+        return {
+          error: {
+            ...error,
+            kind: "result",
+            message: `the result is not JSON-serializable: ${error.message}`,
+          },
+        };
       }
       own(text.value);
       if (vm.typeof(text.value) !== "string") return {};
       return { value: JSON.parse(vm.getString(text.value)) as JsonValue };
+    } catch (err) {
+      healthy = false;
+      throw err;
     } finally {
-      for (const h of owned.reverse()) if (h.alive) h.dispose();
-      vm.dispose();
+      if (healthy) {
+        for (const h of owned.reverse()) if (h.alive) h.dispose();
+        vm.dispose();
+      }
     }
+  } catch (err) {
+    healthy = false;
+    throw err;
   } finally {
-    runtime.dispose();
+    // After a host-level failure the instance is inconsistent (freeing would abort inside QuickJS);
+    // it is discarded instead.
+    if (healthy) runtime.dispose();
   }
 }
 
@@ -327,8 +444,14 @@ function installGrants(
       const fn = own(
         vm.newFunction(name, (...args) => {
           const result = grant(...args.map((a) => vm.dump(a) as JsonValue));
-          if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
-            throw new TypeError(`granted function ${name} returned a Promise; granted functions must be synchronous`);
+          if (
+            result !== null &&
+            typeof result === "object" &&
+            typeof (result as { then?: unknown }).then === "function"
+          ) {
+            throw new TypeError(
+              `granted function ${name} returned a Promise; granted functions must be synchronous`,
+            );
           }
           const text = result === undefined ? undefined : JSON.stringify(result);
           return text === undefined ? undefined : fromJson(text);
@@ -353,8 +476,17 @@ function describeError(
   const dumped: unknown = vm.dump(handle);
   if (dumped === null || typeof dumped !== "object") {
     // `throw 5`, `throw "x"`, or an exception QuickJS could not allocate (null: out of memory).
-    if (dumped === null) return { kind: "memory", name: "InternalError", message: `out of memory (limit ${limits.memoryBytes} bytes)` };
-    return { kind: "thrown", name: "Error", message: `uncaught ${typeof dumped === "string" ? JSON.stringify(dumped) : String(dumped)}` };
+    if (dumped === null)
+      return {
+        kind: "memory",
+        name: "InternalError",
+        message: `out of memory (limit ${limits.memoryBytes} bytes)`,
+      };
+    return {
+      kind: "thrown",
+      name: "Error",
+      message: `uncaught ${typeof dumped === "string" ? JSON.stringify(dumped) : String(dumped)}`,
+    };
   }
   const e = dumped as { name?: unknown; message?: unknown; stack?: unknown; lineNumber?: unknown };
   const name = typeof e.name === "string" ? e.name : "Error";
@@ -363,11 +495,21 @@ function describeError(
   const position = positionOf(stack, filename);
   const base = { name, message, stack, ...position };
   if (name === "InternalError" && message === "interrupted") {
-    if (stopped === "aborted") return { ...base, kind: "aborted", name: "AbortError", message: "the run was aborted" };
-    return { ...base, kind: "timeout", name: "TimeoutError", message: `timed out after ${limits.timeoutMs} ms` };
+    if (stopped === "aborted")
+      return { ...base, kind: "aborted", name: "AbortError", message: "the run was aborted" };
+    return {
+      ...base,
+      kind: "timeout",
+      name: "TimeoutError",
+      message: `timed out after ${limits.timeoutMs} ms`,
+    };
   }
   if (name === "InternalError" && message === "out of memory") {
-    return { ...base, kind: "memory", message: `out of memory (limit ${limits.memoryBytes} bytes)` };
+    return {
+      ...base,
+      kind: "memory",
+      message: `out of memory (limit ${limits.memoryBytes} bytes)`,
+    };
   }
   if (name === "InternalError" && message === "stack overflow") {
     return { ...base, kind: "stack", message: `stack overflow (limit ${limits.stackBytes} bytes)` };
@@ -375,13 +517,20 @@ function describeError(
   // A parse error's stack is just `at <filename>:line:column`; a SyntaxError thrown while
   // running (JSON.parse) has frames with function names.
   if (name === "SyntaxError" && stack?.trimStart().startsWith(`at ${filename}:`)) {
-    return { ...base, kind: "syntax", line: typeof e.lineNumber === "number" ? e.lineNumber : position.line };
+    return {
+      ...base,
+      kind: "syntax",
+      line: typeof e.lineNumber === "number" ? e.lineNumber : position.line,
+    };
   }
   return { ...base, kind: "thrown" };
 }
 
 /** The first `filename:line:column` in a QuickJS stack. */
-function positionOf(stack: string | undefined, filename: string): { line?: number; column?: number } {
+function positionOf(
+  stack: string | undefined,
+  filename: string,
+): { line?: number; column?: number } {
   if (!stack) return {};
   const escaped = filename.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const match = new RegExp(`${escaped}:(\\d+)(?::(\\d+))?`).exec(stack);

@@ -6,13 +6,12 @@ export * from "./canonical.js";
 export * from "./env.js";
 export * from "./errors.js";
 export * from "./openai-client.js";
-export {
-  InvalidResponseError,
-  parseCompletion,
-  StreamAssembler,
-  toWireMessages,
-  toWireParams,
-} from "./openai-wire.js";
 export * from "./recording.js";
 export * from "./replay.js";
-export * from "./retry.js";
+export {
+  backoffDelay,
+  parseRetryAfter,
+  type RetryOptions,
+  type RetryPolicy,
+  retryPolicy,
+} from "./retry.js";

@@ -353,7 +353,7 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
       content: "one two three four",
       interrupt: { afterChunks: 2, mode: "hang" },
     });
-    const c = client({ timeoutMs: 150 });
+    const c = client({ timeoutMs: 300 });
     const seen: StreamChunk[] = [];
     const error = await failure(
       (async () => {
@@ -406,6 +406,15 @@ describe("OpenAIChatClient against a loopback Chat Completions server", () => {
     while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("honours a per-call deadline given as AbortSignal.timeout", async () => {
+    server.enqueue({ type: "hang" });
+    const error = await client()
+      .create({ ...hello, signal: AbortSignal.timeout(50) })
+      .catch((e: Error) => e);
+    expect((error as Error).name).toBe("TimeoutError");
     expect(server.requests).toHaveLength(1);
   });
 

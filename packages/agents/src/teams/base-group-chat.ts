@@ -243,9 +243,22 @@ export abstract class BaseGroupChat implements Team {
 
         const responses: AgentResponse[] = new Array(selection.speakers.length);
         const streams = selection.speakers.map((s) => this.speak(s, signal));
+        // Chat messages inside a stream wait for its response: an agent may stream its final
+        // message before the response that carries it, and the team emits that one once.
+        const held: ChatMessage[][] = selection.speakers.map(() => []);
         for await (const { index, item } of mergeStreams(streams)) {
           if (item.type === "response") {
             responses[index] = item.response;
+            for (const m of held[index]) {
+              if (m.id === item.response.message.id) continue;
+              delta.push(m);
+              produced.push(m);
+              yield m;
+            }
+            continue;
+          }
+          if (isChatMessage(item)) {
+            held[index].push(item);
             continue;
           }
           delta.push(item);

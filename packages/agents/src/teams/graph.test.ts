@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { messageText } from "../messages.js";
 import { MaxMessageTermination } from "../termination/conditions.js";
 import { DiGraphBuilder, GraphFlow } from "./graph.js";
+import { MessageFilterAgent } from "./message-filter.js";
 import { ScriptedAgent } from "./scripted.js";
 
 const echo = (name: string, options = {}) =>
@@ -106,5 +107,26 @@ describe("GraphFlow", () => {
     await second.loadState(JSON.parse(JSON.stringify(await first.saveState())));
     await second.run();
     expect(spoken(second)).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("MessageFilterAgent", () => {
+  it("shows a participant only the last message of chosen sources", async () => {
+    const writer = new ScriptedAgent("writer", ["draft A", "draft B"]);
+    const reviewer = new ScriptedAgent("reviewer", ["REJECT", "ACCEPT"]);
+    const runner = echo("runner");
+    const filtered = new MessageFilterAgent(runner, [{ source: "writer" }]);
+    const b = new DiGraphBuilder()
+      .addNode(writer)
+      .addNode(reviewer)
+      .addNode(filtered)
+      .addEdge(writer, reviewer)
+      .addEdge(reviewer, writer, { condition: "REJECT", group: "retry" })
+      .addEdge(reviewer, filtered, { condition: "ACCEPT" })
+      .setEntryPoint(writer);
+    const team = new GraphFlow(b.participants(), { graph: b.build() });
+    await team.run("go");
+    expect(runner.received.map((m) => messageText(m))).toEqual(["draft B", "runner#0 saw [writer]"]);
+    expect(() => new MessageFilterAgent(runner, [])).toThrow(/at least one filter/);
   });
 });

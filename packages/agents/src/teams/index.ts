@@ -1,5 +1,6 @@
 export * from "./base-group-chat.js";
 export * from "./graph.js";
+export * from "./message-filter.js";
 export * from "./round-robin.js";
 export * from "./scripted.js";
 export * from "./selector.js";

@@ -111,4 +111,21 @@ describe("MCP over streamable HTTP", () => {
       await session.close();
     }
   });
+
+  it("prefixes tool names to keep servers apart, calling the server by its own names", async () => {
+    const { tools, session } = await mcpTools(
+      { transport: "http", url },
+      { toolNamePrefix: "calc.", toolTimeoutMs: 5000 },
+    );
+    try {
+      expect(tools.map((t) => t.name).sort()).toEqual(["calc_add", "calc_fail", "calc_sleep"]);
+      const [r] = await runToolCalls(
+        [{ id: "1", name: "calc_add", arguments: '{"a":1,"b":2}' }],
+        tools,
+      );
+      expect(r).toMatchObject({ content: "3", isError: false });
+    } finally {
+      await session.close();
+    }
+  });
 });

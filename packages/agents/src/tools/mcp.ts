@@ -32,6 +32,11 @@ export interface McpConnectOptions {
   timeoutMs?: number;
   /** Time limit of each tool call made through the returned `Tool`s (default: `timeoutMs`). */
   toolTimeoutMs?: number;
+  /**
+   * Prepended to every tool name the model sees (e.g. "github_"), to keep the tools of several
+   * servers apart. Characters models do not accept in names become "_" either way.
+   */
+  toolNamePrefix?: string;
 }
 
 interface McpContentPart {
@@ -47,6 +52,7 @@ interface McpContentPart {
 export class McpSession {
   private constructor(
     private readonly client: Client,
+    private readonly transport: Transport,
     private readonly options: McpConnectOptions,
     /** How the server named itself during initialisation. */
     readonly serverName: string,
@@ -73,7 +79,7 @@ export class McpSession {
         },
       );
     }
-    return new McpSession(client, options, client.getServerVersion()?.name ?? "mcp");
+    return new McpSession(client, transport, options, client.getServerVersion()?.name ?? "mcp");
   }
 
   /** The server's tools, as `Tool`s whose `run` calls the server. */
@@ -85,8 +91,9 @@ export class McpSession {
         timeout: this.options.timeoutMs ?? 60_000,
       });
       for (const t of page.tools) {
+        const name = modelToolName(`${this.options.toolNamePrefix ?? ""}${t.name}`);
         tools.push({
-          name: t.name,
+          name,
           description: t.description ?? t.title ?? t.name,
           parameters: t.inputSchema as JsonSchema,
           timeoutMs: this.toolTimeout(),
@@ -132,8 +139,10 @@ export class McpSession {
     return this.options.toolTimeoutMs ?? this.options.timeoutMs ?? 60_000;
   }
 
-  /** Closes the connection (and stops a stdio server). */
+  /** Closes the connection: ends an HTTP session on the server, stops a stdio server. */
   async close(): Promise<void> {
+    const http = this.transport as { sessionId?: string; terminateSession?: () => Promise<void> };
+    if (http.sessionId && http.terminateSession) await http.terminateSession().catch(() => {});
     await this.client.close();
   }
 
@@ -179,6 +188,12 @@ async function makeTransport(params: McpServerParams): Promise<Transport> {
   throw new Error(
     `unknown MCP transport ${JSON.stringify((params as { transport: unknown }).transport)}: use "stdio" or "http"`,
   );
+}
+
+/** OpenAI accepts tool names matching [a-zA-Z0-9_-]{1,64}. */
+function modelToolName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64);
+  return s.length > 0 ? s : "tool";
 }
 
 function partText(p: McpContentPart): string {

@@ -71,7 +71,8 @@ async function runOne(
   });
   try {
     const outcome = await Promise.race([
-      t.run(args, { signal: controller.signal, callId: call.id }).then(
+      // An async wrapper, so a `run` that throws synchronously also becomes an error result.
+      (async () => t.run(args, { signal: controller.signal, callId: call.id }))().then(
         (value) => ({ ok: true as const, value }),
         (err: unknown) => ({ ok: false as const, err }),
       ),

@@ -107,6 +107,22 @@ describe("runToolCalls", () => {
     ]);
   });
 
+  it("catches a hand-written Tool whose run throws synchronously", async () => {
+    const sync: Tool = {
+      name: "sync",
+      description: "",
+      parameters: { type: "object" },
+      run: () => {
+        throw new Error("thrown before any promise");
+      },
+    };
+    const [r] = await runToolCalls([call("sync", "{}")], [sync]);
+    expect(r).toMatchObject({
+      isError: true,
+      content: "tool sync failed: thrown before any promise",
+    });
+  });
+
   it("stops a tool that hangs past its timeout, even one that ignores its signal", async () => {
     let aborted = false;
     const hang = tool({

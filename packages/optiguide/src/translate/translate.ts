@@ -244,7 +244,7 @@ class Gen {
   private lin(e: PyExpr, line: number): Piece[] {
     if (!this.isLin(e)) {
       if (e.k === "num") return [{ lit: String(e.v) }];
-      return [{ js: `(${this.val(e, line)})` }];
+      return [{ js: this.val(e, line) }];
     }
     switch (e.k) {
       case "name":

@@ -153,7 +153,9 @@ export class WorkerPool {
       if (v >= count) return;
       if (Atomics.load(this.ctrl, FAILED) > 0 || Date.now() > deadline) {
         this.shrink(0);
-        throw new Error("cpu backend: worker threads failed to start; use setThreads(1) to run without them");
+        throw new Error(
+          "cpu backend: worker threads failed to start; use setThreads(1) to run without them",
+        );
       }
       Atomics.wait(this.ctrl, word, v, 100);
     }

@@ -60,7 +60,13 @@ function sampler(space: InputSpace, rand: () => number) {
         const ok = space.levels.filter((l) => l >= lo && l <= hi);
         const at = Math.max(0, ok.indexOf(y[i]!));
         const step = rand() < 0.5 ? -1 : 1;
-        y[i] = ok[Math.min(ok.length - 1, Math.max(0, at + step * Math.max(1, Math.round(scale * ok.length))))]!;
+        y[i] =
+          ok[
+            Math.min(
+              ok.length - 1,
+              Math.max(0, at + step * Math.max(1, Math.round(scale * ok.length))),
+            )
+          ]!;
       } else {
         const delta = (rand() + rand() + rand() - 1.5) * scale * (hi - lo);
         y[i] = Math.min(hi, Math.max(lo, y[i]! + delta));
@@ -95,9 +101,14 @@ async function run(
   return { method, best, evaluations, samples, seconds: (performance.now() - t0) / 1000 };
 }
 
-const done = (opts: SearchOptions, n: number) => n >= opts.evaluations || opts.signal?.aborted === true;
+const done = (opts: SearchOptions, n: number) =>
+  n >= opts.evaluations || opts.signal?.aborted === true;
 
-export function randomSearch(space: InputSpace, f: GapFunction, opts: SearchOptions): Promise<SearchResult> {
+export function randomSearch(
+  space: InputSpace,
+  f: GapFunction,
+  opts: SearchOptions,
+): Promise<SearchResult> {
   const { point } = sampler(space, rng(opts.seed ?? 1));
   return run(
     "random",

@@ -116,7 +116,8 @@ export async function growRegion(
     if (!isInside(x)) outside.push(await evaluate(x));
   }
   const finite = (xs: number[]) => xs.filter((v) => Number.isFinite(v));
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : Number.NaN);
+  const mean = (xs: number[]) =>
+    xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : Number.NaN;
   const inF = finite(inside);
   const outF = finite(outside);
   const test = inF.length && outF.length ? mannWhitneyGreater(inF, outF) : { p: 1 };

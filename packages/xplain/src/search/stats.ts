@@ -5,7 +5,10 @@ export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const erf =
-    1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
   return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
 
@@ -24,8 +27,11 @@ export interface MannWhitneyResult {
 export function mannWhitneyGreater(a: readonly number[], b: readonly number[]): MannWhitneyResult {
   const n1 = a.length;
   const n2 = b.length;
-  if (n1 === 0 || n2 === 0) throw new Error("mannWhitneyGreater: both samples need at least one value");
-  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
+  if (n1 === 0 || n2 === 0)
+    throw new Error("mannWhitneyGreater: both samples need at least one value");
+  const all = [...a.map((v) => ({ v, g: 0 })), ...b.map((v) => ({ v, g: 1 }))].sort(
+    (x, y) => x.v - y.v,
+  );
   const ranks = new Array<number>(all.length);
   let tieTerm = 0;
   for (let i = 0; i < all.length; ) {

@@ -12,11 +12,17 @@ import {
   simulatedAnnealing,
 } from "../search/blackbox.js";
 import { growRegion, type Region } from "../search/regions.js";
+import type { Topology } from "../topology.js";
 import { explainDemandPinning, type PinningExplanation } from "./explain.js";
 import { demandPinningGap, popGap, popPartition } from "./heuristics.js";
-import { type DemandPair, pairName, type TeInstance, teInstance, totalCapacity } from "./instance.js";
+import {
+  type DemandPair,
+  pairName,
+  type TeInstance,
+  teInstance,
+  totalCapacity,
+} from "./instance.js";
 import { type ExactSearchResult, worstCaseDemandPinning, worstCasePop } from "./metaopt.js";
-import type { Topology } from "../topology.js";
 
 export type TeHeuristic = "demand-pinning" | "pop";
 export type SearchMethod = "exact" | "random" | "hill-climbing" | "simulated-annealing";
@@ -80,7 +86,11 @@ export interface TeAnalysis {
   notes: string[];
 }
 
-export async function analyzeTe(topology: Topology, options: TeAnalysisOptions, solver: Solver): Promise<TeAnalysis> {
+export async function analyzeTe(
+  topology: Topology,
+  options: TeAnalysisOptions,
+  solver: Solver,
+): Promise<TeAnalysis> {
   const notes: string[] = [];
   let pairs = options.pairs;
   const all = topology.nodes.length * (topology.nodes.length - 1);
@@ -95,7 +105,9 @@ export async function analyzeTe(topology: Topology, options: TeAnalysisOptions, 
         if (a === b) continue;
         if (i++ % stride === 0 && pairs.length < maxPairs) pairs.push({ src: a, dst: b });
       }
-    notes.push(`${all} ordered pairs; analysed ${pairs.length} of them (every ${stride}th); raise maxPairs for more`);
+    notes.push(
+      `${all} ordered pairs; analysed ${pairs.length} of them (every ${stride}th); raise maxPairs for more`,
+    );
   }
   const inst: TeInstance = teInstance(topology, { pairs, pathsPerPair: options.pathsPerPair ?? 2 });
   const meanCap = topology.links.reduce((s, l) => s + l.capacity, 0) / topology.links.length;
@@ -104,14 +116,25 @@ export async function analyzeTe(topology: Topology, options: TeAnalysisOptions, 
     throw new Error(`threshold must be positive, got ${threshold}`);
   }
   const levels = [
-    ...new Set(options.levels ?? [0, threshold, meanCap * 0.25, meanCap * 0.5, meanCap].map((x) => +x.toFixed(6))),
+    ...new Set(
+      options.levels ??
+        [0, threshold, meanCap * 0.25, meanCap * 0.5, meanCap].map((x) => +x.toFixed(6)),
+    ),
   ].sort((a, b) => a - b);
   if (options.heuristic === "demand-pinning" && !levels.some((l) => l > 0 && l <= threshold)) {
-    notes.push(`no level is at or below the threshold ${threshold}: no demand can be pinned, so the gap is 0`);
+    notes.push(
+      `no level is at or below the threshold ${threshold}: no demand can be pinned, so the gap is 0`,
+    );
   }
-  const partition = popPartition(inst.pairs.length, options.partitions ?? 2, options.partitionSeed ?? 1);
+  const partition = popPartition(
+    inst.pairs.length,
+    options.partitions ?? 2,
+    options.partitionSeed ?? 1,
+  );
   const gapFn =
-    options.heuristic === "demand-pinning" ? demandPinningGap(inst, threshold, solver) : popGap(inst, partition, solver);
+    options.heuristic === "demand-pinning"
+      ? demandPinningGap(inst, threshold, solver)
+      : popGap(inst, partition, solver);
   const space: InputSpace = {
     dims: inst.pairs.length,
     lower: inst.pairs.map(() => levels[0]!),
@@ -130,7 +153,10 @@ export async function analyzeTe(topology: Topology, options: TeAnalysisOptions, 
         options.heuristic === "demand-pinning"
           ? await worstCaseDemandPinning(inst, threshold, opts, solver)
           : await worstCasePop(inst, partition, opts, solver);
-      if (r.status === "time_limit") notes.push(`exact: time limit reached; the gap is the incumbent, a lower bound (MILP bound ${r.bound})`);
+      if (r.status === "time_limit")
+        notes.push(
+          `exact: time limit reached; the gap is the incumbent, a lower bound (MILP bound ${r.bound})`,
+        );
       results.push({
         method,
         gap: r.gap,
@@ -142,9 +168,16 @@ export async function analyzeTe(topology: Topology, options: TeAnalysisOptions, 
       });
       continue;
     }
-    const search = { random: randomSearch, "hill-climbing": hillClimb, "simulated-annealing": simulatedAnnealing }[method];
+    const search = {
+      random: randomSearch,
+      "hill-climbing": hillClimb,
+      "simulated-annealing": simulatedAnnealing,
+    }[method];
     if (!search) throw new Error(`unknown method "${method}"`);
-    const r: SearchResult = await search(space, gapFn, { evaluations: options.evaluations ?? 300, seed: options.seed ?? 1 });
+    const r: SearchResult = await search(space, gapFn, {
+      evaluations: options.evaluations ?? 300,
+      seed: options.seed ?? 1,
+    });
     samples.push(...r.samples);
     results.push({
       method,
@@ -157,7 +190,9 @@ export async function analyzeTe(topology: Topology, options: TeAnalysisOptions, 
   }
   const best = results.filter((r) => r.gap !== undefined).sort((a, b) => b.gap! - a.gap!)[0];
   const explain = (d: number[]) =>
-    options.heuristic === "demand-pinning" ? explainDemandPinning(inst, d, threshold, solver) : Promise.resolve(undefined);
+    options.heuristic === "demand-pinning"
+      ? explainDemandPinning(inst, d, threshold, solver)
+      : Promise.resolve(undefined);
   const explanation = best?.demands ? await explain(best.demands) : undefined;
 
   // Regions: from the best distinct inputs found.
@@ -174,7 +209,9 @@ export async function analyzeTe(topology: Topology, options: TeAnalysisOptions, 
       budget: options.regionBudget ?? 600,
     });
     const ranges = region.lower.flatMap((lo, k) =>
-      lo !== region.upper[k] ? [{ pair: pairName(inst.pairs[k]!), lower: lo, upper: region.upper[k]! }] : [],
+      lo !== region.upper[k]
+        ? [{ pair: pairName(inst.pairs[k]!), lower: lo, upper: region.upper[k]! }]
+        : [],
     );
     regions.push({ ...region, ranges, explanation: await explain(region.seed) });
   }

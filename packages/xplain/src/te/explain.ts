@@ -48,19 +48,25 @@ export async function explainDemandPinning(
   threshold: number,
   solver: Solver,
 ): Promise<PinningExplanation> {
-  const [opt, dp] = await Promise.all([optimal(inst, demands, solver), demandPinning(inst, demands, threshold, solver)]);
+  const [opt, dp] = await Promise.all([
+    optimal(inst, demands, solver),
+    demandPinning(inst, demands, threshold, solver),
+  ]);
   const links = inst.topology.links;
   const name = (e: number) => `${links[e]!.from}->${links[e]!.to}`;
   const loadOf = (flows: number[][]) => {
     const load = links.map(() => 0);
-    flows.forEach((fs, k) => fs.forEach((f, j) => inst.paths[k]![j]!.links.forEach((e) => (load[e]! += f))));
+    for (const [k, fs] of flows.entries()) {
+      for (const [j, f] of fs.entries()) for (const e of inst.paths[k]![j]!.links) load[e]! += f;
+    }
     return load;
   };
   const dpLoad = loadOf(dp.flows);
   const optLoad = loadOf(opt.flows);
   const pinnedSet = new Set(dp.pinned);
   const pinnedLoad = links.map(() => 0);
-  for (const k of dp.pinned) for (const e of inst.paths[k]![0]!.links) pinnedLoad[e]! += demands[k]!;
+  for (const k of dp.pinned)
+    for (const e of inst.paths[k]![0]!.links) pinnedLoad[e]! += demands[k]!;
 
   const congested: CongestedLink[] = [];
   links.forEach((l, e) => {
@@ -73,7 +79,11 @@ export async function explainDemandPinning(
         optimalLoad: optLoad[e]!,
         pinnedDemands: dp.pinned
           .filter((k) => inst.paths[k]![0]!.links.includes(e))
-          .map((k) => ({ pair: pairName(inst.pairs[k]!), demand: demands[k]!, path: inst.paths[k]![0]!.nodes })),
+          .map((k) => ({
+            pair: pairName(inst.pairs[k]!),
+            demand: demands[k]!,
+            path: inst.paths[k]![0]!.nodes,
+          })),
       });
     }
   });
@@ -93,11 +103,14 @@ export async function explainDemandPinning(
     .map((k) => ({
       pair: pairName(inst.pairs[k]!),
       demand: demands[k]!,
-      optimalPaths: opt.flows[k]!.flatMap((f, j) => (f > EPS ? [{ path: inst.paths[k]![j]!.nodes, flow: f }] : [])),
+      optimalPaths: opt.flows[k]!.flatMap((f, j) =>
+        f > EPS ? [{ path: inst.paths[k]![j]!.nodes, flow: f }] : [],
+      ),
     }));
 
   const gap = opt.total - dp.total;
-  const fmt = (x: number) => (Math.abs(x - Math.round(x)) < 1e-9 ? String(Math.round(x)) : x.toFixed(3));
+  const fmt = (x: number) =>
+    Math.abs(x - Math.round(x)) < 1e-9 ? String(Math.round(x)) : x.toFixed(3);
   const lines: string[] = [];
   lines.push(
     `Demand pinning routes ${fmt(dp.total)} of the traffic; the optimum routes ${fmt(opt.total)} (gap ${fmt(gap)}).`,
@@ -123,9 +136,14 @@ export async function explainDemandPinning(
         .join("; ")}, leaving the congested links to traffic that has no other path.`,
     );
   }
-  if (!dp.feasible) lines.push(`Pinned demands alone overload ${dp.overloaded.map(name).join(", ")}: DP has no valid routing.`);
+  if (!dp.feasible)
+    lines.push(
+      `Pinned demands alone overload ${dp.overloaded.map(name).join(", ")}: DP has no valid routing.`,
+    );
   return {
-    demands: Object.fromEntries(inst.pairs.map((p, k) => [pairName(p), demands[k]!]).filter(([, d]) => (d as number) > 0)),
+    demands: Object.fromEntries(
+      inst.pairs.map((p, k) => [pairName(p), demands[k]!]).filter(([, d]) => (d as number) > 0),
+    ),
     optimalTotal: opt.total,
     heuristicTotal: dp.total,
     gap,

@@ -42,15 +42,22 @@ export async function maxFlow(
   });
   inst.topology.links.forEach((l, e) => {
     if (load[e]!.size > 0) {
-      m.addConstraint(load[e]!, "<=", Math.max(0, cap[e]!), { name: `cap[${l.from}->${l.to}]`, family: "capacity" });
+      m.addConstraint(load[e]!, "<=", Math.max(0, cap[e]!), {
+        name: `cap[${l.from}->${l.to}]`,
+        family: "capacity",
+      });
     }
   });
   m.maximize(objective);
-  if (objective.size === 0) return { total: 0, flows: inst.pairs.map((_, k) => inst.paths[k]!.map(() => 0)) };
+  if (objective.size === 0)
+    return { total: 0, flows: inst.pairs.map((_, k) => inst.paths[k]!.map(() => 0)) };
   const sol = await solver.solve(m);
-  if (sol.status !== "optimal") throw new Error(`max-flow LP ended ${sol.status}${sol.message ? `: ${sol.message}` : ""}`);
+  if (sol.status !== "optimal")
+    throw new Error(`max-flow LP ended ${sol.status}${sol.message ? `: ${sol.message}` : ""}`);
   return {
     total: sol.objective!,
-    flows: inst.pairs.map((_, k) => inst.paths[k]!.map((__, j) => (vars[k] ? sol.value(vars[k]![j]!) : 0))),
+    flows: inst.pairs.map((_, k) =>
+      inst.paths[k]!.map((__, j) => (vars[k] ? sol.value(vars[k]![j]!) : 0)),
+    ),
   };
 }

@@ -21,7 +21,11 @@ export interface PinningResult extends FlowResult {
   overloaded: number[];
 }
 
-export function optimal(inst: TeInstance, demands: readonly number[], solver: Solver): Promise<FlowResult> {
+export function optimal(
+  inst: TeInstance,
+  demands: readonly number[],
+  solver: Solver,
+): Promise<FlowResult> {
   return maxFlow(inst, demands, solver);
 }
 
@@ -35,7 +39,8 @@ export async function demandPinning(
   const residual = inst.topology.links.map((l) => l.capacity);
   const users = shortestPathUsers(inst);
   users.forEach((ks, e) => {
-    for (const k of ks) if (demands[k]! > 0 && demands[k]! <= threshold) residual[e]! -= demands[k]!;
+    for (const k of ks)
+      if (demands[k]! > 0 && demands[k]! <= threshold) residual[e]! -= demands[k]!;
   });
   const overloaded = residual.flatMap((r, e) => (r < -1e-9 ? [e] : []));
   const isPinned = new Set(pinned);
@@ -43,9 +48,17 @@ export async function demandPinning(
     capacity: residual,
     include: (k) => !isPinned.has(k),
   });
-  const flows = rest.flows.map((f, k) => (isPinned.has(k) ? f.map((_, j) => (j === 0 ? demands[k]! : 0)) : f));
+  const flows = rest.flows.map((f, k) =>
+    isPinned.has(k) ? f.map((_, j) => (j === 0 ? demands[k]! : 0)) : f,
+  );
   const pinnedTotal = pinned.reduce((s, k) => s + demands[k]!, 0);
-  return { total: pinnedTotal + rest.total, flows, feasible: overloaded.length === 0, pinned, overloaded };
+  return {
+    total: pinnedTotal + rest.total,
+    flows,
+    feasible: overloaded.length === 0,
+    pinned,
+    overloaded,
+  };
 }
 
 /** A fixed random assignment of pairs to `partitions` parts (POP's client split). */
@@ -63,7 +76,9 @@ export async function pop(
   const parts = Math.max(...partition) + 1;
   const capacity = inst.topology.links.map((l) => l.capacity / parts);
   const results = await Promise.all(
-    Array.from({ length: parts }, (_, p) => maxFlow(inst, demands, solver, { capacity, include: (k) => partition[k] === p })),
+    Array.from({ length: parts }, (_, p) =>
+      maxFlow(inst, demands, solver, { capacity, include: (k) => partition[k] === p }),
+    ),
   );
   const flows = inst.pairs.map((_, k) => results[partition[k]!]!.flows[k]!);
   return { total: results.reduce((s, r) => s + r.total, 0), flows };
@@ -72,7 +87,10 @@ export async function pop(
 /** `OPT(d) - DP(d)`, undefined where the pinned demands alone overload a link. */
 export function demandPinningGap(inst: TeInstance, threshold: number, solver: Solver) {
   return async (d: number[]): Promise<number | undefined> => {
-    const [opt, dp] = await Promise.all([optimal(inst, d, solver), demandPinning(inst, d, threshold, solver)]);
+    const [opt, dp] = await Promise.all([
+      optimal(inst, d, solver),
+      demandPinning(inst, d, threshold, solver),
+    ]);
     return dp.feasible ? opt.total - dp.total : undefined;
   };
 }

@@ -30,10 +30,15 @@ export function teInstance(
   const nodes = new Set(topology.nodes);
   const pairs =
     opts.pairs ??
-    topology.nodes.flatMap((a) => topology.nodes.filter((b) => b !== a).map((b) => ({ src: a, dst: b })));
+    topology.nodes.flatMap((a) =>
+      topology.nodes.filter((b) => b !== a).map((b) => ({ src: a, dst: b })),
+    );
   pairs.forEach((p, i) => {
     for (const n of [p.src, p.dst]) {
-      if (!nodes.has(n)) throw new TopologyError(`demand pair ${i} (${pairName(p)}) uses unknown node "${n}" of topology "${topology.name}"`);
+      if (!nodes.has(n))
+        throw new TopologyError(
+          `demand pair ${i} (${pairName(p)}) uses unknown node "${n}" of topology "${topology.name}"`,
+        );
     }
     if (p.src === p.dst) throw new TopologyError(`demand pair ${i} goes from "${p.src}" to itself`);
   });

@@ -28,7 +28,8 @@ export interface ExactSearchResult {
 }
 
 function checkLevels(levels: readonly number[]): void {
-  if (!levels.includes(0)) throw new Error(`levels must include 0 (no demand), got [${levels.join(", ")}]`);
+  if (!levels.includes(0))
+    throw new Error(`levels must include 0 (no demand), got [${levels.join(", ")}]`);
   if (levels.some((l) => !(l >= 0) || !Number.isFinite(l))) {
     throw new Error(`levels must be finite and >= 0, got [${levels.join(", ")}]`);
   }
@@ -41,7 +42,10 @@ function addOptimal(am: AdversarialModel, inst: TeInstance, d: QuantizedInput[])
   const load = inst.topology.links.map(() => new LinExpr());
   inst.pairs.forEach((p, k) => {
     const g = inst.paths[k]!.map((_, j) => m.addVar(`opt.f[${pairName(p)},${j}]`));
-    m.addConstraint(sum(g).sub(d[k]!.value()), "<=", 0, { name: `opt.demand[${pairName(p)}]`, family: "opt.demand" });
+    m.addConstraint(sum(g).sub(d[k]!.value()), "<=", 0, {
+      name: `opt.demand[${pairName(p)}]`,
+      family: "opt.demand",
+    });
     g.forEach((f, j) => {
       total.addTerm(f);
       for (const e of inst.paths[k]![j]!.links) load[e]!.addTerm(f);
@@ -49,7 +53,10 @@ function addOptimal(am: AdversarialModel, inst: TeInstance, d: QuantizedInput[])
   });
   inst.topology.links.forEach((l, e) => {
     if (load[e]!.size > 0) {
-      m.addConstraint(load[e]!, "<=", l.capacity, { name: `opt.cap[${l.from}->${l.to}]`, family: "opt.capacity" });
+      m.addConstraint(load[e]!, "<=", l.capacity, {
+        name: `opt.cap[${l.from}->${l.to}]`,
+        family: "opt.capacity",
+      });
     }
   });
   return total;
@@ -61,7 +68,11 @@ async function solveGap(
   opts: ExactSearchOptions,
   solver: Solver,
 ): Promise<ExactSearchResult> {
-  const sol = await solver.solve(am.model, { timeLimit: opts.timeLimit, mipGap: opts.mipGap ?? 1e-6, conflict: false });
+  const sol = await solver.solve(am.model, {
+    timeLimit: opts.timeLimit,
+    mipGap: opts.mipGap ?? 1e-6,
+    conflict: false,
+  });
   if (sol.status !== "optimal" && !(sol.status === "time_limit" && sol.objective !== undefined)) {
     throw new Error(`adversarial MILP ended ${sol.status}${sol.message ? `: ${sol.message}` : ""}`);
   }
@@ -111,7 +122,11 @@ export async function worstCaseDemandPinning(
   const load = inst.topology.links.map(() => [] as [ReturnType<typeof f.addVar>, number][]);
   inst.pairs.forEach((p, k) => {
     const vs = inst.paths[k]!.map((_, j) => f.addVar(`f[${pairName(p)},${j}]`));
-    f.addConstraint(`demand[${pairName(p)}]`, vs.map((v) => [v, 1]), d[k]!.where((l) => l > threshold));
+    f.addConstraint(
+      `demand[${pairName(p)}]`,
+      vs.map((v) => [v, 1]),
+      d[k]!.where((l) => l > threshold),
+    );
     vs.forEach((v, j) => {
       obj.push([v, 1]);
       for (const e of inst.paths[k]![j]!.links) load[e]!.push([v, 1]);
@@ -152,14 +167,19 @@ export async function worstCasePop(
     inst.pairs.forEach((p, k) => {
       if (partition[k] !== part) return;
       const vs = inst.paths[k]!.map((_, j) => f.addVar(`f[${pairName(p)},${j}]`));
-      f.addConstraint(`demand[${pairName(p)}]`, vs.map((v) => [v, 1]), d[k]!.value());
+      f.addConstraint(
+        `demand[${pairName(p)}]`,
+        vs.map((v) => [v, 1]),
+        d[k]!.value(),
+      );
       vs.forEach((v, j) => {
         obj.push([v, 1]);
         for (const e of inst.paths[k]![j]!.links) load[e]!.push([v, 1]);
       });
     });
     inst.topology.links.forEach((l, e) => {
-      if (load[e]!.length > 0) f.addConstraint(`cap[${l.from}->${l.to}]`, load[e]!, l.capacity / parts);
+      if (load[e]!.length > 0)
+        f.addConstraint(`cap[${l.from}->${l.to}]`, load[e]!, l.capacity / parts);
     });
     f.maximize(obj);
     heuristic.add(f.compile());

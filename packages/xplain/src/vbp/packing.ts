@@ -18,7 +18,8 @@ function checkItems(items: readonly Item[]): number {
   items.forEach((it, i) => {
     if (it.length !== d) throw new Error(`item ${i} has ${it.length} dimensions, item 0 has ${d}`);
     it.forEach((s, j) => {
-      if (!(s >= 0 && s <= 1)) throw new Error(`item ${i} has size ${s} in dimension ${j}; sizes must be in [0, 1]`);
+      if (!(s >= 0 && s <= 1))
+        throw new Error(`item ${i} has size ${s} in dimension ${j}; sizes must be in [0, 1]`);
     });
   });
   return d;
@@ -40,7 +41,10 @@ export function packingOrder(items: readonly Item[], variant: FfdVariant): numbe
 }
 
 /** Packs items first-fit in the variant's order; returns the bin of each item. */
-export function firstFit(items: readonly Item[], variant: FfdVariant = "ff"): { bins: number; assignment: number[] } {
+export function firstFit(
+  items: readonly Item[],
+  variant: FfdVariant = "ff",
+): { bins: number; assignment: number[] } {
   const d = checkItems(items);
   const loads: number[][] = [];
   const assignment = new Array<number>(items.length).fill(-1);
@@ -51,7 +55,7 @@ export function firstFit(items: readonly Item[], variant: FfdVariant = "ff"): { 
       b = loads.length;
       loads.push(new Array<number>(d).fill(0));
     }
-    loads[b]!.forEach((_, j) => (loads[b]![j]! += it[j]!));
+    for (let j = 0; j < d; j++) loads[b]![j]! += it[j]!;
     assignment[i] = b;
   }
   return { bins: loads.length, assignment };
@@ -70,7 +74,9 @@ export async function optimalPacking(
   const m = new Model("vbp");
   const y = Array.from({ length: B }, (_, b) => m.addVar(`y[${b}]`, { type: "binary" }));
   const x = items.map((_, i) => y.map((__, b) => m.addVar(`x[${i},${b}]`, { type: "binary" })));
-  items.forEach((_, i) => m.addConstraint(sum(x[i]!), "==", 1, { name: `assign[${i}]`, family: "assign" }));
+  for (const [i, xi] of x.entries()) {
+    m.addConstraint(sum(xi), "==", 1, { name: `assign[${i}]`, family: "assign" });
+  }
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < d; j++) {
       const load = new LinExpr();

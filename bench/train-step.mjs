@@ -1,0 +1,296 @@
+// Training-step benchmark: a GPT-2-shaped model (6 layers, width 384, 6 heads, context 256,
+// batch 8, vocabulary 8192, pre-LayerNorm, GELU MLP 4x, tied embeddings): forward, backward
+// and AdamW, in tokens/s with 1 and 2 threads, achieved GFLOP/s against the same run's matmul
+// GFLOP/s, peak memory against the bytes the step needs, and the same model in plain PyTorch
+// on the CPU (Debian's python3-torch, /usr/bin/python3) in the same run.
+//
+//   npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers 6] [--no-torch]
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const DEFAULTS = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
+
+function parseArgs(args) {
+  const o = { json: false, steps: 3, threads: [1, 2], torch: true, ...DEFAULTS };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--json") o.json = true;
+    else if (a === "--no-torch") o.torch = false;
+    else if (a === "--steps") o.steps = Number(args[++i]);
+    else if (a === "--threads") o.threads = args[++i].split(",").map(Number);
+    else if (a === "--help" || a === "-h") {
+      console.log(
+        "usage: npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers N] [--width N] [--batch N] [--context N] [--vocab N] [--no-torch]",
+      );
+      process.exit(0);
+    } else if (a.startsWith("--") && a.slice(2) in DEFAULTS) o[a.slice(2)] = Number(args[++i]);
+    else throw new Error(`train-step: unknown argument ${a}`);
+  }
+  return o;
+}
+
+/** Analytic FLOPs of one step (matmuls and attention; forward ×3 for forward+backward). */
+function stepFlops(c) {
+  const tokens = c.batch * c.context;
+  const d = c.width;
+  const perLayerMatmul = 2 * tokens * (d * 3 * d + d * d + 2 * d * 4 * d);
+  const perLayerAttn = 2 * 2 * c.batch * c.context * c.context * d; // q·kᵀ and p·v (full square)
+  const head = 2 * tokens * d * c.vocab;
+  const forward = c.layers * (perLayerMatmul + perLayerAttn) + head;
+  return 3 * forward;
+}
+
+function buildModel(T, c, rng) {
+  const { ops } = T;
+  const init = (shape, std = 0.02) => T.randn(shape, { std, rng }).requireGrad();
+  const constant = (shape, v) => T.full(shape, v).requireGrad();
+  const d = c.width;
+  const p = {
+    wte: init([c.vocab, d]),
+    wpe: init([c.context, d], 0.01),
+    lnfW: constant([d], 1),
+    lnfB: constant([d], 0),
+    layers: [],
+  };
+  const projStd = 0.02 / Math.sqrt(2 * c.layers);
+  for (let l = 0; l < c.layers; l++) {
+    p.layers.push({
+      ln1W: constant([d], 1),
+      ln1B: constant([d], 0),
+      qkvW: init([3 * d, d]),
+      qkvB: constant([3 * d], 0),
+      projW: init([d, d], projStd),
+      projB: constant([d], 0),
+      ln2W: constant([d], 1),
+      ln2B: constant([d], 0),
+      fcW: init([4 * d, d]),
+      fcB: constant([4 * d], 0),
+      fc2W: init([d, 4 * d], projStd),
+      fc2B: constant([d], 0),
+    });
+  }
+  const params = [p.wte, p.wpe, p.lnfW, p.lnfB, ...p.layers.flatMap((l) => Object.values(l))];
+  const hd = d / c.heads;
+  const forward = (ids, targets) => {
+    const [B, S] = ids.shape;
+    let x = ops.add(ops.embedding(p.wte, ids), ops.slice(p.wpe, 0, 0, S));
+    for (const l of p.layers) {
+      const h = ops.layerNorm(x, l.ln1W, l.ln1B);
+      const qkv = ops.linear(h, l.qkvW, l.qkvB); // [B, S, 3d]
+      const heads = (i) =>
+        ops.permute(
+          ops.reshape(ops.slice(qkv, 2, i * d, (i + 1) * d), [B, S, c.heads, hd]),
+          [0, 2, 1, 3],
+        );
+      const a = ops.attention(heads(0), heads(1), heads(2), { causal: true }); // [B, H, S, hd]
+      const merged = ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B, S, d]);
+      x = ops.add(x, ops.linear(merged, l.projW, l.projB));
+      const h2 = ops.layerNorm(x, l.ln2W, l.ln2B);
+      x = ops.add(x, ops.linear(ops.gelu(ops.linear(h2, l.fcW, l.fcB)), l.fc2W, l.fc2B));
+    }
+    const logits = ops.matmul(ops.layerNorm(x, p.lnfW, p.lnfB), ops.transpose(p.wte)); // tied
+    return ops.crossEntropy(logits, targets);
+  };
+  return { params, forward };
+}
+
+function batchData(T, c, rng, backend) {
+  const n = c.batch * c.context;
+  const ids = new Int32Array(n);
+  const tg = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    ids[i] = rng.int(c.vocab);
+    tg[i] = rng.int(c.vocab);
+  }
+  return {
+    ids: T.tensor(ids, [c.batch, c.context], { dtype: "i32", backend }),
+    targets: T.tensor(tg, [c.batch, c.context], { dtype: "i32", backend }),
+  };
+}
+
+function matmulGflops(T, backend, n = 1024, reps = 3) {
+  const a = T.randn([n, n], { backend });
+  const b = T.randn([n, n], { backend });
+  T.tidy(() => T.ops.matmul(a, b)); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) T.tidy(() => T.ops.matmul(a, b).data().length);
+  const s = (performance.now() - t0) / 1000 / reps;
+  a.dispose();
+  b.dispose();
+  return (2 * n ** 3) / s / 1e9;
+}
+
+function runAthanor(T, c, threads) {
+  const backend = T.getBackend();
+  if (backend.setThreads) backend.setThreads(threads);
+  const rng = new T.Rng(1);
+  const model = buildModel(T, c, rng);
+  const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
+  const data = batchData(T, c, rng, backend);
+  const paramBytes = model.params.reduce((s, t) => s + t.size * 4, 0);
+  const baseLive = T.memoryStats(backend).liveBytes; // params + data
+  let activationBytes = 0;
+  let loss0 = 0;
+  let lossN = 0;
+  const step = (measure) => {
+    T.tidy(() => {
+      const liveBefore = T.memoryStats(backend).liveBytes;
+      const loss = T.tidy(() => model.forward(data.ids, data.targets));
+      if (measure) activationBytes = T.memoryStats(backend).liveBytes - liveBefore;
+      loss.backward();
+      opt.step();
+      opt.zeroGrad();
+      const v = loss.item();
+      if (!loss0) loss0 = v;
+      lossN = v;
+    });
+  };
+  step(true); // warm-up (also allocates optimizer state)
+  T.resetPeak(backend);
+  const times = [];
+  for (let i = 0; i < c.steps; i++) {
+    const t0 = performance.now();
+    step(false);
+    times.push((performance.now() - t0) / 1000);
+  }
+  const stats = T.memoryStats(backend);
+  const sec = times.reduce((a, b) => a + b, 0) / times.length;
+  const mm = matmulGflops(T, backend);
+  const flops = stepFlops(c);
+  opt.dispose();
+  for (const p of model.params) p.dispose();
+  data.ids.dispose();
+  data.targets.dispose();
+  const needed = paramBytes * 4 + activationBytes; // params + grads + AdamW m, v + saved activations
+  return {
+    threads,
+    secPerStep: sec,
+    tokensPerSec: (c.batch * c.context) / sec,
+    gflops: flops / sec / 1e9,
+    matmulGflops: mm,
+    peakBytes: stats.peakBytes,
+    neededBytes: needed,
+    paramBytes,
+    activationBytes,
+    baseBytes: baseLive,
+    loss: [loss0, lossN],
+  };
+}
+
+const TORCH_SCRIPT = `
+import json, math, os, sys, time, torch
+import torch.nn.functional as F
+c = json.loads(sys.argv[1]); threads = int(sys.argv[2])
+torch.set_num_threads(threads); torch.manual_seed(0)
+d, H, L, V, S, B = c["width"], c["heads"], c["layers"], c["vocab"], c["context"], c["batch"]
+hd = d // H
+class Block(torch.nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.ln1 = torch.nn.LayerNorm(d); s.qkv = torch.nn.Linear(d, 3 * d); s.proj = torch.nn.Linear(d, d)
+        s.ln2 = torch.nn.LayerNorm(d); s.fc = torch.nn.Linear(d, 4 * d); s.fc2 = torch.nn.Linear(4 * d, d)
+        s.register_buffer("mask", torch.full((S, S), float("-inf")).triu(1))
+    def forward(s, x):
+        b, t, _ = x.shape
+        q, k, v = s.qkv(s.ln1(x)).split(d, dim=2)
+        q, k, v = [z.view(b, t, H, hd).transpose(1, 2) for z in (q, k, v)]
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd) + s.mask[:t, :t]
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
+        x = x + s.proj(y)
+        return x + s.fc2(F.gelu(s.fc(s.ln2(x)), approximate="tanh"))
+class GPT(torch.nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.wte = torch.nn.Embedding(V, d); s.wpe = torch.nn.Embedding(S, d)
+        s.blocks = torch.nn.ModuleList([Block() for _ in range(L)]); s.lnf = torch.nn.LayerNorm(d)
+    def forward(s, ids, tg):
+        x = s.wte(ids) + s.wpe.weight[: ids.shape[1]]
+        for blk in s.blocks: x = blk(x)
+        return F.cross_entropy((s.lnf(x) @ s.wte.weight.T).view(-1, V), tg.view(-1))
+m = GPT(); opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.1)
+ids = torch.randint(0, V, (B, S)); tg = torch.randint(0, V, (B, S))
+def step():
+    loss = m(ids, tg); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True); return loss.item()
+step()
+times = []
+for _ in range(c["steps"]):
+    t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+a = torch.randn(1024, 1024); b = torch.randn(1024, 1024); a @ b
+t0 = time.perf_counter()
+for _ in range(3): a @ b
+mm = 2 * 1024 ** 3 / ((time.perf_counter() - t0) / 3) / 1e9
+print(json.dumps({"secPerStep": sum(times) / len(times), "matmulGflops": mm, "torch": torch.__version__, "blas": os.path.basename(os.path.dirname(os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")))}))
+`;
+
+function runTorch(c, threads) {
+  const py = "/usr/bin/python3";
+  if (!existsSync(py)) return { error: "no /usr/bin/python3" };
+  const r = spawnSync(py, ["-c", TORCH_SCRIPT, JSON.stringify(c), String(threads)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 20,
+  });
+  if (r.status !== 0)
+    return { error: (r.stderr || "").trim().split("\n").slice(-1)[0] || `exit ${r.status}` };
+  const out = JSON.parse(r.stdout.trim().split("\n").pop());
+  return {
+    ...out,
+    threads,
+    tokensPerSec: (c.batch * c.context) / out.secPerStep,
+    gflops: stepFlops(c) / out.secPerStep / 1e9,
+  };
+}
+
+const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+export async function main(args) {
+  const c = parseArgs(args);
+  const T = await import("@athanor/tensor");
+  const backend = T.getBackend();
+  const info = backend.info ? backend.info() : null;
+  const path = info
+    ? `${backend.name} (wasm SIMD${info.blas ? `, matmul on ${info.blas}` : ", matmul in WebAssembly"})`
+    : backend.name;
+  if (!c.json) {
+    console.log(
+      `train-step: GPT-2-shaped, ${c.layers} layers, width ${c.width}, ${c.heads} heads, context ${c.context}, batch ${c.batch}, vocab ${c.vocab}`,
+    );
+    console.log(
+      `backend: ${path}; ${(stepFlops(c) / 1e9).toFixed(1)} GFLOP per step; ${c.steps} timed steps after 1 warm-up`,
+    );
+  }
+  const rows = [];
+  for (const threads of c.threads) {
+    const a = runAthanor(T, c, threads);
+    const t = c.torch ? runTorch(c, threads) : null;
+    rows.push({ threads, athanor: a, torch: t });
+    if (!c.json) {
+      console.log(`\nthreads ${threads}`);
+      console.log(
+        `  athanor: ${a.tokensPerSec.toFixed(0)} tokens/s (${a.secPerStep.toFixed(2)} s/step), ${a.gflops.toFixed(1)} GFLOP/s = ${((100 * a.gflops) / a.matmulGflops).toFixed(0)}% of its 1024² matmul (${a.matmulGflops.toFixed(1)} GFLOP/s); loss ${a.loss[0].toFixed(3)} → ${a.loss[1].toFixed(3)}`,
+      );
+      console.log(
+        `  memory:  peak ${mib(a.peakBytes)} vs needed ${mib(a.neededBytes)} (params ${mib(a.paramBytes)} ×4 for grads + AdamW m,v; saved activations ${mib(a.activationBytes)}): ${(a.peakBytes / a.neededBytes).toFixed(2)}x`,
+      );
+      if (t?.error) console.log(`  pytorch: unavailable (${t.error})`);
+      else if (t) {
+        console.log(
+          `  pytorch ${t.torch} (${t.blas}): ${t.tokensPerSec.toFixed(0)} tokens/s (${t.secPerStep.toFixed(2)} s/step), ${t.gflops.toFixed(1)} GFLOP/s, matmul ${t.matmulGflops.toFixed(1)} GFLOP/s`,
+        );
+        console.log(
+          `  ratio athanor / pytorch tokens/s: ${(a.tokensPerSec / t.tokensPerSec).toFixed(2)}`,
+        );
+      }
+    }
+  }
+  if (c.json)
+    console.log(
+      JSON.stringify({
+        bench: "train-step",
+        config: c,
+        backend: path,
+        stepGflop: stepFlops(c) / 1e9,
+        rows,
+      }),
+    );
+  backend.dispose?.();
+}

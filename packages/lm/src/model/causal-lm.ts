@@ -1,0 +1,60 @@
+/**
+ * The causal language model interface: what generation, training, serving and RL use. GPT-2
+ * and the Llama family implement it; so can any model with the same contract.
+ *
+ * Shapes: `inputIds` is an i32 tensor [B, T]. Batches of prompts with different lengths are
+ * LEFT-padded: `attentionMask` [B, past + T] (f32 1 = real token, 0 = padding) hides the pads,
+ * and positions count real tokens only (a pad does not advance the position).
+ */
+import type { Tensor } from "@athanor/tensor";
+
+/** The architecture-independent facts generation needs. */
+export interface CausalLMInfo {
+  /** "gpt2", "llama", "qwen2", ... (config.json `model_type`). */
+  modelType: string;
+  vocabSize: number;
+  /** Longest sequence the model supports (positions). */
+  maxPositions: number;
+  /** End-of-sequence token ids (config.json / generation_config.json). */
+  eosTokenIds: number[];
+  bosTokenId?: number;
+  padTokenId?: number;
+}
+
+/**
+ * Keys and values of past positions, per layer, for incremental decoding. Created by the
+ * model (`createCache`), extended by each `forward` call that is given it.
+ */
+export interface KVCache {
+  /** Number of positions already in the cache. */
+  readonly length: number;
+  readonly batchSize: number;
+  /** Frees the cache's tensors. */
+  dispose(): void;
+}
+
+export interface ForwardOptions {
+  /** Past keys/values; the call appends this step's and reads all of them. */
+  cache?: KVCache;
+  /** f32 [B, past + T]: 1 for real tokens, 0 for (left) padding. Default: all ones. */
+  attentionMask?: Tensor;
+  /**
+   * Positions of the new tokens, i32 [B, T]. Default: derived from `attentionMask` (count of
+   * real tokens before each one) or `past .. past + T - 1`.
+   */
+  positionIds?: Tensor;
+}
+
+export interface ForwardResult {
+  /** f32 [B, T, vocab]. */
+  logits: Tensor;
+}
+
+export interface CausalLM {
+  readonly info: CausalLMInfo;
+  forward(inputIds: Tensor, options?: ForwardOptions): ForwardResult;
+  /** An empty cache for `batchSize` sequences of up to `maxLength` positions. */
+  createCache(batchSize: number, maxLength: number): KVCache;
+  /** Trainable parameters by Hugging Face name (e.g. `model.layers.0.self_attn.q_proj.weight`). */
+  parameters(): Map<string, Tensor>;
+}
