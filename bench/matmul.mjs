@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 const require = createRequire(import.meta.url);
 
 function parseArgs(args) {
-  const opts = { json: false, sizes: [256, 512, 1024, 2048], threads: [1, 2], minTime: 0.4 };
+  const opts = { json: false, sizes: [256, 512, 1024, 2048], threads: [1, 2], minTime: 1 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") opts.json = true;

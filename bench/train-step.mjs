@@ -74,7 +74,9 @@ function buildModel(T, c, rng) {
   const forward = (ids, targets) => {
     const [B, S] = ids.shape;
     let x = ops.add(ops.embedding(p.wte, ids), ops.slice(p.wpe, 0, 0, S));
-    for (const l of p.layers) {
+    // Each block in its own scope: its intermediates are freed as soon as it returns (the
+    // graph keeps what backward needs), so the forward's peak is not every intermediate.
+    const block = (l, x) => {
       const h = ops.layerNorm(x, l.ln1W, l.ln1B);
       const qkv = ops.linear(h, l.qkvW, l.qkvB); // [B, S, 3d]
       const heads = (i) =>
@@ -86,8 +88,9 @@ function buildModel(T, c, rng) {
       const merged = ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B, S, d]);
       x = ops.add(x, ops.linear(merged, l.projW, l.projB));
       const h2 = ops.layerNorm(x, l.ln2W, l.ln2B);
-      x = ops.add(x, ops.linear(ops.gelu(ops.linear(h2, l.fcW, l.fcB)), l.fc2W, l.fc2B));
-    }
+      return ops.add(x, ops.linear(ops.gelu(ops.linear(h2, l.fcW, l.fcB)), l.fc2W, l.fc2B));
+    };
+    for (const l of p.layers) x = T.tidy(() => block(l, x));
     const logits = ops.matmul(ops.layerNorm(x, p.lnfW, p.lnfB), ops.transpose(p.wte)); // tied
     return ops.crossEntropy(logits, targets);
   };

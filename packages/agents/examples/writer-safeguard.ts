@@ -37,6 +37,7 @@ export const AUTHORED: ReplayResult[] = [
   // safeguard
   "DANGER: the code reads the host file system (require('fs'), /srv/supply/network.json). Use only the data given in the question.",
   // writer: the data inline
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the model's JavaScript uses template literals
   "Understood; here is a version with the data inline.\n```javascript\nconst cost = { r1: { c1: 5, c2: 4, c3: 3 }, r2: { c1: 6, c2: 3, c3: 7 } };\nconst capacity = { r1: 150, r2: 50 };\nconst demand = { c1: 30, c2: 60 * 1.2, c3: 50 };\nconst lanes = [];\nfor (const r in cost) for (const c in cost[r]) lanes.push({ r, c, unit: cost[r][c] });\nlanes.sort((a, b) => a.unit - b.unit);\nconst left = { ...capacity };\nconst need = { ...demand };\nlet total = 0;\nfor (const { r, c, unit } of lanes) {\n  const q = Math.min(left[r], need[c]);\n  if (q <= 0) continue;\n  left[r] -= q;\n  need[c] -= q;\n  total += q * unit;\n  console.log(`${r} -> ${c}: ${q} units at ${unit}`);\n}\nconsole.log(`total cost: ${total}`);\n```",
   // safeguard
   "SAFE",

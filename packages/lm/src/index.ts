@@ -1,1 +1,4 @@
+export * from "./checkpoint/index.js";
+export * from "./generate/index.js";
+export * from "./model/index.js";
 export * from "./tokenizer/index.js";

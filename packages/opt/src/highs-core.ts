@@ -227,7 +227,22 @@ export function highsCore() {
     const timeLimit = o.timeLimit ?? INF;
     const deadline = t0 + timeLimit * 1000;
     const isMip = m.integrality?.some((t) => t !== 0) ?? false;
-    const model = h.createModel(toData(h, m, null, false));
+    if (m.colCost.length === 0) return emptyModel(h, m, t0);
+    let model: HighsModel;
+    try {
+      model = h.createModel(toData(h, m, null, false));
+    } catch (e) {
+      return {
+        status: "error",
+        highsStatus: -1,
+        message:
+          `HiGHS refused the model (${e instanceof Error ? e.message : String(e)}): ` +
+          "look for coefficients or costs of magnitude 1e15 or more, or a lower bound of +Infinity",
+        hasSolution: false,
+        seconds: (performance.now() - t0) / 1000,
+        wasmMemory: h.memoryBytes,
+      };
+    }
     let result: JobResult;
     try {
       model.options.set({ output_flag: false });
@@ -299,6 +314,34 @@ export function highsCore() {
     result.seconds = (performance.now() - t0) / 1000;
     result.wasmMemory = h.memoryBytes;
     return result;
+  }
+
+  /** A model without variables: feasible when every row admits 0; the objective is the offset. */
+  function emptyModel(h: Highs, m: CompiledModel, t0: number): JobResult {
+    const bad: number[] = [];
+    for (let i = 0; i < m.rowLower.length; i++)
+      if (m.rowLower[i]! > 0 || m.rowUpper[i]! < 0) bad.push(i);
+    const base = {
+      highsStatus: 6,
+      seconds: (performance.now() - t0) / 1000,
+      wasmMemory: h.memoryBytes,
+    };
+    if (bad.length > 0) {
+      return {
+        ...base,
+        status: "infeasible",
+        hasSolution: false,
+        conflict: { rows: [bad[0]!], cols: [], irreducible: true, method: "highs-iis" },
+      };
+    }
+    return {
+      ...base,
+      status: "optimal",
+      hasSolution: true,
+      objective: m.offset,
+      colValue: new Float64Array(0),
+      rowValue: new Float64Array(m.rowLower.length),
+    };
   }
 
   /** LP text or MPS bytes written by HiGHS itself (used to cross-check our writers). */

@@ -201,9 +201,9 @@ export class VarFamily {
     return this._keys.slice();
   }
 
-  /** `[key, var]` pairs in creation order. */
-  *entries(): IterableIterator<[readonly Key[], Var]> {
-    for (const k of this._keys) yield [k, this._byKey.get(keyId(k))!];
+  /** `[key, var]` pairs in creation order (an array: map and filter it directly). */
+  entries(): [readonly Key[], Var][] {
+    return this._keys.map((k) => [k, this._byKey.get(keyId(k))!]);
   }
 
   /**
@@ -835,6 +835,11 @@ function normBounds(
   let l = lb ?? 0;
   let u = ub ?? (type === "binary" ? 1 : Infinity);
   if (Number.isNaN(l) || Number.isNaN(u)) throw new RangeError(`variable ${name}: NaN bound`);
+  if (l === Infinity || u === -Infinity) {
+    throw new RangeError(
+      `variable ${name}: bounds [${l}, ${u}] leave no value (lower +Infinity or upper -Infinity)`,
+    );
+  }
   if (type === "binary") {
     l = Math.max(l, 0);
     u = Math.min(u, 1);

@@ -90,7 +90,10 @@ export class InProcessSolver implements Solver {
     this.highs ??= highsWasm().then(loadHighs);
     const h = await this.highs;
     opts.signal?.throwIfAborted();
-    return new Solution(data, this.core.solve(h, data, job));
+    const result = this.core.solve(h, data, job);
+    // After an error HiGHS's module may be in an aborted state: load a fresh one next time.
+    if (result.status === "error") this.highs = undefined;
+    return new Solution(data, result);
   }
 
   async close(): Promise<void> {
@@ -262,8 +265,14 @@ export class SolverPool implements Solver {
       slot.job = undefined;
       slot.solves++;
       worker.unref();
-      if (slot.solves >= this.recycleAfter || msg.result.wasmMemory > this.maxWasmMemory)
+      // After an error HiGHS's module may be in an aborted state: never reuse that worker.
+      if (
+        msg.result.status === "error" ||
+        slot.solves >= this.recycleAfter ||
+        msg.result.wasmMemory > this.maxWasmMemory
+      ) {
         this.retire(slot);
+      }
       this.finish(job, undefined, new Solution(job.data, msg.result));
       this.dispatch();
     });

@@ -108,6 +108,7 @@ describe("Model", () => {
     expect(() => m.setRhs("nope", 1)).toThrow(/model a has no constraint nope/);
     expect(() => m.variable("zz")).toThrow(/no variable zz/);
     expect(() => m.addVar("has space")).toThrow(/whitespace/);
+    expect(() => m.addVar("inf", { lb: Number.POSITIVE_INFINITY })).toThrow(/leave no value/);
     expect(() => m.addConstraint(x, "<" as "<=", 1)).toThrow(/unknown constraint sense/);
   });
 

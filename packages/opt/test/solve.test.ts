@@ -93,6 +93,28 @@ describe.each([
     await expect(solver.solve(wyndor(), { mipGap: Number.NaN })).rejects.toThrow(/mipGap/);
   });
 
+  it("answers degenerate and invalid models with a status, never a crash", async () => {
+    const crossed = new Model();
+    crossed.minimize(crossed.addVar("x", { lb: 5, ub: 1 }));
+    const s1 = await solver.solve(crossed);
+    expect(s1.status).toBe("infeasible");
+    expect(s1.conflict?.variables).toEqual(["x"]);
+
+    const empty = new Model();
+    empty.minimize(4);
+    expect(await solver.solve(empty)).toMatchObject({ status: "optimal", objective: 4 });
+
+    const huge = new Model();
+    const x = huge.addVar("x");
+    huge.addConstraint(x.times(1e300), "<=", 1, "r");
+    huge.maximize(x);
+    const s3 = await solver.solve(huge);
+    expect(s3.status).toBe("error");
+    expect(s3.message).toMatch(/HiGHS refused the model/);
+    // The solver keeps working afterwards.
+    expect((await solver.solve(wyndor())).objective).toBeCloseTo(36, 9);
+  });
+
   it("reports HiGHS option errors as status error", async () => {
     const s = await solver.solve(wyndor(), { highs: { no_such_option: 1 } });
     expect(s.status).toBe("error");

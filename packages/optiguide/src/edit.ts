@@ -143,7 +143,10 @@ export async function runEdit(
     const reason = res.timedOut ? "timeout" : res.outOfMemory ? "memory" : "error";
     // Report lines of the edit's own code, not of the prelude around it.
     const line = res.line !== undefined ? res.line - PRELUDE_LINES : undefined;
-    const where = line !== undefined && line >= 1 && line <= edit.code.split("\n").length ? ` (line ${line} of the edit)` : "";
+    const where =
+      line !== undefined && line >= 1 && line <= edit.code.split("\n").length
+        ? ` (line ${line} of the edit)`
+        : "";
     throw new EditError(`the ${edit.kind} edit failed: ${res.error}${where}`, reason);
   }
   const out = res.output as EditOutput;

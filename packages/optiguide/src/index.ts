@@ -14,6 +14,7 @@ export {
   type Tally,
 } from "./bench.js";
 export { APP_NAMES, type AppData, type AppName, DATA_DIR, isAppName } from "./data.js";
+export { describeApp, EDIT_API } from "./describe.js";
 export {
   type ConstraintSpec,
   type Edit,

@@ -17,7 +17,11 @@ export type SandboxResult =
   | { ok: false; error: string; line?: number; timedOut: boolean; outOfMemory: boolean };
 
 /** Evaluates `code` with `input` bound; its completion value is the output. */
-export async function runInSandbox(code: string, input: unknown, opts: SandboxOptions = {}): Promise<SandboxResult> {
+export async function runInSandbox(
+  code: string,
+  input: unknown,
+  opts: SandboxOptions = {},
+): Promise<SandboxResult> {
   const timeoutMs = opts.timeoutMs ?? 1000;
   const r = await runSandboxed(code, {
     input,
@@ -27,6 +31,8 @@ export async function runInSandbox(code: string, input: unknown, opts: SandboxOp
   });
   if (!r.error) return { ok: true, output: r.value };
   const timedOut = r.error.kind === "timeout";
-  const error = timedOut ? `the edit ran past its ${timeoutMs} ms time limit` : `${r.error.name}: ${r.error.message}`;
+  const error = timedOut
+    ? `the edit ran past its ${timeoutMs} ms time limit`
+    : `${r.error.name}: ${r.error.message}`;
   return { ok: false, error, line: r.error.line, timedOut, outOfMemory: r.error.kind === "memory" };
 }

@@ -238,7 +238,9 @@ const knownCuts = new Map<number, Map<string, number[]>>();
 
 function addSubtourCut(am: AppModel, cyc: number[]): void {
   const e = new LinExpr();
-  for (const i of cyc) for (const j of cyc) if (j < i && am.has(`vars[${i},${j}]`)) e.addTerm(am.get(`vars[${i},${j}]`));
+  for (const i of cyc)
+    for (const j of cyc)
+      if (j < i && am.has(`vars[${i},${j}]`)) e.addTerm(am.get(`vars[${i},${j}]`));
   am.addRow(le(e, cyc.length - 1), "subtour", "subtour");
 }
 

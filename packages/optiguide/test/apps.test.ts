@@ -22,7 +22,11 @@ describe("the six apps reproduce their baselines", () => {
     const o = await runApp(APPS.coffee);
     const ships = o.plan.filter((d) => d.name.startsWith("x[")).map((d) => d.name);
     // The amounts have alternative optima; the supplier-roastery pairs used do not.
-    expect(ships.sort()).toEqual(["x[supplier1,roastery2]", "x[supplier2,roastery2]", "x[supplier3,roastery1]"]);
+    expect(ships.sort()).toEqual([
+      "x[supplier1,roastery2]",
+      "x[supplier2,roastery2]",
+      "x[supplier3,roastery1]",
+    ]);
   });
 
   it("tsp finds the tour the benchmark quotes", async () => {

@@ -6,26 +6,40 @@ afterAll(() => closeDefaultSolver());
 
 describe("bad input gets a clear answer, never a hang", () => {
   it("a data edit about an unknown cafe", async () => {
-    const o = await runApp(APPS.coffee, { kind: "data", code: 'data.light_coffee_needed_for_cafe["cafe9"] = 30;' });
+    const o = await runApp(APPS.coffee, {
+      kind: "data",
+      code: 'data.light_coffee_needed_for_cafe["cafe9"] = 30;',
+    });
     expect(o.status).toBe("error");
     expect(o.errorKind).toBe("data");
     expect(o.message).toMatch(/unknown key "cafe9".*cafes \(cafe1, cafe2, cafe3\)/);
   });
 
   it("a constraint edit about an unknown cafe", async () => {
-    const o = await runApp(APPS.coffee, { kind: "constraint", code: 'addConstr("y_light[roastery1,cafe9] == 0");' });
+    const o = await runApp(APPS.coffee, {
+      kind: "constraint",
+      code: 'addConstr("y_light[roastery1,cafe9] == 0");',
+    });
     expect(o.status).toBe("error");
     expect(o.errorKind).toBe("constraint");
     expect(o.message).toMatch(/unknown variable y_light\[roastery1,cafe9\]/);
   });
 
   it("an unknown variable family", async () => {
-    const o = await runApp(APPS.coffee, { kind: "constraint", code: 'addConstr("shipments[a] <= 1");' });
-    expect(o.message).toMatch(/unknown variable family "shipments" \(the model has x, y_light, y_dark\)/);
+    const o = await runApp(APPS.coffee, {
+      kind: "constraint",
+      code: 'addConstr("shipments[a] <= 1");',
+    });
+    expect(o.message).toMatch(
+      /unknown variable family "shipments" \(the model has x, y_light, y_dark\)/,
+    );
   });
 
   it("an edit that throws, with the line of the edit", async () => {
-    const o = await runApp(APPS.coffee, { kind: "data", code: "const a = 1;\nundefinedThing.foo = 2;" });
+    const o = await runApp(APPS.coffee, {
+      kind: "data",
+      code: "const a = 1;\nundefinedThing.foo = 2;",
+    });
     expect(o.status).toBe("error");
     expect(o.errorKind).toBe("edit");
     expect(o.message).toMatch(/undefinedThing.*line 2 of the edit/);
@@ -33,7 +47,11 @@ describe("bad input gets a clear answer, never a hang", () => {
 
   it("an edit that loops forever stops at the sandbox time limit", async () => {
     const t = Date.now();
-    const o = await runApp(APPS.coffee, { kind: "data", code: "while (true) {}" }, { editTimeoutMs: 200 });
+    const o = await runApp(
+      APPS.coffee,
+      { kind: "data", code: "while (true) {}" },
+      { editTimeoutMs: 200 },
+    );
     expect(o.status).toBe("error");
     expect(o.errorKind).toBe("timeout");
     expect(o.message).toMatch(/200 ms time limit/);
@@ -46,7 +64,10 @@ describe("bad input gets a clear answer, never a hang", () => {
       code: 'addConstr("x[supplier1,roastery1] * x[supplier2,roastery1] <= 3");',
     });
     expect(bad.message).toMatch(/product of two variables is not linear/);
-    const strict = await runApp(APPS.coffee, { kind: "constraint", code: 'addConstr("x[supplier1,roastery1] < 3");' });
+    const strict = await runApp(APPS.coffee, {
+      kind: "constraint",
+      code: 'addConstr("x[supplier1,roastery1] < 3");',
+    });
     expect(strict.message).toMatch(/strict "<"/);
   });
 
@@ -79,7 +100,11 @@ data.cost.hamburger = -1;`;
   });
 
   it("value() with no solution to read says so", async () => {
-    const o = await runApp(APPS.coffee, { kind: "constraint", code: 'addConstr(`x[supplier1,roastery1] == ${value("x[supplier9,roastery1]")}`);' });
+    const o = await runApp(APPS.coffee, {
+      kind: "constraint",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: edit-form source text
+      code: 'addConstr(`x[supplier1,roastery1] == ${value("x[supplier9,roastery1]")}`);',
+    });
     expect(o.message).toMatch(/no such variable/);
   });
 });

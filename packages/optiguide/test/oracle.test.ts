@@ -9,7 +9,9 @@ afterAll(() => closeDefaultSolver());
 describe("oracle on the dev split", () => {
   it.each(APP_NAMES)("%s: every dev question reproduced", { timeout: 120_000 }, async (app) => {
     const r = await runBenchmark({ apps: [app], concurrency: 4, memo: true });
-    const wrong = r.results.filter((q) => !q.correct).map((q) => ({ i: q.index, status: q.status, msg: q.message }));
+    const wrong = r.results
+      .filter((q) => !q.correct)
+      .map((q) => ({ i: q.index, status: q.status, msg: q.message }));
     expect(wrong).toEqual([]);
     expect(r.overall.n).toBeGreaterThan(50);
   });

@@ -3,13 +3,13 @@
  * the generated edit runs, and gives the same result as the same change made directly through the
  * TypeScript model (an independent path), or the ground truth where the dev split has one.
  */
-import { type Relation, defaultSolver, closeDefaultSolver, eq, ge, le, sum } from "@athanor/opt";
+import { closeDefaultSolver, defaultSolver, eq, ge, le, type Relation, sum } from "@athanor/opt";
 import { afterAll, describe, expect, it } from "vitest";
 import {
+  APPS,
   type App,
   type AppData,
   type AppModel,
-  APPS,
   parsePython,
   runApp,
   runEdit,
@@ -22,7 +22,10 @@ afterAll(() => closeDefaultSolver());
 const tr = (app: App, code: string) => translateSnippet(code, translateContext(app));
 
 /** The same change made directly: edit the data and/or add rows, build, solve. */
-async function direct(app: App, change: { data?: (d: AppData) => void; rows?: (am: AppModel) => void }) {
+async function direct(
+  app: App,
+  change: { data?: (d: AppData) => void; rows?: (am: AppModel) => void },
+) {
   const d = app.data();
   change.data?.(d);
   const am = app.build(d);
@@ -42,7 +45,8 @@ const v = (am: AppModel, name: string) => am.get(name);
 
 describe("the Python subset", () => {
   it("parses tab and space indentation, comments, ternaries and generators", () => {
-    const src = 'for a in xs:\n\tif a != "b":\n\t\ty[a] += 1 if a in z else 2 # note\nm.addConstrs((q[w] <= 1 for w in ws if w in q), "_")';
+    const src =
+      'for a in xs:\n\tif a != "b":\n\t\ty[a] += 1 if a in z else 2 # note\nm.addConstrs((q[w] <= 1 for w in ws if w in q), "_")';
     const ast = parsePython(src);
     expect(ast.map((s) => s.k)).toEqual(["for", "expr"]);
   });
@@ -111,6 +115,7 @@ describe("coffee templates", () => {
       'z = m.addVars(suppliers, vtype=GRB.BINARY, name="z")\nm.addConstr(sum(z[s] for s in suppliers) <= 1, "_")\nfor s in suppliers:\n    m.addConstr(x[s,\'roastery2\'] <= capacity_in_supplier[s] * z[s], "_")';
     const e = tr(app, code);
     expect(e.kind).toBe("constraint");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: edit-form source text
     expect(e.code).toContain('addVar(`z[${k0}]`, { type: "binary" });');
     const expected = await direct(app, {
       rows: (am) => {
@@ -118,7 +123,8 @@ describe("coffee templates", () => {
         const cap = app.data().capacity_in_supplier as Record<string, number>;
         const z = sup.map((s) => am.addVar(`z[${s}]`, { type: "binary" }));
         row(am, le(sum(z), 1));
-        sup.forEach((s, i) => row(am, le(v(am, `x[${s},roastery2]`), z[i]!.times(cap[s]!))));
+        for (const [i, s] of sup.entries())
+          row(am, le(v(am, `x[${s},roastery2]`), z[i]!.times(cap[s]!)));
       },
     });
     expect(await viaEdit(app, code)).toBe(expected);
@@ -144,8 +150,13 @@ describe("diet templates (every answer is infeasible: limit_dairy, and the snipp
 
   it(".X reads the solution of the first solve", async () => {
     const e = tr(app, 'm.addConstr(buy["milk"] == buy["milk"].X + 2, "_")');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: edit-form source text
     expect(e.code).toBe('addConstr(`buy[milk] == ${(value("buy[milk]") + 2)}`, "_");');
-    const out = await runEdit(e, { data: app.data(), vars: ["buy[milk]"], values: { "buy[milk]": 7 } });
+    const out = await runEdit(e, {
+      data: app.data(),
+      vars: ["buy[milk]"],
+      values: { "buy[milk]": 7 },
+    });
     expect(out.constraints).toEqual([{ expr: "buy[milk] == 9", name: "_" }]);
   });
 
@@ -160,13 +171,29 @@ describe("facility templates", () => {
   const app = APPS.facility;
   const T = (d: AppData) => d.transCosts as number[][];
   it("transport-cost += and *= on a nested list", async () => {
-    expect(await viaEdit(app, "transCosts[2][4] += 1500")).toBe(await direct(app, { data: (d) => void (T(d)[2]![4]! += 1500) }));
-    expect(await viaEdit(app, "transCosts[0][1] *= 3")).toBe(await direct(app, { data: (d) => void (T(d)[0]![1]! *= 3) }));
+    expect(await viaEdit(app, "transCosts[2][4] += 1500")).toBe(
+      await direct(app, {
+        data: (d) => {
+          T(d)[2]![4]! += 1500;
+        },
+      }),
+    );
+    expect(await viaEdit(app, "transCosts[0][1] *= 3")).toBe(
+      await direct(app, {
+        data: (d) => {
+          T(d)[0]![1]! *= 3;
+        },
+      }),
+    );
   });
   it("demand-value (list comprehensions)", async () => {
     const e = tr(app, "demand = [v * 2 for v in demand]");
     expect(e.code).toBe("data.demand = data.demand.map((v) => (v * 2));");
-    const doubled = await direct(app, { data: (d) => void (d.demand = (d.demand as number[]).map((x) => x * 2)) });
+    const doubled = await direct(app, {
+      data: (d) => {
+        d.demand = (d.demand as number[]).map((x) => x * 2);
+      },
+    });
     expect(await viaEdit(app, "demand = [v * 2 for v in demand]")).toBe(doubled);
     expect(await viaEdit(app, "demand = [v + 1 for v in demand]")).toBe(221600);
   });
@@ -187,13 +214,28 @@ describe("netflow templates", () => {
   const inflow = (d: AppData) => d.inflow as Record<string, number>;
   it("demand-supply-data (augmented assignment with a conditional expression)", async () => {
     const code = 'inflow["Pens", "Boston"] += 4 if ("Pens", "Boston") in inflow else 4';
-    expect(tr(app, code).code).toBe('data.inflow["Pens,Boston"] += (("Pens,Boston" in data.inflow) ? 4 : 4);');
+    expect(tr(app, code).code).toBe(
+      'data.inflow["Pens,Boston"] += (("Pens,Boston" in data.inflow) ? 4 : 4);',
+    );
     // Demand 40 → 36 at Boston with supply unchanged: the balance rows no longer close.
-    expect(await viaEdit(app, code)).toBe(await direct(app, { data: (d) => void (inflow(d)["Pens,Boston"]! += 4) }));
+    expect(await viaEdit(app, code)).toBe(
+      await direct(app, {
+        data: (d) => {
+          inflow(d)["Pens,Boston"]! += 4;
+        },
+      }),
+    );
   });
   it("demand-supply-data (percentage under a membership test)", async () => {
-    const code = 'if ("Pencils", "Denver") in inflow:\n    inflow["Pencils", "Denver"] *= (1 + 20/100)';
-    expect(await viaEdit(app, code)).toBe(await direct(app, { data: (d) => void (inflow(d)["Pencils,Denver"]! *= 1.2) }));
+    const code =
+      'if ("Pencils", "Denver") in inflow:\n    inflow["Pencils", "Denver"] *= (1 + 20/100)';
+    expect(await viaEdit(app, code)).toBe(
+      await direct(app, {
+        data: (d) => {
+          inflow(d)["Pencils,Denver"]! *= 1.2;
+        },
+      }),
+    );
   });
   it("shipping-cost (nested loops with a guard)", async () => {
     const code =
@@ -206,7 +248,12 @@ describe("netflow templates", () => {
     expect(tr(app, code).code).toContain('if (has("flow[Pencils,Denver,Seattle]")) {');
     expect(await viaEdit(app, code)).toBe(6100);
     // A non-arc: the guard skips the row, so the plan is unchanged.
-    expect(await viaEdit(app, 'if ("Pens", "Boston", "Denver") in flow:\n    m.addConstr(flow["Pens", "Boston", "Denver"] == 1, \'x\')')).toBe(5500);
+    expect(
+      await viaEdit(
+        app,
+        'if ("Pens", "Boston", "Denver") in flow:\n    m.addConstr(flow["Pens", "Boston", "Denver"] == 1, \'x\')',
+      ),
+    ).toBe(5500);
   });
   it("shipment-capacity and shipment-cost", async () => {
     const code = 'if ("Detroit", "Boston") in capacity:\n    capacity["Detroit", "Boston"] *= 2';
@@ -218,18 +265,26 @@ describe("netflow templates", () => {
 describe("tsp templates", () => {
   const app = APPS.tsp;
   it("both directions name one edge", async () => {
-    expect(await viaEdit(app, "m.addConstr(vars[9, 4] == 0, 'not go')\nm.addConstr(vars[4, 9] == 0, 'not go 2')")).toBeCloseTo(
-      309.0937025624314,
-      9,
-    );
-    expect(await viaEdit(app, "m.addConstr(vars[3, 9] == 1, 'try go')")).toBeCloseTo(302.7546403604325, 9);
-  });
-  it("double a distance; remove a point (loop over split keys)", async () => {
-    expect(await viaEdit(app, "if (0, 2) in dist:\n    dist[0 , 2] *= 2\nif (2, 0 ) in dist:\n    dist[2, 0 ] *= 2")).toBeCloseTo(
+    expect(
+      await viaEdit(
+        app,
+        "m.addConstr(vars[9, 4] == 0, 'not go')\nm.addConstr(vars[4, 9] == 0, 'not go 2')",
+      ),
+    ).toBeCloseTo(309.0937025624314, 9);
+    expect(await viaEdit(app, "m.addConstr(vars[3, 9] == 1, 'try go')")).toBeCloseTo(
       302.7546403604325,
       9,
     );
-    const code = "for i, j in list(dist.keys()):\n    if i == 2 or j == 2:\n        dist[i, j] = 0 # remove the edge cost";
+  });
+  it("double a distance; remove a point (loop over split keys)", async () => {
+    expect(
+      await viaEdit(
+        app,
+        "if (0, 2) in dist:\n    dist[0 , 2] *= 2\nif (2, 0 ) in dist:\n    dist[2, 0 ] *= 2",
+      ),
+    ).toBeCloseTo(302.7546403604325, 9);
+    const code =
+      "for i, j in list(dist.keys()):\n    if i == 2 or j == 2:\n        dist[i, j] = 0 # remove the edge cost";
     expect(tr(app, code).code).toBe(
       "for (const [i, j] of [...keys(data.dist)]) {\n  if (((i === 2) || (j === 2))) {\n    data.dist[key(i, j)] = 0;\n  }\n}",
     );
@@ -246,21 +301,33 @@ describe("workforce1 templates", () => {
   });
   it("data-availability (append tuples; de-duplicated at build)", async () => {
     const code = 'availability.append(("Amy", "Mon1"))\navailability.append(("Amy", "Mon1"))';
-    expect(tr(app, code).code).toBe('data.availability.push(["Amy", "Mon1"]);\ndata.availability.push(["Amy", "Mon1"]);');
+    expect(tr(app, code).code).toBe(
+      'data.availability.push(["Amy", "Mon1"]);\ndata.availability.push(["Amy", "Mon1"]);',
+    );
     expect(await viaEdit(app, code)).toBe(
-      await direct(app, { data: (d) => void (d.availability as string[][]).push(["Amy", "Mon1"]) }),
+      await direct(app, {
+        data: (d) => {
+          (d.availability as string[][]).push(["Amy", "Mon1"]);
+        },
+      }),
     );
   });
   it("shift-limit (x.sum with a wildcard), data-pay, data-shift-requirements", async () => {
-    expect(tr(app, "m.addConstr(x.sum(\"Bob\",'*') <= 3, \"_\")").code).toBe('addConstr("sum(x[Bob,*]) <= 3", "_");');
-    expect(await viaEdit(app, "m.addConstr(x.sum(\"Bob\",'*') <= 3, \"_\")")).toBe(220);
-    expect(await viaEdit(app, 'pay["Bob"] = 15')).toBe(220);
-    expect(await viaEdit(app, 'shiftRequirements["Mon1"] = shiftRequirements["Mon1"] + 4\nshiftRequirements["Mon8"] = shiftRequirements["Mon8"] + 4')).toBe(
-      "infeasible",
+    expect(tr(app, 'm.addConstr(x.sum("Bob",\'*\') <= 3, "_")').code).toBe(
+      'addConstr("sum(x[Bob,*]) <= 3", "_");',
     );
+    expect(await viaEdit(app, 'm.addConstr(x.sum("Bob",\'*\') <= 3, "_")')).toBe(220);
+    expect(await viaEdit(app, 'pay["Bob"] = 15')).toBe(220);
+    expect(
+      await viaEdit(
+        app,
+        'shiftRequirements["Mon1"] = shiftRequirements["Mon1"] + 4\nshiftRequirements["Mon8"] = shiftRequirements["Mon8"] + 4',
+      ),
+    ).toBe("infeasible");
   });
   it("weekends: CONSTRAINT CODE without addConstr goes to the data edit point (OptiGuide's rule)", async () => {
-    const code = 'shiftRequirements["Sat6"] = 2\nshiftRequirements["Sun7"] = 2\nshiftRequirements["Sat13"] = 2\nshiftRequirements["Sun14"] = 2';
+    const code =
+      'shiftRequirements["Sat6"] = 2\nshiftRequirements["Sun7"] = 2\nshiftRequirements["Sat13"] = 2\nshiftRequirements["Sun14"] = 2';
     expect(tr(app, code).kind).toBe("data");
     const d = (x: AppData) => {
       const r = x.shiftRequirements as Record<string, number>;
@@ -269,12 +336,18 @@ describe("workforce1 templates", () => {
     expect(await viaEdit(app, code)).toBe(await direct(app, { data: d }));
   });
   it("shift-conflicts and all-worker limits (addConstrs over a filtered generator)", async () => {
-    const code = 'm.addConstrs((x["Gu", s] + x["Bob", s] <= 1 for s in shifts if ("Gu", s) in x and ("Bob", s) in x), "_")';
+    const code =
+      'm.addConstrs((x["Gu", s] + x["Bob", s] <= 1 for s in shifts if ("Gu", s) in x and ("Bob", s) in x), "_")';
     expect(tr(app, code).code).toBe(
-      'for (const s of data.shifts) {\n  if ((has(`x[Gu,${s}]`) && has(`x[Bob,${s}]`))) {\n    addConstr(`x[Gu,${s}] + x[Bob,${s}] <= 1`, `${s}`);\n  }\n}',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: edit-form source text
+      "for (const s of data.shifts) {\n  if ((has(`x[Gu,${s}]`) && has(`x[Bob,${s}]`))) {\n    addConstr(`x[Gu,${s}] + x[Bob,${s}] <= 1`, `${s}`);\n  }\n}",
     );
     expect(await viaEdit(app, code)).toBe(220);
-    expect(await viaEdit(app, "m.addConstrs((x.sum(w,'*') <= 7 for w in workers), \"_\")")).toBe(226);
-    expect(await viaEdit(app, "m.addConstrs((x.sum(w,'*') >= 1 for w in workers), \"_\")")).toBe(222);
+    expect(await viaEdit(app, "m.addConstrs((x.sum(w,'*') <= 7 for w in workers), \"_\")")).toBe(
+      226,
+    );
+    expect(await viaEdit(app, "m.addConstrs((x.sum(w,'*') >= 1 for w in workers), \"_\")")).toBe(
+      222,
+    );
   });
 });

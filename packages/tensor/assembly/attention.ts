@@ -29,7 +29,7 @@ export function attentionScratchBytes(tq: i32, tk: i32): i32 {
 // S (Tq × Tk, in place) ← scale · S + mask, causal → −∞. Then, when `lse` ≠ 0, turns each row
 // into softmax probabilities and stores its logsumexp; otherwise (backward) rebuilds the
 // probabilities from the saved lse.
-function scoresToProbs(
+export function scoresToProbs(
   s: usize,
   tq: i32,
   tk: i32,
@@ -215,35 +215,53 @@ export function attentionBackward(prm: usize, g0: i32, g1: i32, scratch: usize):
       sgemm(tk, dv, tq, p, 1, tk, dop, rdo, cdo, dvp, dv, !first, gemmScratch);
       // dP = dO · vᵀ
       sgemm(tq, tk, dv, dop, rdo, cdo, vp, w(prm, 23), w(prm, 22), dp, tk, false, gemmScratch);
-      // dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale, written over dP.
-      for (let i = 0; i < tq; i++) {
-        let di: f32 = 0;
-        for (let j = 0; j < dv; j++) {
-          di +=
-            load<f32>(dop + ((<usize>(i * rdo + j * cdo)) << 2)) *
-            load<f32>(op + ((<usize>(i * dv + j)) << 2));
-        }
-        const pr = p + ((<usize>(i * tk)) << 2);
-        const dr = dp + ((<usize>(i * tk)) << 2);
-        const dvv = f32x4.splat(di);
-        const sv = f32x4.splat(scale);
-        let j = 0;
-        for (; j + 4 <= tk; j += 4) {
-          const off = (<usize>j) << 2;
-          v128.store(
-            dr + off,
-            f32x4.mul(f32x4.mul(v128.load(pr + off), f32x4.sub(v128.load(dr + off), dvv)), sv),
-          );
-        }
-        for (; j < tk; j++) {
-          const off = (<usize>j) << 2;
-          store<f32>(dr + off, load<f32>(pr + off) * (load<f32>(dr + off) - di) * scale);
-        }
-      }
+      attentionScoresGrad(p, dp, dop, rdo, cdo, op, tq, tk, dv, scale);
       // dq = dS · k
       sgemm(tq, d, tk, dp, tk, 1, kp, w(prm, 17), w(prm, 18), dqp, d, false, gemmScratch);
       // dk (+)= dSᵀ · q
       sgemm(tk, d, tq, dp, 1, tk, qp, w(prm, 12), w(prm, 13), dkp, d, !first, gemmScratch);
+    }
+  }
+}
+
+/**
+ * dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale for one head, written over dP (Tq × Tk). dO has row /
+ * column strides (rdo, cdo); O is contiguous Tq × Dv.
+ */
+export function attentionScoresGrad(
+  p: usize,
+  dp: usize,
+  dop: usize,
+  rdo: i32,
+  cdo: i32,
+  op: usize,
+  tq: i32,
+  tk: i32,
+  dv: i32,
+  scale: f32,
+): void {
+  const sv = f32x4.splat(scale);
+  for (let i = 0; i < tq; i++) {
+    let di: f32 = 0;
+    for (let j = 0; j < dv; j++) {
+      di +=
+        load<f32>(dop + ((<usize>(i * rdo + j * cdo)) << 2)) *
+        load<f32>(op + ((<usize>(i * dv + j)) << 2));
+    }
+    const pr = p + ((<usize>(i * tk)) << 2);
+    const dr = dp + ((<usize>(i * tk)) << 2);
+    const dvv = f32x4.splat(di);
+    let j = 0;
+    for (; j + 4 <= tk; j += 4) {
+      const off = (<usize>j) << 2;
+      v128.store(
+        dr + off,
+        f32x4.mul(f32x4.mul(v128.load(pr + off), f32x4.sub(v128.load(dr + off), dvv)), sv),
+      );
+    }
+    for (; j < tk; j++) {
+      const off = (<usize>j) << 2;
+      store<f32>(dr + off, load<f32>(pr + off) * (load<f32>(dr + off) - di) * scale);
     }
   }
 }

@@ -2,7 +2,13 @@
 // Memory is imported and shared: the JavaScript side allocates every buffer in it and passes
 // byte pointers, so worker threads run the same kernels on the same tensors without copies.
 
-export { attentionBackward, attentionForward, attentionScratchBytes } from "./attention";
+export {
+  attentionBackward,
+  attentionForward,
+  attentionScoresGrad,
+  attentionScratchBytes,
+  scoresToProbs,
+} from "./attention";
 export { col2im, im2col, pool2d, pool2dBackward } from "./conv";
 export { ndRun } from "./elementwise";
 export { sgemm, sgemmList, sgemmScratchBytes } from "./gemm";

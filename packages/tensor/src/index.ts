@@ -51,6 +51,7 @@ export {
   arange,
   type CreateOptions,
   fromArray,
+  fromHalf,
   full,
   ones,
   onesLike,
@@ -91,3 +92,4 @@ export {
 } from "./safetensors.js";
 export { endScope, keep, startScope, tidy } from "./scope.js";
 export { type NestedArray, Tensor } from "./tensor.js";
+export * as testing from "./testing/index.js";

@@ -74,10 +74,15 @@ export class Device {
     return storage;
   }
 
-  release(storage: Storage): void {
+  /** Returns a storage; it is pooled for reuse unless `pool` is false or the pool is full. */
+  release(storage: Storage, pool = true): void {
     const bytes = storage.size * DTYPE_BYTES;
     this.liveBytes -= bytes;
     this.liveBuffers--;
+    if (!pool) {
+      this.backend.free(storage);
+      return;
+    }
     const limit =
       this.budget === null
         ? this.poolLimit
@@ -211,7 +216,7 @@ export class DataBuffer {
     const fmtOut: StorageFormat = this.dtype === "i32" ? "i32" : (format ?? "f32");
     const data = encode(values, fmtOut);
     const dev = deviceOf(this.backend);
-    dev.release(this.storage!);
+    dev.release(this.storage!, false); // really free device memory: that is the point
     dev.liveBuffers++; // the buffer is still alive (on the host); release() counted it out
     this.storage = null;
     this.host = { data, format: fmtOut };

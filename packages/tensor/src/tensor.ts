@@ -6,6 +6,7 @@
 import { type BackwardOptions, backward, type Node } from "./autograd.js";
 import type { Backend, DType, HostArray, StorageFormat, View } from "./backend.js";
 import { contiguousStrides, isContiguous, shapeSize } from "./backend.js";
+import { encode } from "./dtype.js";
 import type { DataBuffer } from "./memory.js";
 import * as ops from "./ops/index.js";
 import { trackTensor } from "./scope.js";

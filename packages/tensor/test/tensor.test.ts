@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   arange,
+  fromHalf,
   full,
   getBackend,
   manualSeed,
@@ -138,6 +139,19 @@ describe("views are free and correct", () => {
       ops.div(tensor(Int32Array.from([7, -7])), tensor(Int32Array.from([2, 2]))).toArray(),
     ).toEqual([3, -3]);
     expect(ops.add(tensor(Int32Array.from([1])), 0.5).toArray()).toEqual([1.5]);
+  });
+
+  it("bf16 / f16 storage formats convert on load and store", () => {
+    const t = tensor([1.5, -2.25, 1e-3]);
+    const bf = t.dataIn("bf16") as Uint16Array;
+    expect(Array.from(bf)).toEqual([0x3fc0, 0xc010, 0x3a83]);
+    expect(Array.from(fromHalf(bf, [3], "bf16").data())).toEqual([1.5, -2.25, 0.00099945068359375]);
+    const h = t.dataIn("f16") as Uint16Array;
+    expect(Array.from(h)).toEqual([0x3e00, 0xc080, 0x1419]);
+    expect(Array.from(fromHalf(h, [3], "f16").data())).toEqual([1.5, -2.25, 0.0010004043579101562]);
+    expect(
+      Array.from(fromHalf(Uint16Array.from([0x7c00, 0xfc00, 0x0001]), [3], "f16").data()),
+    ).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2 ** -24]);
   });
 
   it("i32 and f32 cast", () => {

@@ -6,6 +6,7 @@ import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
 import { chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { constants as osConstants, tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import type { CodeBlock, CodeExecutor, CodeResult } from "./executor.js";
 import { canonicalLanguage } from "./languages.js";
 
@@ -112,6 +113,7 @@ export class LocalCommandLineExecutor implements CodeExecutor {
     let output = "";
     let budget = this.#maxOutputBytes;
     for (const block of blocks) {
+      signal?.throwIfAborted();
       const language = canonicalLanguage(block.language) as LocalLanguage;
       if (!(language in DEFAULT_INTERPRETERS)) {
         const tag =
@@ -135,9 +137,14 @@ export class LocalCommandLineExecutor implements CodeExecutor {
       if (this.#options.runAs) await chown(file, this.#options.runAs.uid, this.#options.runAs.gid);
       const run = await this.#run(resolved, file, dir, env, deadline - Date.now(), budget, signal);
       output += run.output;
-      budget -= Buffer.byteLength(run.output);
+      budget -= run.bytes;
       if (run.timedOut)
-        return { exitCode: 124, output, timedOut: true, truncated: run.truncated || undefined };
+        return {
+          exitCode: 124,
+          output,
+          timedOut: true,
+          ...(run.truncated ? { truncated: true } : {}),
+        };
       if (run.truncated)
         return { exitCode: run.exitCode === 0 ? 1 : run.exitCode, output, truncated: true };
       if (run.exitCode !== 0) return { exitCode: run.exitCode, output };
@@ -186,7 +193,13 @@ export class LocalCommandLineExecutor implements CodeExecutor {
     timeoutMs: number,
     maxBytes: number,
     signal: AbortSignal | undefined,
-  ): Promise<{ exitCode: number; output: string; timedOut: boolean; truncated: boolean }> {
+  ): Promise<{
+    exitCode: number;
+    output: string;
+    bytes: number;
+    timedOut: boolean;
+    truncated: boolean;
+  }> {
     const [command, args] = this.#commandLine(interpreter, file);
     return new Promise((resolve, reject) => {
       const child = spawn(command, args, {
@@ -249,7 +262,9 @@ export class LocalCommandLineExecutor implements CodeExecutor {
           reject(signal?.reason ?? new DOMException("The operation was aborted", "AbortError"));
           return;
         }
-        resolve({ exitCode, output: Buffer.concat(chunks).toString("utf8"), timedOut, truncated });
+        // StringDecoder holds back a character cut in half by the cap.
+        const output = new StringDecoder("utf8").write(Buffer.concat(chunks));
+        resolve({ exitCode, output, bytes: size, timedOut, truncated });
       };
       child.on("error", (err) => {
         chunks.push(Buffer.from(`failed to start ${interpreter}: ${err.message}\n`));

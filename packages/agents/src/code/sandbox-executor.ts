@@ -22,7 +22,7 @@ export interface SandboxedJsExecutorOptions extends SandboxLimits {
  * fresh runtime per block, with no file system, network, timers or host objects beyond `grants`.
  * Output is what the blocks print with `console.*`; an error ends the run with exit code 1 (124 on
  * timeout) and its description, with line and column, as the last line of output.
- * `timeoutMs` and `maxOutputBytes` apply to each block.
+ * `timeoutMs` applies to each block, `maxOutputBytes` (default 64 KiB) to all of them together.
  */
 export class SandboxedJsExecutor implements CodeExecutor {
   readonly languages: readonly string[] = ["javascript"];
@@ -36,6 +36,7 @@ export class SandboxedJsExecutor implements CodeExecutor {
   async execute(blocks: CodeBlock[], options: { signal?: AbortSignal } = {}): Promise<CodeResult> {
     if (this.#disposed) throw new Error("SandboxedJsExecutor: execute() after dispose()");
     let output = "";
+    let budget = this.#options.maxOutputBytes ?? 64 * 1024;
     for (const block of blocks) {
       options.signal?.throwIfAborted();
       if (canonicalLanguage(block.language) !== "javascript") {
@@ -48,10 +49,12 @@ export class SandboxedJsExecutor implements CodeExecutor {
       }
       const run = await runSandboxed(block.code, {
         ...this.#options,
+        maxOutputBytes: budget,
         filename: "block.js",
         signal: options.signal,
       });
       output += run.output;
+      budget -= new TextEncoder().encode(run.output).length;
       if (run.error?.kind === "aborted") options.signal?.throwIfAborted();
       if (run.error) {
         output += `${formatSandboxError(run.error)}\n`;
@@ -59,8 +62,8 @@ export class SandboxedJsExecutor implements CodeExecutor {
         return {
           exitCode: timedOut ? 124 : 1,
           output,
-          timedOut: timedOut || undefined,
-          truncated: run.truncated || undefined,
+          ...(timedOut ? { timedOut: true } : {}),
+          ...(run.truncated ? { truncated: true } : {}),
         };
       }
       if (run.truncated) return { exitCode: 1, output, truncated: true };

@@ -54,7 +54,10 @@ describe("components", () => {
   it("builds selector and graph teams, nested teams, and every termination condition", async () => {
     const file = parseComponents(
       JSON.stringify({
-        models: { default: { provider: "scripted", results: ["x"] }, picker: { provider: "scripted", results: ["b"] } },
+        models: {
+          default: { provider: "scripted", results: ["x"] },
+          picker: { provider: "scripted", results: ["b"] },
+        },
         team: {
           type: "selector",
           model: "picker",
@@ -98,15 +101,24 @@ describe("components", () => {
 
   it("reports what is wrong and where", () => {
     expect(() => parseComponents("team: [unclosed", "t.yaml")).toThrow(/t.yaml: not valid YAML/);
-    expect(() => parseComponents("team:\n  type: circle\n  participants: []", "t.yaml")).toThrow(/t.yaml: team.type/);
-    expect(() =>
-      parseComponents("team:\n  type: round_robin\n  participants:\n    - { type: assistant, name: 'bad name' }", "t.yaml"),
-    ).toThrow(/team.participants\[0\].name: use letters/);
-    expect(() => parseComponents("team:\n  type: round_robin\n  colour: red\n  participants: [{ type: user_proxy, name: u }]")).toThrow(
-      /colour/,
+    expect(() => parseComponents("team:\n  type: circle\n  participants: []", "t.yaml")).toThrow(
+      /t.yaml: team.type/,
     );
+    expect(() =>
+      parseComponents(
+        "team:\n  type: round_robin\n  participants:\n    - { type: assistant, name: 'bad name' }",
+        "t.yaml",
+      ),
+    ).toThrow(/team.participants\[0\].name: use letters/);
+    expect(() =>
+      parseComponents(
+        "team:\n  type: round_robin\n  colour: red\n  participants: [{ type: user_proxy, name: u }]",
+      ),
+    ).toThrow(/colour/);
     expect(() => parseComponents("models: {}")).toThrow(/exactly one of `team` or `agent`/);
-    const unknownModel = parseComponents("team:\n  type: round_robin\n  participants:\n    - { type: assistant, name: a, model: fast }");
+    const unknownModel = parseComponents(
+      "team:\n  type: round_robin\n  participants:\n    - { type: assistant, name: a, model: fast }",
+    );
     expect(() => buildComponents(unknownModel, {}, "t.yaml")).toThrow(
       't.yaml: team.participants[0].model: unknown model "fast" (declared: none)',
     );
@@ -114,8 +126,12 @@ describe("components", () => {
       "models: { default: { provider: scripted, results: [x] } }\nagent: { type: assistant, name: a, tools: [search] }",
     );
     expect(() => buildComponents(unknownTool)).toThrow(/agent.tools\[0\]: unknown tool "search"/);
-    const envModel = parseComponents("models: { default: { provider: env } }\nagent: { type: assistant, name: a }");
-    expect(() => buildComponents(envModel, { env: {} })).toThrow(/models.default: provider env, but no endpoint/);
+    const envModel = parseComponents(
+      "models: { default: { provider: env } }\nagent: { type: assistant, name: a }",
+    );
+    expect(() => buildComponents(envModel, { env: {} })).toThrow(
+      /models.default: provider env, but no endpoint/,
+    );
     const badGraph = parseComponents(
       "models: { default: { provider: scripted, results: [x] } }\nteam:\n  type: graph\n  participants: [{ type: assistant, name: a }]\n  edges: [{ from: a, to: zz }]",
     );
@@ -125,19 +141,29 @@ describe("components", () => {
   it("loads a JSON file; a recording made once replays offline from a path relative to it", async () => {
     const declaration = {
       models: { default: { provider: "replay", path: "chat.jsonl" } },
-      team: { type: "round_robin", participants: [{ type: "assistant", name: "greeter" }], maxTurns: 1 },
+      team: {
+        type: "round_robin",
+        participants: [{ type: "assistant", name: "greeter" }],
+        maxTurns: 1,
+      },
     };
     writeFileSync(join(dir, "agent.json"), JSON.stringify(declaration));
     // Record: the same declaration, with the model replaced by a recorder around a live one.
-    const live = ReplayModelClient.fromResults([{ content: "Hello from the recording.", usage: { promptTokens: 3, completionTokens: 4 } }]);
+    const live = ReplayModelClient.fromResults([
+      { content: "Hello from the recording.", usage: { promptTokens: 3, completionTokens: 4 } },
+    ]);
     const recorder = new RecordingModelClient(live, { path: join(dir, "chat.jsonl") });
-    const recorded = buildComponents(parseComponents(JSON.stringify(declaration)), { models: { default: recorder } });
+    const recorded = buildComponents(parseComponents(JSON.stringify(declaration)), {
+      models: { default: recorder },
+    });
     await (recorded.team as Team).run("hi");
     // Replay from the file.
     const loaded = loadComponentFile(join(dir, "agent.json"));
     const result = await (loaded.team as Team).run("hi");
     expect(result.usage).toEqual({ greeter: { promptTokens: 3, completionTokens: 4 } });
     expect(messageText(loaded.team?.transcript.at(-1) as never)).toBe("Hello from the recording.");
-    expect(() => loadComponentFile(join(dir, "missing.yaml"))).toThrow(/cannot read .*missing.yaml/);
+    expect(() => loadComponentFile(join(dir, "missing.yaml"))).toThrow(
+      /cannot read .*missing.yaml/,
+    );
   });
 });

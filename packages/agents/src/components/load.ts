@@ -14,8 +14,8 @@ import type { CodeExecutor } from "../code/executor.js";
 import { LocalCommandLineExecutor } from "../code/local.js";
 import { SandboxedJsExecutor } from "../code/sandbox-executor.js";
 import { approvalFromInput, codeExecutionApproval } from "../human/approval.js";
-import type { Memory } from "../memory/memory.js";
 import { ListMemory } from "../memory/list-memory.js";
+import type { Memory } from "../memory/memory.js";
 import { SqliteMemory } from "../memory/sqlite-memory.js";
 import type { ModelClient } from "../model-client.js";
 import { modelClientFromConfig, modelClientFromEnv } from "../models/env.js";
@@ -36,9 +36,19 @@ import {
   TimeoutTermination,
   TokenUsageTermination,
 } from "../termination/conditions.js";
-import { AndTermination, OrTermination, type TerminationCondition } from "../termination/termination.js";
+import {
+  AndTermination,
+  OrTermination,
+  type TerminationCondition,
+} from "../termination/termination.js";
 import { formatZodError, type Tool } from "../tools/tool.js";
-import { ComponentFile, type ModelSpec, type ParticipantSpec, type TeamSpec, type TerminationSpec } from "./schema.js";
+import {
+  ComponentFile,
+  type ModelSpec,
+  type ParticipantSpec,
+  type TeamSpec,
+  type TerminationSpec,
+} from "./schema.js";
 
 export class ComponentError extends Error {
   override name = "ComponentError";
@@ -78,7 +88,8 @@ export function parseComponents(text: string, source = "components"): ComponentF
     throw new ComponentError(`${source}: not valid YAML/JSON: ${(err as Error).message}`);
   }
   const parsed = ComponentFile.safeParse(raw);
-  if (!parsed.success) throw new ComponentError(`${source}: ${formatZodError(parsed.error as z.ZodError)}`);
+  if (!parsed.success)
+    throw new ComponentError(`${source}: ${formatZodError(parsed.error as z.ZodError)}`);
   return parsed.data;
 }
 
@@ -90,10 +101,18 @@ export function loadComponentFile(path: string, options: LoadOptions = {}): Load
   } catch (err) {
     throw new ComponentError(`cannot read ${path}: ${(err as Error).message}`);
   }
-  return buildComponents(parseComponents(text, path), { baseDir: dirname(resolve(path)), ...options }, path);
+  return buildComponents(
+    parseComponents(text, path),
+    { baseDir: dirname(resolve(path)), ...options },
+    path,
+  );
 }
 
-export function buildComponents(file: ComponentFile, options: LoadOptions = {}, source = "components"): Loaded {
+export function buildComponents(
+  file: ComponentFile,
+  options: LoadOptions = {},
+  source = "components",
+): Loaded {
   const disposers: (() => Promise<void> | void)[] = [];
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
@@ -112,11 +131,18 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
     switch (spec.provider) {
       case "env": {
         const client = modelClientFromEnv(env);
-        return client ?? fail(where, "provider env, but no endpoint is configured (set ATHANOR_BASE_URL and ATHANOR_MODEL)");
+        return (
+          client ??
+          fail(
+            where,
+            "provider env, but no endpoint is configured (set ATHANOR_BASE_URL and ATHANOR_MODEL)",
+          )
+        );
       }
       case "openai": {
         const apiKey = spec.apiKeyEnv ? env[spec.apiKeyEnv] : undefined;
-        if (spec.apiKeyEnv && !apiKey) fail(where, `apiKeyEnv names ${spec.apiKeyEnv}, which is not set`);
+        if (spec.apiKeyEnv && !apiKey)
+          fail(where, `apiKeyEnv names ${spec.apiKeyEnv}, which is not set`);
         return modelClientFromConfig({
           provider: "openai",
           model: spec.model,
@@ -138,13 +164,18 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
   }
 
   const model = (key: string, where: string): ModelClient =>
-    models[key] ?? fail(where, `unknown model ${JSON.stringify(key)} (declared: ${Object.keys(models).join(", ") || "none"})`);
+    models[key] ??
+    fail(
+      where,
+      `unknown model ${JSON.stringify(key)} (declared: ${Object.keys(models).join(", ") || "none"})`,
+    );
 
   const input = (): InputFunction => options.input ?? terminalInput;
 
   function buildMemory(spec: ParticipantSpec & { type: "assistant" }, where: string): Memory[] {
     return spec.memory.map((m, i) => {
-      if (m.type === "list") return new ListMemory({ name: m.name, items: m.items.map((content) => ({ content })) });
+      if (m.type === "list")
+        return new ListMemory({ name: m.name, items: m.items.map((content) => ({ content })) });
       try {
         const memory = new SqliteMemory(at(m.path), { name: m.name, topK: m.topK });
         disposers.push(() => memory.close());
@@ -166,11 +197,16 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
             tools: spec.tools.map(
               (t, i) =>
                 options.tools?.[t] ??
-                fail(`${where}.tools[${i}]`, `unknown tool ${JSON.stringify(t)} (given: ${Object.keys(options.tools ?? {}).join(", ") || "none"})`),
+                fail(
+                  `${where}.tools[${i}]`,
+                  `unknown tool ${JSON.stringify(t)} (given: ${Object.keys(options.tools ?? {}).join(", ") || "none"})`,
+                ),
             ),
             handoffs: spec.handoffs,
             ...(spec.maxToolIterations ? { maxToolIterations: spec.maxToolIterations } : {}),
-            ...(spec.reflectOnToolUse !== undefined ? { reflectOnToolUse: spec.reflectOnToolUse } : {}),
+            ...(spec.reflectOnToolUse !== undefined
+              ? { reflectOnToolUse: spec.reflectOnToolUse }
+              : {}),
             ...(spec.streaming !== undefined ? { streaming: spec.streaming } : {}),
             memory: buildMemory(spec, where),
           });
@@ -181,12 +217,16 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
                   ...(spec.executor.workDir ? { workDir: at(spec.executor.workDir) } : {}),
                   ...(spec.executor.timeoutMs ? { timeoutMs: spec.executor.timeoutMs } : {}),
                 })
-              : new SandboxedJsExecutor(spec.executor.timeoutMs ? { timeoutMs: spec.executor.timeoutMs } : {});
+              : new SandboxedJsExecutor(
+                  spec.executor.timeoutMs ? { timeoutMs: spec.executor.timeoutMs } : {},
+                );
           disposers.push(() => executor.dispose());
           return new CodeExecutorAgent(spec.name, {
             executor,
             ...(spec.description ? { description: spec.description } : {}),
-            ...(spec.approval ? { approval: codeExecutionApproval(approvalFromInput(input())) } : {}),
+            ...(spec.approval
+              ? { approval: codeExecutionApproval(approvalFromInput(input())) }
+              : {}),
             ...(spec.sources ? { sources: spec.sources } : {}),
           });
         }
@@ -206,7 +246,9 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
   }
 
   function buildTeam(spec: TeamSpec, where: string, top: boolean): Team {
-    const participants = spec.participants.map((p, i) => buildParticipant(p, `${where}.participants[${i}]`));
+    const participants = spec.participants.map((p, i) =>
+      buildParticipant(p, `${where}.participants[${i}]`),
+    );
     const common = {
       ...(spec.name ? { name: spec.name } : {}),
       ...(spec.description ? { description: spec.description } : {}),
@@ -226,7 +268,9 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
             ...common,
             model: model(spec.model ?? "default", `${where}.model`),
             ...(spec.selectorPrompt ? { selectorPrompt: spec.selectorPrompt } : {}),
-            ...(spec.allowRepeatedSpeaker !== undefined ? { allowRepeatedSpeaker: spec.allowRepeatedSpeaker } : {}),
+            ...(spec.allowRepeatedSpeaker !== undefined
+              ? { allowRepeatedSpeaker: spec.allowRepeatedSpeaker }
+              : {}),
             ...(spec.maxSelectorAttempts ? { maxSelectorAttempts: spec.maxSelectorAttempts } : {}),
             ...(spec.fallback ? { fallback: spec.fallback } : {}),
             ...(spec.transitions ? { transitions: spec.transitions } : {}),
@@ -234,7 +278,8 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
         case "graph": {
           const builder = new DiGraphBuilder();
           const any = new Set(spec.anyActivation ?? []);
-          for (const p of participants) builder.addNode(p, { activation: any.has(p.name) ? "any" : "all" });
+          for (const p of participants)
+            builder.addNode(p, { activation: any.has(p.name) ? "any" : "all" });
           for (const e of spec.edges ?? []) {
             builder.addEdge(e.from, e.to, {
               ...(e.condition !== undefined ? { condition: e.condition } : {}),
@@ -251,7 +296,9 @@ export function buildComponents(file: ComponentFile, options: LoadOptions = {}, 
     }
   }
 
-  const component = file.team ? buildTeam(file.team, "team", true) : buildParticipant(file.agent as ParticipantSpec, "agent", true);
+  const component = file.team
+    ? buildTeam(file.team, "team", true)
+    : buildParticipant(file.agent as ParticipantSpec, "agent", true);
   return {
     component,
     ...(file.team ? { team: component as Team } : {}),

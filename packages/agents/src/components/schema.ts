@@ -15,12 +15,17 @@ import { z } from "zod";
 
 const name = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "use letters, digits, '_' and '-', starting with a letter or '_'");
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_-]*$/,
+    "use letters, digits, '_' and '-', starting with a letter or '_'",
+  );
 
 export const ModelSpec = z.discriminatedUnion("provider", [
   z
     .object({
-      provider: z.literal("env").describe("the endpoint ATHANOR_BASE_URL / ATHANOR_MODEL / AZURE_* describe"),
+      provider: z
+        .literal("env")
+        .describe("the endpoint ATHANOR_BASE_URL / ATHANOR_MODEL / AZURE_* describe"),
     })
     .strict(),
   z
@@ -54,7 +59,12 @@ export type ModelSpec = z.infer<typeof ModelSpec>;
 export type TerminationSpec =
   | { type: "max_messages"; max: number; includeAgentEvents?: boolean }
   | { type: "text_mention"; text: string; sources?: string[] }
-  | { type: "token_usage"; maxTotalTokens?: number; maxPromptTokens?: number; maxCompletionTokens?: number }
+  | {
+      type: "token_usage";
+      maxTotalTokens?: number;
+      maxPromptTokens?: number;
+      maxCompletionTokens?: number;
+    }
   | { type: "timeout"; seconds: number }
   | { type: "handoff"; target: string }
   | { type: "source_match"; sources: string[] }
@@ -68,8 +78,20 @@ export const TerminationSpec: z.ZodType<TerminationSpec> = z.lazy(() =>
     z.object({ any: z.array(TerminationSpec).min(1) }).strict(),
     z.object({ all: z.array(TerminationSpec).min(1) }).strict(),
     z.discriminatedUnion("type", [
-      z.object({ type: z.literal("max_messages"), max: z.number().int().positive(), includeAgentEvents: z.boolean().optional() }).strict(),
-      z.object({ type: z.literal("text_mention"), text: z.string().min(1), sources: z.array(z.string()).optional() }).strict(),
+      z
+        .object({
+          type: z.literal("max_messages"),
+          max: z.number().int().positive(),
+          includeAgentEvents: z.boolean().optional(),
+        })
+        .strict(),
+      z
+        .object({
+          type: z.literal("text_mention"),
+          text: z.string().min(1),
+          sources: z.array(z.string()).optional(),
+        })
+        .strict(),
       z
         .object({
           type: z.literal("token_usage"),
@@ -88,8 +110,21 @@ export const TerminationSpec: z.ZodType<TerminationSpec> = z.lazy(() =>
 );
 
 export const MemorySpec = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("list"), name: z.string().optional(), items: z.array(z.string()).default([]) }).strict(),
-  z.object({ type: z.literal("sqlite"), path: z.string().min(1), name: z.string().optional(), topK: z.number().int().positive().optional() }).strict(),
+  z
+    .object({
+      type: z.literal("list"),
+      name: z.string().optional(),
+      items: z.array(z.string()).default([]),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal("sqlite"),
+      path: z.string().min(1),
+      name: z.string().optional(),
+      topK: z.number().int().positive().optional(),
+    })
+    .strict(),
 ]);
 export type MemorySpec = z.infer<typeof MemorySpec>;
 
@@ -118,8 +153,16 @@ export const CodeExecutorSpec = z
     description: z.string().optional(),
     executor: z
       .discriminatedUnion("type", [
-        z.object({ type: z.literal("local"), workDir: z.string().optional(), timeoutMs: z.number().positive().optional() }).strict(),
-        z.object({ type: z.literal("sandbox"), timeoutMs: z.number().positive().optional() }).strict(),
+        z
+          .object({
+            type: z.literal("local"),
+            workDir: z.string().optional(),
+            timeoutMs: z.number().positive().optional(),
+          })
+          .strict(),
+        z
+          .object({ type: z.literal("sandbox"), timeoutMs: z.number().positive().optional() })
+          .strict(),
       ])
       .default({ type: "sandbox" }),
     /** Ask a human (the loader's input function) before running code. */
@@ -194,7 +237,14 @@ export const TeamSpec: z.ZodType<TeamSpec> = z.lazy(() =>
         .optional(),
       edges: z
         .array(
-          z.object({ from: z.string(), to: z.string(), condition: z.string().optional(), group: z.string().optional() }).strict(),
+          z
+            .object({
+              from: z.string(),
+              to: z.string(),
+              condition: z.string().optional(),
+              group: z.string().optional(),
+            })
+            .strict(),
         )
         .optional(),
       entryPoints: z.array(z.string()).optional(),

@@ -15,7 +15,10 @@ export interface ApprovalDecision {
 }
 
 /** Decides one request; may take as long as a human needs (the signal cancels it). */
-export type Approver = (request: ApprovalRequest, signal?: AbortSignal) => Promise<ApprovalDecision | boolean>;
+export type Approver = (
+  request: ApprovalRequest,
+  signal?: AbortSignal,
+) => Promise<ApprovalDecision | boolean>;
 
 function normalize(d: ApprovalDecision | boolean): ApprovalDecision {
   return typeof d === "boolean" ? { approved: d } : d;
@@ -30,7 +33,10 @@ export function requireApproval(tool: Tool, approve: Approver): Tool {
     timeoutMs: tool.timeoutMs,
     async run(args, ctx) {
       const decision = normalize(
-        await approve({ kind: "tool_call", tool: tool.name, arguments: args, callId: ctx.callId }, ctx.signal),
+        await approve(
+          { kind: "tool_call", tool: tool.name, arguments: args, callId: ctx.callId },
+          ctx.signal,
+        ),
       );
       if (!decision.approved) {
         throw new ToolError(
@@ -43,7 +49,9 @@ export function requireApproval(tool: Tool, approve: Approver): Tool {
 }
 
 /** Adapts an Approver to CodeExecutorAgent's `approval` option. */
-export function codeExecutionApproval(approve: Approver): (blocks: CodeBlock[]) => Promise<ApprovalDecision> {
+export function codeExecutionApproval(
+  approve: Approver,
+): (blocks: CodeBlock[]) => Promise<ApprovalDecision> {
   return async (blocks) => normalize(await approve({ kind: "code_execution", blocks }));
 }
 
@@ -61,10 +69,15 @@ export function describeApprovalRequest(request: ApprovalRequest): string {
  * fed by HTTP, ...): "y"/"yes"/"approve"/"ok" approves; anything else refuses, with the
  * answer as the reason.
  */
-export function approvalFromInput(input: (prompt: string, signal?: AbortSignal) => Promise<string>): Approver {
+export function approvalFromInput(
+  input: (prompt: string, signal?: AbortSignal) => Promise<string>,
+): Approver {
   return async (request, signal) => {
     const answer = (await input(describeApprovalRequest(request), signal)).trim();
     if (/^(y|yes|approve|approved|ok)$/i.test(answer)) return { approved: true };
-    return { approved: false, reason: /^(n|no)$/i.test(answer) || answer === "" ? "refused by the user" : answer };
+    return {
+      approved: false,
+      reason: /^(n|no)$/i.test(answer) || answer === "" ? "refused by the user" : answer,
+    };
   };
 }

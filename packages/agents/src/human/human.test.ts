@@ -39,7 +39,10 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 function humanAnswers(answers: string[]): () => void {
   return queue.onRequest(async (request) => {
     const answer = answers.shift() ?? "no";
-    await fetch(`${base}/reply`, { method: "POST", body: JSON.stringify({ id: request.id, answer }) });
+    await fetch(`${base}/reply`, {
+      method: "POST",
+      body: JSON.stringify({ id: request.id, answer }),
+    });
   });
 }
 
@@ -97,7 +100,10 @@ describe("approval of code execution", () => {
       "```python\nimport shutil; shutil.rmtree('/')\n```",
       "```python\nprint(2 + 2)\n```",
     ]);
-    const runner = new CodeExecutorAgent("runner", { executor, approval: codeExecutionApproval(approvalFromInput(queue.ask)) });
+    const runner = new CodeExecutorAgent("runner", {
+      executor,
+      approval: codeExecutionApproval(approvalFromInput(queue.ask)),
+    });
     const team = new RoundRobinGroupChat([writer, runner], { maxTurns: 4 });
     await team.run("compute 2 + 2");
     stop();

@@ -46,10 +46,13 @@ export class HumanInputQueue {
    * answer is kept for the next question. Returns the id answered, or null when buffered.
    */
   reply(answer: string, id?: string): string | null {
-    if (typeof answer !== "string") throw new Error(`HumanInputQueue.reply: answer must be a string, got ${typeof answer}`);
+    if (typeof answer !== "string")
+      throw new Error(`HumanInputQueue.reply: answer must be a string, got ${typeof answer}`);
     const i = id === undefined ? 0 : this.waiting.findIndex((w) => w.id === id);
     if (id !== undefined && i < 0) {
-      throw new Error(`HumanInputQueue.reply: no question ${JSON.stringify(id)} is waiting (waiting: ${this.waiting.map((w) => w.id).join(", ") || "none"})`);
+      throw new Error(
+        `HumanInputQueue.reply: no question ${JSON.stringify(id)} is waiting (waiting: ${this.waiting.map((w) => w.id).join(", ") || "none"})`,
+      );
     }
     const entry = this.waiting[i];
     if (!entry) {

@@ -3,7 +3,10 @@ import type { LLMMessage } from "../messages.js";
 import type { Memory, MemoryItem, MemoryQueryResult } from "./memory.js";
 
 /** How a list of memories is shown to the model: one system message, numbered. */
-export function memoryContextMessage(items: readonly MemoryItem[], title = "Relevant memory content"): LLMMessage {
+export function memoryContextMessage(
+  items: readonly MemoryItem[],
+  title = "Relevant memory content",
+): LLMMessage {
   const lines = items.map((item, i) => `${i + 1}. ${item.content}`);
   return { role: "system", content: `${title} (in chronological order):\n${lines.join("\n")}\n` };
 }
@@ -61,7 +64,8 @@ export class ListMemory implements Memory {
 
   async loadState(state: JsonValue): Promise<void> {
     const items = (state as { items?: unknown } | null)?.items;
-    if (!Array.isArray(items)) throw new Error(`${this.name}.loadState: state.items must be an array`);
+    if (!Array.isArray(items))
+      throw new Error(`${this.name}.loadState: state.items must be an array`);
     this.items = items.map((i) => validateItem(structuredClone(i) as unknown as MemoryItem));
   }
 }

@@ -17,12 +17,18 @@ describe("ListMemory", () => {
     await memory.add({ content: "The user is vegetarian.", metadata: { kind: "diet" } });
     const context: LLMMessage[] = [{ role: "user", content: "What should I cook?" }];
     const added = await memory.updateContext(context);
-    expect(added.map((i) => i.content)).toEqual(["The user is in Paris.", "The user is vegetarian."]);
+    expect(added.map((i) => i.content)).toEqual([
+      "The user is in Paris.",
+      "The user is vegetarian.",
+    ]);
     expect(context[1]).toEqual({
       role: "system",
-      content: "Relevant memory content (in chronological order):\n1. The user is in Paris.\n2. The user is vegetarian.\n",
+      content:
+        "Relevant memory content (in chronological order):\n1. The user is in Paris.\n2. The user is vegetarian.\n",
     });
-    expect((await memory.query("anything", { limit: 1 }))[0].item.content).toBe("The user is vegetarian.");
+    expect((await memory.query("anything", { limit: 1 }))[0].item.content).toBe(
+      "The user is vegetarian.",
+    );
   });
 
   it("saves and loads as JSON, and clears", async () => {
@@ -49,7 +55,10 @@ describe("SqliteMemory", () => {
     expect(hits.map((h) => h.item.content)).not.toContain("The office is closed on Fridays.");
     const context: LLMMessage[] = [{ role: "user", content: "what food would alice like" }];
     const added = await memory.updateContext(context);
-    expect(added[0]).toEqual({ content: "Alice's favourite food is ramen.", metadata: { source: "chat" } });
+    expect(added[0]).toEqual({
+      content: "Alice's favourite food is ramen.",
+      metadata: { source: "chat" },
+    });
     expect(context).toHaveLength(2);
     expect(await memory.updateContext([{ role: "user", content: "zzz qqq" }])).toEqual([]);
     memory.close();

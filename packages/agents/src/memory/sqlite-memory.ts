@@ -11,7 +11,13 @@ export interface SqliteMemoryOptions {
   topK?: number;
 }
 
-type Row = { id: number; content: string; mime_type: string | null; metadata: string; score: number };
+type Row = {
+  id: number;
+  content: string;
+  mime_type: string | null;
+  metadata: string;
+  score: number;
+};
 
 /**
  * A durable, searchable memory in SQLite: full-text search (FTS5, Porter stemming) ranked by
@@ -51,7 +57,9 @@ export class SqliteMemory implements Memory {
   async add(item: MemoryItem): Promise<void> {
     validateItem(item);
     this.db
-      .prepare("INSERT INTO memory_items (collection, content, mime_type, metadata) VALUES (?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO memory_items (collection, content, mime_type, metadata) VALUES (?, ?, ?, ?)",
+      )
       .run(this.name, item.content, item.mimeType ?? null, JSON.stringify(item.metadata ?? {}));
   }
 
@@ -73,11 +81,17 @@ export class SqliteMemory implements Memory {
 
   async updateContext(context: LLMMessage[]): Promise<MemoryItem[]> {
     const last = [...context].reverse().find((m) => m.role === "user");
-    if (!last || last.role !== "user") return [];
+    if (last?.role !== "user") return [];
     const text =
       typeof last.content === "string"
         ? last.content
-        : messageText({ type: "multimodal", content: last.content, id: "", source: "", createdAt: "" });
+        : messageText({
+            type: "multimodal",
+            content: last.content,
+            id: "",
+            source: "",
+            createdAt: "",
+          });
     const results = await this.query(text, { limit: this.topK });
     if (results.length === 0) return [];
     const items = results.map((r) => r.item);
@@ -92,7 +106,9 @@ export class SqliteMemory implements Memory {
   /** All items of the collection, oldest first: the state travels without the file. */
   async saveState(): Promise<JsonValue> {
     const rows = this.db
-      .prepare("SELECT id, content, mime_type, metadata, 0 AS score FROM memory_items WHERE collection = ? ORDER BY id")
+      .prepare(
+        "SELECT id, content, mime_type, metadata, 0 AS score FROM memory_items WHERE collection = ? ORDER BY id",
+      )
       .all(this.name) as Row[];
     return { items: rows.map(toItem) as unknown as JsonValue };
   }
@@ -100,7 +116,8 @@ export class SqliteMemory implements Memory {
   /** Replaces the collection's items with the saved ones. */
   async loadState(state: JsonValue): Promise<void> {
     const items = (state as { items?: unknown } | null)?.items;
-    if (!Array.isArray(items)) throw new Error(`SqliteMemory(${this.name}).loadState: state.items must be an array`);
+    if (!Array.isArray(items))
+      throw new Error(`SqliteMemory(${this.name}).loadState: state.items must be an array`);
     const load = this.db.transaction((list: MemoryItem[]) => {
       this.db.prepare("DELETE FROM memory_items WHERE collection = ?").run(this.name);
       const insert = this.db.prepare(
@@ -108,7 +125,12 @@ export class SqliteMemory implements Memory {
       );
       for (const item of list) {
         validateItem(item);
-        insert.run(this.name, item.content, item.mimeType ?? null, JSON.stringify(item.metadata ?? {}));
+        insert.run(
+          this.name,
+          item.content,
+          item.mimeType ?? null,
+          JSON.stringify(item.metadata ?? {}),
+        );
       }
     });
     load(items as MemoryItem[]);

@@ -21,7 +21,12 @@ export interface Checkpointer {
    * Stores a checkpoint durably before resolving. Writing a step that already exists
    * replaces it (a resumed run may redo the turn that was in progress when it died).
    */
-  put(threadId: string, step: number, state: JsonValue, metadata?: Record<string, string>): Promise<void>;
+  put(
+    threadId: string,
+    step: number,
+    state: JsonValue,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
   /** The checkpoint with the highest step, or undefined for an unknown thread. */
   getLatest(threadId: string): Promise<Checkpoint | undefined>;
   get(threadId: string, step: number): Promise<Checkpoint | undefined>;
@@ -35,7 +40,9 @@ export interface Checkpointer {
 
 export function validateKey(threadId: string, step?: number): void {
   if (typeof threadId !== "string" || threadId.length === 0) {
-    throw new Error(`checkpointer: threadId must be a non-empty string, got ${JSON.stringify(threadId)}`);
+    throw new Error(
+      `checkpointer: threadId must be a non-empty string, got ${JSON.stringify(threadId)}`,
+    );
   }
   if (step !== undefined && (!Number.isInteger(step) || step < 0)) {
     throw new Error(`checkpointer: step must be a non-negative integer, got ${step}`);

@@ -60,7 +60,15 @@ describe("a team with a checkpointer", () => {
     ]);
     const second = make(3);
     const result = await second.run({ task: "more", resume: true });
-    expect(second.transcript.map(messageText)).toEqual(["go", "a#0", "b#0", "a#1", "more", "b#1", "a#2"]);
+    expect(second.transcript.map(messageText)).toEqual([
+      "go",
+      "a#0",
+      "b#0",
+      "a#1",
+      "more",
+      "b#1",
+      "a#2",
+    ]);
     expect(result.stopReason).toMatch(/Maximum/);
   });
 

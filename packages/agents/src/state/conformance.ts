@@ -39,7 +39,7 @@ export const checkpointerConformance: ConformanceCase[] = [
     run: (f) =>
       using(f, async (cp) => {
         const state = {
-          text: "héllo \u{1F600} \"quoted\"\n",
+          text: 'héllo \u{1F600} "quoted"\n',
           n: 1.5,
           neg: -3,
           flag: false,
@@ -114,8 +114,9 @@ export const checkpointerConformance: ConformanceCase[] = [
         await cp.put("t", 0, state);
         state.list.push(3);
         const got = await cp.get("t", 0);
-        assert.deepEqual(got?.state, { list: [1, 2] });
-        (got?.state as { list: number[] }).list.push(4);
+        assert.ok(got);
+        assert.deepEqual(got.state, { list: [1, 2] });
+        (got.state as { list: number[] }).list.push(4);
         assert.deepEqual((await cp.get("t", 0))?.state, { list: [1, 2] });
       }),
   },
@@ -132,7 +133,10 @@ export const checkpointerConformance: ConformanceCase[] = [
     name: "a large state (1 MB) round-trips",
     run: (f) =>
       using(f, async (cp) => {
-        const state = { big: "x".repeat(1 << 20), items: Array.from({ length: 1000 }, (_, i) => ({ i })) };
+        const state = {
+          big: "x".repeat(1 << 20),
+          items: Array.from({ length: 1000 }, (_, i) => ({ i })),
+        };
         await cp.put("t", 7, state);
         assert.deepEqual((await cp.getLatest("t"))?.state, state);
       }),

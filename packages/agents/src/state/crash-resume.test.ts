@@ -43,7 +43,8 @@ function runChild(db: string, turns: number, killAfter?: number): Promise<ChildR
     proc.on("close", (code, signal) => {
       run.code = code;
       run.signal = signal;
-      if (code !== 0 && signal !== "SIGKILL") reject(new Error(`child failed (${code}): ${stderr}`));
+      if (code !== 0 && signal !== "SIGKILL")
+        reject(new Error(`child failed (${code}): ${stderr}`));
       else resolve(run);
     });
   });
@@ -53,7 +54,10 @@ describe("crash-resume", () => {
   it("a team killed with SIGKILL mid-run resumes from its last completed turn: nothing lost, no turn repeated", async () => {
     const db = join(dir, "run.db");
     const turns = 12;
-    const expected = ["count", ...Array.from({ length: turns }, (_, i) => `${"abc"[i % 3]}#${Math.floor(i / 3)}`)];
+    const expected = [
+      "count",
+      ...Array.from({ length: turns }, (_, i) => `${"abc"[i % 3]}#${Math.floor(i / 3)}`),
+    ];
 
     // First life: killed after it printed the task and four replies (during turn 5).
     const first = await runChild(db, turns, 5);

@@ -5,7 +5,12 @@ import { type Checkpoint, type Checkpointer, validateKey } from "./checkpointer.
 export class InMemoryCheckpointer implements Checkpointer {
   private readonly store = new Map<string, Map<number, string>>();
 
-  async put(threadId: string, step: number, state: JsonValue, metadata: Record<string, string> = {}) {
+  async put(
+    threadId: string,
+    step: number,
+    state: JsonValue,
+    metadata: Record<string, string> = {},
+  ) {
     validateKey(threadId, step);
     const row = JSON.stringify({ state, createdAt: new Date().toISOString(), metadata });
     let thread = this.store.get(threadId);
@@ -31,11 +36,16 @@ export class InMemoryCheckpointer implements Checkpointer {
   async list(threadId: string, options: { limit?: number } = {}): Promise<Checkpoint[]> {
     validateKey(threadId);
     const steps = [...(this.store.get(threadId)?.keys() ?? [])].sort((a, b) => b - a);
-    return steps.slice(0, options.limit ?? steps.length).map((s) => this.read(threadId, s) as Checkpoint);
+    return steps
+      .slice(0, options.limit ?? steps.length)
+      .map((s) => this.read(threadId, s) as Checkpoint);
   }
 
   async threads(): Promise<string[]> {
-    return [...this.store.entries()].filter(([, t]) => t.size > 0).map(([id]) => id).sort();
+    return [...this.store.entries()]
+      .filter(([, t]) => t.size > 0)
+      .map(([id]) => id)
+      .sort();
   }
 
   async deleteThread(threadId: string): Promise<void> {

@@ -31,17 +31,32 @@ export class SqliteCheckpointer implements Checkpointer {
       put: this.db.prepare(
         "INSERT OR REPLACE INTO checkpoints (thread_id, step, state, created_at, metadata) VALUES (?, ?, ?, ?, ?)",
       ),
-      latest: this.db.prepare("SELECT * FROM checkpoints WHERE thread_id = ? ORDER BY step DESC LIMIT 1"),
+      latest: this.db.prepare(
+        "SELECT * FROM checkpoints WHERE thread_id = ? ORDER BY step DESC LIMIT 1",
+      ),
       get: this.db.prepare("SELECT * FROM checkpoints WHERE thread_id = ? AND step = ?"),
-      list: this.db.prepare("SELECT * FROM checkpoints WHERE thread_id = ? ORDER BY step DESC LIMIT ?"),
+      list: this.db.prepare(
+        "SELECT * FROM checkpoints WHERE thread_id = ? ORDER BY step DESC LIMIT ?",
+      ),
       threads: this.db.prepare("SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id"),
       delete: this.db.prepare("DELETE FROM checkpoints WHERE thread_id = ?"),
     };
   }
 
-  async put(threadId: string, step: number, state: JsonValue, metadata: Record<string, string> = {}) {
+  async put(
+    threadId: string,
+    step: number,
+    state: JsonValue,
+    metadata: Record<string, string> = {},
+  ) {
     validateKey(threadId, step);
-    this.stmts.put.run(threadId, step, JSON.stringify(state), new Date().toISOString(), JSON.stringify(metadata));
+    this.stmts.put.run(
+      threadId,
+      step,
+      JSON.stringify(state),
+      new Date().toISOString(),
+      JSON.stringify(metadata),
+    );
   }
 
   async getLatest(threadId: string): Promise<Checkpoint | undefined> {

@@ -27,8 +27,8 @@ import {
   ZERO_USAGE,
 } from "../messages.js";
 import type { Checkpointer } from "../state/checkpointer.js";
-import { asRecord } from "../termination/termination.js";
 import type { TerminationCondition } from "../termination/termination.js";
+import { asRecord } from "../termination/termination.js";
 import { setUsageAttributes, withSpanStream } from "../tracing/tracing.js";
 import { mergeStreams } from "./merge.js";
 import type { RunOptions, Task, TaskResult, Team, TeamStreamItem } from "./team.js";
@@ -79,17 +79,28 @@ export abstract class BaseGroupChat implements Team {
   private running = false;
   private pauseGate: { promise: Promise<void>; release: () => void } | null = null;
 
-  constructor(participants: readonly ChatAgent[], options: GroupChatOptions & { defaultName: string }) {
-    if (participants.length === 0) throw new Error(`${options.defaultName}: a team needs at least one participant`);
+  constructor(
+    participants: readonly ChatAgent[],
+    options: GroupChatOptions & { defaultName: string },
+  ) {
+    if (participants.length === 0)
+      throw new Error(`${options.defaultName}: a team needs at least one participant`);
     const byName = new Map<string, ChatAgent>();
     for (const p of participants) {
       if (byName.has(p.name)) {
-        throw new Error(`${options.defaultName}: two participants are named ${JSON.stringify(p.name)}; names must be unique`);
+        throw new Error(
+          `${options.defaultName}: two participants are named ${JSON.stringify(p.name)}; names must be unique`,
+        );
       }
       byName.set(p.name, p);
     }
-    if (options.maxTurns !== undefined && !(Number.isInteger(options.maxTurns) && options.maxTurns > 0)) {
-      throw new Error(`${options.defaultName}: maxTurns must be a positive integer, got ${options.maxTurns}`);
+    if (
+      options.maxTurns !== undefined &&
+      !(Number.isInteger(options.maxTurns) && options.maxTurns > 0)
+    ) {
+      throw new Error(
+        `${options.defaultName}: maxTurns must be a positive integer, got ${options.maxTurns}`,
+      );
     }
     this.participants = [...participants];
     this.byName = byName;
@@ -162,7 +173,8 @@ export abstract class BaseGroupChat implements Team {
 
   async *runStream(options?: RunOptions | Task): AsyncGenerator<TeamStreamItem, void, undefined> {
     const opts = normalizeRunOptions(options);
-    if (this.running) throw new Error(`${this.name} is already running; wait for the run to end or cancel it`);
+    if (this.running)
+      throw new Error(`${this.name} is already running; wait for the run to end or cancel it`);
     this.running = true;
     try {
       yield* withSpanStream(
@@ -175,7 +187,10 @@ export abstract class BaseGroupChat implements Team {
     }
   }
 
-  private async *loop(opts: RunOptions, span: Span): AsyncGenerator<TeamStreamItem, void, undefined> {
+  private async *loop(
+    opts: RunOptions,
+    span: Span,
+  ): AsyncGenerator<TeamStreamItem, void, undefined> {
     const { signal } = opts;
     signal?.throwIfAborted();
     let resumedRun = false;
@@ -227,7 +242,9 @@ export abstract class BaseGroupChat implements Team {
         }
         for (const s of selection.speakers) {
           if (!this.byName.has(s)) {
-            throw new Error(`${this.name}: selected speaker ${JSON.stringify(s)} is not a participant (${[...this.byName.keys()].join(", ")})`);
+            throw new Error(
+              `${this.name}: selected speaker ${JSON.stringify(s)} is not a participant (${[...this.byName.keys()].join(", ")})`,
+            );
           }
         }
         const delta: AnyMessage[] = [];
@@ -270,9 +287,9 @@ export abstract class BaseGroupChat implements Team {
         const turnMessages: { speaker: string; message: ChatMessage }[] = [];
         for (const [i, speaker] of selection.speakers.entries()) {
           const response = responses[i];
-          if (!response) throw new Error(`${this.name}: ${speaker} ended its turn without a response`);
-          for (const e of response.inner) this.countUsage(e.source, e.usage);
-          this.countUsage(response.message.source, response.message.usage);
+          if (!response)
+            throw new Error(`${this.name}: ${speaker} ended its turn without a response`);
+          this.countUsage(response.message.source, turnUsage(response));
           this.thread.push(response.message);
           turnMessages.push({ speaker, message: response.message });
           delta.push(response.message);
@@ -297,7 +314,9 @@ export abstract class BaseGroupChat implements Team {
       if (this.runStart !== null) {
         // Stopped by the task itself, by maxTurns, or because nobody could speak.
         this.endRun(stopMessage !== null || stopReason !== null);
-        await this.checkpointer?.put(this.threadId, this.turn, await this.saveState(), { team: this.name });
+        await this.checkpointer?.put(this.threadId, this.turn, await this.saveState(), {
+          team: this.name,
+        });
       }
       finished = true;
     } finally {
@@ -313,7 +332,11 @@ export abstract class BaseGroupChat implements Team {
     }
     span.setAttribute("athanor.turns", this.turn);
     if (stopReason) span.setAttribute("athanor.stop_reason", stopReason);
-    const result: TaskResult = { messages: produced, stopReason, usage: { ...this.runUsageSnapshot } };
+    const result: TaskResult = {
+      messages: produced,
+      stopReason,
+      usage: { ...this.runUsageSnapshot },
+    };
     yield { type: "task_result", result };
   }
 
@@ -339,11 +362,7 @@ export abstract class BaseGroupChat implements Team {
       { "athanor.agent.name": speaker, "athanor.turn": turn, "athanor.team.name": this.name },
       async function* (span) {
         for await (const item of agent.onMessagesStream(incoming, { signal })) {
-          if (item.type === "response") {
-            let usage = addUsage(ZERO_USAGE, item.response.message.usage);
-            for (const e of item.response.inner) usage = addUsage(usage, e.usage);
-            setUsageAttributes(span, usage);
-          }
+          if (item.type === "response") setUsageAttributes(span, turnUsage(item.response));
           yield item;
         }
       },
@@ -393,7 +412,10 @@ export abstract class BaseGroupChat implements Team {
    * (its usage is the run's total). Inner events stream through without usage, so an outer
    * team counts these tokens once, under this team's name.
    */
-  async *onMessagesStream(messages: ChatMessage[], ctx?: TurnContext): AsyncIterable<AgentStreamItem> {
+  async *onMessagesStream(
+    messages: ChatMessage[],
+    ctx?: TurnContext,
+  ): AsyncIterable<AgentStreamItem> {
     const inner: AgentEvent[] = [];
     const given = new Set(messages.map((m) => m.id));
     for await (const item of this.runStream({ task: messages, signal: ctx?.signal })) {
@@ -444,13 +466,15 @@ export abstract class BaseGroupChat implements Team {
       type: this.constructor.name,
       version: STATE_VERSION,
       name: this.name,
-      thread: this.thread as unknown as JsonValue,
+      // Copies of the lists (messages themselves are never mutated), so a saved state does not
+      // change when the conversation goes on.
+      thread: [...this.thread] as unknown as JsonValue,
       cursors: { ...this.cursors },
       turn: this.turn,
       runStart: this.runStart,
       runTurns: this.runTurns,
-      totalUsage: this.totalUsage as unknown as JsonValue,
-      runUsage: this.runUsage as unknown as JsonValue,
+      totalUsage: structuredClone(this.totalUsage) as unknown as JsonValue,
+      runUsage: structuredClone(this.runUsage) as unknown as JsonValue,
       manager: this.saveManagerState(),
       termination: this.termination?.saveState() ?? null,
       agents,
@@ -460,32 +484,56 @@ export abstract class BaseGroupChat implements Team {
   async loadState(state: JsonValue): Promise<void> {
     const s = asRecord(state, `${this.name}.loadState`);
     if (s.type !== this.constructor.name) {
-      throw new Error(`${this.name}.loadState: state is from a ${String(s.type)}, not a ${this.constructor.name}`);
+      throw new Error(
+        `${this.name}.loadState: state is from a ${String(s.type)}, not a ${this.constructor.name}`,
+      );
     }
     if (s.version !== STATE_VERSION) {
-      throw new Error(`${this.name}.loadState: unsupported state version ${String(s.version)} (expected ${STATE_VERSION})`);
+      throw new Error(
+        `${this.name}.loadState: unsupported state version ${String(s.version)} (expected ${STATE_VERSION})`,
+      );
     }
     const agents = asRecord(s.agents ?? null, `${this.name}.loadState: agents`);
     const expected = this.participants.map((p) => p.name).sort();
     const got = Object.keys(agents).sort();
     if (expected.join(",") !== got.join(",")) {
-      throw new Error(`${this.name}.loadState: state has participants [${got.join(", ")}], this team has [${expected.join(", ")}]`);
+      throw new Error(
+        `${this.name}.loadState: state has participants [${got.join(", ")}], this team has [${expected.join(", ")}]`,
+      );
     }
-    if (!Array.isArray(s.thread)) throw new Error(`${this.name}.loadState: thread must be an array`);
+    if (!Array.isArray(s.thread))
+      throw new Error(`${this.name}.loadState: thread must be an array`);
     for (const p of this.participants) await p.loadState(agents[p.name]);
     this.thread = structuredClone(s.thread) as unknown as ChatMessage[];
     this.cursors = { ...(asRecord(s.cursors ?? {}, "cursors") as Record<string, number>) };
     this.turn = Number(s.turn ?? 0);
     this.runStart = typeof s.runStart === "number" ? s.runStart : null;
     this.runTurns = Number(s.runTurns ?? 0);
-    this.totalUsage = structuredClone(asRecord(s.totalUsage ?? {}, "totalUsage")) as unknown as Record<string, Usage>;
-    this.runUsage = structuredClone(asRecord(s.runUsage ?? {}, "runUsage")) as unknown as Record<string, Usage>;
+    this.totalUsage = structuredClone(
+      asRecord(s.totalUsage ?? {}, "totalUsage"),
+    ) as unknown as Record<string, Usage>;
+    this.runUsage = structuredClone(asRecord(s.runUsage ?? {}, "runUsage")) as unknown as Record<
+      string,
+      Usage
+    >;
     this.loadManagerState(s.manager ?? null);
     if (this.termination) {
       if (s.termination === null || s.termination === undefined) this.termination.reset();
       else this.termination.loadState(s.termination);
     }
   }
+}
+
+/**
+ * The tokens one turn used. A response message's usage is the total of the turn's model calls
+ * (the convention in messages.ts); events carry the usage of single calls for information. When
+ * the message has none, the events' usage is summed instead.
+ */
+export function turnUsage(response: AgentResponse): Usage | undefined {
+  if (response.message.usage) return response.message.usage;
+  let usage: Usage | undefined;
+  for (const e of response.inner) if (e.usage) usage = addUsage(usage ?? ZERO_USAGE, e.usage);
+  return usage;
 }
 
 function normalizeRunOptions(options: RunOptions | Task | undefined): RunOptions {
@@ -502,7 +550,8 @@ function taskMessages(task: Task | undefined): ChatMessage[] {
   if (typeof task === "string") return [message("text", { source: "user", content: task })];
   const list = Array.isArray(task) ? task : [task];
   for (const m of list) {
-    if (!isChatMessage(m)) throw new Error(`task: ${(m as AnyMessage).type} is an event, not a chat message`);
+    if (!isChatMessage(m))
+      throw new Error(`task: ${(m as AnyMessage).type} is an event, not a chat message`);
   }
   return list;
 }

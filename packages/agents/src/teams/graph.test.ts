@@ -6,14 +6,25 @@ import { MessageFilterAgent } from "./message-filter.js";
 import { ScriptedAgent } from "./scripted.js";
 
 const echo = (name: string, options = {}) =>
-  new ScriptedAgent(name, (incoming, turn) => `${name}#${turn} saw [${incoming.map((m) => m.source).join(",")}]`, options);
+  new ScriptedAgent(
+    name,
+    (incoming, turn) => `${name}#${turn} saw [${incoming.map((m) => m.source).join(",")}]`,
+    options,
+  );
 
-const spoken = (team: GraphFlow) => team.transcript.filter((m) => m.source !== "user").map((m) => m.source);
+const spoken = (team: GraphFlow) =>
+  team.transcript.filter((m) => m.source !== "user").map((m) => m.source);
 
 describe("GraphFlow", () => {
   it("runs a chain and completes", async () => {
     const [a, b, c] = [echo("a"), echo("b"), echo("c")];
-    const graph = new DiGraphBuilder().addNode(a).addNode(b).addNode(c).addEdge(a, b).addEdge(b, c).build();
+    const graph = new DiGraphBuilder()
+      .addNode(a)
+      .addNode(b)
+      .addNode(c)
+      .addEdge(a, b)
+      .addEdge(b, c)
+      .build();
     const team = new GraphFlow([a, b, c], { graph });
     const result = await team.run("go");
     expect(spoken(team)).toEqual(["a", "b", "c"]);
@@ -57,7 +68,15 @@ describe("GraphFlow", () => {
       .setEntryPoint(writer);
     const team = new GraphFlow(b.participants(), { graph: b.build() });
     await team.run("write");
-    expect(spoken(team)).toEqual(["writer", "reviewer", "writer", "reviewer", "writer", "reviewer", "publisher"]);
+    expect(spoken(team)).toEqual([
+      "writer",
+      "reviewer",
+      "writer",
+      "reviewer",
+      "writer",
+      "reviewer",
+      "publisher",
+    ]);
   });
 
   it("'any' activation: the first parent to finish activates the node", async () => {
@@ -77,13 +96,21 @@ describe("GraphFlow", () => {
 
   it("validates the graph", () => {
     const [a, b] = [echo("a"), echo("b")];
-    expect(() => new DiGraphBuilder().addNode(a).addNode(b).addEdge(a, b).addEdge(b, a).build()).toThrow(
-      /no entry point/,
+    expect(() =>
+      new DiGraphBuilder().addNode(a).addNode(b).addEdge(a, b).addEdge(b, a).build(),
+    ).toThrow(/no entry point/);
+    expect(() =>
+      new DiGraphBuilder()
+        .addNode(a)
+        .addNode(b)
+        .addEdge(a, b)
+        .addEdge(b, a)
+        .setEntryPoint(a)
+        .build(),
+    ).toThrow(/cycle a -> b -> a has no conditional edge/);
+    expect(() => new DiGraphBuilder().addNode(a).addEdge(a, "zz").build()).toThrow(
+      /"zz", which is not a node/,
     );
-    expect(() => new DiGraphBuilder().addNode(a).addNode(b).addEdge(a, b).addEdge(b, a).setEntryPoint(a).build()).toThrow(
-      /cycle a -> b -> a has no conditional edge/,
-    );
-    expect(() => new DiGraphBuilder().addNode(a).addEdge(a, "zz").build()).toThrow(/"zz", which is not a node/);
     const g = new DiGraphBuilder().addNode(a).build();
     expect(() => new GraphFlow([a, b], { graph: g })).toThrow(/participant b is not a node/);
   });
@@ -91,7 +118,13 @@ describe("GraphFlow", () => {
   it("state round-trips mid-graph: a fresh team finishes the run", async () => {
     const make = () => {
       const [a, b, c] = [echo("a"), echo("b"), echo("c")];
-      const g = new DiGraphBuilder().addNode(a).addNode(b).addNode(c).addEdge(a, b).addEdge(b, c).build();
+      const g = new DiGraphBuilder()
+        .addNode(a)
+        .addNode(b)
+        .addNode(c)
+        .addEdge(a, b)
+        .addEdge(b, c)
+        .build();
       return new GraphFlow([a, b, c], { graph: g, termination: new MaxMessageTermination(100) });
     };
     const first = make();
@@ -126,7 +159,10 @@ describe("MessageFilterAgent", () => {
       .setEntryPoint(writer);
     const team = new GraphFlow(b.participants(), { graph: b.build() });
     await team.run("go");
-    expect(runner.received.map((m) => messageText(m))).toEqual(["draft B", "runner#0 saw [writer]"]);
+    expect(runner.received.map((m) => messageText(m))).toEqual([
+      "draft B",
+      "runner#0 saw [writer]",
+    ]);
     expect(() => new MessageFilterAgent(runner, [])).toThrow(/at least one filter/);
   });
 });

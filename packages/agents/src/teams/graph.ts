@@ -43,7 +43,8 @@ export class DiGraphBuilder {
   private entry: string[] = [];
 
   addNode(agent: ChatAgent, options: { activation?: "all" | "any" } = {}): this {
-    if (this.nodes.has(agent.name)) throw new Error(`DiGraphBuilder: node ${JSON.stringify(agent.name)} added twice`);
+    if (this.nodes.has(agent.name))
+      throw new Error(`DiGraphBuilder: node ${JSON.stringify(agent.name)} added twice`);
     this.nodes.set(agent.name, { name: agent.name, activation: options.activation ?? "all" });
     this.agents.set(agent.name, agent);
     return this;
@@ -66,7 +67,11 @@ export class DiGraphBuilder {
   }
 
   build(): DiGraph {
-    const graph: DiGraph = { nodes: [...this.nodes.values()], edges: [...this.edges], entryPoints: this.entry };
+    const graph: DiGraph = {
+      nodes: [...this.nodes.values()],
+      edges: [...this.edges],
+      entryPoints: this.entry,
+    };
     if (graph.entryPoints.length === 0) {
       const targets = new Set(graph.edges.map((e) => e.target));
       graph.entryPoints = graph.nodes.filter((n) => !targets.has(n.name)).map((n) => n.name);
@@ -85,7 +90,10 @@ export function validateGraph(graph: DiGraph): void {
   const names = new Set(graph.nodes.map((n) => n.name));
   for (const e of graph.edges) {
     for (const end of [e.source, e.target]) {
-      if (!names.has(end)) throw new Error(`graph: edge ${e.source} -> ${e.target} names ${JSON.stringify(end)}, which is not a node`);
+      if (!names.has(end))
+        throw new Error(
+          `graph: edge ${e.source} -> ${e.target} names ${JSON.stringify(end)}, which is not a node`,
+        );
     }
   }
   if (graph.entryPoints.length === 0) {
@@ -97,7 +105,8 @@ export function validateGraph(graph: DiGraph): void {
   // A cycle made only of unconditional edges would never end.
   const unconditional = new Map<string, string[]>();
   for (const e of graph.edges) {
-    if (e.condition === undefined) unconditional.set(e.source, [...(unconditional.get(e.source) ?? []), e.target]);
+    if (e.condition === undefined)
+      unconditional.set(e.source, [...(unconditional.get(e.source) ?? []), e.target]);
   }
   const state = new Map<string, "visiting" | "done">();
   const visit = (n: string, path: string[]): void => {
@@ -135,10 +144,12 @@ export class GraphFlow extends BaseGroupChat {
     validateGraph(options.graph);
     const nodeNames = new Set(options.graph.nodes.map((n) => n.name));
     for (const p of participants) {
-      if (!nodeNames.has(p.name)) throw new Error(`${this.name}: participant ${p.name} is not a node of the graph`);
+      if (!nodeNames.has(p.name))
+        throw new Error(`${this.name}: participant ${p.name} is not a node of the graph`);
     }
     for (const n of nodeNames) {
-      if (!this.byName.has(n)) throw new Error(`${this.name}: graph node ${n} is not a participant`);
+      if (!this.byName.has(n))
+        throw new Error(`${this.name}: graph node ${n} is not a participant`);
     }
     this.graph = options.graph;
   }
@@ -153,15 +164,18 @@ export class GraphFlow extends BaseGroupChat {
     return { speakers: [...this.ready] };
   }
 
-  protected override afterTurn(responses: readonly { speaker: string; message: ChatMessage }[]): void {
+  protected override afterTurn(
+    responses: readonly { speaker: string; message: ChatMessage }[],
+  ): void {
     const next = new Set<string>();
     for (const { speaker, message } of responses) {
       for (const edge of this.graph.edges) {
         if (edge.source !== speaker || !conditionHolds(edge.condition, message)) continue;
         const group = edge.group ?? "default";
-        const byGroup = (this.fired[edge.target] ??= {});
-        const sources = (byGroup[group] ??= []);
-        if (!sources.includes(speaker)) sources.push(speaker);
+        this.fired[edge.target] ??= {};
+        const byGroup = this.fired[edge.target];
+        byGroup[group] ??= [];
+        if (!byGroup[group].includes(speaker)) byGroup[group].push(speaker);
       }
     }
     for (const node of this.graph.nodes) {
@@ -169,9 +183,14 @@ export class GraphFlow extends BaseGroupChat {
       if (!byGroup) continue;
       for (const [group, sources] of Object.entries(byGroup)) {
         const needed = new Set(
-          this.graph.edges.filter((e) => e.target === node.name && (e.group ?? "default") === group).map((e) => e.source),
+          this.graph.edges
+            .filter((e) => e.target === node.name && (e.group ?? "default") === group)
+            .map((e) => e.source),
         );
-        const ok = node.activation === "any" ? sources.length > 0 : [...needed].every((s) => sources.includes(s));
+        const ok =
+          node.activation === "any"
+            ? sources.length > 0
+            : [...needed].every((s) => sources.includes(s));
         if (ok) {
           next.add(node.name);
           delete byGroup[group];
@@ -193,7 +212,11 @@ export class GraphFlow extends BaseGroupChat {
   }
 
   protected loadManagerState(state: JsonValue): void {
-    const s = (state ?? {}) as { started?: boolean; ready?: string[]; fired?: Record<string, Record<string, string[]>> };
+    const s = (state ?? {}) as {
+      started?: boolean;
+      ready?: string[];
+      fired?: Record<string, Record<string, string[]>>;
+    };
     this.started = Boolean(s.started);
     this.ready = Array.isArray(s.ready) ? [...s.ready] : [];
     this.fired = s.fired ? structuredClone(s.fired) : {};

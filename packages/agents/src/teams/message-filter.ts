@@ -3,7 +3,13 @@
  * wrapped here receives, per source, only the first or last few messages of each delivery
  * (e.g. a code runner that must run only the latest code, never an earlier rejected draft).
  */
-import type { AgentResponse, AgentStreamItem, ChatAgent, JsonValue, TurnContext } from "../agent.js";
+import type {
+  AgentResponse,
+  AgentStreamItem,
+  ChatAgent,
+  JsonValue,
+  TurnContext,
+} from "../agent.js";
 import type { ChatMessage } from "../messages.js";
 
 export interface PerSourceFilter {
@@ -19,10 +25,13 @@ export class MessageFilterAgent implements ChatAgent {
     readonly inner: ChatAgent,
     readonly filters: readonly PerSourceFilter[],
   ) {
-    if (filters.length === 0) throw new Error(`MessageFilterAgent(${inner.name}): give at least one filter`);
+    if (filters.length === 0)
+      throw new Error(`MessageFilterAgent(${inner.name}): give at least one filter`);
     for (const f of filters) {
       if (f.count !== undefined && !(Number.isInteger(f.count) && f.count > 0)) {
-        throw new Error(`MessageFilterAgent(${inner.name}): count for ${f.source} must be a positive integer`);
+        throw new Error(
+          `MessageFilterAgent(${inner.name}): count for ${f.source} must be a positive integer`,
+        );
       }
     }
   }

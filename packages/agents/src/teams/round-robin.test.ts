@@ -1,23 +1,51 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { AssistantAgent } from "../agents/assistant-agent.js";
 import { type ChatMessage, message, messageText } from "../messages.js";
-import { ExternalTermination, MaxMessageTermination, TextMentionTermination } from "../termination/conditions.js";
+import { ReplayModelClient } from "../models/replay.js";
+import {
+  ExternalTermination,
+  MaxMessageTermination,
+  TextMentionTermination,
+} from "../termination/conditions.js";
+import { tool } from "../tools/tool.js";
 import { RoundRobinGroupChat } from "./round-robin.js";
 import { ScriptedAgent } from "./scripted.js";
 import type { TeamStreamItem } from "./team.js";
 
 const counter = (name: string, options = {}) =>
-  new ScriptedAgent(name, (_in, turn) => ({ message: `${name}#${turn}`, usage: { promptTokens: 10, completionTokens: 1 } }), options);
+  new ScriptedAgent(
+    name,
+    (_in, turn) => ({
+      message: `${name}#${turn}`,
+      usage: { promptTokens: 10, completionTokens: 1 },
+    }),
+    options,
+  );
 
 const texts = (ms: readonly { type: string }[]) =>
-  ms.filter((m) => m.type !== "speaker_change" && m.type !== "token_delta").map((m) => messageText(m as ChatMessage));
+  ms
+    .filter((m) => m.type !== "speaker_change" && m.type !== "token_delta")
+    .map((m) => messageText(m as ChatMessage));
 
 describe("RoundRobinGroupChat", () => {
   it("takes turns in order until the termination condition fires", async () => {
-    const team = new RoundRobinGroupChat([counter("a"), counter("b")], { termination: new MaxMessageTermination(4) });
+    const team = new RoundRobinGroupChat([counter("a"), counter("b")], {
+      termination: new MaxMessageTermination(4),
+    });
     const result = await team.run("go");
-    expect(texts(result.messages)).toEqual(["go", "a#0", "b#0", "a#1", expect.stringMatching(/Maximum number of messages 4/)]);
+    expect(texts(result.messages)).toEqual([
+      "go",
+      "a#0",
+      "b#0",
+      "a#1",
+      expect.stringMatching(/Maximum number of messages 4/),
+    ]);
     expect(result.stopReason).toMatch(/Maximum number of messages 4 reached/);
-    expect(result.usage).toEqual({ a: { promptTokens: 20, completionTokens: 2 }, b: { promptTokens: 10, completionTokens: 1 } });
+    expect(result.usage).toEqual({
+      a: { promptTokens: 20, completionTokens: 2 },
+      b: { promptTokens: 10, completionTokens: 1 },
+    });
     expect(team.transcript.map((m) => m.source)).toEqual(["user", "a", "b", "a"]);
   });
 
@@ -33,7 +61,9 @@ describe("RoundRobinGroupChat", () => {
   });
 
   it("continues where it stopped on the next run, and starts over after reset", async () => {
-    const team = new RoundRobinGroupChat([counter("a"), counter("b")], { termination: new MaxMessageTermination(2) });
+    const team = new RoundRobinGroupChat([counter("a"), counter("b")], {
+      termination: new MaxMessageTermination(2),
+    });
     await team.run("one");
     const second = await team.run();
     expect(texts(second.messages).slice(0, 2)).toEqual(["b#0", "a#1"]);
@@ -58,7 +88,9 @@ describe("RoundRobinGroupChat", () => {
       "stop",
       "task_result",
     ]);
-    const deltas = items.filter((i) => i.type === "token_delta").map((i) => (i as { delta: string }).delta);
+    const deltas = items
+      .filter((i) => i.type === "token_delta")
+      .map((i) => (i as { delta: string }).delta);
     expect(deltas.join("")).toBe("hello world");
   });
 
@@ -71,7 +103,8 @@ describe("RoundRobinGroupChat", () => {
     const run = (async () => {
       for await (const item of team.runStream({ task: "go", signal: controller.signal })) {
         if (item.type === "text") seen.push(item.content);
-        if (item.type === "text" && item.content === "a#0") setTimeout(() => controller.abort(), 10);
+        if (item.type === "text" && item.content === "a#0")
+          setTimeout(() => controller.abort(), 10);
       }
     })();
     await expect(run).rejects.toThrow();
@@ -83,7 +116,9 @@ describe("RoundRobinGroupChat", () => {
   });
 
   it("pauses after the turn in progress and resumes on request", async () => {
-    const team = new RoundRobinGroupChat([counter("a"), counter("b")], { termination: new MaxMessageTermination(4) });
+    const team = new RoundRobinGroupChat([counter("a"), counter("b")], {
+      termination: new MaxMessageTermination(4),
+    });
     const order: string[] = [];
     const done = (async () => {
       for await (const item of team.runStream("go")) {
@@ -117,7 +152,10 @@ describe("RoundRobinGroupChat", () => {
   });
 
   it("saves its state as plain JSON and a fresh team continues from it", async () => {
-    const make = () => new RoundRobinGroupChat([counter("a"), counter("b")], { termination: new MaxMessageTermination(3) });
+    const make = () =>
+      new RoundRobinGroupChat([counter("a"), counter("b")], {
+        termination: new MaxMessageTermination(3),
+      });
     const first = make();
     await first.run("go");
     const state = JSON.parse(JSON.stringify(await first.saveState()));
@@ -132,7 +170,9 @@ describe("RoundRobinGroupChat", () => {
   });
 
   it("rejects duplicate names, bad maxTurns, and concurrent runs", async () => {
-    expect(() => new RoundRobinGroupChat([counter("a"), counter("a")])).toThrow(/two participants are named "a"/);
+    expect(() => new RoundRobinGroupChat([counter("a"), counter("a")])).toThrow(
+      /two participants are named "a"/,
+    );
     expect(() => new RoundRobinGroupChat([counter("a")], { maxTurns: 0 })).toThrow(/maxTurns/);
     const team = new RoundRobinGroupChat([counter("a", { delayMs: 20 })], { maxTurns: 1 });
     const first = team.run("x");
@@ -163,7 +203,10 @@ describe("RoundRobinGroupChat", () => {
       planner: { promptTokens: 10, completionTokens: 1 },
       writing_team: { promptTokens: 20, completionTokens: 2 },
     });
-    expect(inner.usage).toEqual({ writer: { promptTokens: 10, completionTokens: 1 }, critic: { promptTokens: 10, completionTokens: 1 } });
+    expect(inner.usage).toEqual({
+      writer: { promptTokens: 10, completionTokens: 1 },
+      critic: { promptTokens: 10, completionTokens: 1 },
+    });
   });
 
   it("accepts a list of messages or a multimodal message as the task", async () => {
@@ -171,8 +214,46 @@ describe("RoundRobinGroupChat", () => {
     const team = new RoundRobinGroupChat([a], { maxTurns: 1 });
     await team.run([
       message("text", { source: "user", content: "one" }),
-      message("multimodal", { source: "user", content: [{ type: "image", url: "http://x/y.png" }] }),
+      message("multimodal", {
+        source: "user",
+        content: [{ type: "image", url: "http://x/y.png" }],
+      }),
     ]);
     expect(a.received.map((m) => m.type)).toEqual(["text", "multimodal", "text"]);
+  });
+
+  it("counts each model call of an assistant's turn once (tool call + reflection)", async () => {
+    const model = ReplayModelClient.fromResults([
+      {
+        toolCalls: [{ name: "add", arguments: { a: 1, b: 2 } }],
+        usage: { promptTokens: 10, completionTokens: 5 },
+      },
+      { content: "3", usage: { promptTokens: 20, completionTokens: 3 } },
+    ]);
+    const add = tool({
+      name: "add",
+      description: "adds",
+      parameters: z.object({ a: z.number(), b: z.number() }),
+      execute: ({ a, b }) => a + b,
+    });
+    const agent = new AssistantAgent("calc", {
+      modelClient: model,
+      tools: [add],
+      reflectOnToolUse: true,
+    });
+    const team = new RoundRobinGroupChat([agent], { maxTurns: 1 });
+    const result = await team.run("1 + 2?");
+    expect(result.usage).toEqual({ calc: { promptTokens: 30, completionTokens: 8 } });
+  });
+});
+
+describe("saveState", () => {
+  it("returns a snapshot that does not change as the conversation goes on", async () => {
+    const team = new RoundRobinGroupChat([new ScriptedAgent("a", (_in, t) => `a#${t}`)], { maxTurns: 1 });
+    await team.run("one");
+    const state = (await team.saveState()) as { thread: unknown[]; agents: { a: { history: unknown[] } } };
+    await team.run("two");
+    expect(state.thread).toHaveLength(2);
+    expect(state.agents.a.history).toHaveLength(2);
   });
 });

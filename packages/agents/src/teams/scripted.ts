@@ -23,7 +23,10 @@ export interface ScriptedReply {
 export type ScriptStep =
   | string
   | ScriptedReply
-  | ((incoming: ChatMessage[], turn: number) => string | ScriptedReply | Promise<string | ScriptedReply>);
+  | ((
+      incoming: ChatMessage[],
+      turn: number,
+    ) => string | ScriptedReply | Promise<string | ScriptedReply>);
 
 export interface ScriptedAgentOptions {
   description?: string;
@@ -39,7 +42,12 @@ export class ScriptedAgent extends BaseChatAgent {
 
   constructor(
     name: string,
-    private readonly script: ScriptStep[] | ((incoming: ChatMessage[], turn: number) => string | ScriptedReply | Promise<string | ScriptedReply>),
+    private readonly script:
+      | ScriptStep[]
+      | ((
+          incoming: ChatMessage[],
+          turn: number,
+        ) => string | ScriptedReply | Promise<string | ScriptedReply>),
     private readonly options: ScriptedAgentOptions = {},
   ) {
     super(name, options.description ?? `scripted agent ${name}`);
@@ -62,7 +70,10 @@ export class ScriptedAgent extends BaseChatAgent {
     return response as AgentResponse;
   }
 
-  override async *onMessagesStream(messages: ChatMessage[], ctx?: TurnContext): AsyncIterable<AgentStreamItem> {
+  override async *onMessagesStream(
+    messages: ChatMessage[],
+    ctx?: TurnContext,
+  ): AsyncIterable<AgentStreamItem> {
     const signal = ctx?.signal;
     signal?.throwIfAborted();
     if (this.options.delayMs) await sleep(this.options.delayMs, signal);
@@ -76,7 +87,11 @@ export class ScriptedAgent extends BaseChatAgent {
     if (typeof reply.message === "string") {
       const words = reply.message.split(/(?<=\s)/);
       for (const delta of words) yield message("token_delta", { source: this.name, delta });
-      final = message("text", { source: this.name, content: reply.message, ...(reply.usage ? { usage: reply.usage } : {}) });
+      final = message("text", {
+        source: this.name,
+        content: reply.message,
+        ...(reply.usage ? { usage: reply.usage } : {}),
+      });
     } else {
       final = reply.usage ? { ...reply.message, usage: reply.usage } : reply.message;
     }
@@ -100,7 +115,7 @@ export class ScriptedAgent extends BaseChatAgent {
   }
 
   async saveState(): Promise<JsonValue> {
-    return { turns: this.turns, history: this.history as unknown as JsonValue };
+    return { turns: this.turns, history: [...this.history] as unknown as JsonValue };
   }
 
   async loadState(state: JsonValue): Promise<void> {

@@ -20,13 +20,19 @@ describe("SelectorGroupChat", () => {
       { content: "I think the coder should go next.", usage: usage(40) },
       { content: "reviewer", usage: usage(50) },
     ]);
-    const team = new SelectorGroupChat([agent("planner", "makes plans"), agent("coder"), agent("reviewer")], {
-      model,
-      termination: new MaxMessageTermination(4),
-    });
+    const team = new SelectorGroupChat(
+      [agent("planner", "makes plans"), agent("coder"), agent("reviewer")],
+      {
+        model,
+        termination: new MaxMessageTermination(4),
+      },
+    );
     const result = await team.run("build it");
     expect(speakers(result.messages)).toEqual(["planner", "coder", "reviewer"]);
-    expect(result.usage["selector_group_chat/selector"]).toEqual({ promptTokens: 120, completionTokens: 3 });
+    expect(result.usage["selector_group_chat/selector"]).toEqual({
+      promptTokens: 120,
+      completionTokens: 3,
+    });
     const prompt = model.requests[0].messages[0].content as string;
     expect(prompt).toContain("planner: makes plans");
     expect(prompt).toContain("[planner, coder, reviewer]");
@@ -48,7 +54,11 @@ describe("SelectorGroupChat", () => {
 
   it("retries with feedback, then falls back when the model names nobody valid", async () => {
     const model = ReplayModelClient.fromResults(["a", "nobody", "both a and b", "still nobody"]);
-    const team = new SelectorGroupChat([agent("a"), agent("b"), agent("c")], { model, maxTurns: 2, allowRepeatedSpeaker: true });
+    const team = new SelectorGroupChat([agent("a"), agent("b"), agent("c")], {
+      model,
+      maxTurns: 2,
+      allowRepeatedSpeaker: true,
+    });
     const result = await team.run("x");
     // Turn 2: three failed attempts, so the previous speaker (a) speaks again.
     expect(speakers(result.messages)).toEqual(["a", "a"]);
@@ -81,12 +91,16 @@ describe("SelectorGroupChat", () => {
       model,
       maxTurns: 3,
       allowRepeatedSpeaker: true,
-      selectorFunc: (thread: readonly ChatMessage[]) => (thread.at(-1)?.source === "user" ? "a" : thread.length === 2 ? null : "a"),
+      selectorFunc: (thread: readonly ChatMessage[]) =>
+        thread.at(-1)?.source === "user" ? "a" : thread.length === 2 ? null : "a",
     });
     const result = await team.run("x");
     expect(speakers(result.messages)).toEqual(["a", "b", "a"]);
     expect(model.requests.length).toBe(1);
-    const bad = new SelectorGroupChat([agent("a"), agent("b")], { model, selectorFunc: () => "zed" });
+    const bad = new SelectorGroupChat([agent("a"), agent("b")], {
+      model,
+      selectorFunc: () => "zed",
+    });
     await expect(bad.run("x")).rejects.toThrow(/selectorFunc returned "zed"/);
   });
 
@@ -107,13 +121,20 @@ describe("SelectorGroupChat", () => {
     const model = ReplayModelClient.fromResults([]);
     expect(() => new SelectorGroupChat([agent("a")], { model })).toThrow(/allowRepeatedSpeaker/);
     expect(
-      () => new SelectorGroupChat([agent("a"), agent("b")], { model, transitions: { allowed: { a: ["zz"] } } }),
+      () =>
+        new SelectorGroupChat([agent("a"), agent("b")], {
+          model,
+          transitions: { allowed: { a: ["zz"] } },
+        }),
     ).toThrow(/transitions.allowed names "zz"/);
   });
 
   it("state round-trips (the previous speaker included)", async () => {
     const make = (results: string[]) =>
-      new SelectorGroupChat([agent("a"), agent("b"), agent("c")], { model: ReplayModelClient.fromResults(results), maxTurns: 1 });
+      new SelectorGroupChat([agent("a"), agent("b"), agent("c")], {
+        model: ReplayModelClient.fromResults(results),
+        maxTurns: 1,
+      });
     const first = make(["b"]);
     await first.run("x");
     const second = make(["c, please"]);
@@ -127,7 +148,9 @@ describe("SelectorGroupChat", () => {
 describe("mentionedAgents", () => {
   it("finds whole-word mentions, exact answers, and prefers longer names", () => {
     expect(mentionedAgents("coder", ["coder", "code_reviewer"])).toEqual(["coder"]);
-    expect(mentionedAgents("The code reviewer, please.", ["coder", "code_reviewer"])).toEqual(["code_reviewer"]);
+    expect(mentionedAgents("The code reviewer, please.", ["coder", "code_reviewer"])).toEqual([
+      "code_reviewer",
+    ]);
     expect(mentionedAgents("**Planner**", ["planner"])).toEqual(["planner"]);
     expect(mentionedAgents("a_b then a", ["a", "a_b"])).toEqual(["a", "a_b"]);
     expect(mentionedAgents("nobody here", ["alice"])).toEqual([]);

@@ -1,5 +1,12 @@
 import type { ChatAgent, JsonValue } from "../agent.js";
-import { addUsage, type ChatMessage, type LLMMessage, messageText, type Usage, ZERO_USAGE } from "../messages.js";
+import {
+  addUsage,
+  type ChatMessage,
+  type LLMMessage,
+  messageText,
+  type Usage,
+  ZERO_USAGE,
+} from "../messages.js";
 import type { ModelClient } from "../model-client.js";
 import { tracedModelClient } from "../tracing/traced.js";
 import { BaseGroupChat, type GroupChatOptions, type SpeakerSelection } from "./base-group-chat.js";
@@ -57,13 +64,17 @@ export class SelectorGroupChat extends BaseGroupChat {
     super(participants, { ...options, defaultName: "selector_group_chat" });
     if (!options.model) throw new Error(`${this.name}: a SelectorGroupChat needs a model`);
     if (participants.length < 2 && !options.allowRepeatedSpeaker) {
-      throw new Error(`${this.name}: a SelectorGroupChat with one participant needs allowRepeatedSpeaker: true`);
+      throw new Error(
+        `${this.name}: a SelectorGroupChat with one participant needs allowRepeatedSpeaker: true`,
+      );
     }
     for (const [kind, table] of Object.entries(options.transitions ?? {})) {
       for (const [from, tos] of Object.entries(table ?? {})) {
         for (const n of [from, ...tos]) {
           if (!this.byName.has(n)) {
-            throw new Error(`${this.name}: transitions.${kind} names ${JSON.stringify(n)}, which is not a participant`);
+            throw new Error(
+              `${this.name}: transitions.${kind} names ${JSON.stringify(n)}, which is not a participant`,
+            );
           }
         }
       }
@@ -72,19 +83,27 @@ export class SelectorGroupChat extends BaseGroupChat {
     this.model = tracedModelClient(options.model, `${this.name}/selector`);
   }
 
-  protected async selectSpeakers(thread: readonly ChatMessage[], signal?: AbortSignal): Promise<SpeakerSelection> {
+  protected async selectSpeakers(
+    thread: readonly ChatMessage[],
+    signal?: AbortSignal,
+  ): Promise<SpeakerSelection> {
     const pick = await this.choose(thread, signal);
     this.previous = pick.speakers[0] ?? this.previous;
     return pick;
   }
 
-  private async choose(thread: readonly ChatMessage[], signal?: AbortSignal): Promise<SpeakerSelection> {
+  private async choose(
+    thread: readonly ChatMessage[],
+    signal?: AbortSignal,
+  ): Promise<SpeakerSelection> {
     const { selectorFunc } = this.options;
     if (selectorFunc) {
       const chosen = await selectorFunc(thread);
       if (chosen !== null) {
         if (!this.byName.has(chosen)) {
-          throw new Error(`${this.name}: selectorFunc returned ${JSON.stringify(chosen)}, which is not a participant (${[...this.byName.keys()].join(", ")})`);
+          throw new Error(
+            `${this.name}: selectorFunc returned ${JSON.stringify(chosen)}, which is not a participant (${[...this.byName.keys()].join(", ")})`,
+          );
         }
         return { speakers: [chosen] };
       }
@@ -92,7 +111,9 @@ export class SelectorGroupChat extends BaseGroupChat {
     const candidates = await this.candidates(thread);
     if (candidates.length === 1) return { speakers: [candidates[0]] };
 
-    const roles = candidates.map((n) => `${n}: ${(this.byName.get(n) as ChatAgent).description}`).join("\n");
+    const roles = candidates
+      .map((n) => `${n}: ${(this.byName.get(n) as ChatAgent).description}`)
+      .join("\n");
     const recent = this.options.historyLimit ? thread.slice(-this.options.historyLimit) : thread;
     const history = recent.map((m) => `${m.source}: ${messageText(m)}`).join("\n");
     const prompt = (this.options.selectorPrompt ?? DEFAULT_SELECTOR_PROMPT)
@@ -126,7 +147,9 @@ export class SelectorGroupChat extends BaseGroupChat {
       : this.participants.map((p) => p.name);
     for (const n of names) {
       if (!this.byName.has(n)) {
-        throw new Error(`${this.name}: candidateFunc returned ${JSON.stringify(n)}, which is not a participant`);
+        throw new Error(
+          `${this.name}: candidateFunc returned ${JSON.stringify(n)}, which is not a participant`,
+        );
       }
     }
     const prev = this.previous;
@@ -135,17 +158,21 @@ export class SelectorGroupChat extends BaseGroupChat {
       const disallowed = this.options.transitions?.disallowed?.[prev] ?? [];
       if (allowed) names = names.filter((n) => allowed.includes(n));
       names = names.filter((n) => !disallowed.includes(n));
-      if (!this.options.allowRepeatedSpeaker && names.length > 1) names = names.filter((n) => n !== prev);
+      if (!this.options.allowRepeatedSpeaker && names.length > 1)
+        names = names.filter((n) => n !== prev);
     }
     if (names.length === 0) {
-      throw new Error(`${this.name}: no participant may speak after ${prev ?? "the task"}: the candidates and transitions leave nobody`);
+      throw new Error(
+        `${this.name}: no participant may speak after ${prev ?? "the task"}: the candidates and transitions leave nobody`,
+      );
     }
     return names;
   }
 
   private fallback(candidates: string[]): string {
     const mode = this.options.fallback ?? "previous";
-    if (mode === "previous" && this.previous !== null && candidates.includes(this.previous)) return this.previous;
+    if (mode === "previous" && this.previous !== null && candidates.includes(this.previous))
+      return this.previous;
     if (mode === "round_robin" && this.previous !== null) {
       const order = this.participants.map((p) => p.name);
       for (let i = 1; i <= order.length; i++) {
@@ -184,11 +211,15 @@ export function mentionedAgents(text: string, candidates: readonly string[]): st
     const variants = new Set([name, name.replaceAll("_", " "), name.replaceAll("-", " ")]);
     for (const v of variants) {
       const re = new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(v)}(?![A-Za-z0-9_-])`, "gi");
-      for (const m of text.matchAll(re)) found.push({ name, start: m.index, end: m.index + m[0].length });
+      for (const m of text.matchAll(re))
+        found.push({ name, start: m.index, end: m.index + m[0].length });
     }
   }
   const kept = found.filter(
-    (f) => !found.some((g) => g !== f && g.name.length > f.name.length && g.start <= f.start && g.end >= f.end),
+    (f) =>
+      !found.some(
+        (g) => g !== f && g.name.length > f.name.length && g.start <= f.start && g.end >= f.end,
+      ),
   );
   return [...new Set(kept.map((f) => f.name))];
 }

@@ -8,9 +8,16 @@ import { runSequentialChats } from "./sequential.js";
 describe("runSequentialChats", () => {
   it("carries each chat's summary into the next task", async () => {
     const researcher = new ScriptedAgent("researcher", ["Prices rose 3% in Q3."]);
-    const team = new RoundRobinGroupChat([researcher], { termination: new MaxMessageTermination(2) });
-    const writer = new ScriptedAgent("writer", (incoming) => `Article about: ${incoming[0].type === "text" ? incoming[0].content : ""}`);
-    const summarizer = ReplayModelClient.fromResults([{ content: " Q3 prices: +3%. ", usage: { promptTokens: 9, completionTokens: 4 } }]);
+    const team = new RoundRobinGroupChat([researcher], {
+      termination: new MaxMessageTermination(2),
+    });
+    const writer = new ScriptedAgent(
+      "writer",
+      (incoming) => `Article about: ${incoming[0].type === "text" ? incoming[0].content : ""}`,
+    );
+    const summarizer = ReplayModelClient.fromResults([
+      { content: " Q3 prices: +3%. ", usage: { promptTokens: 9, completionTokens: 4 } },
+    ]);
     const results = await runSequentialChats([
       { chat: team, task: "Research prices", summary: { model: summarizer } },
       { chat: writer, task: "Write an article" },
@@ -18,12 +25,18 @@ describe("runSequentialChats", () => {
     expect(results[0].summary).toBe("Q3 prices: +3%.");
     expect(results[1].task).toBe("Write an article\nContext: \nQ3 prices: +3%.");
     expect(results[1].summary).toBe("Article about: Write an article\nContext: \nQ3 prices: +3%.");
-    expect(summarizer.requests[0].messages[1].content).toContain("researcher: Prices rose 3% in Q3.");
+    expect(summarizer.requests[0].messages[1].content).toContain(
+      "researcher: Prices rose 3% in Q3.",
+    );
   });
 
   it("supports custom summaries and turning carryover off", async () => {
     const results = await runSequentialChats([
-      { chat: new ScriptedAgent("a", ["alpha"]), task: "one", summary: (r) => `n=${r.messages.length}` },
+      {
+        chat: new ScriptedAgent("a", ["alpha"]),
+        task: "one",
+        summary: (r) => `n=${r.messages.length}`,
+      },
       { chat: new ScriptedAgent("b", ["beta"]), task: "two", carryover: false },
     ]);
     expect(results.map((r) => r.summary)).toEqual(["n=2", "beta"]);

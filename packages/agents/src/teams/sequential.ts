@@ -38,7 +38,8 @@ export async function runSequentialChats(
 ): Promise<SequentialChatResult[]> {
   const results: SequentialChatResult[] = [];
   for (const [i, step] of chats.entries()) {
-    const carried = step.carryover === false ? [] : results.map((r) => r.summary).filter((s) => s.length > 0);
+    const carried =
+      step.carryover === false ? [] : results.map((r) => r.summary).filter((s) => s.length > 0);
     const task = carried.length > 0 ? `${step.task}\nContext: \n${carried.join("\n")}` : step.task;
     let result: TaskResult;
     if (isTeam(step.chat)) {
@@ -48,21 +49,33 @@ export async function runSequentialChats(
       const response = await step.chat.onMessages([taskMessage], ctx);
       const usage: Record<string, Usage> = {};
       if (response.message.usage) usage[response.message.source] = response.message.usage;
-      result = { messages: [taskMessage, ...response.inner, response.message], stopReason: null, usage };
+      result = {
+        messages: [taskMessage, ...response.inner, response.message],
+        stopReason: null,
+        usage,
+      };
     }
     let summary: string;
     try {
       summary = await summarize(result, step.summary ?? "last", ctx.signal);
     } catch (err) {
-      throw new Error(`sequential chat ${i + 1}: summary failed: ${(err as Error).message}`, { cause: err });
+      throw new Error(`sequential chat ${i + 1}: summary failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     results.push({ task, result, summary });
   }
   return results;
 }
 
-async function summarize(result: TaskResult, method: SummaryMethod, signal?: AbortSignal): Promise<string> {
-  const chat = result.messages.filter((m): m is ChatMessage => isChatMessage(m) && m.type !== "stop");
+async function summarize(
+  result: TaskResult,
+  method: SummaryMethod,
+  signal?: AbortSignal,
+): Promise<string> {
+  const chat = result.messages.filter(
+    (m): m is ChatMessage => isChatMessage(m) && m.type !== "stop",
+  );
   if (method === "last") {
     const last = chat.at(-1);
     return last ? messageText(last) : "";
@@ -82,4 +95,3 @@ async function summarize(result: TaskResult, method: SummaryMethod, signal?: Abo
 function isTeam(x: Team | ChatAgent): x is Team {
   return typeof (x as Team).run === "function" && typeof (x as Team).runStream === "function";
 }
-

@@ -5,12 +5,19 @@ import { ScriptedAgent } from "./scripted.js";
 import { Swarm } from "./swarm.js";
 
 const handoff = (source: string, target: string) =>
-  message("handoff", { source, target, content: `Transferred to ${target}, adopting the role of ${target} immediately.` });
+  message("handoff", {
+    source,
+    target,
+    content: `Transferred to ${target}, adopting the role of ${target} immediately.`,
+  });
 
 describe("Swarm", () => {
   it("follows handoffs; an agent keeps the floor until it hands off", async () => {
     const triage = new ScriptedAgent("triage", [{ message: handoff("triage", "refunds") }]);
-    const refunds = new ScriptedAgent("refunds", ["looking up the order", { message: handoff("refunds", "triage") }]);
+    const refunds = new ScriptedAgent("refunds", [
+      "looking up the order",
+      { message: handoff("refunds", "triage") },
+    ]);
     const team = new Swarm([triage, refunds], { maxTurns: 3 });
     const result = await team.run("I want a refund");
     expect(team.transcript.map((m) => `${m.source}:${m.type}`)).toEqual([
@@ -35,15 +42,24 @@ describe("Swarm", () => {
     });
     const first = await team.run(handoff("user", "agent_a"));
     expect(first.stopReason).toBe("Handoff to user from agent_a detected");
-    const second = await team.run({ task: message("handoff", { source: "user", target: "agent_a", content: "my order is 42" }), signal: undefined });
-    const replies = second.messages.filter((m) => m.type === "text" && m.source === "agent_a").map(messageText);
+    const second = await team.run({
+      task: message("handoff", { source: "user", target: "agent_a", content: "my order is 42" }),
+      signal: undefined,
+    });
+    const replies = second.messages
+      .filter((m) => m.type === "text" && m.source === "agent_a")
+      .map(messageText);
     expect(replies[0]).toBe("thanks, done");
     expect(second.stopReason).toBe("Handoff to user from agent_a detected");
   });
 
   it("reports a handoff to an agent outside the team clearly", async () => {
-    const team = new Swarm([new ScriptedAgent("a", [{ message: handoff("a", "ghost") }])], { maxTurns: 3 });
-    await expect(team.run("x")).rejects.toThrow(/handed off to "ghost", which is not a participant/);
+    const team = new Swarm([new ScriptedAgent("a", [{ message: handoff("a", "ghost") }])], {
+      maxTurns: 3,
+    });
+    await expect(team.run("x")).rejects.toThrow(
+      /handed off to "ghost", which is not a participant/,
+    );
     // The team keeps what it completed: the task and the turn that handed off.
     expect(team.transcript.map((m) => m.type)).toEqual(["text", "handoff"]);
   });

@@ -43,6 +43,8 @@ export interface Team extends ChatAgent {
   readonly usage: Readonly<Record<string, Usage>>;
 }
 
-export function isTaskResultItem(item: TeamStreamItem): item is { type: "task_result"; result: TaskResult } {
+export function isTaskResultItem(
+  item: TeamStreamItem,
+): item is { type: "task_result"; result: TaskResult } {
   return item.type === "task_result";
 }

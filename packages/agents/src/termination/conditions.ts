@@ -80,14 +80,26 @@ export class TokenUsageTermination extends BaseTermination {
   constructor(readonly limits: TokenLimits) {
     super();
     const { maxTotalTokens, maxPromptTokens, maxCompletionTokens } = limits;
-    if (maxTotalTokens === undefined && maxPromptTokens === undefined && maxCompletionTokens === undefined) {
-      throw new Error("TokenUsageTermination: give at least one of maxTotalTokens, maxPromptTokens, maxCompletionTokens");
+    if (
+      maxTotalTokens === undefined &&
+      maxPromptTokens === undefined &&
+      maxCompletionTokens === undefined
+    ) {
+      throw new Error(
+        "TokenUsageTermination: give at least one of maxTotalTokens, maxPromptTokens, maxCompletionTokens",
+      );
     }
   }
 
   protected evaluate(messages: readonly AnyMessage[]): string | null {
+    // A chat message's usage already includes the calls behind its source's events (see
+    // turnUsage); events count on their own only when no chat message of theirs reports usage
+    // (a selector's speaker change, or an agent that reports usage on events only).
+    const reported = new Set(
+      messages.filter((m) => isChatMessage(m) && m.usage).map((m) => m.source),
+    );
     for (const m of messages) {
-      if (!m.usage) continue;
+      if (!m.usage || (!isChatMessage(m) && reported.has(m.source))) continue;
       this.prompt += m.usage.promptTokens;
       this.completion += m.usage.completionTokens;
     }
@@ -142,7 +154,9 @@ export class TimeoutTermination extends BaseTermination {
     const t = this.now();
     this.startedAt ??= t;
     const elapsed = (t - this.startedAt) / 1000;
-    return elapsed >= this.seconds ? `Timeout of ${this.seconds}s reached after ${elapsed.toFixed(3)}s` : null;
+    return elapsed >= this.seconds
+      ? `Timeout of ${this.seconds}s reached after ${elapsed.toFixed(3)}s`
+      : null;
   }
 
   override reset(): void {
@@ -191,7 +205,11 @@ export class FunctionCallTermination extends BaseTermination {
   protected evaluate(messages: readonly AnyMessage[]): string | null {
     for (const m of messages) {
       const results =
-        m.type === "tool_call_execution" ? m.results : m.type === "tool_call_summary" ? m.results : [];
+        m.type === "tool_call_execution"
+          ? m.results
+          : m.type === "tool_call_summary"
+            ? m.results
+            : [];
       if (results.some((r) => r.name === this.functionName && !r.isError)) {
         return `Function '${this.functionName}' was executed`;
       }

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { type AnyMessage, message } from "../messages.js";
 import {
   ExternalTermination,
-  FunctionCallTermination,
   FunctionalTermination,
+  FunctionCallTermination,
   HandoffTermination,
   MaxMessageTermination,
   SourceMatchTermination,
@@ -14,8 +14,11 @@ import {
 } from "./conditions.js";
 import { and, or } from "./termination.js";
 
-const text = (source: string, content: string, usage?: { promptTokens: number; completionTokens: number }) =>
-  message("text", { source, content, ...(usage ? { usage } : {}) });
+const text = (
+  source: string,
+  content: string,
+  usage?: { promptTokens: number; completionTokens: number },
+) => message("text", { source, content, ...(usage ? { usage } : {}) });
 
 describe("termination conditions", () => {
   it("MaxMessageTermination counts chat messages, not events, and resets", async () => {
@@ -35,7 +38,9 @@ describe("termination conditions", () => {
 
   it("MaxMessageTermination can count events too", async () => {
     const t = new MaxMessageTermination(2, { includeAgentEvents: true });
-    expect(await t.check([text("a", "x"), message("token_delta", { source: "a", delta: "x" })])).not.toBeNull();
+    expect(
+      await t.check([text("a", "x"), message("token_delta", { source: "a", delta: "x" })]),
+    ).not.toBeNull();
   });
 
   it("TextMentionTermination matches text, optionally by source", async () => {
@@ -55,7 +60,9 @@ describe("termination conditions", () => {
     expect((await t.check([selector]))?.content).toMatch(/total_tokens=100 >= 100/);
     expect(() => new TokenUsageTermination({})).toThrow(/at least one/);
     const p = new TokenUsageTermination({ maxCompletionTokens: 5 });
-    expect(await p.check([text("a", "x", { promptTokens: 1000, completionTokens: 5 })])).not.toBeNull();
+    expect(
+      await p.check([text("a", "x", { promptTokens: 1000, completionTokens: 5 })]),
+    ).not.toBeNull();
   });
 
   it("TimeoutTermination measures from its first check", async () => {
@@ -70,8 +77,12 @@ describe("termination conditions", () => {
 
   it("HandoffTermination fires on a handoff to its target only", async () => {
     const t = new HandoffTermination("user");
-    expect(await t.check([message("handoff", { source: "a", target: "b", content: "" })])).toBeNull();
-    expect(await t.check([message("handoff", { source: "a", target: "user", content: "" })])).not.toBeNull();
+    expect(
+      await t.check([message("handoff", { source: "a", target: "b", content: "" })]),
+    ).toBeNull();
+    expect(
+      await t.check([message("handoff", { source: "a", target: "user", content: "" })]),
+    ).not.toBeNull();
   });
 
   it("SourceMatchTermination fires when a source speaks", async () => {
@@ -98,7 +109,10 @@ describe("termination conditions", () => {
     expect(await e.check([])).toBeNull();
     e.set();
     expect((await e.check([]))?.content).toBe("External termination requested");
-    const f = new FunctionalTermination((ms: readonly AnyMessage[]) => ms.length === 2, "two at once");
+    const f = new FunctionalTermination(
+      (ms: readonly AnyMessage[]) => ms.length === 2,
+      "two at once",
+    );
     expect(await f.check([text("a", "x"), text("b", "y")])).not.toBeNull();
   });
 
@@ -116,7 +130,11 @@ describe("termination conditions", () => {
   });
 
   it("state round-trips through JSON, nested combinators included", async () => {
-    const make = () => or(and(new MaxMessageTermination(3), new TextMentionTermination("X")), new TokenUsageTermination({ maxTotalTokens: 50 }));
+    const make = () =>
+      or(
+        and(new MaxMessageTermination(3), new TextMentionTermination("X")),
+        new TokenUsageTermination({ maxTotalTokens: 50 }),
+      );
     const a = make();
     await a.check([text("a", "X", { promptTokens: 20, completionTokens: 0 })]);
     await a.check([text("a", "y", { promptTokens: 20, completionTokens: 0 })]);
@@ -124,5 +142,21 @@ describe("termination conditions", () => {
     b.loadState(JSON.parse(JSON.stringify(a.saveState())));
     // Third message: max 3 fires, X fired before, so the and-branch completes.
     expect((await b.check([text("a", "z")]))?.content).toMatch(/Maximum/);
+  });
+});
+
+describe("TokenUsageTermination and per-turn totals", () => {
+  it("does not count an agent's events again when its message carries the turn's total", async () => {
+    const t = new TokenUsageTermination({ maxTotalTokens: 31 });
+    const call = message("tool_call_request", {
+      source: "a",
+      calls: [],
+      usage: { promptTokens: 10, completionTokens: 5 },
+    });
+    const final = text("a", "done", { promptTokens: 25, completionTokens: 5 });
+    expect(await t.check([call, final])).toBeNull();
+    expect(
+      await t.check([text("b", "x", { promptTokens: 1, completionTokens: 0 })]),
+    ).not.toBeNull();
   });
 });

@@ -39,7 +39,9 @@ export abstract class BaseTermination implements TerminationCondition {
   }
 
   /** Returns the reason to stop, or null. */
-  protected abstract evaluate(messages: readonly AnyMessage[]): Promise<string | null> | string | null;
+  protected abstract evaluate(
+    messages: readonly AnyMessage[],
+  ): Promise<string | null> | string | null;
 
   reset(): void {
     this.fired = false;
@@ -159,9 +161,15 @@ export class AndTermination extends BaseTermination {
   }
 }
 
-function loadChildren(children: TerminationCondition[], state: JsonValue | undefined, what: string) {
+function loadChildren(
+  children: TerminationCondition[],
+  state: JsonValue | undefined,
+  what: string,
+) {
   if (!Array.isArray(state) || state.length !== children.length) {
-    throw new Error(`${what}: state has ${Array.isArray(state) ? state.length : 0} conditions, expected ${children.length}`);
+    throw new Error(
+      `${what}: state has ${Array.isArray(state) ? state.length : 0} conditions, expected ${children.length}`,
+    );
   }
   for (const [i, c] of children.entries()) c.loadState(state[i] as JsonValue);
 }

@@ -35,11 +35,15 @@ export function tracedModelClient(client: ModelClient, caller?: string): ModelCl
       return client.capabilities;
     },
     create(request) {
-      return withSpan(`chat ${client.modelId}`, modelAttributes(client, request, caller), async (span) => {
-        const result = await client.create(request);
-        setResult(span, result);
-        return result;
-      });
+      return withSpan(
+        `chat ${client.modelId}`,
+        modelAttributes(client, request, caller),
+        async (span) => {
+          const result = await client.create(request);
+          setResult(span, result);
+          return result;
+        },
+      );
     },
     stream(request) {
       return withSpanStream<StreamChunk>(

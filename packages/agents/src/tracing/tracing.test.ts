@@ -100,7 +100,12 @@ class AsyncLocalStorageContextManager implements ContextManager {
   active(): Context {
     return this.als.getStore() ?? ROOT_CONTEXT;
   }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return this.als.run(ctx, () => fn.apply(thisArg, args));
   }
   bind<T>(_ctx: Context, target: T): T {
@@ -129,24 +134,46 @@ describe("tracing", () => {
   it("records team runs, turns, model calls (the selector's too) and tool calls, nested", async () => {
     spans.length = 0;
     const model = tracedModelClient(
-      ReplayModelClient.fromResults([{ content: "42", usage: { promptTokens: 7, completionTokens: 2 } }], { modelId: "m-agent" }),
+      ReplayModelClient.fromResults(
+        [{ content: "42", usage: { promptTokens: 7, completionTokens: 2 } }],
+        { modelId: "m-agent" },
+      ),
       "solver",
     );
     const add = tracedTool(
-      tool({ name: "add", description: "adds", parameters: z.object({ a: z.number(), b: z.number() }), execute: ({ a, b }) => a + b }),
+      tool({
+        name: "add",
+        description: "adds",
+        parameters: z.object({ a: z.number(), b: z.number() }),
+        execute: ({ a, b }) => a + b,
+      }),
     );
     const solver = new ScriptedAgent("solver", async () => {
-      const sum = await add.run({ a: 40, b: 2 }, { signal: new AbortController().signal, callId: "c1" });
+      const sum = await add.run(
+        { a: 40, b: 2 },
+        { signal: new AbortController().signal, callId: "c1" },
+      );
       const answer = await model.create({ messages: [{ role: "user", content: `sum is ${sum}` }] });
       return answer.content ?? "";
     });
     const checker = new ScriptedAgent("checker", ["fine"]);
-    const selector = ReplayModelClient.fromResults([{ content: "solver", usage: { promptTokens: 11, completionTokens: 1 } }], { modelId: "m-selector" });
-    const team = new SelectorGroupChat([solver, checker], { model: selector, maxTurns: 1, name: "math" });
+    const selector = ReplayModelClient.fromResults(
+      [{ content: "solver", usage: { promptTokens: 11, completionTokens: 1 } }],
+      { modelId: "m-selector" },
+    );
+    const team = new SelectorGroupChat([solver, checker], {
+      model: selector,
+      maxTurns: 1,
+      name: "math",
+    });
     await team.run("what is 40 + 2?");
 
     const [run] = byName("team.run");
-    expect(run.attributes).toMatchObject({ "athanor.team.name": "math", "athanor.team.type": "SelectorGroupChat", "athanor.turns": 1 });
+    expect(run.attributes).toMatchObject({
+      "athanor.team.name": "math",
+      "athanor.team.type": "SelectorGroupChat",
+      "athanor.turns": 1,
+    });
     const [turn] = byName("agent.turn solver");
     expect(parentOf(turn)).toBe(run);
     expect(turn.attributes).toMatchObject({ "athanor.agent.name": "solver", "athanor.turn": 1 });
@@ -161,11 +188,17 @@ describe("tracing", () => {
 
     const [agentCall] = byName("chat m-agent");
     expect(parentOf(agentCall)).toBe(turn);
-    expect(agentCall.attributes).toMatchObject({ "gen_ai.request.model": "m-agent", "gen_ai.usage.input_tokens": 7 });
+    expect(agentCall.attributes).toMatchObject({
+      "gen_ai.request.model": "m-agent",
+      "gen_ai.usage.input_tokens": 7,
+    });
 
     const [toolCall] = byName("execute_tool add");
     expect(parentOf(toolCall)).toBe(turn);
-    expect(toolCall.attributes).toMatchObject({ "gen_ai.tool.name": "add", "gen_ai.tool.call.id": "c1" });
+    expect(toolCall.attributes).toMatchObject({
+      "gen_ai.tool.name": "add",
+      "gen_ai.tool.call.id": "c1",
+    });
     expect(spans.every((s) => s.ended)).toBe(true);
   });
 
@@ -173,10 +206,13 @@ describe("tracing", () => {
     spans.length = 0;
     const model = tracedModelClient(ReplayModelClient.fromResults(["hello"], { modelId: "m" }));
     const chunks: string[] = [];
-    for await (const c of model.stream({ messages: [{ role: "user", content: "hi" }] })) chunks.push(c.type);
+    for await (const c of model.stream({ messages: [{ role: "user", content: "hi" }] }))
+      chunks.push(c.type);
     expect(chunks.at(-1)).toBe("finish");
     expect(byName("chat m")[0].attributes["gen_ai.request.stream"]).toBe(true);
-    await expect(model.create({ messages: [{ role: "user", content: "again" }] })).rejects.toThrow();
+    await expect(
+      model.create({ messages: [{ role: "user", content: "again" }] }),
+    ).rejects.toThrow();
     expect(byName("chat m")[1].status?.code).toBe(2);
   });
 });

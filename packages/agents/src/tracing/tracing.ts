@@ -7,7 +7,14 @@
  * Span names and attributes follow the GenAI semantic conventions where they exist
  * (`gen_ai.usage.input_tokens`, `gen_ai.request.model`, `gen_ai.tool.name`, ...).
  */
-import { type Attributes, context, type Span, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  context,
+  type Span,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 import type { Usage } from "../messages.js";
 
 export const TRACER_NAME = "@athanor/agents";
@@ -20,13 +27,20 @@ export function getTracer(): Tracer {
  * Runs `fn` inside an active span: the span ends when `fn` settles, records an exception and
  * an error status when it throws, and is the parent of spans started inside `fn`.
  */
-export function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+export function withSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   return getTracer().startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn(span);
     } catch (err) {
       span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message ?? String(err) });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: (err as Error)?.message ?? String(err),
+      });
       throw err;
     } finally {
       span.end();

@@ -50,7 +50,12 @@ describe("athanor agents run", () => {
       spy.mockRestore();
     }
     const parsed = JSON.parse(json) as { stopReason: string; messages: { source: string }[] };
-    expect(parsed.messages.map((m) => m.source)).toEqual(["user", "writer", "critic", "termination"]);
+    expect(parsed.messages.map((m) => m.source)).toEqual([
+      "user",
+      "writer",
+      "critic",
+      "termination",
+    ]);
     const cp = new SqliteCheckpointer(db);
     expect((await cp.list("t1")).map((c) => c.step)).toEqual([2, 1]);
     await cp.close();
@@ -61,6 +66,8 @@ describe("athanor agents run", () => {
     writeFileSync(file, yaml);
     await expect(runComponentFile(file, {})).rejects.toThrow(/give --task/);
     writeFileSync(join(dir, "bad.yaml"), "team: { type: nope }");
-    await expect(runComponentFile(join(dir, "bad.yaml"), { task: "x" })).rejects.toThrow(/bad.yaml: team.type/);
+    await expect(runComponentFile(join(dir, "bad.yaml"), { task: "x" })).rejects.toThrow(
+      /bad.yaml: team.type/,
+    );
   });
 });

@@ -48,16 +48,28 @@ export async function runComponentFile(file: string, options: RunFileOptions): P
   try {
     const show = (m: AnyMessage) => {
       if (options.json) return;
-      if (isChatMessage(m)) write(`---------- ${m.type === "stop" ? "stop" : m.source} ----------\n${messageText(m)}\n`);
-      else if (m.type === "tool_call_request" || m.type === "tool_call_execution" || m.type === "code_execution") {
+      if (isChatMessage(m))
+        write(
+          `---------- ${m.type === "stop" ? "stop" : m.source} ----------\n${messageText(m)}\n`,
+        );
+      else if (
+        m.type === "tool_call_request" ||
+        m.type === "tool_call_execution" ||
+        m.type === "code_execution"
+      ) {
         write(`  [${m.type} by ${m.source}] ${messageText(m).slice(0, 500)}\n`);
       }
     };
     const component = loaded.component;
     let result: TaskResult | undefined;
     if (isTeam(component)) {
-      if (!options.task && !options.resume) throw new Error("give --task (or --resume to continue a checkpointed run)");
-      for await (const item of component.runStream({ task: options.task, resume: options.resume, signal: options.signal })) {
+      if (!options.task && !options.resume)
+        throw new Error("give --task (or --resume to continue a checkpointed run)");
+      for await (const item of component.runStream({
+        task: options.task,
+        resume: options.resume,
+        signal: options.signal,
+      })) {
         if (item.type === "task_result") result = item.result;
         else show(item);
       }
@@ -89,7 +101,8 @@ export async function runComponentFile(file: string, options: RunFileOptions): P
         u.completionTokens,
         u.promptTokens + u.completionTokens,
       ]);
-      if (rows.length > 0) write(`${formatTable(["agent", "prompt", "completion", "total"], rows)}\n`);
+      if (rows.length > 0)
+        write(`${formatTable(["agent", "prompt", "completion", "total"], rows)}\n`);
     }
     return result;
   } finally {

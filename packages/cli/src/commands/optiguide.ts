@@ -19,7 +19,8 @@ import { formatTable, printJson } from "../output.js";
 
 function appsOf(name: string): AppName[] {
   if (name === "all") return [...APP_NAMES];
-  if (!isAppName(name)) throw new Error(`unknown app "${name}" (apps: ${APP_NAMES.join(", ")}, or all)`);
+  if (!isAppName(name))
+    throw new Error(`unknown app "${name}" (apps: ${APP_NAMES.join(", ")}, or all)`);
   return [name];
 }
 
@@ -29,7 +30,17 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 function printReport(r: BenchReport): void {
   console.log(
     formatTable(
-      ["app", "questions", "correct", "accuracy", "latency p50 ms", "latency p95 ms", "solve p50 ms", "solve p95 ms", "wall s"],
+      [
+        "app",
+        "questions",
+        "correct",
+        "accuracy",
+        "latency p50 ms",
+        "latency p95 ms",
+        "solve p50 ms",
+        "solve p95 ms",
+        "wall s",
+      ],
       r.apps.map((a) => [
         a.app,
         a.n,
@@ -55,7 +66,9 @@ function printReport(r: BenchReport): void {
   );
   const wrong = r.results.filter((q) => !q.correct);
   for (const q of wrong.slice(0, 10))
-    console.log(`  wrong: ${q.app} #${q.index} (${q.type}): ${q.status}${q.message ? ` (${q.message})` : ""}`);
+    console.log(
+      `  wrong: ${q.app} #${q.index} (${q.type}): ${q.status}${q.message ? ` (${q.message})` : ""}`,
+    );
 }
 
 /** `athanor optiguide ...`: OptiGuide's apps, edits and benchmark. */
@@ -78,20 +91,41 @@ export function registerOptiguide(program: Command): void {
         editPoints: a.editPoints,
       }));
       if (opts.json) printJson(rows);
-      else console.log(formatTable(["app", "baseline", "title"], rows.map((r) => [r.app, String(r.baseline), r.title])));
+      else
+        console.log(
+          formatTable(
+            ["app", "baseline", "title"],
+            rows.map((r) => [r.app, String(r.baseline), r.title]),
+          ),
+        );
     });
 
   group
     .command("bench")
-    .description("run benchmark questions and report accuracy per app and per question type, with latency")
-    .option("--oracle", "apply each question's ground-truth snippet (translated into the edit form)")
+    .description(
+      "run benchmark questions and report accuracy per app and per question type, with latency",
+    )
+    .option(
+      "--oracle",
+      "apply each question's ground-truth snippet (translated into the edit form)",
+    )
     .option("--app <app>", "an app name or all", "all")
-    .option("--questions <file>", "a question file in the benchmark's format (default: the dev split)")
+    .option(
+      "--questions <file>",
+      "a question file in the benchmark's format (default: the dev split)",
+    )
     .option("--concurrency <n>", "questions in flight at once", "4")
     .option("--memo", "solve each distinct edit once and reuse it for its paraphrases")
     .option("--json", "print the report as JSON")
     .action(
-      async (opts: { oracle?: boolean; app: string; questions?: string; concurrency: string; memo?: boolean; json?: boolean }) => {
+      async (opts: {
+        oracle?: boolean;
+        app: string;
+        questions?: string;
+        concurrency: string;
+        memo?: boolean;
+        json?: boolean;
+      }) => {
         try {
           if (!opts.oracle)
             throw new Error(
@@ -107,7 +141,8 @@ export function registerOptiguide(program: Command): void {
             memo: opts.memo,
             mode: "oracle",
           });
-          if (opts.json) printJson({ ...report, results: report.results.map(({ edit: _e, ...rest }) => rest) });
+          if (opts.json)
+            printJson({ ...report, results: report.results.map(({ edit: _e, ...rest }) => rest) });
           else printReport(report);
         } finally {
           await closeDefaultSolver();
@@ -117,7 +152,9 @@ export function registerOptiguide(program: Command): void {
 
   group
     .command("translate")
-    .description("translate a gurobipy what-if snippet (DATA CODE / CONSTRAINT CODE) into the edit form")
+    .description(
+      "translate a gurobipy what-if snippet (DATA CODE / CONSTRAINT CODE) into the edit form",
+    )
     .requiredOption("--app <app>", "the app the snippet edits")
     .argument("<snippet>", "the Python snippet, or @file to read it from a file")
     .option("--json", "print JSON")
@@ -131,10 +168,15 @@ export function registerOptiguide(program: Command): void {
 
   group
     .command("run")
-    .description("run one edit (JavaScript in the edit form) on an app and compare with the baseline")
+    .description(
+      "run one edit (JavaScript in the edit form) on an app and compare with the baseline",
+    )
     .requiredOption("--app <app>", "the app")
     .argument("<code>", "the edit's code, or @file to read it from a file")
-    .option("--kind <kind>", "data or constraint (default: constraint when the code calls addConstr/addVar)")
+    .option(
+      "--kind <kind>",
+      "data or constraint (default: constraint when the code calls addConstr/addVar)",
+    )
     .option("--json", "print JSON")
     .action(async (codeArg: string, opts: { app: string; kind?: string; json?: boolean }) => {
       try {
@@ -146,16 +188,26 @@ export function registerOptiguide(program: Command): void {
         const [base, what] = await Promise.all([runApp(app), runApp(app, edit)]);
         const before = new Map(base.plan.map((d) => [d.name, d.value]));
         const after = new Map(what.plan.map((d) => [d.name, d.value]));
-        const changes = [...new Set([...before.keys(), ...after.keys()])]
+        const comparable = base.status === "optimal" && what.status === "optimal";
+        const changes = [...new Set(comparable ? [...before.keys(), ...after.keys()] : [])]
           .filter((n) => (before.get(n) ?? 0) !== (after.get(n) ?? 0))
           .map((n) => ({ name: n, before: before.get(n) ?? 0, after: after.get(n) ?? 0 }));
         if (opts.json) printJson({ edit, baseline: base, outcome: what, changes });
         else {
-          console.log(`baseline: ${base.status}${base.objective !== undefined ? ` ${base.objective}` : ""}`);
-          console.log(`what-if:  ${what.status}${what.objective !== undefined ? ` ${what.objective}` : ""}`);
+          console.log(
+            `baseline: ${base.status}${base.objective !== undefined ? ` ${base.objective}` : ""}`,
+          );
+          console.log(
+            `what-if:  ${what.status}${what.objective !== undefined ? ` ${what.objective}` : ""}`,
+          );
           if (what.message) console.log(what.message);
           if (changes.length)
-            console.log(formatTable(["decision", "before", "after"], changes.map((c) => [c.name, c.before, c.after])));
+            console.log(
+              formatTable(
+                ["decision", "before", "after"],
+                changes.map((c) => [c.name, c.before, c.after]),
+              ),
+            );
         }
         if (what.status === "error") process.exitCode = 1;
       } finally {

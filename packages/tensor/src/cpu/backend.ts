@@ -56,6 +56,8 @@ export interface CpuBackendInfo {
 }
 
 interface CpuStorage extends Storage {
+  /** The backend instance whose memory holds it (names can repeat; memories never do). */
+  readonly owner: CpuBackend;
   readonly ptr: number;
   readonly bytes: number;
   readonly data: Float32Array | Int32Array;
@@ -207,12 +209,23 @@ export class CpuBackend implements Backend {
     const bytes = Math.max(size, 1) * 4;
     const ptr = this.heap.alloc(bytes);
     const data = dtype === "i32" ? this.heap.i32(ptr, size) : this.heap.f32(ptr, size);
-    const s: CpuStorage = { backend: this.name, dtype, size, ptr, bytes, data, freed: false };
+    const s: CpuStorage = {
+      backend: this.name,
+      owner: this,
+      dtype,
+      size,
+      ptr,
+      bytes,
+      data,
+      freed: false,
+    };
     return s;
   }
 
   free(storage: Storage): void {
     const s = storage as CpuStorage;
+    if (s.owner !== this)
+      throw new Error(`cpu backend "${this.name}": cannot free another backend's storage`);
     if (s.freed || this.disposed) return;
     s.freed = true;
     this.heap.release(s.ptr, s.bytes);
@@ -600,6 +613,10 @@ export class CpuBackend implements Backend {
   // ---- attention ----------------------------------------------------------------------------
 
   attention(args: AttentionArgs, out: View, lse: View): void {
+    if (this.blas && this.blasAttentionOk(args, null)) {
+      this.attentionBlas(args, this.ptr(out), this.ptr(lse), null);
+      return;
+    }
     const prm = this.attentionParams(args, out, lse, null, null, null, null);
     this.attentionRun("attentionForward", prm, args);
   }
@@ -614,6 +631,10 @@ export class CpuBackend implements Backend {
     dv: View,
   ): void {
     this.withContiguous([out, lse], ([op, lp]) => {
+      if (this.blas && this.blasAttentionOk(args, dout)) {
+        this.attentionBlas(args, op, lp, { dout, dq, dk, dv });
+        return;
+      }
       const o: View = { storage: out.storage, shape: out.shape, strides: out.strides, offset: 0 };
       const prm = this.attentionParams(args, o, lse, dout, dq, dk, dv, op, lp);
       this.attentionRun("attentionBackward", prm, args);
@@ -665,9 +686,9 @@ export class CpuBackend implements Backend {
 
   private st(storage: Storage): CpuStorage {
     const s = storage as CpuStorage;
-    if (s.ptr === undefined || s.backend !== this.name) {
+    if (s.owner !== this) {
       throw new Error(
-        `cpu backend: storage belongs to backend "${storage.backend}", not "${this.name}"`,
+        `cpu backend "${this.name}": storage belongs to another backend instance ("${storage.backend}")`,
       );
     }
     if (s.freed) throw new Error("cpu backend: use of a freed storage");
@@ -1155,6 +1176,122 @@ export class CpuBackend implements Backend {
     const ranges = split === "batch" ? splitRange(batch, T) : splitRange(records.length, T);
     const parts = ranges.map(([s, e], t) => [list, s, e, this.gemmScratchFor(t)]);
     this.pool.run("sgemmList", parts);
+  }
+
+  /** BLAS attention needs unit-stride rows with leading dimensions BLAS accepts. */
+  private blasAttentionOk(args: AttentionArgs, dout: View | null): boolean {
+    const ok = (v: View) => {
+      const [, , rows, cols] = v.shape;
+      return v.strides[3] === 1 && (rows === 1 || v.strides[2] >= cols);
+    };
+    return ok(args.q) && ok(args.k) && ok(args.v) && (dout === null || ok(dout));
+  }
+
+  /**
+   * Attention with its four (forward) or ten (backward) products per head on BLAS, and the
+   * masking / softmax / dS steps in the WebAssembly kernels, head by head on this thread (BLAS
+   * threads each product). `outPtr` / `lsePtr`: contiguous forward results.
+   */
+  private attentionBlas(
+    args: AttentionArgs,
+    outPtr: number,
+    lsePtr: number,
+    grads: { dout: View; dq: View; dk: View; dv: View } | null,
+  ): void {
+    const blas = this.blas!;
+    const { q, k, v, mask } = args;
+    const [B, Hq, Tq, D] = q.shape;
+    const [, Hkv, Tk] = k.shape;
+    const Dv = v.shape[3];
+    if (B * Hq * Tq === 0) return;
+    const rep = Hq / Hkv;
+    const ld = (view: View) => (view.shape[2] === 1 ? view.shape[3] : view.strides[2]);
+    const [ldq, ldk, ldv] = [ld(q), ld(k), ld(v)];
+    const probs = this.k.scoresToProbs as (...a: number[]) => void;
+    const scoresGrad = this.k.attentionScoresGrad as (...a: number[]) => void;
+    const sBytes = 4 * Tq * Tk;
+    const scratch = this.heap.alloc(grads ? 2 * sBytes : sBytes);
+    const all = this.heap.f32(0, this.heap.sab().byteLength / 4);
+    const p = scratch / 4;
+    const dp = (scratch + sBytes) / 4;
+    const base = (view: View, i0: number, i1: number) =>
+      (this.ptr(view) + 4 * (i0 * view.strides[0] + i1 * view.strides[1])) / 4;
+    try {
+      for (let b = 0; b < B; b++) {
+        for (let kh = 0; kh < Hkv; kh++) {
+          const kp = base(k, b, kh);
+          const vp = base(v, b, kh);
+          for (let r = 0; r < rep; r++) {
+            const h = kh * rep + r;
+            const qp = base(q, b, h);
+            const row = (b * Hq + h) * Tq;
+            // S = q kᵀ, then masked, scaled softmax (forward) or P from the saved lse (backward).
+            blas.sgemm(false, true, Tq, Tk, D, 1, all, qp, ldq, all, kp, ldk, 0, all, p, Tk);
+            const mp = mask ? 4 * base(mask, b, h) : 0;
+            const ms = mask ? mask.strides : [0, 0, 0, 0];
+            probs(
+              scratch,
+              Tq,
+              Tk,
+              args.scale,
+              args.causal ? 1 : 0,
+              mp,
+              ms[2],
+              ms[3],
+              lsePtr + 4 * row,
+              grads ? 1 : 0,
+            );
+            if (!grads) {
+              blas.sgemm(
+                false,
+                false,
+                Tq,
+                Dv,
+                Tk,
+                1,
+                all,
+                p,
+                Tk,
+                all,
+                vp,
+                ldv,
+                0,
+                all,
+                outPtr / 4 + row * Dv,
+                Dv,
+              );
+              continue;
+            }
+            const first = r === 0 ? 0 : 1;
+            const dop = base(grads.dout, b, h);
+            const ldo = ld(grads.dout);
+            const dvp = this.ptr(grads.dv) / 4 + (b * Hkv + kh) * Tk * Dv;
+            const dkp = this.ptr(grads.dk) / 4 + (b * Hkv + kh) * Tk * D;
+            const dqp = this.ptr(grads.dq) / 4 + row * D;
+            // dv (+)= Pᵀ dO; dP = dO vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale
+            blas.sgemm(true, false, Tk, Dv, Tq, 1, all, p, Tk, all, dop, ldo, first, all, dvp, Dv);
+            blas.sgemm(false, true, Tq, Tk, Dv, 1, all, dop, ldo, all, vp, ldv, 0, all, dp, Tk);
+            scoresGrad(
+              scratch,
+              scratch + sBytes,
+              4 * dop,
+              ldo,
+              1,
+              outPtr + 4 * row * Dv,
+              Tq,
+              Tk,
+              Dv,
+              args.scale,
+            );
+            // dq = dS k; dk (+)= dSᵀ q
+            blas.sgemm(false, false, Tq, D, Tk, 1, all, dp, Tk, all, kp, ldk, 0, all, dqp, D);
+            blas.sgemm(true, false, Tk, D, Tq, 1, all, dp, Tk, all, qp, ldq, first, all, dkp, D);
+          }
+        }
+      }
+    } finally {
+      this.heap.release(scratch, grads ? 2 * sBytes : sBytes);
+    }
   }
 
   private attentionParams(

@@ -116,6 +116,41 @@ for (const path of ["wasm", "blas"] as const) {
       expectClose(r, 1e-5);
     });
 
+    it("fused attention forward and backward (GQA, causal, mask) on this matmul path", () => {
+      const [B, Hq, Hkv, Tq, Tk, D] = [2, 4, 2, 37, 45, 16];
+      const mask = Float32Array.from({ length: B * Tk }, (_, i) => (i % 11 === 3 ? -Infinity : 0));
+      const r = both(
+        cpu,
+        [
+          { data: randomData(B * Hq * Tq * D, 22), shape: [B, Hq, Tq, D] },
+          { data: randomData(B * Hkv * Tk * D, 23), shape: [B, Hkv, Tk, D] },
+          { data: randomData(B * Hkv * Tk * D, 24), shape: [B, Hkv, Tk, D] },
+          { data: mask, shape: [B, Tk] },
+          { data: randomData(B * Hq * Tq * D, 25), shape: [B, Hq, Tq, D] },
+        ],
+        [
+          [B, Hq, Tq, D],
+          [B, Hq, Tq],
+          [B, Hq, Tq, D],
+          [B, Hkv, Tk, D],
+          [B, Hkv, Tk, D],
+        ],
+        (b, [q, k, v, m, dout], [o, lse, dq, dk, dv]) => {
+          const args = {
+            q,
+            k,
+            v,
+            mask: { ...m, shape: [B, Hq, Tq, Tk], strides: [Tk, 0, 0, 1] },
+            causal: true,
+            scale: 0.25,
+          };
+          b.attention(args, o, lse);
+          b.attentionBackward(args, o, lse, dout, dq, dk, dv);
+        },
+      );
+      expectClose(r, 2e-5);
+    });
+
     it("many small matmuls split by batch (attention-shaped)", () => {
       const r = both(
         cpu,
@@ -335,41 +370,6 @@ describe("cpu backend kernels split across threads", () => {
     expectClose(r, 2e-6);
   });
 
-  it("fused attention forward and backward (GQA, causal, mask) split by kv group", () => {
-    const [B, Hq, Hkv, Tq, Tk, D] = [2, 4, 2, 37, 45, 16];
-    const mask = Float32Array.from({ length: B * Tk }, (_, i) => (i % 11 === 3 ? -Infinity : 0));
-    const r = both(
-      cpu,
-      [
-        { data: randomData(B * Hq * Tq * D, 22), shape: [B, Hq, Tq, D] },
-        { data: randomData(B * Hkv * Tk * D, 23), shape: [B, Hkv, Tk, D] },
-        { data: randomData(B * Hkv * Tk * D, 24), shape: [B, Hkv, Tk, D] },
-        { data: mask, shape: [B, Tk] },
-        { data: randomData(B * Hq * Tq * D, 25), shape: [B, Hq, Tq, D] },
-      ],
-      [
-        [B, Hq, Tq, D],
-        [B, Hq, Tq],
-        [B, Hq, Tq, D],
-        [B, Hkv, Tk, D],
-        [B, Hkv, Tk, D],
-      ],
-      (b, [q, k, v, m, dout], [o, lse, dq, dk, dv]) => {
-        const args = {
-          q,
-          k,
-          v,
-          mask: { ...m, shape: [B, Hq, Tq, Tk], strides: [Tk, 0, 0, 1] },
-          causal: true,
-          scale: 0.25,
-        };
-        b.attention(args, o, lse);
-        b.attentionBackward(args, o, lse, dout, dq, dk, dv);
-      },
-    );
-    expectClose(r, 2e-5);
-  });
-
   it("im2col, col2im and pooling over many planes", () => {
     const g = {
       kernelH: 3,
@@ -453,6 +453,16 @@ describe("cpu backend control", () => {
     expect(cpu.info().threads).toBe(2);
     cpu.dispose();
     expect(() => cpu.alloc("f32", 4)).toThrow(/disposed/);
+  });
+
+  it("rejects storage of another cpu backend instance", () => {
+    const a = new CpuBackend({ threads: 1, name: "cpu" });
+    const b = new CpuBackend({ threads: 1, name: "cpu" });
+    const s = a.alloc("f32", 4);
+    const v = { storage: s, shape: [4], strides: [1], offset: 0 };
+    expect(() => b.unary("exp", v, v)).toThrow(/another backend instance/);
+    a.dispose();
+    b.dispose();
   });
 
   it("ATHANOR_BLAS=0 turns BLAS off", () => {

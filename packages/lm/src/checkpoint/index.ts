@@ -1,0 +1,9 @@
+export {
+  type LoadedModel,
+  type LoadModelOptions,
+  loadModel,
+  loadModelConfig,
+  loadModelWithReport,
+  saveModel,
+} from "./model-io.js";
+export { CheckpointError, readSafetensorsFile, readWeights, type WriteWeightsOptions, writeWeights } from "./weights.js";

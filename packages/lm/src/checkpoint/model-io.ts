@@ -1,0 +1,94 @@
+/**
+ * Hugging Face model folders: `loadModel(dir)` reads `config.json` (+ `generation_config.json`)
+ * and the weights; `saveModel(model, dir)` writes a folder `transformers` loads back.
+ */
+
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type ModelConfig, ModelConfigError, modelConfigToJson, parseModelConfig } from "../model/config.js";
+import { type Model, modelFromParameters, parameterShapes } from "../model/create.js";
+import { CheckpointError, matchWeights, readWeights, type WriteWeightsOptions, writeWeights } from "./weights.js";
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new CheckpointError(`${path}: cannot read ${what} (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CheckpointError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Reads and parses `dir/config.json` (with `generation_config.json` when present). */
+export async function loadModelConfig(dir: string): Promise<ModelConfig> {
+  const file = join(dir, "config.json");
+  if (!existsSync(file)) throw new ModelConfigError(file, "(file)", "not found");
+  const json = await readJson(file, "the model config");
+  const genFile = join(dir, "generation_config.json");
+  const gen = existsSync(genFile) ? await readJson(genFile, "the generation config") : undefined;
+  return parseModelConfig(json, file, gen);
+}
+
+export interface LoadModelOptions {
+  /**
+   * Accept tensors the model does not use (they are reported in `unexpected` and freed).
+   * Default false: an unexpected tensor is an error, since it usually means the config
+   * describes a different model than the weights.
+   */
+  allowUnexpected?: boolean;
+}
+
+export interface LoadedModel {
+  model: Model;
+  /** Tensors present in the files but not used by the model. */
+  unexpected: string[];
+}
+
+/** Loads a Hugging Face checkpoint folder (config.json + model.safetensors or shards). */
+export async function loadModelWithReport(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const config = await loadModelConfig(dir);
+  const files = await readWeights(dir);
+  const expected = parameterShapes(config);
+  // A tied head saved anyway is the embedding again: accepted and not used.
+  const { params, unexpected } = matchWeights(
+    files,
+    expected,
+    dir,
+    (name) => config.tieWordEmbeddings && name === "lm_head.weight",
+  );
+  if (unexpected.length > 0 && !options.allowUnexpected) {
+    for (const t of params.values()) t.dispose();
+    throw new CheckpointError(
+      `${dir}: ${unexpected.length} tensor${unexpected.length > 1 ? "s" : ""} in the weights are not used by a ${config.modelType} model with this config (${files.fileOf.get(unexpected[0])}: ${unexpected.slice(0, 6).join(", ")}${unexpected.length > 6 ? ", ..." : ""}); pass allowUnexpected to load anyway`,
+    );
+  }
+  return { model: modelFromParameters(config, params), unexpected };
+}
+
+/** Loads a Hugging Face checkpoint folder; see `loadModelWithReport` for the options. */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Model> {
+  return (await loadModelWithReport(dir, options)).model;
+}
+
+/**
+ * Writes `config.json`, `generation_config.json` and the weights (f32 unless `format`). With a
+ * merged adapter the merged weights are written (a standalone fine-tuned model).
+ */
+export async function saveModel(model: Model, dir: string, options: WriteWeightsOptions = {}): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const c = model.config;
+  const config = { ...modelConfigToJson(c), transformers_version: "5.17.0" };
+  await writeFile(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  const gen = {
+    bos_token_id: c.bosTokenId ?? null,
+    eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds,
+    pad_token_id: c.padTokenId ?? null,
+  };
+  await writeFile(join(dir, "generation_config.json"), `${JSON.stringify(gen, null, 2)}\n`);
+  await writeWeights(dir, model.parameters(), options);
+}

@@ -1,0 +1,75 @@
+/**
+ * GPT-2 (`GPT2LMHeadModel`): learned positions, pre-LayerNorm blocks, tanh GELU MLP, fused
+ * q/k/v projection. Weights keep the checkpoint's Conv1D layout [in, out].
+ */
+
+import { ops, type Tensor, tensor } from "@athanor/tensor";
+import type { Gpt2Config } from "./config.js";
+import type { PreparedInputs } from "./inputs.js";
+import type { StaticKVCache } from "./kv-cache.js";
+import { type ParameterShapes, TransformerLM } from "./transformer.js";
+
+export function gpt2ParameterShapes(c: Gpt2Config): ParameterShapes {
+  const E = c.hiddenSize;
+  const I = c.innerSize;
+  const m: ParameterShapes = new Map();
+  m.set("transformer.wte.weight", [c.vocabSize, E]);
+  m.set("transformer.wpe.weight", [c.maxPositions, E]);
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `transformer.h.${l}`;
+    m.set(`${p}.ln_1.weight`, [E]);
+    m.set(`${p}.ln_1.bias`, [E]);
+    m.set(`${p}.attn.c_attn.weight`, [E, 3 * E]);
+    m.set(`${p}.attn.c_attn.bias`, [3 * E]);
+    m.set(`${p}.attn.c_proj.weight`, [E, E]);
+    m.set(`${p}.attn.c_proj.bias`, [E]);
+    m.set(`${p}.ln_2.weight`, [E]);
+    m.set(`${p}.ln_2.bias`, [E]);
+    m.set(`${p}.mlp.c_fc.weight`, [E, I]);
+    m.set(`${p}.mlp.c_fc.bias`, [I]);
+    m.set(`${p}.mlp.c_proj.weight`, [I, E]);
+    m.set(`${p}.mlp.c_proj.bias`, [E]);
+  }
+  m.set("transformer.ln_f.weight", [E]);
+  m.set("transformer.ln_f.bias", [E]);
+  if (!c.tieWordEmbeddings) m.set("lm_head.weight", [c.vocabSize, E]);
+  return m;
+}
+
+export class Gpt2LM extends TransformerLM<Gpt2Config> {
+  protected readonly transposedWeights = true;
+  protected get kvHeads(): number {
+    return this.config.numHeads;
+  }
+
+  parameterShapes(): ParameterShapes {
+    return gpt2ParameterShapes(this.config);
+  }
+
+  protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {
+    const c = this.config;
+    const { B, T } = inputs;
+    const H = c.numHeads;
+    const ln = (x: Tensor, name: string) =>
+      ops.layerNorm(x, this.parameter(`${name}.weight`), this.parameter(`${name}.bias`), c.layerNormEps);
+    const pos = tensor(inputs.positions, [B, T]);
+    let h = ops.add(
+      ops.embedding(this.parameter("transformer.wte.weight"), inputIds),
+      ops.embedding(this.parameter("transformer.wpe.weight"), pos),
+    );
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `transformer.h.${l}`;
+      const qkv = this.proj(`${p}.attn.c_attn`, ln(h, `${p}.ln_1`));
+      const [q, k, v] = ops.split(qkv, 3, 2).map((t) => this.splitHeads(t, H));
+      const a = this.attend(l, q, k, v, inputs, cache);
+      h = ops.add(h, this.proj(`${p}.attn.c_proj`, this.mergeHeads(a)));
+      const m = this.proj(`${p}.mlp.c_fc`, ln(h, `${p}.ln_2`));
+      h = ops.add(h, this.proj(`${p}.mlp.c_proj`, ops.gelu(m, "tanh")));
+    }
+    h = ln(h, "transformer.ln_f");
+    const head = c.tieWordEmbeddings
+      ? this.parameter("transformer.wte.weight")
+      : this.parameter("lm_head.weight");
+    return ops.linear(h, head);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The Llama family (`LlamaForCausalLM`, `Qwen2ForCausalLM`, `MistralForCausalLM` without
+ * sliding window): RMSNorm, RoPE, grouped-query attention with optional q/k/v(/o) biases,
+ * SwiGLU MLP, tied or untied head.
+ */
+
+import { ops, type Tensor } from "@athanor/tensor";
+import type { LlamaConfig } from "./config.js";
+import type { PreparedInputs } from "./inputs.js";
+import type { StaticKVCache } from "./kv-cache.js";
+import { applyRope, RopeTables, ropeInverseFrequencies } from "./rope.js";
+import { type ParameterShapes, TransformerLM } from "./transformer.js";
+
+export function llamaParameterShapes(c: LlamaConfig): ParameterShapes {
+  const E = c.hiddenSize;
+  const D = c.headDim;
+  const I = c.intermediateSize;
+  const m: ParameterShapes = new Map();
+  m.set("model.embed_tokens.weight", [c.vocabSize, E]);
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    m.set(`${p}.input_layernorm.weight`, [E]);
+    const proj = (name: string, out: number, inp: number, bias: boolean) => {
+      m.set(`${p}.${name}.weight`, [out, inp]);
+      if (bias) m.set(`${p}.${name}.bias`, [out]);
+    };
+    const qkvBias = c.attentionBias || c.qkvBias;
+    proj("self_attn.q_proj", c.numHeads * D, E, qkvBias);
+    proj("self_attn.k_proj", c.numKvHeads * D, E, qkvBias);
+    proj("self_attn.v_proj", c.numKvHeads * D, E, qkvBias);
+    proj("self_attn.o_proj", E, c.numHeads * D, c.attentionBias);
+    m.set(`${p}.post_attention_layernorm.weight`, [E]);
+    proj("mlp.gate_proj", I, E, c.mlpBias);
+    proj("mlp.up_proj", I, E, c.mlpBias);
+    proj("mlp.down_proj", E, I, c.mlpBias);
+  }
+  m.set("model.norm.weight", [E]);
+  if (!c.tieWordEmbeddings) m.set("lm_head.weight", [c.vocabSize, E]);
+  return m;
+}
+
+export class LlamaLM extends TransformerLM<LlamaConfig> {
+  protected readonly transposedWeights = false;
+  private readonly rope: RopeTables;
+
+  constructor(config: LlamaConfig, params: Map<string, Tensor>) {
+    super(config, params);
+    if (config.headDim % 2 !== 0) throw new Error(`${config.modelType}: head_dim ${config.headDim} must be even for RoPE`);
+    this.rope = new RopeTables(ropeInverseFrequencies(config.headDim, config.ropeTheta, config.ropeScaling));
+  }
+
+  protected get kvHeads(): number {
+    return this.config.numKvHeads;
+  }
+
+  parameterShapes(): ParameterShapes {
+    return llamaParameterShapes(this.config);
+  }
+
+  protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {
+    const c = this.config;
+    const { B, T } = inputs;
+    const norm = (x: Tensor, name: string) => ops.rmsNorm(x, this.parameter(name), c.rmsNormEps);
+    const [cos, sin] = this.rope.gather(inputs.positions, B, T);
+    let h = ops.embedding(this.parameter("model.embed_tokens.weight"), inputIds);
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `model.layers.${l}`;
+      const x = norm(h, `${p}.input_layernorm.weight`);
+      const q = applyRope(this.splitHeads(this.proj(`${p}.self_attn.q_proj`, x), c.numHeads), cos, sin);
+      const k = applyRope(this.splitHeads(this.proj(`${p}.self_attn.k_proj`, x), c.numKvHeads), cos, sin);
+      const v = this.splitHeads(this.proj(`${p}.self_attn.v_proj`, x), c.numKvHeads);
+      const a = this.attend(l, q, k, v, inputs, cache);
+      h = ops.add(h, this.proj(`${p}.self_attn.o_proj`, this.mergeHeads(a)));
+      const y = norm(h, `${p}.post_attention_layernorm.weight`);
+      const gate = ops.silu(this.proj(`${p}.mlp.gate_proj`, y));
+      h = ops.add(h, this.proj(`${p}.mlp.down_proj`, ops.mul(gate, this.proj(`${p}.mlp.up_proj`, y))));
+    }
+    h = norm(h, "model.norm.weight");
+    const head = c.tieWordEmbeddings
+      ? this.parameter("model.embed_tokens.weight")
+      : this.parameter("lm_head.weight");
+    return ops.linear(h, head);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * What GPT-2 and the Llama family share: parameters by Hugging Face name, the `CausalLM`
+ * contract (positions, padding mask, KV cache), linear projections with an optional LoRA
+ * adapter, and the expected-parameter list that checkpoints are validated against.
+ */
+
+import { noGrad, ops, type Tensor } from "@athanor/tensor";
+import type { LoraAdapter } from "../lora/adapter.js";
+import type { CausalLM, CausalLMInfo, ForwardOptions, ForwardResult, KVCache } from "./causal-lm.js";
+import type { ModelConfig } from "./config.js";
+import { type PreparedInputs, prepareInputs } from "./inputs.js";
+import { StaticKVCache } from "./kv-cache.js";
+
+/** Name → shape of every parameter a config implies (HF names, HF storage layout). */
+export type ParameterShapes = Map<string, number[]>;
+
+export abstract class TransformerLM<C extends ModelConfig = ModelConfig> implements CausalLM {
+  readonly info: CausalLMInfo;
+  private _adapter: LoraAdapter | null = null;
+  private _merged = false;
+
+  /**
+   * `params` must hold exactly the tensors `parameterShapes()` lists, with those shapes (the
+   * checkpoint loader checks this with clear errors; `create*` functions build random ones).
+   */
+  constructor(
+    readonly config: C,
+    protected readonly params: Map<string, Tensor>,
+  ) {
+    const expected = this.parameterShapes();
+    for (const [name, shape] of expected) {
+      const t = params.get(name);
+      if (!t) throw new Error(`${config.modelType}: parameter ${name} is missing`);
+      if (t.shape.join() !== shape.join())
+        throw new Error(
+          `${config.modelType}: parameter ${name} is ${t.describe()}, expected [${shape.join(", ")}]`,
+        );
+    }
+    for (const name of params.keys()) {
+      if (!expected.has(name)) throw new Error(`${config.modelType}: unexpected parameter ${name}`);
+    }
+    this.info = {
+      modelType: config.modelType,
+      vocabSize: config.vocabSize,
+      maxPositions: config.maxPositions,
+      eosTokenIds: [...config.eosTokenIds],
+      bosTokenId: config.bosTokenId,
+      padTokenId: config.padTokenId,
+    };
+  }
+
+  /** Every parameter the config implies, in checkpoint order. */
+  abstract parameterShapes(): ParameterShapes;
+  /** Layers whose weights are stored [in, out] (GPT-2 Conv1D) rather than [out, in]. */
+  protected abstract readonly transposedWeights: boolean;
+  /** Number of KV heads and head size for the cache. */
+  protected abstract readonly kvHeads: number;
+
+  /** Runs the network on prepared inputs, returning logits [B, T, vocab]. */
+  protected abstract run(
+    inputIds: Tensor,
+    inputs: PreparedInputs,
+    cache: StaticKVCache | null,
+  ): Tensor;
+
+  parameters(): Map<string, Tensor> {
+    return new Map(this.params);
+  }
+
+  /** One parameter by HF name (throws naming it when absent). */
+  parameter(name: string): Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`${this.config.modelType}: no parameter named ${name}`);
+    return t;
+  }
+
+  /** The module paths a linear projection can have (LoRA targets), with [in, out] sizes. */
+  linearModules(): Map<string, { inFeatures: number; outFeatures: number }> {
+    const out = new Map<string, { inFeatures: number; outFeatures: number }>();
+    for (const [name, shape] of this.parameterShapes()) {
+      if (!name.endsWith(".weight") || shape.length !== 2) continue;
+      const module = name.slice(0, -".weight".length);
+      if (/(^|\.)(wte|wpe|embed_tokens|lm_head)$/.test(module)) continue;
+      const [a, b] = shape;
+      out.set(
+        module,
+        this.transposedWeights ? { inFeatures: a, outFeatures: b } : { inFeatures: b, outFeatures: a },
+      );
+    }
+    return out;
+  }
+
+  forward(inputIds: Tensor, options: ForwardOptions = {}): ForwardResult {
+    let cache: StaticKVCache | null = null;
+    if (options.cache) {
+      if (!(options.cache instanceof StaticKVCache))
+        throw new Error("forward: the cache must come from this model's createCache()");
+      cache = options.cache;
+    }
+    const past = cache?.length ?? 0;
+    const inputs = prepareInputs(inputIds, options, past, this.config.maxPositions);
+    cache?.checkRoom(inputs.B, inputs.T);
+    const logits = this.run(inputIds, inputs, cache);
+    inputs.mask?.dispose();
+    cache?.advance(inputs.T);
+    return { logits };
+  }
+
+  createCache(batchSize: number, maxLength: number): KVCache {
+    if (maxLength > this.config.maxPositions)
+      throw new Error(
+        `createCache: maxLength ${maxLength} exceeds the model's ${this.config.maxPositions} positions`,
+      );
+    return new StaticKVCache(
+      batchSize,
+      this.config.numLayers,
+      this.kvHeads,
+      this.config.headDim,
+      maxLength,
+    );
+  }
+
+  // ---- LoRA ---------------------------------------------------------------------------------
+
+  /** The attached adapter, if any. */
+  get adapter(): LoraAdapter | null {
+    return this._adapter;
+  }
+  /** Whether the attached adapter is merged into the base weights. */
+  get merged(): boolean {
+    return this._merged;
+  }
+
+  /** Attaches a LoRA adapter (applied in every forward until detached). */
+  attachAdapter(adapter: LoraAdapter): void {
+    if (this._adapter) throw new Error(`attachAdapter: adapter "${this._adapter.name}" is already attached`);
+    const modules = this.linearModules();
+    for (const [path, w] of adapter.modules) {
+      const m = modules.get(path);
+      if (!m)
+        throw new Error(`attachAdapter: adapter "${adapter.name}" targets ${path}, which is not a linear layer of this model`);
+      const r = adapter.config.r;
+      if (w.a.shape.join() !== [r, m.inFeatures].join() || w.b.shape.join() !== [m.outFeatures, r].join())
+        throw new Error(
+          `attachAdapter: ${path}: lora_A ${w.a.describe()} / lora_B ${w.b.describe()} must be [${r}, ${m.inFeatures}] / [${m.outFeatures}, ${r}]`,
+        );
+    }
+    this._adapter = adapter;
+    this._merged = false;
+  }
+
+  /** Detaches the adapter (unmerging it first if merged). Returns it. */
+  detachAdapter(): LoraAdapter | null {
+    if (this._merged) this.unmergeAdapter();
+    const a = this._adapter;
+    this._adapter = null;
+    return a;
+  }
+
+  /** Adds scale · B A into the base weights (faster inference; training then sees merged weights). */
+  mergeAdapter(): void {
+    if (!this._adapter) throw new Error("mergeAdapter: no adapter attached");
+    if (this._merged) return;
+    this.applyDelta(1);
+    this._merged = true;
+  }
+
+  /** Subtracts the merged adapter from the base weights again. */
+  unmergeAdapter(): void {
+    if (!this._adapter) throw new Error("unmergeAdapter: no adapter attached");
+    if (!this._merged) return;
+    this.applyDelta(-1);
+    this._merged = false;
+  }
+
+  private applyDelta(sign: number): void {
+    const adapter = this._adapter!;
+    noGrad(() => {
+      for (const [path, { a, b }] of adapter.modules) {
+        const w = this.parameter(`${path}.weight`);
+        const delta = ops.mul(ops.matmul(b, a), sign * adapter.scale); // [out, in]
+        const next = ops.add(w, this.transposedWeights ? ops.transpose(delta) : delta);
+        w.backend.copy(next._view("mergeAdapter"), w._view("mergeAdapter"));
+        delta.dispose();
+        next.dispose();
+      }
+    });
+  }
+
+  /** A linear projection by module path (weight, optional bias, attached LoRA). */
+  protected proj(module: string, x: Tensor): Tensor {
+    const w = this.parameter(`${module}.weight`);
+    const bias = this.params.get(`${module}.bias`) ?? null;
+    let y = this.transposedWeights ? ops.matmul(x, w) : ops.linear(x, w);
+    if (bias) y = ops.add(y, bias);
+    const lora = !this._merged ? this._adapter?.modules.get(module) : undefined;
+    if (lora) {
+      const low = ops.linear(ops.linear(x, lora.a), lora.b);
+      y = ops.add(y, ops.mul(low, this._adapter!.scale));
+    }
+    return y;
+  }
+
+  /** [B, T, H·D] → [B, H, T, D]. */
+  protected splitHeads(x: Tensor, H: number): Tensor {
+    const [B, T] = x.shape;
+    return ops.permute(ops.reshape(x, [B, T, H, this.config.headDim]), [0, 2, 1, 3]);
+  }
+
+  /** [B, H, T, D] → [B, T, H·D]. */
+  protected mergeHeads(x: Tensor): Tensor {
+    const [B, H, T, D] = x.shape;
+    return ops.reshape(ops.permute(x, [0, 2, 1, 3]), [B, T, H * D]);
+  }
+
+  /** Attention over this step's keys/values (and the cache's), causal, with the padding mask. */
+  protected attend(
+    layer: number,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    inputs: PreparedInputs,
+    cache: StaticKVCache | null,
+  ): Tensor {
+    const [kk, vv] = cache ? cache.update(layer, k, v) : [k, v];
+    return ops.attention(q, kk, vv, { causal: true, mask: inputs.mask });
+  }
+
+  /** Frees every parameter (and detaches the adapter). */
+  dispose(): void {
+    this._adapter = null;
+    for (const t of new Set(this.params.values())) t.dispose();
+  }
+}
