@@ -25,13 +25,16 @@ function parseArgs(args) {
       process.exit(0);
     } else throw new Error(`agents-teams bench: unknown argument ${a}`);
   }
-  if (!(Number.isInteger(opts.turns) && opts.turns > 0)) throw new Error("--turns must be a positive integer");
+  if (!(Number.isInteger(opts.turns) && opts.turns > 0))
+    throw new Error("--turns must be a positive integer");
   return opts;
 }
 
 const makeTeam = (turns, checkpointer) =>
   new RoundRobinGroupChat(
-    ["a", "b", "c"].map((n) => new ScriptedAgent(n, (_in, t) => `${n} says something short at turn ${t}.`)),
+    ["a", "b", "c"].map(
+      (n) => new ScriptedAgent(n, (_in, t) => `${n} says something short at turn ${t}.`),
+    ),
     { termination: new MaxMessageTermination(turns + 1), checkpointer, threadId: "bench" },
   );
 
@@ -68,9 +71,13 @@ export async function main(args) {
     console.log(`agents-teams: ${opts.turns} turns, 3 scripted agents, round robin`);
     console.log("checkpointer          total ms   us/turn   x none");
     for (const [name, ms, us, ratio] of rows) {
-      console.log(`${name.padEnd(20)}  ${ms.toFixed(1).padStart(8)}  ${us.toFixed(0).padStart(8)}  ${ratio.toFixed(2).padStart(7)}`);
+      console.log(
+        `${name.padEnd(20)}  ${ms.toFixed(1).padStart(8)}  ${us.toFixed(0).padStart(8)}  ${ratio.toFixed(2).padStart(7)}`,
+      );
     }
-    console.log(`final checkpoint: ${(stateBytes / 1024).toFixed(1)} KiB; resume (read + loadState): ${resumeMs.toFixed(1)} ms`);
+    console.log(
+      `final checkpoint: ${(stateBytes / 1024).toFixed(1)} KiB; resume (read + loadState): ${resumeMs.toFixed(1)} ms`,
+    );
     if (opts.json) {
       console.log(
         JSON.stringify({

@@ -149,15 +149,66 @@ export function highsCore() {
     if (Number.isFinite(timeLimit)) model.options.set({ time_limit: Math.max(timeLimit, 1e-3) });
   }
 
-  /** Status code of the model restricted to `rows` (MIP unless `relax`), within `timeLimit`. */
-  function feasibility(h: Highs, m: CompiledModel, rows: number[], timeLimit: number): number {
-    // Feasibility only: a zero objective lets HiGHS stop at the first feasible point.
-    const model = h.createModel(toData(h, m, rows, false, true));
+  /**
+   * A feasibility oracle over subsets of rows: one HiGHS instance holding the whole model with a
+   * zero objective (HiGHS can stop at the first feasible point); rows outside the subset are
+   * relaxed to free rows instead of rebuilding the model for every test.
+   */
+  function rowOracle(h: Highs, m: CompiledModel) {
+    const model = h.createModel(toData(h, m, null, false, true));
+    model.options.set({ output_flag: false });
+    const on = new Uint8Array(m.rowNames.length).fill(1);
+    const set = (r: number, v: boolean) => {
+      if ((on[r] === 1) === v) return;
+      on[r] = v ? 1 : 0;
+      model.changeRowBounds(r, v ? m.rowLower[r]! : -INF, v ? m.rowUpper[r]! : INF);
+    };
+    return {
+      /** HiGHS model status with exactly `rows` enforced. */
+      status(rows: readonly number[], timeLimit: number): number {
+        const want = new Uint8Array(on.length);
+        for (const r of rows) want[r] = 1;
+        for (let r = 0; r < on.length; r++) set(r, want[r] === 1);
+        if (Number.isFinite(timeLimit)) model.options.set({ time_limit: Math.max(timeLimit, 1e-3) });
+        model.clearSolver();
+        return model.run().modelStatus;
+      },
+      dispose: () => model.dispose(),
+    };
+  }
+
+  /**
+   * Deletion filter with shrinking chunks: try to drop a chunk of candidate rows; when the rest
+   * stays infeasible the chunk goes, otherwise halve the chunk, and a single row whose removal
+   * makes the model feasible is in the conflict. O(|conflict| log n) solves when the conflict is
+   * small, n solves at worst. A test that hits the time limit keeps its rows (not proven).
+   */
+  function deletionFilter(h: Highs, m: CompiledModel, cand: number[], left: () => number) {
+    const oracle = rowOracle(h, m);
     try {
-      baseOptions(model, timeLimit);
-      return model.run().modelStatus;
+      if (oracle.status(cand, left()) !== 8) return { rows: [] as number[], irreducible: false };
+      let irreducible = true;
+      let k = 0;
+      let size = Math.max(1, cand.length >> 1);
+      while (k < cand.length) {
+        if (left() <= 0) {
+          irreducible = false;
+          break;
+        }
+        size = Math.min(size, cand.length - k);
+        const trial = cand.slice(0, k).concat(cand.slice(k + size));
+        const st = oracle.status(trial, left());
+        if (st === 8) cand = trial;
+        else if (size > 1) size = (size + 1) >> 1;
+        else {
+          if (st !== 7) irreducible = false;
+          k++;
+          size = Math.max(1, (cand.length - k) >> 1);
+        }
+      }
+      return { rows: cand, irreducible };
     } finally {
-      model.dispose();
+      oracle.dispose();
     }
   }
 
@@ -202,24 +253,8 @@ export function highsCore() {
     if (cand.length > filterLimit) {
       return { rows: cand, cols: [], irreducible: false, method: "highs-iis-unrefined" };
     }
-    if (!lpInfeasible && feasibility(h, m, cand, left()) !== 8) {
-      return { rows: [], cols: [], irreducible: false, method: "deletion-filter" };
-    }
-    irreducible = true;
-    for (let k = 0; k < cand.length; ) {
-      if (left() <= 0) {
-        irreducible = false;
-        break;
-      }
-      const trial = cand.slice(0, k).concat(cand.slice(k + 1));
-      const st = feasibility(h, m, trial, left());
-      if (st === 8) cand = trial;
-      else {
-        if (st !== 7) irreducible = false;
-        k++;
-      }
-    }
-    return { rows: cand, cols: [], irreducible, method: "deletion-filter" };
+    const filtered = deletionFilter(h, m, cand, left);
+    return { rows: filtered.rows, cols: [], irreducible: filtered.irreducible, method: "deletion-filter" };
   }
 
   function solve(h: Highs, m: CompiledModel, o: JobOptions): JobResult {

@@ -142,7 +142,7 @@ export class AppModel {
     return [...out];
   };
 
-  /** Sum of the variables named in `names` (helper for apps). */
+  /** A model name for a label: whitespace replaced, `#n` appended while taken. */
   private unique(label: string): string {
     const base = label.replace(/\s/g, "_") || "_";
     let name = base;

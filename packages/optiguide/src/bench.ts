@@ -9,6 +9,7 @@ import type { AppName } from "./data.js";
 import type { Edit } from "./edit.js";
 import { oracleEdit } from "./oracle.js";
 import {
+  devQuestionsPath,
   type GroundTruth,
   isCorrect,
   loadQuestions,
@@ -147,7 +148,7 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchReport> {
   const source = opts.source ?? oracleSource;
   const sets = opts.questionsFile
     ? [loadQuestions(opts.questionsFile)]
-    : opts.apps.map((a) => loadQuestions(`${devQuestionsDir()}${a}.json`, a));
+    : opts.apps.map((a) => loadQuestions(devQuestionsPath(a), a));
   const results: QuestionResult[] = [];
   const apps: AppSummary[] = [];
   const memo = opts.memo ? new Map<string, Promise<Outcome>>() : undefined;
@@ -191,10 +192,4 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchReport> {
     overall: tally(results),
     wallMs: performance.now() - t0,
   };
-}
-
-import { DATA_DIR } from "./data.js";
-
-function devQuestionsDir(): string {
-  return `${DATA_DIR}questions/dev/`;
 }

@@ -51,6 +51,9 @@ export {
   type Decision,
   type Outcome,
   type OutcomeStatus,
+  type PlanChange,
+  planChanges,
   type RunOptions,
   runApp,
 } from "./whatif.js";
+export * from "./pipeline/index.js";

@@ -94,6 +94,7 @@ export async function runApp(app: App, edit?: Edit, opts: RunOptions = {}): Prom
     return sol;
   };
   let last: Solution | undefined;
+  const editVars = new Set<string>();
   for (let i = 0; i < script.length; i++) {
     const step = script[i]!;
     const isLast = i === script.length - 1;
@@ -107,11 +108,20 @@ export async function runApp(app: App, edit?: Edit, opts: RunOptions = {}): Prom
       try {
         const out = await runEdit(
           { kind, code: edit.code },
-          { data: cloneData(data), vars: am.varNames(), aliases: am.aliasMap(), values },
+          // Variables an earlier edit point added are hidden, so a repeated run (diet) can add them again;
+          // the host then reuses them.
+          {
+            data: cloneData(data),
+            vars: am.varNames().filter((n) => !editVars.has(n)),
+            aliases: am.aliasMap(),
+            values,
+          },
           sandbox,
         );
-        for (const v of out.variables)
+        for (const v of out.variables) {
           if (!am.has(v.name)) am.addVar(v.name, { type: v.type, lb: v.lb, ub: v.ub ?? Infinity });
+          editVars.add(v.name);
+        }
         for (const c of out.constraints) {
           const rel = parseRelation(c.expr, am.lookup);
           const expr = new LinExpr();
@@ -262,6 +272,25 @@ function components(adj: number[][]): number[][] {
       }
     }
     out.push(comp);
+  }
+  return out;
+}
+
+export interface PlanChange {
+  name: string;
+  before: number;
+  after: number;
+}
+
+/** Decisions whose value differs between two plans (absent = 0), for explaining a what-if. */
+export function planChanges(before: Decision[], after: Decision[], tol = 1e-9): PlanChange[] {
+  const b = new Map(before.map((d) => [d.name, d.value]));
+  const a = new Map(after.map((d) => [d.name, d.value]));
+  const out: PlanChange[] = [];
+  for (const name of new Set([...b.keys(), ...a.keys()])) {
+    const x = b.get(name) ?? 0;
+    const y = a.get(name) ?? 0;
+    if (Math.abs(x - y) > tol) out.push({ name, before: x, after: y });
   }
   return out;
 }

@@ -3,7 +3,7 @@
 // the AssemblyScript compiler (a pinned devDependency): SIMD on, imported shared memory (so
 // worker threads share every buffer), no runtime, no allocator (the JavaScript side owns the
 // heap). Run by `npm run build:assets`.
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
@@ -17,11 +17,13 @@ if (existsSync(out) && sources.every((f) => statSync(f).mtimeMs <= statSync(out)
   process.exit(0);
 }
 mkdirSync(join(pkg, "build"), { recursive: true });
+// Written under a private name and renamed, so concurrent builds never expose a partial file.
+const tmp = `${out}.${process.pid}.tmp`;
 const { error, stderr } = await asc.main(
   [
     join(pkg, "assembly/index.ts"),
     "--outFile",
-    out,
+    tmp,
     "-O3",
     "--runtime",
     "stub",
@@ -46,4 +48,5 @@ if (error) {
   console.error(`tensor: WebAssembly kernels failed to compile: ${error.message}`);
   process.exit(1);
 }
+renameSync(tmp, out);
 console.log("tensor: built build/kernels.wasm (WebAssembly SIMD kernels)");

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { AdamW, clipGradNorm, SGD, type Tensor, tensor, warmupCosine } from "../src/index.js";
+import {
+  AdamW,
+  clipGradNorm,
+  parseSafetensors,
+  SGD,
+  serializeSafetensors,
+  type Tensor,
+  tensor,
+  warmupCosine,
+} from "../src/index.js";
 
 // Expected values computed with PyTorch 1.13 (torch.optim, float64) on the same inputs.
 const p0 = [0.5, -1.0, 2.0, 0.0];
@@ -80,6 +89,29 @@ describe("optimizers match PyTorch", () => {
     expect(() => new SGD([pCopy]).loadState(savedCopy)).toThrow(
       'sgd.loadState: state is for "adamw"',
     );
+  });
+
+  it("state round-trips through safetensors (tensors + JSON metadata)", () => {
+    const p = tensor(p0).requireGrad();
+    const opt = new AdamW([p], { lr: 0.02, weightDecay: 0.05 });
+    p.grad = tensor(grads[0]);
+    opt.step();
+    const st = opt.state();
+    const bytes = serializeSafetensors(st.tensors, {
+      metadata: { optimizer: JSON.stringify({ kind: st.kind, step: st.step, hyper: st.hyper }) },
+    });
+    const file = parseSafetensors(bytes);
+    const meta = JSON.parse(file.metadata.optimizer);
+    const p2 = tensor(Array.from(p.data())).requireGrad();
+    const opt2 = new AdamW([p2]);
+    opt2.loadState({ ...meta, tensors: file.tensors });
+    expect(opt2.lr).toBe(0.02);
+    expect(opt2.weightDecay).toBe(0.05);
+    for (const o of [opt, opt2]) {
+      o.params[0].grad = tensor(grads[1]);
+      o.step();
+    }
+    expect(Array.from(p2.data())).toEqual(Array.from(p.data()));
   });
 
   it("rejects parameters that cannot be optimised", () => {

@@ -249,9 +249,14 @@ describe("RoundRobinGroupChat", () => {
 
 describe("saveState", () => {
   it("returns a snapshot that does not change as the conversation goes on", async () => {
-    const team = new RoundRobinGroupChat([new ScriptedAgent("a", (_in, t) => `a#${t}`)], { maxTurns: 1 });
+    const team = new RoundRobinGroupChat([new ScriptedAgent("a", (_in, t) => `a#${t}`)], {
+      maxTurns: 1,
+    });
     await team.run("one");
-    const state = (await team.saveState()) as { thread: unknown[]; agents: { a: { history: unknown[] } } };
+    const state = (await team.saveState()) as {
+      thread: unknown[];
+      agents: { a: { history: unknown[] } };
+    };
     await team.run("two");
     expect(state.thread).toHaveLength(2);
     expect(state.agents.a.history).toHaveLength(2);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { AssistantAgent } from "../agents/assistant-agent.js";
 import { message, messageText } from "../messages.js";
-import { HandoffTermination, MaxMessageTermination } from "../termination/conditions.js";
+import { ReplayModelClient } from "../models/replay.js";
+import {
+  HandoffTermination,
+  MaxMessageTermination,
+  TextMentionTermination,
+} from "../termination/conditions.js";
 import { ScriptedAgent } from "./scripted.js";
 import { Swarm } from "./swarm.js";
 
@@ -62,5 +68,26 @@ describe("Swarm", () => {
     );
     // The team keeps what it completed: the task and the turn that handed off.
     expect(team.transcript.map((m) => m.type)).toEqual(["text", "handoff"]);
+  });
+
+  it("works with AssistantAgent handoffs: the model calls transfer_to_<agent>", async () => {
+    const model = ReplayModelClient.fromResults([
+      { toolCalls: [{ name: "transfer_to_refunds", arguments: {} }] },
+      "Refund issued for order 42. TERMINATE",
+    ]);
+    const triage = new AssistantAgent("triage", { modelClient: model, handoffs: ["refunds"] });
+    const refunds = new AssistantAgent("refunds", { modelClient: model, handoffs: ["triage"] });
+    const team = new Swarm([triage, refunds], {
+      termination: new TextMentionTermination("TERMINATE"),
+    });
+    const result = await team.run("Refund order 42, please.");
+    expect(team.transcript.map((m) => `${m.source}:${m.type}`)).toEqual([
+      "user:text",
+      "triage:handoff",
+      "refunds:text",
+    ]);
+    expect(result.stopReason).toMatch(/TERMINATE/);
+    // The refunds agent's model saw the conversation, the handoff included.
+    expect(JSON.stringify(model.requests[1].messages)).toContain("Refund order 42");
   });
 });

@@ -163,6 +163,17 @@ export class TimeoutTermination extends BaseTermination {
     super.reset();
     this.startedAt = null;
   }
+
+  /** The start time is saved, so a run resumed after a crash keeps its deadline. */
+  override saveState(): JsonValue {
+    return { fired: this.fired, startedAt: this.startedAt };
+  }
+
+  override loadState(state: JsonValue): void {
+    const s = asRecord(state, "TimeoutTermination");
+    super.loadState(s);
+    this.startedAt = typeof s.startedAt === "number" ? s.startedAt : null;
+  }
 }
 
 /** Stops when an agent hands off to `target` (e.g. "user" in a Swarm with a human). */

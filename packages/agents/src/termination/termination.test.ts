@@ -71,8 +71,11 @@ describe("termination conditions", () => {
     expect(await t.check([])).toBeNull();
     now += 1999;
     expect(await t.check([])).toBeNull();
+    const resumed = new TimeoutTermination(2, () => now);
+    resumed.loadState(JSON.parse(JSON.stringify(t.saveState())));
     now += 1;
     expect((await t.check([]))?.content).toMatch(/Timeout of 2s/);
+    expect((await resumed.check([]))?.content).toMatch(/Timeout of 2s/);
   });
 
   it("HandoffTermination fires on a handoff to its target only", async () => {

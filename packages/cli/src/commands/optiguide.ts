@@ -9,6 +9,7 @@ import {
   getApp,
   inferEditKind,
   isAppName,
+  planChanges,
   runApp,
   runBenchmark,
   translateContext,
@@ -186,12 +187,10 @@ export function registerOptiguide(program: Command): void {
           throw new Error(`--kind must be data or constraint, got ${opts.kind}`);
         const edit: Edit = { kind: (opts.kind as Edit["kind"]) ?? inferEditKind(code), code };
         const [base, what] = await Promise.all([runApp(app), runApp(app, edit)]);
-        const before = new Map(base.plan.map((d) => [d.name, d.value]));
-        const after = new Map(what.plan.map((d) => [d.name, d.value]));
-        const comparable = base.status === "optimal" && what.status === "optimal";
-        const changes = [...new Set(comparable ? [...before.keys(), ...after.keys()] : [])]
-          .filter((n) => (before.get(n) ?? 0) !== (after.get(n) ?? 0))
-          .map((n) => ({ name: n, before: before.get(n) ?? 0, after: after.get(n) ?? 0 }));
+        const changes =
+          base.status === "optimal" && what.status === "optimal"
+            ? planChanges(base.plan, what.plan)
+            : [];
         if (opts.json) printJson({ edit, baseline: base, outcome: what, changes });
         else {
           console.log(

@@ -8,7 +8,7 @@
  * without `properties`), `items`, `minItems` / `maxItems`, `minLength` / `maxLength`,
  * `anyOf` / `oneOf`, and `{}` (any JSON value). Annotations (`title`, `description`, ...) are
  * ignored; any other keyword is an error naming its path, so a schema is never silently
- * weakened.
+ * weakened. Number parts have at most 16 digits (exponents 3), so a number always ends.
  *
  * The state is a set of alternative stacks (for `anyOf`, enums and unions), each a persistent
  * linked list of frames, so a step shares everything below the top frame.
@@ -202,7 +202,7 @@ class Compiler {
   }
 
   private node<T extends Omit<SchemaNode, "id">>(n: T): SchemaNode {
-    return { ...n, id: this.nextId++ } as SchemaNode;
+    return { ...n, id: this.nextId++ } as unknown as SchemaNode;
   }
 }
 
@@ -241,8 +241,8 @@ type Frame =
       /** UTF-8 continuation bytes still expected. */
       cont: number;
     }
-  /** A number; `st` is the position in the number grammar. */
-  | { t: "num"; integer: boolean; st: NumState }
+  /** A number; `st` is the position in the number grammar, `d` the digits of this part. */
+  | { t: "num"; integer: boolean; st: NumState; d: number }
   /** An object; `next` is the first property not yet decided; `first` until one is written. */
   | { t: "obj"; node: Extract<SchemaNode, { kind: "object" }>; next: number; first: boolean }
   /** An array with `n` items written. */
@@ -251,6 +251,9 @@ type Frame =
 /** sign: after "-"; zero: "0"; int: [1-9][0-9]*; dot: after "."; frac; e: after e/E; esign; exp. */
 type NumState = "start" | "sign" | "zero" | "int" | "dot" | "frac" | "e" | "esign" | "exp";
 const NUM_FINAL = new Set<NumState>(["zero", "int", "frac", "exp"]);
+/** Digits allowed in an integer or fraction part (beyond them a double has no more precision). */
+const MAX_DIGITS = 16;
+const MAX_EXP_DIGITS = 3;
 
 interface Stack {
   frame: Frame;
@@ -284,8 +287,11 @@ function step(stack: Stack | null, b: number, out: (Stack | null)[]): void {
       return stepString(f, rest, b, out);
     case "num": {
       const st = numStep(f.st, b, f.integer);
-      if (st) out.push(push(rest, { ...f, st }));
-      else if (NUM_FINAL.has(f.st)) step(rest, b, out); // the number ended; b belongs to the parent
+      if (st) {
+        // Digits in the current part (integer, fraction, exponent), bounded.
+        const d = st === f.st ? f.d + 1 : isDigit(b) ? 1 : 0;
+        if (d <= (st === "exp" ? MAX_EXP_DIGITS : MAX_DIGITS)) out.push(push(rest, { ...f, st, d }));
+      } else if (NUM_FINAL.has(f.st)) step(rest, b, out); // the number ended; b belongs to the parent
       return;
     }
     case "obj": {
@@ -349,7 +355,7 @@ function startValue(node: SchemaNode, rest: Stack | null): (Stack | null)[] {
         }),
       ];
     case "number":
-      return [push(rest, { t: "num", integer: node.integer, st: "start" })];
+      return [push(rest, { t: "num", integer: node.integer, st: "start", d: 0 })];
     case "literal":
       return node.texts.map((bytes) => push(rest, { t: "lit", bytes, pos: 0 }));
     case "object":
@@ -447,7 +453,7 @@ function frameKey(f: Frame): string {
     case "str":
       return `s${f.node.id}:${Math.min(f.len, f.node.minLength)}:${Number.isFinite(f.node.maxLength) ? f.len : ""}:${f.esc}:${f.cont}`;
     case "num":
-      return `n${f.integer ? "i" : ""}${f.st}`;
+      return `n${f.integer ? "i" : ""}${f.st}${f.d}`;
     case "obj":
       return `o${f.node.id}:${f.next}:${f.first ? 1 : 0}`;
     case "arr":

@@ -14,3 +14,10 @@ export function fixturePath(name: string): string {
   if (!existsSync(p)) throw new Error(`reference fixture ${name} not found under ${root}`);
   return p;
 }
+
+/** This package's extra reference checkpoints (`packages/lm/fixtures/hf-extra/`). */
+export function extraFixturePath(name: string): string {
+  const p = resolve(dirname(fileURLToPath(import.meta.url)), "../../fixtures/hf-extra", name);
+  if (!existsSync(p)) throw new Error(`extra reference fixture ${name} not found at ${p}`);
+  return p;
+}

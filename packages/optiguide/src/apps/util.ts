@@ -1,5 +1,4 @@
-import type { AppData, Json } from "../data.js";
-import { splitKey } from "../keys.js";
+import type { AppData } from "../data.js";
 
 /** Numbers at or above 1e100 are gurobipy's GRB.INFINITY. */
 export function inf(v: number): number {
@@ -16,9 +15,4 @@ export function strings(data: AppData, field: string): string[] {
 
 export function numbers(data: AppData, field: string): number[] {
   return data[field] as number[];
-}
-
-/** Keys of a tuple dict, split into parts. */
-export function tupleKeys(d: Record<string, Json>): (string | number)[][] {
-  return Object.keys(d).map(splitKey);
 }

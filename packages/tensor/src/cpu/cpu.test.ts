@@ -1,7 +1,8 @@
 // The cpu backend at sizes the shared conformance cases do not reach: kernels split across
 // worker threads, matmul tiles with ragged edges and transposed / broadcast operands, on both
 // matmul paths; plus thread control, BLAS switching and clean shutdown.
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -16,6 +17,14 @@ import { ReferenceBackend } from "../reference/backend.js";
 import { maxRelError } from "../testing/conformance.js";
 import { CpuBackend } from "./backend.js";
 import { loadBlas } from "./blas.js";
+import { kernelsPath } from "./kernels.js";
+
+// The kernels come from `npm run build`; build them here if a bare `vitest run` comes first.
+if (!existsSync(kernelsPath())) {
+  execFileSync(process.execPath, [
+    fileURLToPath(new URL("../../assembly/build.mjs", import.meta.url)),
+  ]);
+}
 
 const ref = new ReferenceBackend();
 const hasBlas = loadBlas().addon !== null;
