@@ -19,6 +19,8 @@ export interface JobOptions {
   conflict?: boolean;
   /** Row limit above which a MIP conflict is not minimized by the deletion filter. */
   conflictFilterLimit?: number;
+  /** Seconds conflict analysis may take on top of the solve (default 30; `timeLimit` caps it too). */
+  conflictTimeLimit?: number;
   /** Raw HiGHS options applied last (e.g. `{ presolve: "off" }`). */
   highs?: Record<string, string | number | boolean>;
 }
@@ -169,7 +171,8 @@ export function highsCore() {
         const want = new Uint8Array(on.length);
         for (const r of rows) want[r] = 1;
         for (let r = 0; r < on.length; r++) set(r, want[r] === 1);
-        if (Number.isFinite(timeLimit)) model.options.set({ time_limit: Math.max(timeLimit, 1e-3) });
+        if (Number.isFinite(timeLimit))
+          model.options.set({ time_limit: Math.max(timeLimit, 1e-3) });
         model.clearSolver();
         return model.run().modelStatus;
       },
@@ -246,7 +249,7 @@ export function highsCore() {
     // 2. MIP: an LP conflict is a MIP conflict but maybe not an irreducible one; when the
     //    relaxation is feasible, integrality is part of the cause and every row is a suspect.
     //    A deletion filter over MIP feasibility solves makes the row set irreducible.
-    let cand =
+    const cand =
       lpInfeasible && rows.length > 0
         ? rows
         : Array.from({ length: m.rowNames.length }, (_, i) => i);
@@ -254,7 +257,12 @@ export function highsCore() {
       return { rows: cand, cols: [], irreducible: false, method: "highs-iis-unrefined" };
     }
     const filtered = deletionFilter(h, m, cand, left);
-    return { rows: filtered.rows, cols: [], irreducible: filtered.irreducible, method: "deletion-filter" };
+    return {
+      rows: filtered.rows,
+      cols: [],
+      irreducible: filtered.irreducible,
+      method: "deletion-filter",
+    };
   }
 
   function solve(h: Highs, m: CompiledModel, o: JobOptions): JobResult {
@@ -341,7 +349,8 @@ export function highsCore() {
     }
     if (result.status === "infeasible" && o.conflict) {
       try {
-        result.conflict = conflict(h, m, deadline, o.conflictFilterLimit ?? 300);
+        const budget = performance.now() + (o.conflictTimeLimit ?? 30) * 1000;
+        result.conflict = conflict(h, m, Math.min(deadline, budget), o.conflictFilterLimit ?? 300);
       } catch (e) {
         result.message = `conflict analysis failed: ${e instanceof Error ? e.message : String(e)}`;
       }

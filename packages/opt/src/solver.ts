@@ -25,6 +25,8 @@ export interface SolveOptions {
   conflict?: boolean;
   /** MIP conflicts above this many candidate rows are not minimized (default 300). */
   conflictFilterLimit?: number;
+  /** Seconds conflict analysis may take on top of the solve (default 30); past it the set is not minimized further and `irreducible` is false. */
+  conflictTimeLimit?: number;
   /** Raw HiGHS options, applied last (e.g. `{ presolve: "off", random_seed: 1 }`). */
   highs?: Record<string, string | number | boolean>;
 }
@@ -68,6 +70,7 @@ function jobOptions(o: SolveOptions): JobOptions {
     mipGap: o.mipGap,
     conflict: o.conflict ?? true,
     conflictFilterLimit: o.conflictFilterLimit,
+    conflictTimeLimit: o.conflictTimeLimit,
     highs: o.highs,
   };
 }
@@ -79,21 +82,48 @@ function abortError(signal: AbortSignal): unknown {
 /** Solves on the calling thread (blocks it while HiGHS runs). Same results as the pool. */
 export class InProcessSolver implements Solver {
   private highs?: Promise<Highs>;
+  private loaded?: Highs;
   private readonly core = highsCore();
   private closed = false;
+
+  /** An in-process solver with HiGHS already loaded, so `solveSync` works at once. */
+  static async create(): Promise<InProcessSolver> {
+    const s = new InProcessSolver();
+    s.loaded = await s.load();
+    return s;
+  }
+
+  /**
+   * Solves synchronously on the calling thread: for tiny models in tight loops (black-box
+   * searches, tests). Needs HiGHS loaded: use `InProcessSolver.create()` or await one `solve()`.
+   */
+  solveSync(model: Model | CompiledModel, opts: Omit<SolveOptions, "signal"> = {}): Solution {
+    if (this.closed) throw new Error("solver is closed");
+    if (!this.loaded)
+      throw new Error("HiGHS is not loaded yet: create the solver with InProcessSolver.create()");
+    const data = model instanceof Model ? model.compile() : model;
+    const result = this.core.solve(this.loaded, data, jobOptions(opts));
+    if (result.status === "error") {
+      // After an error HiGHS's module may be in an aborted state: load a fresh one.
+      this.loaded = undefined;
+      this.highs = undefined;
+    }
+    return new Solution(data, result);
+  }
+
+  private load(): Promise<Highs> {
+    this.highs ??= highsWasm().then(loadHighs);
+    return this.highs;
+  }
 
   async solve(model: Model | CompiledModel, opts: SolveOptions = {}): Promise<Solution> {
     if (this.closed) throw new Error("solver is closed");
     opts.signal?.throwIfAborted();
     const data = model instanceof Model ? model.compile() : model;
-    const job = jobOptions(opts);
-    this.highs ??= highsWasm().then(loadHighs);
-    const h = await this.highs;
+    jobOptions(opts); // bad options reject before HiGHS is loaded
+    this.loaded = await this.load();
     opts.signal?.throwIfAborted();
-    const result = this.core.solve(h, data, job);
-    // After an error HiGHS's module may be in an aborted state: load a fresh one next time.
-    if (result.status === "error") this.highs = undefined;
-    return new Solution(data, result);
+    return this.solveSync(data, opts);
   }
 
   async close(): Promise<void> {

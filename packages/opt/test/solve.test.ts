@@ -1,4 +1,4 @@
-import { InProcessSolver, Model, SolverPool, solve, sum } from "@athanor/opt";
+import { InProcessSolver, le, Model, SolverPool, solve, sum } from "@athanor/opt";
 import { afterAll, describe, expect, it } from "vitest";
 import { knapsack, marketSplit, wyndor } from "./fixtures.js";
 
@@ -67,6 +67,29 @@ describe.each([
     });
   });
 
+  it("narrows a MIP conflict among many rows to the irreducible pair", async () => {
+    const m = new Model("window");
+    const x = m.addVar("x", { type: "integer" });
+    const y = m.addVar("y", { type: "integer" });
+    const z = m.addVars(
+      "z",
+      Array.from({ length: 40 }, (_, i) => i),
+      { type: "integer" },
+    );
+    m.addConstraints(
+      "filler",
+      Array.from({ length: 40 }, (_, i) => i),
+      ([i]) => le(z.get(i!).plus(x), 100 + Number(i)),
+    );
+    m.addConstraint(x.plus(y), ">=", 5.5, "at_least");
+    m.addConstraint(x.plus(y), "<=", 5.8, "at_most"); // no integer sum lies in [5.5, 5.8]
+    m.minimize(sum(z.vars()));
+    const s = await solver.solve(m);
+    expect(s.status).toBe("infeasible");
+    expect(s.conflict).toMatchObject({ irreducible: true, method: "deletion-filter" });
+    expect(new Set(s.conflict!.constraints)).toEqual(new Set(["at_least", "at_most"]));
+  });
+
   it("reports unbounded models", async () => {
     const m = new Model();
     const x = m.addVar("x");
@@ -119,6 +142,22 @@ describe.each([
     const s = await solver.solve(wyndor(), { highs: { no_such_option: 1 } });
     expect(s.status).toBe("error");
     expect(s.message).toMatch(/no_such_option/);
+  });
+});
+
+describe("InProcessSolver.solveSync", () => {
+  it("solves synchronously once HiGHS is loaded", async () => {
+    expect(() => new InProcessSolver().solveSync(wyndor())).toThrow(/not loaded yet/);
+    const s = await InProcessSolver.create();
+    const results = Array.from({ length: 21 }, (_, k) => {
+      const m = knapsack();
+      m.setRhs("capacity", 10 + 2 * k);
+      return s.solveSync(m).objective;
+    });
+    expect(results[0]).toBe(60); // capacity 10: item a only
+    expect(results[19]).toBe(180); // capacity 48: a + c (b + c weighs 50)
+    expect(results[20]).toBe(220); // capacity 50: b + c
+    await s.close();
   });
 });
 

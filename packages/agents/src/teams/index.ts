@@ -5,5 +5,6 @@ export * from "./round-robin.js";
 export * from "./scripted.js";
 export * from "./selector.js";
 export * from "./sequential.js";
+export * from "./society-of-mind.js";
 export * from "./swarm.js";
 export * from "./team.js";

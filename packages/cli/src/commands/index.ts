@@ -1,14 +1,16 @@
 import type { Command } from "commander";
 import { registerAgents } from "./agents.js";
 import { registerDoctor } from "./doctor.js";
-import { registerXplain } from "./xplain.js";
 import { registerOpt } from "./opt.js";
 import { registerOptiguide } from "./optiguide.js";
+import { registerStart } from "./start.js";
+import { registerXplain } from "./xplain.js";
 
 /** Each system's command group registers itself here (one file per group in this folder). */
 export function registerCommands(program: Command): void {
   registerAgents(program);
   registerDoctor(program);
+  registerStart(program);
   registerXplain(program);
   registerOpt(program);
   registerOptiguide(program);

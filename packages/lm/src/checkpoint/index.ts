@@ -6,4 +6,10 @@ export {
   loadModelWithReport,
   saveModel,
 } from "./model-io.js";
-export { CheckpointError, readSafetensorsFile, readWeights, type WriteWeightsOptions, writeWeights } from "./weights.js";
+export {
+  CheckpointError,
+  readSafetensorsFile,
+  readWeights,
+  type WriteWeightsOptions,
+  writeWeights,
+} from "./weights.js";

@@ -6,9 +6,20 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type ModelConfig, ModelConfigError, modelConfigToJson, parseModelConfig } from "../model/config.js";
+import {
+  type ModelConfig,
+  ModelConfigError,
+  modelConfigToJson,
+  parseModelConfig,
+} from "../model/config.js";
 import { type Model, modelFromParameters, parameterShapes } from "../model/create.js";
-import { CheckpointError, matchWeights, readWeights, type WriteWeightsOptions, writeWeights } from "./weights.js";
+import {
+  CheckpointError,
+  matchWeights,
+  readWeights,
+  type WriteWeightsOptions,
+  writeWeights,
+} from "./weights.js";
 
 async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
@@ -50,7 +61,10 @@ export interface LoadedModel {
 }
 
 /** Loads a Hugging Face checkpoint folder (config.json + model.safetensors or shards). */
-export async function loadModelWithReport(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+export async function loadModelWithReport(
+  dir: string,
+  options: LoadModelOptions = {},
+): Promise<LoadedModel> {
   const config = await loadModelConfig(dir);
   const files = await readWeights(dir);
   const expected = parameterShapes(config);
@@ -79,7 +93,11 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
  * Writes `config.json`, `generation_config.json` and the weights (f32 unless `format`). With a
  * merged adapter the merged weights are written (a standalone fine-tuned model).
  */
-export async function saveModel(model: Model, dir: string, options: WriteWeightsOptions = {}): Promise<void> {
+export async function saveModel(
+  model: Model,
+  dir: string,
+  options: WriteWeightsOptions = {},
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   const c = model.config;
   const config = { ...modelConfigToJson(c), transformers_version: "5.17.0" };

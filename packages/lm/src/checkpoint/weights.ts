@@ -8,7 +8,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseSafetensors, type StorageFormat, serializeSafetensors, type Tensor } from "@athanor/tensor";
+import {
+  parseSafetensors,
+  type StorageFormat,
+  serializeSafetensors,
+  type Tensor,
+} from "@athanor/tensor";
 
 /** Tensors by name, with the file each came from. */
 export interface WeightFiles {
@@ -70,7 +75,9 @@ export async function readWeights(dir: string, prefix = "model"): Promise<Weight
   const shards = new Map<string, string[]>();
   for (const [name, file] of Object.entries(map)) {
     if (typeof file !== "string" || file.includes("/") || file.includes("\\"))
-      throw new CheckpointError(`${index}: weight_map.${name}: invalid shard file ${JSON.stringify(file)}`);
+      throw new CheckpointError(
+        `${index}: weight_map.${name}: invalid shard file ${JSON.stringify(file)}`,
+      );
     shards.set(file, [...(shards.get(file) ?? []), name]);
   }
   for (const [file, names] of shards) {
@@ -78,8 +85,7 @@ export async function readWeights(dir: string, prefix = "model"): Promise<Weight
     const got = await readSafetensorsFile(path);
     for (const name of names) {
       const t = got.get(name);
-      if (!t)
-        throw new CheckpointError(`${path}: tensor ${name} is missing (listed in ${index})`);
+      if (!t) throw new CheckpointError(`${path}: tensor ${name} is missing (listed in ${index})`);
       tensors.set(name, t);
       fileOf.set(name, path);
       got.delete(name);
@@ -125,7 +131,9 @@ export function matchWeights(
         `${files.fileOf.get(name)}: tensor ${name} has shape [${t.shape.join(", ")}] but the config implies [${shape.join(", ")}]`,
       );
     if (t.dtype !== "f32")
-      throw new CheckpointError(`${files.fileOf.get(name)}: tensor ${name} is ${t.dtype}, expected a float tensor`);
+      throw new CheckpointError(
+        `${files.fileOf.get(name)}: tensor ${name} is ${t.dtype}, expected a float tensor`,
+      );
     params.set(name, t);
   }
   if (missing.length > 0)
@@ -189,7 +197,10 @@ export async function writeWeights(
     written.push(join(dir, file));
   }
   const indexPath = join(dir, `${prefix}.safetensors.index.json`);
-  await writeFile(indexPath, `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`);
+  await writeFile(
+    indexPath,
+    `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`,
+  );
   written.push(indexPath);
   return written;
 }

@@ -19,28 +19,48 @@ function fail(file: string, field: string, msg: string): never {
 
 /** Parses a PEFT `adapter_config.json` object (only what we implement; anything else fails). */
 export function parseLoraConfig(json: unknown, file = "adapter_config.json"): LoraConfig {
-  if (!json || typeof json !== "object" || Array.isArray(json)) fail(file, "(root)", "must be a JSON object");
+  if (!json || typeof json !== "object" || Array.isArray(json))
+    fail(file, "(root)", "must be a JSON object");
   const j = json as Record<string, unknown>;
   const set = (k: string) => j[k] !== undefined && j[k] !== null;
   if (set("peft_type") && j.peft_type !== "LORA")
     fail(file, "peft_type", `${JSON.stringify(j.peft_type)} is not supported (only LORA)`);
   const r = j.r;
-  if (typeof r !== "number" || !Number.isInteger(r) || r <= 0) fail(file, "r", `must be a positive integer, got ${JSON.stringify(r)}`);
+  if (typeof r !== "number" || !Number.isInteger(r) || r <= 0)
+    fail(file, "r", `must be a positive integer, got ${JSON.stringify(r)}`);
   const alpha = j.lora_alpha ?? r;
-  if (typeof alpha !== "number" || !(alpha > 0)) fail(file, "lora_alpha", `must be a positive number, got ${JSON.stringify(alpha)}`);
+  if (typeof alpha !== "number" || !(alpha > 0))
+    fail(file, "lora_alpha", `must be a positive number, got ${JSON.stringify(alpha)}`);
   let targets: string[];
   if (typeof j.target_modules === "string") targets = [j.target_modules];
   else if (Array.isArray(j.target_modules) && j.target_modules.every((t) => typeof t === "string"))
     targets = j.target_modules as string[];
-  else fail(file, "target_modules", `must be a list of module names, got ${JSON.stringify(j.target_modules)}`);
+  else
+    fail(
+      file,
+      "target_modules",
+      `must be a list of module names, got ${JSON.stringify(j.target_modules)}`,
+    );
   const unsupported: [string, (v: unknown) => boolean, string][] = [
     ["use_dora", (v) => v === true, "DoRA is not implemented"],
     ["bias", (v) => v !== "none", 'only bias "none" is implemented'],
     ["lora_bias", (v) => v === true, "LoRA biases are not implemented"],
-    ["modules_to_save", (v) => Array.isArray(v) && v.length > 0, "fully trained extra modules are not implemented"],
+    [
+      "modules_to_save",
+      (v) => Array.isArray(v) && v.length > 0,
+      "fully trained extra modules are not implemented",
+    ],
     ["layers_to_transform", (v) => v !== null, "layer selection is not implemented"],
-    ["rank_pattern", (v) => Object.keys(v as object).length > 0, "per-module ranks are not implemented"],
-    ["alpha_pattern", (v) => Object.keys(v as object).length > 0, "per-module alphas are not implemented"],
+    [
+      "rank_pattern",
+      (v) => Object.keys(v as object).length > 0,
+      "per-module ranks are not implemented",
+    ],
+    [
+      "alpha_pattern",
+      (v) => Object.keys(v as object).length > 0,
+      "per-module alphas are not implemented",
+    ],
     ["use_qalora", (v) => v === true, "QA-LoRA is not implemented"],
     ["target_parameters", (v) => v !== null, "parameter targets are not implemented"],
     ["trainable_token_indices", (v) => v !== null, "trainable tokens are not implemented"],
@@ -61,7 +81,9 @@ export function isTargeted(path: string, targets: string[], regex = false): bool
   return targets.some((t) => path === t || path.endsWith(`.${t}`));
 }
 
-async function readConfigFile(dir: string): Promise<{ config: LoraConfig; raw: Record<string, unknown> }> {
+async function readConfigFile(
+  dir: string,
+): Promise<{ config: LoraConfig; raw: Record<string, unknown> }> {
   const file = join(dir, "adapter_config.json");
   if (!existsSync(file)) throw new CheckpointError(`${file}: not found`);
   let raw: Record<string, unknown>;
@@ -81,7 +103,10 @@ export interface LoadAdapterOptions {
 }
 
 /** Loads a PEFT LoRA adapter folder. */
-export async function loadAdapter(dir: string, options: LoadAdapterOptions = {}): Promise<LoraAdapter> {
+export async function loadAdapter(
+  dir: string,
+  options: LoadAdapterOptions = {},
+): Promise<LoraAdapter> {
   const { config } = await readConfigFile(dir);
   const file = join(dir, "adapter_model.safetensors");
   if (!existsSync(file)) throw new CheckpointError(`${file}: not found`);
@@ -91,7 +116,9 @@ export async function loadAdapter(dir: string, options: LoadAdapterOptions = {})
     const m = /^(?:base_model\.model\.)?(.+)\.lora_([AB])(?:\.[^.]+)?\.weight$/.exec(key);
     if (!m) {
       for (const x of tensors.values()) x.dispose();
-      throw new CheckpointError(`${file}: tensor ${key} is not a LoRA A/B weight (expected ${PREFIX}<module>.lora_A.weight)`);
+      throw new CheckpointError(
+        `${file}: tensor ${key} is not a LoRA A/B weight (expected ${PREFIX}<module>.lora_A.weight)`,
+      );
     }
     const [, module, which] = m;
     const p = parts.get(module) ?? {};
@@ -101,7 +128,8 @@ export async function loadAdapter(dir: string, options: LoadAdapterOptions = {})
   }
   const modules = new Map<string, LoraWeights>();
   for (const [module, p] of parts) {
-    if (!p.a || !p.b) throw new CheckpointError(`${file}: ${module} has lora_${p.a ? "B" : "A"} missing`);
+    if (!p.a || !p.b)
+      throw new CheckpointError(`${file}: ${module} has lora_${p.a ? "B" : "A"} missing`);
     if (p.a.rank !== 2 || p.a.shape[0] !== config.r || p.b.rank !== 2 || p.b.shape[1] !== config.r)
       throw new CheckpointError(
         `${file}: ${module}: lora_A ${p.a.describe()} / lora_B ${p.b.describe()} do not have rank r=${config.r}`,
@@ -109,12 +137,20 @@ export async function loadAdapter(dir: string, options: LoadAdapterOptions = {})
     modules.set(module, { a: p.a, b: p.b });
   }
   if (modules.size === 0) throw new CheckpointError(`${file}: no LoRA weights`);
-  const adapter: LoraAdapter = { name: options.name ?? basename(dir), config, scale: loraScale(config), modules };
+  const adapter: LoraAdapter = {
+    name: options.name ?? basename(dir),
+    config,
+    scale: loraScale(config),
+    modules,
+  };
   if (options.model) {
     const linear = options.model.linearModules();
     for (const [path, w] of modules) {
       const m = linear.get(path);
-      if (!m) throw new CheckpointError(`${file}: ${path} is not a linear layer of this ${options.model.config.modelType} model`);
+      if (!m)
+        throw new CheckpointError(
+          `${file}: ${path} is not a linear layer of this ${options.model.config.modelType} model`,
+        );
       if (w.a.shape[1] !== m.inFeatures || w.b.shape[0] !== m.outFeatures)
         throw new CheckpointError(
           `${file}: ${path}: lora_A ${w.a.describe()} / lora_B ${w.b.describe()} do not fit a layer of [in ${m.inFeatures}, out ${m.outFeatures}]`,
@@ -140,7 +176,8 @@ export interface CreateAdapterOptions {
  */
 export function createAdapter(model: TransformerLM, options: CreateAdapterOptions): LoraAdapter {
   const targets =
-    options.targetModules ?? (model.config.modelType === "gpt2" ? ["c_attn"] : ["q_proj", "v_proj"]);
+    options.targetModules ??
+    (model.config.modelType === "gpt2" ? ["c_attn"] : ["q_proj", "v_proj"]);
   const config: LoraConfig = {
     r: options.r,
     alpha: options.alpha ?? options.r,
@@ -148,7 +185,8 @@ export function createAdapter(model: TransformerLM, options: CreateAdapterOption
     useRslora: options.useRslora ?? false,
     dropout: 0,
   };
-  if (!Number.isInteger(config.r) || config.r <= 0) throw new Error(`createAdapter: r must be a positive integer, got ${config.r}`);
+  if (!Number.isInteger(config.r) || config.r <= 0)
+    throw new Error(`createAdapter: r must be a positive integer, got ${config.r}`);
   const rng = new Rng(options.seed ?? 0);
   const modules = new Map<string, LoraWeights>();
   for (const [path, { inFeatures, outFeatures }] of model.linearModules()) {
@@ -216,4 +254,3 @@ export function disposeAdapter(adapter: LoraAdapter): void {
     b.dispose();
   }
 }
-

@@ -225,7 +225,10 @@ function parseLlama(r: Reader, modelType: LlamaConfig["modelType"]): LlamaConfig
     const sw = r.json.sliding_window;
     const use = r.json.use_sliding_window;
     if (modelType === "mistral" && sw !== undefined && sw !== null)
-      r.fail("sliding_window", `${JSON.stringify(sw)}: sliding-window attention is not implemented`);
+      r.fail(
+        "sliding_window",
+        `${JSON.stringify(sw)}: sliding-window attention is not implemented`,
+      );
     if (modelType === "qwen2" && use === true)
       r.fail("use_sliding_window", "sliding-window attention is not implemented");
   }
@@ -250,7 +253,11 @@ function parseLlama(r: Reader, modelType: LlamaConfig["modelType"]): LlamaConfig
  * Parses a `config.json` object. `file` names it in errors. `generation` (the optional
  * `generation_config.json`) supplies eos / bos / pad ids it sets.
  */
-export function parseModelConfig(json: unknown, file = "config.json", generation?: unknown): ModelConfig {
+export function parseModelConfig(
+  json: unknown,
+  file = "config.json",
+  generation?: unknown,
+): ModelConfig {
   if (!json || typeof json !== "object" || Array.isArray(json))
     throw new ModelConfigError(file, "(root)", "must be a JSON object");
   const r = new Reader(json as Json, file);
@@ -273,7 +280,10 @@ export function parseModelConfig(json: unknown, file = "config.json", generation
       );
   }
   if (generation && typeof generation === "object" && !Array.isArray(generation)) {
-    const g = new Reader(generation as Json, file.replace(/config\.json$/, "generation_config.json"));
+    const g = new Reader(
+      generation as Json,
+      file.replace(/config\.json$/, "generation_config.json"),
+    );
     const eos = g.ids("eos_token_id");
     if (eos.length > 0) config.eosTokenIds = eos;
     config.bosTokenId = g.optInt("bos_token_id") ?? config.bosTokenId;
@@ -286,7 +296,8 @@ export function parseModelConfig(json: unknown, file = "config.json", generation
 export function modelConfigToJson(c: ModelConfig): Json {
   const ids = {
     bos_token_id: c.bosTokenId ?? null,
-    eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds.length ? c.eosTokenIds : null,
+    eos_token_id:
+      c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds.length ? c.eosTokenIds : null,
     pad_token_id: c.padTokenId ?? null,
     tie_word_embeddings: c.tieWordEmbeddings,
     vocab_size: c.vocabSize,
@@ -310,9 +321,11 @@ export function modelConfigToJson(c: ModelConfig): Json {
       ...ids,
     };
   }
-  const arch = { llama: "LlamaForCausalLM", qwen2: "Qwen2ForCausalLM", mistral: "MistralForCausalLM" }[
-    c.modelType
-  ];
+  const arch = {
+    llama: "LlamaForCausalLM",
+    qwen2: "Qwen2ForCausalLM",
+    mistral: "MistralForCausalLM",
+  }[c.modelType];
   const s = c.ropeScaling;
   const rope: Json = { rope_theta: c.ropeTheta, rope_type: s.type };
   if (s.type === "linear") rope.factor = s.factor;

@@ -51,7 +51,12 @@ export class Gpt2LM extends TransformerLM<Gpt2Config> {
     const { B, T } = inputs;
     const H = c.numHeads;
     const ln = (x: Tensor, name: string) =>
-      ops.layerNorm(x, this.parameter(`${name}.weight`), this.parameter(`${name}.bias`), c.layerNormEps);
+      ops.layerNorm(
+        x,
+        this.parameter(`${name}.weight`),
+        this.parameter(`${name}.bias`),
+        c.layerNormEps,
+      );
     const pos = tensor(inputs.positions, [B, T]);
     let h = ops.add(
       ops.embedding(this.parameter("transformer.wte.weight"), inputIds),

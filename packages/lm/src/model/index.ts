@@ -1,4 +1,10 @@
-export type { CausalLM, CausalLMInfo, ForwardOptions, ForwardResult, KVCache } from "./causal-lm.js";
+export type {
+  CausalLM,
+  CausalLMInfo,
+  ForwardOptions,
+  ForwardResult,
+  KVCache,
+} from "./causal-lm.js";
 export {
   type Gpt2Config,
   type LlamaConfig,
@@ -8,7 +14,13 @@ export {
   parseModelConfig,
   type RopeScaling,
 } from "./config.js";
-export { createModel, type InitOptions, type Model, modelFromParameters, parameterShapes } from "./create.js";
+export {
+  createModel,
+  type InitOptions,
+  type Model,
+  modelFromParameters,
+  parameterShapes,
+} from "./create.js";
 export { Gpt2LM } from "./gpt2.js";
 export { StaticKVCache } from "./kv-cache.js";
 export { LlamaLM } from "./llama.js";

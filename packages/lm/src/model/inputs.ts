@@ -71,7 +71,7 @@ export function prepareInputs(
       );
   }
   let mask: Tensor | null = null;
-  if (maskValues && maskValues.some((v) => v === 0)) {
+  if (maskValues?.some((v) => v === 0)) {
     const add = new Float32Array(maskValues.length);
     for (let i = 0; i < add.length; i++) add[i] = maskValues[i] === 0 ? MASKED : 0;
     mask = tensor(add, [B, 1, 1, total]);

@@ -45,8 +45,11 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
 
   constructor(config: LlamaConfig, params: Map<string, Tensor>) {
     super(config, params);
-    if (config.headDim % 2 !== 0) throw new Error(`${config.modelType}: head_dim ${config.headDim} must be even for RoPE`);
-    this.rope = new RopeTables(ropeInverseFrequencies(config.headDim, config.ropeTheta, config.ropeScaling));
+    if (config.headDim % 2 !== 0)
+      throw new Error(`${config.modelType}: head_dim ${config.headDim} must be even for RoPE`);
+    this.rope = new RopeTables(
+      ropeInverseFrequencies(config.headDim, config.ropeTheta, config.ropeScaling),
+    );
   }
 
   protected get kvHeads(): number {
@@ -66,14 +69,25 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
       const x = norm(h, `${p}.input_layernorm.weight`);
-      const q = applyRope(this.splitHeads(this.proj(`${p}.self_attn.q_proj`, x), c.numHeads), cos, sin);
-      const k = applyRope(this.splitHeads(this.proj(`${p}.self_attn.k_proj`, x), c.numKvHeads), cos, sin);
+      const q = applyRope(
+        this.splitHeads(this.proj(`${p}.self_attn.q_proj`, x), c.numHeads),
+        cos,
+        sin,
+      );
+      const k = applyRope(
+        this.splitHeads(this.proj(`${p}.self_attn.k_proj`, x), c.numKvHeads),
+        cos,
+        sin,
+      );
       const v = this.splitHeads(this.proj(`${p}.self_attn.v_proj`, x), c.numKvHeads);
       const a = this.attend(l, q, k, v, inputs, cache);
       h = ops.add(h, this.proj(`${p}.self_attn.o_proj`, this.mergeHeads(a)));
       const y = norm(h, `${p}.post_attention_layernorm.weight`);
       const gate = ops.silu(this.proj(`${p}.mlp.gate_proj`, y));
-      h = ops.add(h, this.proj(`${p}.mlp.down_proj`, ops.mul(gate, this.proj(`${p}.mlp.up_proj`, y))));
+      h = ops.add(
+        h,
+        this.proj(`${p}.mlp.down_proj`, ops.mul(gate, this.proj(`${p}.mlp.up_proj`, y))),
+      );
     }
     h = norm(h, "model.norm.weight");
     const head = c.tieWordEmbeddings

@@ -39,7 +39,13 @@ function row(t: Tensor, b: number, len?: number): number[] {
 }
 
 /** Reference outputs by fixture; "extra/" ones are this package's (fixtures/README.md). */
-const MODELS = ["gpt2-tiny", "llama-tiny", "extra/qwen2-tiny", "extra/llama3-bias-tiny", "extra/mistral-tiny"];
+const MODELS = [
+  "gpt2-tiny",
+  "llama-tiny",
+  "extra/qwen2-tiny",
+  "extra/llama3-bias-tiny",
+  "extra/mistral-tiny",
+];
 
 for (const name of MODELS) {
   describe(name, () => {
@@ -65,13 +71,20 @@ for (const name of MODELS) {
       const cache = model.createCache(2, 16);
       const parts: Tensor[] = [];
       // A 5-token prefill, then chunks of 1, 3 and single tokens.
-      for (const [s, e] of [[0, 5], [5, 6], [6, 9], ...Array.from({ length: 7 }, (_, i) => [9 + i, 10 + i])]) {
+      for (const [s, e] of [
+        [0, 5],
+        [5, 6],
+        [6, 9],
+        ...Array.from({ length: 7 }, (_, i) => [9 + i, 10 + i]),
+      ]) {
         const chunk = ops.contiguous(ops.slice(ids, 1, s, e));
         parts.push(noGrad(() => model.forward(chunk, { cache }).logits));
       }
       expect(cache.length).toBe(16);
       expect(maxAbsDiff(ops.concat(parts, 1), full)).toBeLessThan(1e-5);
-      expect(() => model.forward(ops.contiguous(ops.slice(ids, 1, 0, 1)), { cache })).toThrow(/exceed its maxLength 16/);
+      expect(() => model.forward(ops.contiguous(ops.slice(ids, 1, 0, 1)), { cache })).toThrow(
+        /exceed its maxLength 16/,
+      );
     });
 
     test("left-padded batches give the unpadded sequences' logits, prefill and decode", async () => {
@@ -94,10 +107,26 @@ for (const name of MODELS) {
       const cache = model.createCache(2, 16);
       const batchIds = tensor(padded, [2, 16]);
       const am = tensor(mask, [2, 16]);
-      const out: Tensor[] = [noGrad(() => model.forward(ops.contiguous(ops.slice(batchIds, 1, 0, 12)), { cache, attentionMask: ops.contiguous(ops.slice(am, 1, 0, 12)) }).logits)];
+      const out: Tensor[] = [
+        noGrad(
+          () =>
+            model.forward(ops.contiguous(ops.slice(batchIds, 1, 0, 12)), {
+              cache,
+              attentionMask: ops.contiguous(ops.slice(am, 1, 0, 12)),
+            }).logits,
+        ),
+      ];
       for (let t = 12; t < 16; t++) {
         const step = ops.contiguous(ops.slice(batchIds, 1, t, t + 1));
-        out.push(noGrad(() => model.forward(step, { cache, attentionMask: ops.contiguous(ops.slice(am, 1, 0, t + 1)) }).logits));
+        out.push(
+          noGrad(
+            () =>
+              model.forward(step, {
+                cache,
+                attentionMask: ops.contiguous(ops.slice(am, 1, 0, t + 1)),
+              }).logits,
+          ),
+        );
       }
       const batched = ops.concat(out, 1);
       for (let b = 0; b < 2; b++) {
@@ -137,7 +166,12 @@ for (const [modelName, refName] of TRAINING) {
       expect(p.grad, name).not.toBeNull();
       expect(maxRelDiff(p.grad!, g), name).toBeLessThan(1e-3);
     }
-    const opt = new AdamW(params.values(), { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
+    const opt = new AdamW(params.values(), {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0.01,
+    });
     opt.step();
     const after = noGrad(() => causalLMLoss(model.forward(ids).logits, ids).item());
     expect(Math.abs(after - ref.json!.loss_after_one_adamw_step)).toBeLessThan(1e-4);

@@ -6,7 +6,13 @@
 
 import { noGrad, ops, type Tensor } from "@athanor/tensor";
 import type { LoraAdapter } from "../lora/adapter.js";
-import type { CausalLM, CausalLMInfo, ForwardOptions, ForwardResult, KVCache } from "./causal-lm.js";
+import type {
+  CausalLM,
+  CausalLMInfo,
+  ForwardOptions,
+  ForwardResult,
+  KVCache,
+} from "./causal-lm.js";
 import type { ModelConfig } from "./config.js";
 import { type PreparedInputs, prepareInputs } from "./inputs.js";
 import { StaticKVCache } from "./kv-cache.js";
@@ -84,7 +90,9 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
       const [a, b] = shape;
       out.set(
         module,
-        this.transposedWeights ? { inFeatures: a, outFeatures: b } : { inFeatures: b, outFeatures: a },
+        this.transposedWeights
+          ? { inFeatures: a, outFeatures: b }
+          : { inFeatures: b, outFeatures: a },
       );
     }
     return out;
@@ -133,14 +141,20 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
 
   /** Attaches a LoRA adapter (applied in every forward until detached). */
   attachAdapter(adapter: LoraAdapter): void {
-    if (this._adapter) throw new Error(`attachAdapter: adapter "${this._adapter.name}" is already attached`);
+    if (this._adapter)
+      throw new Error(`attachAdapter: adapter "${this._adapter.name}" is already attached`);
     const modules = this.linearModules();
     for (const [path, w] of adapter.modules) {
       const m = modules.get(path);
       if (!m)
-        throw new Error(`attachAdapter: adapter "${adapter.name}" targets ${path}, which is not a linear layer of this model`);
+        throw new Error(
+          `attachAdapter: adapter "${adapter.name}" targets ${path}, which is not a linear layer of this model`,
+        );
       const r = adapter.config.r;
-      if (w.a.shape.join() !== [r, m.inFeatures].join() || w.b.shape.join() !== [m.outFeatures, r].join())
+      if (
+        w.a.shape.join() !== [r, m.inFeatures].join() ||
+        w.b.shape.join() !== [m.outFeatures, r].join()
+      )
         throw new Error(
           `attachAdapter: ${path}: lora_A ${w.a.describe()} / lora_B ${w.b.describe()} must be [${r}, ${m.inFeatures}] / [${m.outFeatures}, ${r}]`,
         );

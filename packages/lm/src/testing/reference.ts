@@ -24,7 +24,8 @@ export async function loadReference(name: string): Promise<Reference> {
 
 /** max |a − b| over all elements. */
 export function maxAbsDiff(a: Tensor, b: Tensor): number {
-  if (a.shape.join() !== b.shape.join()) throw new Error(`maxAbsDiff: ${a.describe()} vs ${b.describe()}`);
+  if (a.shape.join() !== b.shape.join())
+    throw new Error(`maxAbsDiff: ${a.describe()} vs ${b.describe()}`);
   const x = a.data();
   const y = b.data();
   let m = 0;

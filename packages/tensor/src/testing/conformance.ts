@@ -20,8 +20,42 @@ export interface CaseOutputs {
   labels: string[];
 }
 
-/** Runs a case on `backend`: forward, then backward of Σ w ⊙ out with seeded weights. */
-export function runCase(c: OpCase, backend: Backend, seed = 1): CaseOutputs {
+const poisonedCache = new WeakMap<Backend, Backend>();
+
+/**
+ * A view of `backend` whose `alloc` fills every new storage with garbage (NaN for f32,
+ * −2³¹+1 for i32), so a kernel that does not fully overwrite its output (or relies on zeroed
+ * memory, which the frontend's buffer pool never guarantees) fails loudly.
+ */
+export function poisoned(backend: Backend): Backend {
+  const cached = poisonedCache.get(backend);
+  if (cached) return cached;
+  const proxy = new Proxy(backend, {
+    get(target, prop) {
+      if (prop === "alloc") {
+        return (dtype: "f32" | "i32", size: number) => {
+          const s = target.alloc(dtype, size);
+          if (size > 0) {
+            const garbage = dtype === "f32" ? Number.NaN : -2147483647;
+            target.fill({ storage: s, shape: [size], strides: [1], offset: 0 }, garbage);
+          }
+          return s;
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  poisonedCache.set(backend, proxy);
+  return proxy;
+}
+
+/**
+ * Runs a case on `backend` (poisoned: see {@link poisoned}): forward, then backward of
+ * Σ w ⊙ out with seeded weights.
+ */
+export function runCase(c: OpCase, rawBackend: Backend, seed = 1): CaseOutputs {
+  const backend = poisoned(rawBackend);
   return tidy(() => {
     const { leaves, args } = makeInputs(c, backend, seed);
     const out = c.fn(...args);

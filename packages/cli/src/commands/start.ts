@@ -1,0 +1,132 @@
+import { createInterface } from "node:readline/promises";
+import { modelClientFromEnv } from "@athanor/agents";
+import { closeDefaultSolver } from "@athanor/opt";
+import {
+  type Answer,
+  APP_NAMES,
+  type AppName,
+  comparePlans,
+  describeChange,
+  devQuestionsPath,
+  getApp,
+  isAppName,
+  loadQuestions,
+  OptiGuide,
+  oracleEdit,
+  runApp,
+} from "@athanor/optiguide";
+import type { Command } from "commander";
+import { printJson } from "../output.js";
+
+/**
+ * `athanor start` (what `npm start` runs): what-if questions over the six OptiGuide
+ * applications. With a model endpoint configured (ATHANOR_BASE_URL / ATHANOR_MODEL, or Azure),
+ * questions are answered by the OptiGuide agents; without one, a tour runs one benchmark
+ * question per app with its ground-truth edit (oracle mode), through the same sandbox,
+ * solver and explanation.
+ */
+export function registerStart(program: Command): void {
+  program
+    .command("start")
+    .description("what-if questions over the OptiGuide apps (the main job)")
+    .argument("[question...]", "a question to answer once (otherwise: interactive, or the tour)")
+    .option("--app <name>", `the application (${APP_NAMES.join(", ")})`, "coffee")
+    .option("--tour", "run the oracle tour even when a model is configured")
+    .option("--json", "print answers as JSON")
+    .action(async (words: string[], o: { app: string; tour?: boolean; json?: boolean }) => {
+      if (!isAppName(o.app))
+        throw new Error(`unknown app "${o.app}" (apps: ${APP_NAMES.join(", ")})`);
+      try {
+        const client = o.tour ? undefined : modelClientFromEnv();
+        if (!client) {
+          if (words.length > 0) {
+            throw new Error(
+              "answering your own question needs a model: set ATHANOR_BASE_URL and ATHANOR_MODEL (any OpenAI-compatible endpoint; see docs/agents.md). Without one, `npm start` runs the oracle tour.",
+            );
+          }
+          await tour(o.json ?? false);
+          return;
+        }
+        const og = new OptiGuide(getApp(o.app), { writer: client, interpreter: client });
+        if (words.length > 0) {
+          show(await og.ask(words.join(" ")), o.json ?? false);
+          return;
+        }
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        console.log(
+          `OptiGuide on ${o.app} with ${client.modelId}. Ask a what-if question (empty line to quit).`,
+        );
+        try {
+          for (;;) {
+            const q = (await rl.question("? ")).trim();
+            if (!q) break;
+            try {
+              show(await og.ask(q), o.json ?? false);
+            } catch (err) {
+              console.error(`error: ${(err as Error).message}`);
+            }
+          }
+        } finally {
+          rl.close();
+        }
+      } finally {
+        await closeDefaultSolver();
+      }
+    });
+}
+
+function show(a: Answer, json: boolean): void {
+  if (json) {
+    printJson(a);
+    return;
+  }
+  if (a.edit) console.log(`edit (${a.edit.kind}):\n  ${a.edit.code.split("\n").join("\n  ")}`);
+  console.log(a.explanation);
+  console.log(
+    `(${a.status}; ${a.rounds.length} round${a.rounds.length === 1 ? "" : "s"}; ${(a.ms.total / 1000).toFixed(2)} s, solver ${(a.ms.solve / 1000).toFixed(2)} s)`,
+  );
+}
+
+/** One dev question per app, answered with its ground-truth edit. */
+async function tour(json: boolean): Promise<void> {
+  const results: unknown[] = [];
+  if (!json) {
+    console.log("Athanor: what-if analysis over optimization models (OptiGuide).");
+    console.log(
+      "No model endpoint is configured, so each question below is answered with the benchmark's",
+    );
+    console.log(
+      "ground-truth edit (oracle mode), run in the sandbox, solved with HiGHS, and explained",
+    );
+    console.log(
+      "against the baseline plan. Set ATHANOR_BASE_URL and ATHANOR_MODEL to ask your own.\n",
+    );
+  }
+  for (const name of APP_NAMES as readonly AppName[]) {
+    const app = getApp(name);
+    const { questions } = loadQuestions(devQuestionsPath(name), name);
+    const q = questions[0]!;
+    const t0 = performance.now();
+    const edit = oracleEdit(app, q);
+    const [baseline, outcome] = await Promise.all([runApp(app), runApp(app, edit)]);
+    const change = comparePlans(baseline, outcome);
+    const ms = performance.now() - t0;
+    if (json) {
+      results.push({
+        app: name,
+        question: q.QUESTION,
+        edit,
+        status: outcome.status,
+        objective: outcome.objective,
+        change,
+        ms,
+      });
+      continue;
+    }
+    console.log(`[${name}] ${q.QUESTION.trim()}`);
+    console.log(`  edit (${edit.kind}): ${edit.code.replace(/\s*\n\s*/g, " ").slice(0, 160)}`);
+    console.log(`  ${describeChange(change, 4).split("\n").join("\n  ")}`);
+    console.log(`  (${(ms / 1000).toFixed(2)} s including baseline and what-if solves)\n`);
+  }
+  if (json) printJson(results);
+}

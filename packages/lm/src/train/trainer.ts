@@ -1,0 +1,311 @@
+/**
+ * One optimizer step at a time over a causal LM: full fine-tuning or LoRA (only the adapter's
+ * tensors train), gradient accumulation over micro-batches (exactly the large batch's mean
+ * loss), AdamW with warmup-cosine and gradient clipping, evaluation loss / perplexity, and
+ * checkpoints that resume bit-for-bit (weights or adapter, optimizer moments, step, data state).
+ */
+
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  AdamW,
+  clipGradNorm,
+  noGrad,
+  type OptimizerState,
+  ops,
+  serializeSafetensors,
+  type Tensor,
+  tidy,
+  warmupCosine,
+} from "@athanor/tensor";
+import { saveModel } from "../checkpoint/model-io.js";
+import {
+  CheckpointError,
+  matchWeights,
+  readSafetensorsFile,
+  readWeights,
+} from "../checkpoint/weights.js";
+import type { LoraAdapter } from "../lora/adapter.js";
+import { adapterParameters, saveAdapter } from "../lora/peft.js";
+import type { Model } from "../model/create.js";
+import type { Batch } from "./data.js";
+import { causalLMLoss, countLabelTokens } from "./loss.js";
+
+export interface TrainerOptions {
+  /** Peak learning rate. */
+  lr: number;
+  /** Optimizer steps in the whole run (the cosine reaches `minLr` there). */
+  totalSteps: number;
+  /** Linear warmup steps (default 0). */
+  warmupSteps?: number;
+  /** Final learning rate (default 0). */
+  minLr?: number;
+  /** AdamW decoupled weight decay on matrices (default 0.01; never on norms and biases). */
+  weightDecay?: number;
+  betas?: [number, number];
+  eps?: number;
+  /** Clip the global gradient norm to this (default 1; 0 = no clipping). */
+  maxGradNorm?: number;
+  /** Train this LoRA adapter only (attached to the model if it is not yet). */
+  adapter?: LoraAdapter;
+  /** Called after every optimizer step. */
+  onProgress?: (metrics: StepMetrics) => void;
+}
+
+export interface StepMetrics {
+  /** Optimizer steps done (1 after the first). */
+  step: number;
+  totalSteps: number;
+  /** Mean loss over the step's label tokens. */
+  loss: number;
+  lr: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** Real tokens processed by this step (all micro-batches). */
+  tokens: number;
+  /** Label tokens the loss counted. */
+  labelTokens: number;
+  tokensPerSecond: number;
+  ms: number;
+}
+
+export interface EvalResult {
+  loss: number;
+  perplexity: number;
+  labelTokens: number;
+}
+
+/** What a checkpoint holds besides tensors (trainer_state.json). */
+interface TrainerStateFile {
+  step: number;
+  mode: "full" | "lora";
+  optimizers: { kind: string; step: number; hyper: Record<string, number | boolean> }[];
+  extra?: unknown;
+}
+
+export class Trainer {
+  /** Optimizer steps done. */
+  get step(): number {
+    return this._step;
+  }
+  readonly trainable: Map<string, Tensor>;
+  private _step = 0;
+  private readonly optimizers: AdamW[];
+  private readonly schedule: (step: number) => number;
+
+  constructor(
+    readonly model: Model,
+    readonly options: TrainerOptions,
+  ) {
+    if (!(options.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${options.lr}`);
+    if (!Number.isInteger(options.totalSteps) || options.totalSteps < 1)
+      throw new Error(`Trainer: totalSteps must be a positive integer, got ${options.totalSteps}`);
+    const warmup = options.warmupSteps ?? 0;
+    this.schedule =
+      options.totalSteps > warmup
+        ? warmupCosine({
+            peak: options.lr,
+            warmup,
+            total: options.totalSteps,
+            min: options.minLr ?? 0,
+          })
+        : (s) => (options.lr * Math.min(s, warmup)) / Math.max(warmup, 1);
+    if (options.adapter) {
+      if (model.adapter && model.adapter !== options.adapter)
+        throw new Error(`Trainer: the model already has adapter "${model.adapter.name}" attached`);
+      if (!model.adapter) model.attachAdapter(options.adapter);
+      if (model.merged) throw new Error("Trainer: unmerge the adapter before training it");
+      for (const p of model.parameters().values()) p.requireGrad(false);
+      this.trainable = adapterParameters(options.adapter);
+    } else {
+      if (model.adapter)
+        throw new Error(
+          "Trainer: the model has an adapter attached; pass it as options.adapter to train it, or detach it",
+        );
+      this.trainable = model.parameters();
+    }
+    for (const p of this.trainable.values()) p.requireGrad(true);
+    const hyper = {
+      lr: options.lr,
+      betas: options.betas ?? [0.9, 0.999],
+      eps: options.eps ?? 1e-8,
+    } as const;
+    const all = [...this.trainable.values()];
+    const decay = all.filter((p) => p.rank >= 2);
+    const rest = all.filter((p) => p.rank < 2);
+    this.optimizers = [
+      new AdamW(decay, {
+        ...hyper,
+        betas: [...hyper.betas],
+        weightDecay: options.weightDecay ?? 0.01,
+      }),
+      ...(rest.length
+        ? [new AdamW(rest, { ...hyper, betas: [...hyper.betas], weightDecay: 0 })]
+        : []),
+    ];
+  }
+
+  /** The learning rate step `step` (1-based) uses. */
+  lrAt(step: number): number {
+    return this.schedule(step);
+  }
+
+  /**
+   * One optimizer step over `microBatches` (gradient accumulation): gradients of the summed
+   * token losses divided by the total label-token count, so the update equals one step on all
+   * of them at once.
+   */
+  trainStep(microBatches: Batch[]): StepMetrics {
+    if (microBatches.length === 0) throw new Error("trainStep: no batches");
+    const t0 = performance.now();
+    const labelTokens = microBatches.reduce((s, b) => s + countLabelTokens(b.labels), 0);
+    if (labelTokens === 0) throw new Error("trainStep: no label tokens (every label is −100)");
+    let lossSum = 0;
+    for (const b of microBatches) {
+      lossSum += tidy(() => {
+        const sum = causalLMLoss(this.model.forward(b.inputIds).logits, b.labels, {
+          reduction: "sum",
+        });
+        const value = sum.item();
+        sum.div(labelTokens).backward();
+        return value;
+      });
+    }
+    const params = [...this.trainable.values()];
+    const maxNorm = this.options.maxGradNorm ?? 1;
+    const gradNorm = maxNorm > 0 ? clipGradNorm(params, maxNorm) : gradientNorm(params);
+    this._step++;
+    const lr = this.schedule(this._step);
+    for (const o of this.optimizers) {
+      o.lr = lr;
+      o.step();
+      o.zeroGrad();
+    }
+    const ms = performance.now() - t0;
+    const tokens = microBatches.reduce((s, b) => s + b.tokens, 0);
+    const metrics: StepMetrics = {
+      step: this._step,
+      totalSteps: this.options.totalSteps,
+      loss: lossSum / labelTokens,
+      lr,
+      gradNorm,
+      tokens,
+      labelTokens,
+      tokensPerSecond: tokens / (ms / 1000),
+      ms,
+    };
+    this.options.onProgress?.(metrics);
+    return metrics;
+  }
+
+  /** Mean loss over the label tokens of `batches`, and its perplexity (no gradients). */
+  evaluate(batches: Iterable<Batch>): EvalResult {
+    return evaluate(this.model, batches);
+  }
+
+  /**
+   * Writes a checkpoint: the model (HF folder `model/`) or the adapter (PEFT folder
+   * `adapter/`), `optimizer.safetensors` (AdamW moments) and `trainer_state.json` (step,
+   * optimizer hyper-parameters, and `extra`, e.g. the data loader's state).
+   */
+  async save(dir: string, extra?: unknown): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    const lora = this.options.adapter;
+    if (lora)
+      await saveAdapter(lora, join(dir, "adapter"), { modelType: this.model.config.modelType });
+    else await saveModel(this.model, join(dir, "model"));
+    const tensors: Record<string, Tensor> = {};
+    const states: OptimizerState[] = this.optimizers.map((o) => o.state());
+    states.forEach((s, i) => {
+      for (const [k, t] of Object.entries(s.tensors)) tensors[`${i}.${k}`] = t;
+    });
+    await writeFile(
+      join(dir, "optimizer.safetensors"),
+      serializeSafetensors(tensors, { metadata: { format: "athanor-adamw" } }),
+    );
+    const state: TrainerStateFile = {
+      step: this._step,
+      mode: lora ? "lora" : "full",
+      optimizers: states.map((s) => ({ kind: s.kind, step: s.step, hyper: s.hyper })),
+      extra,
+    };
+    await writeFile(join(dir, "trainer_state.json"), `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  /** Restores a checkpoint written by `save` into this trainer's model / adapter. Returns `extra`. */
+  async restore(dir: string): Promise<unknown> {
+    const stateFile = join(dir, "trainer_state.json");
+    if (!existsSync(stateFile))
+      throw new CheckpointError(`${stateFile}: not found (not a training checkpoint)`);
+    const state = JSON.parse(await readFile(stateFile, "utf8")) as TrainerStateFile;
+    const mode = this.options.adapter ? "lora" : "full";
+    if (state.mode !== mode)
+      throw new CheckpointError(
+        `${stateFile}: a ${state.mode} fine-tuning checkpoint cannot resume ${mode} training`,
+      );
+    // Weights: copy into the live tensors (the optimizer holds them).
+    const expected = new Map([...this.trainable].map(([n, t]) => [n, [...t.shape]]));
+    const files =
+      mode === "lora"
+        ? await (async () => {
+            const path = join(dir, "adapter", "adapter_model.safetensors");
+            const tensors = await readSafetensorsFile(path);
+            return { tensors, fileOf: new Map([...tensors.keys()].map((k) => [k, path])) };
+          })()
+        : await readWeights(join(dir, "model"));
+    const { params } = matchWeights(files, expected, dir);
+    noGrad(() => {
+      for (const [name, src] of params) {
+        const dst = this.trainable.get(name)!;
+        dst.backend.copy(src._view("restore"), dst._view("restore"));
+        src.dispose();
+      }
+    });
+    const opt = await readSafetensorsFile(join(dir, "optimizer.safetensors"));
+    if (state.optimizers.length !== this.optimizers.length)
+      throw new CheckpointError(
+        `${stateFile}: ${state.optimizers.length} optimizer groups, this trainer has ${this.optimizers.length}`,
+      );
+    this.optimizers.forEach((o, i) => {
+      const tensors: Record<string, Tensor> = {};
+      for (const [k, t] of opt) if (k.startsWith(`${i}.`)) tensors[k.slice(`${i}.`.length)] = t;
+      o.loadState({ ...state.optimizers[i], tensors });
+    });
+    for (const t of opt.values()) t.dispose();
+    this._step = state.step;
+    return state.extra;
+  }
+
+  /** Frees optimizer state (the model and adapter stay). */
+  dispose(): void {
+    for (const o of this.optimizers) o.dispose();
+  }
+}
+
+function gradientNorm(params: Tensor[]): number {
+  return tidy(() => {
+    let acc = 0;
+    for (const p of params) if (p.grad) acc += ops.sum(ops.square(p.grad)).item();
+    return Math.sqrt(acc);
+  });
+}
+
+/** Mean next-token loss over the label tokens of `batches` and its perplexity. */
+export function evaluate(model: Model, batches: Iterable<Batch>): EvalResult {
+  let sum = 0;
+  let n = 0;
+  for (const b of batches) {
+    const count = countLabelTokens(b.labels);
+    if (count === 0) continue;
+    sum += noGrad(() =>
+      tidy(() =>
+        causalLMLoss(model.forward(b.inputIds).logits, b.labels, { reduction: "sum" }).item(),
+      ),
+    );
+    n += count;
+  }
+  if (n === 0) throw new Error("evaluate: no label tokens");
+  const loss = sum / n;
+  return { loss, perplexity: Math.exp(loss), labelTokens: n };
+}
