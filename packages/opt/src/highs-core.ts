@@ -388,16 +388,5 @@ export function highsCore() {
     };
   }
 
-  /** LP text or MPS bytes written by HiGHS itself (used to cross-check our writers). */
-  function exportModel(h: Highs, m: CompiledModel, format: "lp" | "mps"): string {
-    const model = h.createModel(toData(h, m, null, false));
-    try {
-      const out = format === "lp" ? model.exportModel("lp") : model.exportModel("mps");
-      return typeof out === "string" ? out : new TextDecoder().decode(out);
-    } finally {
-      model.dispose();
-    }
-  }
-
-  return { solve, exportModel };
+  return { solve };
 }

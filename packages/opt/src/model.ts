@@ -22,15 +22,12 @@
  * deleted (fix them instead), so `Var` handles stay valid in every clone.
  */
 
-import {
-  type ExprLike,
-  type Key,
-  LinExpr,
-  type Relation,
-  relation,
-  type Sense,
-  Var,
-} from "./expr.js";
+import { Constraint } from "./constraint.js";
+import { type ExprLike, type Key, LinExpr, type Relation, relation, type Sense, Var } from "./expr.js";
+import { keyId, memberName, VarFamily } from "./family.js";
+
+export { Constraint, type ConstraintSense } from "./constraint.js";
+export { memberName, VarFamily } from "./family.js";
 
 /** Domain of a variable. `binary` is an integer variable with bounds inside [0, 1]. */
 export type VarType = "continuous" | "integer" | "binary";
@@ -55,180 +52,6 @@ export interface ConstraintOptions {
 /** Objective direction. */
 export type ObjectiveSense = "min" | "max";
 
-/** Shape of a constraint: `<=` (upper only), `>=` (lower only), `==`, `range` (both, unequal) or `free`. */
-export type ConstraintSense = Sense | "range" | "free";
-
-/**
- * A linear constraint `lower <= sum coefs[k] * vars[k] <= upper` of a model. Read it
- * through the getters; change it through the model's patch methods, which keep the
- * model's indexes consistent. Each clone has its own `Constraint` objects: look them up
- * by name in the clone (`clone.constraint(name)`).
- */
-export class Constraint {
-  /** @internal */ _vars: readonly Var[];
-  /** @internal */ _coefs: readonly number[];
-  /** @internal */ _lower: number;
-  /** @internal */ _upper: number;
-  /** @internal */ _removed = false;
-
-  /** @internal Use `model.addConstraint` / `model.add` / `model.addConstraints`. */
-  constructor(
-    readonly name: string,
-    readonly family: string | undefined,
-    readonly key: readonly Key[] | undefined,
-    vars: readonly Var[],
-    coefs: readonly number[],
-    lower: number,
-    upper: number,
-  ) {
-    this._vars = vars;
-    this._coefs = coefs;
-    this._lower = lower;
-    this._upper = upper;
-  }
-
-  /** Lower bound of the row activity (`-Infinity` when none). */
-  get lower(): number {
-    return this._lower;
-  }
-  /** Upper bound of the row activity (`Infinity` when none). */
-  get upper(): number {
-    return this._upper;
-  }
-  /** Variables with a nonzero coefficient (each once). */
-  get vars(): readonly Var[] {
-    return this._vars;
-  }
-  /** Coefficients, parallel to `vars`. */
-  get coefs(): readonly number[] {
-    return this._coefs;
-  }
-  /** Whether the constraint was removed from its model. */
-  get removed(): boolean {
-    return this._removed;
-  }
-
-  get sense(): ConstraintSense {
-    const lo = this._lower > -Infinity;
-    const up = this._upper < Infinity;
-    if (lo && up) return this._lower === this._upper ? "==" : "range";
-    if (lo) return ">=";
-    if (up) return "<=";
-    return "free";
-  }
-
-  /** Right-hand side: the upper bound of `<=`, the lower bound of `>=` and `==`. */
-  get rhs(): number {
-    const s = this.sense;
-    if (s === "<=") return this._upper;
-    if (s === ">=" || s === "==") return this._lower;
-    throw new RangeError(`constraint ${this.name} is a ${s} row: read lower / upper`);
-  }
-
-  /** Coefficient of `v` in this row (0 when absent). */
-  coefficient(v: Var): number {
-    const k = this._vars.indexOf(v);
-    return k < 0 ? 0 : this._coefs[k]!;
-  }
-
-  /** The row's left-hand side as a new expression. */
-  expr(): LinExpr {
-    const e = new LinExpr();
-    for (let k = 0; k < this._vars.length; k++) e.addTerm(this._vars[k]!, this._coefs[k]!);
-    return e;
-  }
-
-  toString(): string {
-    const lhs = this.expr().toString();
-    switch (this.sense) {
-      case "<=":
-        return `${this.name}: ${lhs} <= ${this._upper}`;
-      case ">=":
-        return `${this.name}: ${lhs} >= ${this._lower}`;
-      case "==":
-        return `${this.name}: ${lhs} == ${this._lower}`;
-      case "range":
-        return `${this.name}: ${this._lower} <= ${lhs} <= ${this._upper}`;
-      default:
-        return `${this.name}: ${lhs} free`;
-    }
-  }
-}
-
-/**
- * An indexed family of variables, e.g. `x[s, r]` over supplier-roastery pairs. Members are
- * named `family[k1,k2,...]`. Immutable after creation and shared by clones.
- */
-export class VarFamily {
-  /** @internal */ readonly _byKey = new Map<string, Var>();
-  /** @internal */ readonly _keys: (readonly Key[])[] = [];
-
-  /** @internal Use `model.addVars`. */
-  constructor(readonly name: string) {}
-
-  /** Number of members. */
-  get size(): number {
-    return this._keys.length;
-  }
-
-  /** The member with this key; throws a clear error when there is none. */
-  get(...key: Key[]): Var {
-    const v = this._byKey.get(keyId(key));
-    if (v === undefined) {
-      throw new RangeError(
-        `variable family ${this.name} has no member ${memberName(this.name, key)}`,
-      );
-    }
-    return v;
-  }
-
-  /** The member with this key, or `undefined`. */
-  find(...key: Key[]): Var | undefined {
-    return this._byKey.get(keyId(key));
-  }
-
-  has(...key: Key[]): boolean {
-    return this._byKey.has(keyId(key));
-  }
-
-  /** Members in creation order. */
-  vars(): Var[] {
-    return this._keys.map((k) => this._byKey.get(keyId(k))!);
-  }
-
-  /** Keys in creation order. */
-  keys(): (readonly Key[])[] {
-    return this._keys.slice();
-  }
-
-  /** `[key, var]` pairs in creation order (an array: map and filter it directly). */
-  entries(): [readonly Key[], Var][] {
-    return this._keys.map((k) => [k, this._byKey.get(keyId(k))!]);
-  }
-
-  /**
-   * Members whose key matches `pattern`, where `"*"` matches anything (gurobipy's
-   * `select`). With no pattern, every member. O(size) per call.
-   */
-  select(...pattern: (Key | "*")[]): Var[] {
-    if (pattern.length === 0) return this.vars();
-    const out: Var[] = [];
-    for (const k of this._keys) {
-      if (k.length !== pattern.length) continue;
-      let ok = true;
-      for (let i = 0; i < k.length && ok; i++) ok = pattern[i] === "*" || pattern[i] === k[i];
-      if (ok) out.push(this._byKey.get(keyId(k))!);
-    }
-    return out;
-  }
-
-  /** Sum of the members matching `pattern` (see `select`), as a new expression. */
-  sum(...pattern: (Key | "*")[]): LinExpr {
-    const e = new LinExpr();
-    for (const v of this.select(...pattern)) e.addTerm(v, 1);
-    return e;
-  }
-}
 
 /**
  * A numeric snapshot of a model in HiGHS's layout: column arrays, row bounds and the
@@ -810,14 +633,6 @@ export class Model {
   }
 }
 
-/** Name of a family member: `x[a,b]`. */
-export function memberName(family: string, key: readonly Key[]): string {
-  return `${family}[${key.join(",")}]`;
-}
-
-function keyId(key: readonly Key[]): string {
-  return key.length === 1 ? String(key[0]) : key.join("\u001f");
-}
 
 function checkName(name: string, what: string): void {
   if (typeof name !== "string" || name.length === 0)

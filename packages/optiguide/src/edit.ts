@@ -13,7 +13,9 @@
  * back into parts; integer parts as numbers), `range(n)` / `range(a, b)`, `sum(list)` (joins
  * expression strings with " + "), `has("x[Gu,Sun7]")` (is there such a variable?),
  * `value("buy[milk]")` (its value in the last solve, like gurobipy's `.X`), `addConstr`, `addVar`.
- * The sandbox sees JSON in and gives JSON out: the edited data, the constraints and new variables.
+ * `has`, `value`, `addConstr` and `addVar` work only in constraint edits (a data edit runs before
+ * the model exists). The sandbox sees JSON in and gives JSON out: the edited data, the constraints
+ * and new variables.
  */
 import type { AppData } from "./data.js";
 import { runInSandbox, type SandboxOptions } from "./sandbox.js";
@@ -80,18 +82,27 @@ const range = (a, b, step = 1) => {
   return out;
 };
 const sum = (items) => (items.length === 0 ? "0" : "(" + items.join(" + ") + ")");
-const has = (name) => __vars.has(__norm(name));
+const has = (name) => {
+  __constraintOnly("has");
+  return __vars.has(__norm(name));
+};
 const value = (name) => {
+  __constraintOnly("value");
   const n = __norm(name);
   if (__values === null) throw new Error("value(" + JSON.stringify(name) + "): there is no solution to read (the last solve was not optimal)");
   if (!(n in __values)) throw new Error("value(" + JSON.stringify(name) + "): no such variable");
   return __values[n];
 };
+const __constraintOnly = (fn) => {
+  if (input.kind !== "constraint") throw new Error(fn + "() is only available in a constraint edit (kind \"constraint\"); a data edit changes data before the model exists");
+};
 const addConstr = (expr, name) => {
+  __constraintOnly("addConstr");
   if (typeof expr !== "string") throw new TypeError("addConstr(expr, name): expr must be a string such as \"x[a,b] <= 3\"");
   __constraints.push(name === undefined ? { expr } : { expr, name: String(name) });
 };
 const addVar = (name, opts = {}) => {
+  __constraintOnly("addVar");
   const n = __norm(name);
   if (__vars.has(n)) throw new Error("addVar: variable " + n + " already exists");
   const type = opts.type ?? "continuous";
@@ -132,6 +143,7 @@ export async function runEdit(
   const res = await runInSandbox(
     code,
     {
+      kind: edit.kind,
       data: input.data,
       vars: input.vars ?? [],
       aliases: input.aliases ?? {},

@@ -26,6 +26,7 @@ export {
 export { ExprError, type LinearRelation, parseRelation } from "./expr.js";
 export { joinKey, splitKey } from "./keys.js";
 export { oracleEdit, translateContext } from "./oracle.js";
+export * from "./pipeline/index.js";
 export {
   devQuestionsPath,
   type GroundTruth,
@@ -56,4 +57,3 @@ export {
   type RunOptions,
   runApp,
 } from "./whatif.js";
-export * from "./pipeline/index.js";

@@ -58,6 +58,14 @@ describe("bad input gets a clear answer, never a hang", () => {
     expect(Date.now() - t).toBeLessThan(10_000);
   });
 
+  it("a data edit that calls addConstr is told where constraints go", async () => {
+    const o = await runApp(APPS.coffee, {
+      kind: "data",
+      code: 'addConstr("x[supplier1,roastery1] == 0");',
+    });
+    expect(o.message).toMatch(/addConstr\(\) is only available in a constraint edit/);
+  });
+
   it("a non-linear or malformed constraint", async () => {
     const bad = await runApp(APPS.coffee, {
       kind: "constraint",

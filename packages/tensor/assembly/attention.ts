@@ -265,3 +265,55 @@ export function attentionScoresGrad(
     }
   }
 }
+
+/**
+ * For flat heads f in [h0, h1) of B·Hq, turns the scores at s + (f − base)·Tq·Tk into
+ * probabilities in place (see scoresToProbs; `saved` rebuilds them from the saved lse). Used by
+ * the BLAS attention path, which computes the products on BLAS and this step on the threads.
+ */
+export function attentionProbsRange(
+  prm: usize,
+  h0: i32,
+  h1: i32,
+  base: i32,
+  s: usize,
+  saved: bool,
+): void {
+  const hq = w(prm, 1);
+  const tq = w(prm, 3);
+  const tk = w(prm, 4);
+  const causal = w(prm, 7) !== 0;
+  const scale = reinterpret<f32>(w(prm, 8));
+  for (let f = h0; f < h1; f++) {
+    const b = f / hq;
+    const h = f % hq;
+    const sp = s + ((<usize>((f - base) * tq * tk)) << 2);
+    const mask = w(prm, 24) ? ptr(w(prm, 24), w(prm, 25), b, w(prm, 26), h) : 0;
+    const lse = <usize>w(prm, 30) + ((<usize>(f * tq)) << 2);
+    scoresToProbs(sp, tq, tk, scale, causal, mask, w(prm, 27), w(prm, 28), lse, saved);
+  }
+}
+
+/** attentionScoresGrad for flat heads [h0, h1), P and dP at p / dp + (f − base)·Tq·Tk. */
+export function attentionScoresGradRange(
+  prm: usize,
+  h0: i32,
+  h1: i32,
+  base: i32,
+  p: usize,
+  dp: usize,
+): void {
+  const hq = w(prm, 1);
+  const tq = w(prm, 3);
+  const tk = w(prm, 4);
+  const dv = w(prm, 6);
+  const scale = reinterpret<f32>(w(prm, 8));
+  for (let f = h0; f < h1; f++) {
+    const b = f / hq;
+    const h = f % hq;
+    const off = (<usize>((f - base) * tq * tk)) << 2;
+    const dop = ptr(w(prm, 31), w(prm, 32), b, w(prm, 33), h);
+    const op = <usize>w(prm, 29) + ((<usize>(f * tq * dv)) << 2);
+    attentionScoresGrad(p + off, dp + off, dop, w(prm, 34), w(prm, 35), op, tq, tk, dv, scale);
+  }
+}

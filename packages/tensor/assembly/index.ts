@@ -5,7 +5,9 @@
 export {
   attentionBackward,
   attentionForward,
+  attentionProbsRange,
   attentionScoresGrad,
+  attentionScoresGradRange,
   attentionScratchBytes,
   scoresToProbs,
 } from "./attention";

@@ -12,4 +12,5 @@ export * from "./te/instance.js";
 export * from "./te/metaopt.js";
 export { getTopology, TOPOLOGY_NAMES } from "./topologies.js";
 export * from "./topology.js";
-export * from "./vbp/packing.js";
+export * from "./vbp/index.js";
+export * from "./sched/index.js";

@@ -334,6 +334,19 @@ describe("AssistantAgent", () => {
     });
   });
 
+  it("saves its memories with its state and restores them", async () => {
+    const { ListMemory } = await import("../memory/list-memory.js");
+    const facts = new ListMemory({ name: "facts" });
+    await facts.add({ content: "The user's name is Ada." });
+    const a = new AssistantAgent("a", { modelClient: ReplayModelClient.fromResults(["hi"]), memory: [facts] });
+    await a.run("hello");
+    const state = JSON.parse(JSON.stringify(await a.saveState()));
+    const restored = new ListMemory({ name: "facts" });
+    const b = new AssistantAgent("a", { modelClient: ReplayModelClient.fromResults([]), memory: [restored] });
+    await b.loadState(state);
+    expect((await restored.query("Ada")).map((r) => r.item.content)).toEqual(["The user's name is Ada."]);
+  });
+
   it("sends only the last N messages with a buffered context, never starting at tool results", async () => {
     const model = ReplayModelClient.fromResults([
       "one",

@@ -252,6 +252,10 @@ export class AssistantAgent extends BaseChatAgent {
       type: STATE_TYPE,
       version: 1,
       llmContext: this.modelContext.all() as unknown as JsonValue,
+      // Memories are saved with the agent, by their name, so a restored agent knows what it knew.
+      memory: Object.fromEntries(
+        await Promise.all(this.memory.map(async (m) => [m.name, await m.saveState()] as const)),
+      ),
     };
   }
 
@@ -271,6 +275,8 @@ export class AssistantAgent extends BaseChatAgent {
       }
     }
     this.modelContext.replace(s.llmContext as LLMMessage[]);
+    const saved = (state as { memory?: Record<string, JsonValue> }).memory ?? {};
+    for (const m of this.memory) if (m.name in saved) await m.loadState(saved[m.name]!);
   }
 
   private addIncoming(m: ChatMessage): void {

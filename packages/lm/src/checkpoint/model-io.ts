@@ -78,7 +78,7 @@ export async function loadModelWithReport(
   if (unexpected.length > 0 && !options.allowUnexpected) {
     for (const t of params.values()) t.dispose();
     throw new CheckpointError(
-      `${dir}: ${unexpected.length} tensor${unexpected.length > 1 ? "s" : ""} in the weights are not used by a ${config.modelType} model with this config (${files.fileOf.get(unexpected[0])}: ${unexpected.slice(0, 6).join(", ")}${unexpected.length > 6 ? ", ..." : ""}); pass allowUnexpected to load anyway`,
+      `${dir}: ${unexpected.length} tensor${unexpected.length > 1 ? "s in the weights are" : " in the weights is"} not used by a ${config.modelType} model with this config (${files.fileOf.get(unexpected[0])}: ${unexpected.slice(0, 6).join(", ")}${unexpected.length > 6 ? ", ..." : ""}); pass allowUnexpected to load anyway`,
     );
   }
   return { model: modelFromParameters(config, params), unexpected };

@@ -39,6 +39,11 @@ export interface CpuBackendOptions {
   blas?: boolean;
   /** Backend name (default "cpu"). */
   name?: string;
+  /**
+   * Bytes of attention scores the BLAS attention path holds at once (default 64 MiB); heads
+   * are processed in chunks that fit.
+   */
+  attentionChunkBytes?: number;
 }
 
 /** Which paths a cpu backend uses. */
@@ -119,6 +124,8 @@ const TMP_BYTES = 64;
 const MAX_THREADS = 64;
 const PARAM_BYTES = 256;
 const GEMM_RECORD = 13;
+// Score blocks of the BLAS attention path are processed in chunks of heads up to this size.
+const ATTENTION_CHUNK_BYTES = 64 * 2 ** 20;
 const MR = 4;
 const NR = 8;
 
@@ -140,9 +147,11 @@ export class CpuBackend implements Backend {
   private gemmScratch: number[] = [];
   private jobs = { ptr: 0, bytes: 0 };
   private disposed = false;
+  private readonly attentionChunkBytes: number;
 
   constructor(options: CpuBackendOptions = {}) {
     this.name = options.name ?? "cpu";
+    this.attentionChunkBytes = options.attentionChunkBytes ?? ATTENTION_CHUNK_BYTES;
     const module = kernelsModule();
     this.heap = new Heap();
     this.k = instantiate(module, this.heap.memory);
@@ -614,7 +623,7 @@ export class CpuBackend implements Backend {
 
   attention(args: AttentionArgs, out: View, lse: View): void {
     if (this.blas && this.blasAttentionOk(args, null)) {
-      this.attentionBlas(args, this.ptr(out), this.ptr(lse), null);
+      this.attentionBlas(args, out, this.ptr(out), lse, this.ptr(lse), null);
       return;
     }
     const prm = this.attentionParams(args, out, lse, null, null, null, null);
@@ -632,7 +641,7 @@ export class CpuBackend implements Backend {
   ): void {
     this.withContiguous([out, lse], ([op, lp]) => {
       if (this.blas && this.blasAttentionOk(args, dout)) {
-        this.attentionBlas(args, op, lp, { dout, dq, dk, dv });
+        this.attentionBlas(args, out, op, lse, lp, { dout, dq, dk, dv });
         return;
       }
       const o: View = { storage: out.storage, shape: out.shape, strides: out.strides, offset: 0 };
@@ -1188,109 +1197,184 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * Attention with its four (forward) or ten (backward) products per head on BLAS, and the
-   * masking / softmax / dS steps in the WebAssembly kernels, head by head on this thread (BLAS
-   * threads each product). `outPtr` / `lsePtr`: contiguous forward results.
+   * Attention with the products on BLAS (per head: q kᵀ and P v forward; q kᵀ, Pᵀ dO, dO vᵀ,
+   * dS k and dSᵀ q backward) and the masking / softmax / dS steps in the WebAssembly kernels
+   * split across the worker threads. Heads go in chunks whose score blocks fit in
+   * ATTENTION_CHUNK_BYTES. `outPtr` / `lsePtr`: the contiguous forward results.
    */
   private attentionBlas(
     args: AttentionArgs,
+    out: View,
     outPtr: number,
+    lse: View,
     lsePtr: number,
     grads: { dout: View; dq: View; dk: View; dv: View } | null,
   ): void {
     const blas = this.blas!;
-    const { q, k, v, mask } = args;
+    const { q, k, v } = args;
     const [B, Hq, Tq, D] = q.shape;
     const [, Hkv, Tk] = k.shape;
     const Dv = v.shape[3];
-    if (B * Hq * Tq === 0) return;
+    const heads = B * Hq;
+    if (heads === 0 || Tq === 0) return;
     const rep = Hq / Hkv;
     const ld = (view: View) => (view.shape[2] === 1 ? view.shape[3] : view.strides[2]);
     const [ldq, ldk, ldv] = [ld(q), ld(k), ld(v)];
-    const probs = this.k.scoresToProbs as (...a: number[]) => void;
-    const scoresGrad = this.k.attentionScoresGrad as (...a: number[]) => void;
-    const sBytes = 4 * Tq * Tk;
-    const scratch = this.heap.alloc(grads ? 2 * sBytes : sBytes);
+    const per = Tq * Tk;
+    const blocks = grads ? 2 : 1;
+    const chunk = Math.max(
+      1,
+      Math.min(heads, Math.floor(this.attentionChunkBytes / (4 * per * blocks))),
+    );
+    const bytes = 4 * per * chunk * blocks;
+    const scratch = this.heap.alloc(bytes);
+    const prm = grads
+      ? this.attentionParams(
+          args,
+          out,
+          lse,
+          grads.dout,
+          grads.dq,
+          grads.dk,
+          grads.dv,
+          outPtr,
+          lsePtr,
+        )
+      : this.attentionParams(args, out, lse, null, null, null, null, outPtr, lsePtr);
     const all = this.heap.f32(0, this.heap.sab().byteLength / 4);
-    const p = scratch / 4;
-    const dp = (scratch + sBytes) / 4;
     const base = (view: View, i0: number, i1: number) =>
       (this.ptr(view) + 4 * (i0 * view.strides[0] + i1 * view.strides[1])) / 4;
     try {
-      for (let b = 0; b < B; b++) {
-        for (let kh = 0; kh < Hkv; kh++) {
-          const kp = base(k, b, kh);
-          const vp = base(v, b, kh);
-          for (let r = 0; r < rep; r++) {
-            const h = kh * rep + r;
-            const qp = base(q, b, h);
-            const row = (b * Hq + h) * Tq;
-            // S = q kᵀ, then masked, scaled softmax (forward) or P from the saved lse (backward).
-            blas.sgemm(false, true, Tq, Tk, D, 1, all, qp, ldq, all, kp, ldk, 0, all, p, Tk);
-            const mp = mask ? 4 * base(mask, b, h) : 0;
-            const ms = mask ? mask.strides : [0, 0, 0, 0];
-            probs(
-              scratch,
+      for (let c0 = 0; c0 < heads; c0 += chunk) {
+        const c1 = Math.min(heads, c0 + chunk);
+        const sAt = (f: number) => scratch / 4 + (f - c0) * per;
+        const dpAt = (f: number) => scratch / 4 + (chunk + f - c0) * per;
+        const head = (f: number) => {
+          const b = Math.floor(f / Hq);
+          const h = f % Hq;
+          const kh = Math.floor(h / rep);
+          return {
+            b,
+            h,
+            first: h % rep === 0,
+            qp: base(q, b, h),
+            kp: base(k, b, kh),
+            vp: base(v, b, kh),
+            kv: b * Hkv + kh,
+          };
+        };
+        for (let f = c0; f < c1; f++) {
+          const { qp, kp } = head(f);
+          blas.sgemm(false, true, Tq, Tk, D, 1, all, qp, ldq, all, kp, ldk, 0, all, sAt(f), Tk);
+        }
+        const parts = (fn: (f0: number, f1: number) => number[]) =>
+          splitRange(c1 - c0, Math.min(this.threads, c1 - c0)).map(([s0, s1]) =>
+            fn(c0 + s0, c0 + s1),
+          );
+        this.pool.run(
+          "attentionProbsRange",
+          parts((f0, f1) => [prm, f0, f1, c0, scratch, grads ? 1 : 0]),
+        );
+        if (!grads) {
+          for (let f = c0; f < c1; f++) {
+            const { vp } = head(f);
+            blas.sgemm(
+              false,
+              false,
               Tq,
-              Tk,
-              args.scale,
-              args.causal ? 1 : 0,
-              mp,
-              ms[2],
-              ms[3],
-              lsePtr + 4 * row,
-              grads ? 1 : 0,
-            );
-            if (!grads) {
-              blas.sgemm(
-                false,
-                false,
-                Tq,
-                Dv,
-                Tk,
-                1,
-                all,
-                p,
-                Tk,
-                all,
-                vp,
-                ldv,
-                0,
-                all,
-                outPtr / 4 + row * Dv,
-                Dv,
-              );
-              continue;
-            }
-            const first = r === 0 ? 0 : 1;
-            const dop = base(grads.dout, b, h);
-            const ldo = ld(grads.dout);
-            const dvp = this.ptr(grads.dv) / 4 + (b * Hkv + kh) * Tk * Dv;
-            const dkp = this.ptr(grads.dk) / 4 + (b * Hkv + kh) * Tk * D;
-            const dqp = this.ptr(grads.dq) / 4 + row * D;
-            // dv (+)= Pᵀ dO; dP = dO vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale
-            blas.sgemm(true, false, Tk, Dv, Tq, 1, all, p, Tk, all, dop, ldo, first, all, dvp, Dv);
-            blas.sgemm(false, true, Tq, Tk, Dv, 1, all, dop, ldo, all, vp, ldv, 0, all, dp, Tk);
-            scoresGrad(
-              scratch,
-              scratch + sBytes,
-              4 * dop,
-              ldo,
-              1,
-              outPtr + 4 * row * Dv,
-              Tq,
-              Tk,
               Dv,
-              args.scale,
+              Tk,
+              1,
+              all,
+              sAt(f),
+              Tk,
+              all,
+              vp,
+              ldv,
+              0,
+              all,
+              outPtr / 4 + f * Tq * Dv,
+              Dv,
             );
-            // dq = dS k; dk (+)= dSᵀ q
-            blas.sgemm(false, false, Tq, D, Tk, 1, all, dp, Tk, all, kp, ldk, 0, all, dqp, D);
-            blas.sgemm(true, false, Tk, D, Tq, 1, all, dp, Tk, all, qp, ldq, first, all, dkp, D);
           }
+          continue;
+        }
+        const ldo = ld(grads.dout);
+        const dvBase = this.ptr(grads.dv) / 4;
+        const dkBase = this.ptr(grads.dk) / 4;
+        const dqBase = this.ptr(grads.dq) / 4;
+        for (let f = c0; f < c1; f++) {
+          const { b, h, first, vp, kv } = head(f);
+          const dop = base(grads.dout, b, h);
+          // dv (+)= Pᵀ dO; dP = dO vᵀ
+          blas.sgemm(
+            true,
+            false,
+            Tk,
+            Dv,
+            Tq,
+            1,
+            all,
+            sAt(f),
+            Tk,
+            all,
+            dop,
+            ldo,
+            first ? 0 : 1,
+            all,
+            dvBase + kv * Tk * Dv,
+            Dv,
+          );
+          blas.sgemm(false, true, Tq, Tk, Dv, 1, all, dop, ldo, all, vp, ldv, 0, all, dpAt(f), Tk);
+        }
+        // dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale, over dP.
+        this.pool.run(
+          "attentionScoresGradRange",
+          parts((f0, f1) => [prm, f0, f1, c0, scratch, scratch + 4 * per * chunk]),
+        );
+        for (let f = c0; f < c1; f++) {
+          const { first, qp, kp, kv } = head(f);
+          // dq = dS k; dk (+)= dSᵀ q
+          blas.sgemm(
+            false,
+            false,
+            Tq,
+            D,
+            Tk,
+            1,
+            all,
+            dpAt(f),
+            Tk,
+            all,
+            kp,
+            ldk,
+            0,
+            all,
+            dqBase + f * Tq * D,
+            D,
+          );
+          blas.sgemm(
+            true,
+            false,
+            Tk,
+            D,
+            Tq,
+            1,
+            all,
+            dpAt(f),
+            Tk,
+            all,
+            qp,
+            ldq,
+            first ? 0 : 1,
+            all,
+            dkBase + kv * Tk * D,
+            D,
+          );
         }
       }
     } finally {
-      this.heap.release(scratch, grads ? 2 * sBytes : sBytes);
+      this.heap.release(scratch, bytes);
     }
   }
 

@@ -78,7 +78,13 @@ function expectClose(r: { got: HostArray[]; want: HostArray[] }, tol = 2e-5): vo
 for (const path of ["wasm", "blas"] as const) {
   if (path === "blas" && !hasBlas) continue;
   describe(`cpu backend at scale (${path} matmul, 2 threads)`, () => {
-    const cpu = new CpuBackend({ name: `cpu-${path}`, blas: path === "blas", threads: 2 });
+    // A small attention chunk (3 heads of the test below) makes GQA groups span chunks.
+    const cpu = new CpuBackend({
+      name: `cpu-${path}`,
+      blas: path === "blas",
+      threads: 2,
+      attentionChunkBytes: 3 * 2 * 4 * 37 * 45,
+    });
     afterAll(() => cpu.dispose());
 
     it("reports its paths", () => {

@@ -50,6 +50,8 @@ export const POOL_FUNCTIONS = [
   "sgd",
   "attentionForward",
   "attentionBackward",
+  "attentionProbsRange",
+  "attentionScoresGradRange",
   "im2col",
   "col2im",
   "pool2d",

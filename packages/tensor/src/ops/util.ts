@@ -101,7 +101,3 @@ export function broadcastView(t: Tensor, shape: readonly number[], op: string): 
   }
   return { storage: v.storage, shape, strides, offset: v.offset };
 }
-
-export function outView(t: Tensor, op: string): View {
-  return t._view(op);
-}

@@ -4,6 +4,7 @@ export {
   type ConformanceFailure,
   compareCase,
   maxRelError,
+  poisoned,
   runCase,
 } from "./conformance.js";
 export {

@@ -18,8 +18,10 @@ export const CAPACITY_EPS = 1e-9;
  * [0, 1]; every item must have the same number of dimensions (at least one).
  */
 export function validateItems(items: readonly Item[]): number {
-  if (!Array.isArray(items)) throw new Error("items must be an array of size vectors");
   if (items.length === 0) return 0;
+  items.forEach((it, i) => {
+    if (!Array.isArray(it)) throw new Error(`item ${i} is not an array of sizes`);
+  });
   const d = items[0]!.length;
   if (d === 0) throw new Error("item 0 has no dimensions; give at least one size per item");
   items.forEach((it, i) => {

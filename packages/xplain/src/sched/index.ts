@@ -1,0 +1,3 @@
+export * from "./analyze.js";
+export * from "./explain.js";
+export * from "./simulate.js";
