@@ -1,4 +1,5 @@
 export * from "./checkpoint/index.js";
+export * from "./data/index.js";
 export * from "./generate/index.js";
 export * from "./lora/index.js";
 export * from "./model/index.js";

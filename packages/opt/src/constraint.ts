@@ -1,4 +1,4 @@
-/** A named linear constraint of a model (read-only view; change it through the model). */
+/** A named linear constraint of a model (read-only view; change it through the model). STABLE API (see model.ts). */
 
 import { type Key, LinExpr, type Sense, type Var } from "./expr.js";
 

@@ -1,4 +1,4 @@
-/** Indexed families of variables, `x[k1,k2]`, and the naming of their members. */
+/** Indexed families of variables, `x[k1,k2]`, and the naming of their members. STABLE API (see model.ts). */
 
 import { type Key, LinExpr, type Var } from "./expr.js";
 

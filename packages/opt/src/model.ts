@@ -3,8 +3,8 @@
  * families), linear constraints with names and families, a linear objective, and
  * `clone()` + patch methods, which are the basis of what-if analysis.
  *
- * STABLE API. The public members of `Model`, `VarFamily`, `Constraint` and the types in
- * this file are stable: `packages/optiguide` and `packages/xplain` build on them. New
+ * STABLE API. The public members of `Model` (here), `VarFamily` (family.ts), `Constraint`
+ * (constraint.ts) and the types in these files are stable: `packages/optiguide` and `packages/xplain` build on them. New
  * members may be added; existing ones keep their meaning.
  *
  * ```ts
@@ -23,7 +23,15 @@
  */
 
 import { Constraint } from "./constraint.js";
-import { type ExprLike, type Key, LinExpr, type Relation, relation, type Sense, Var } from "./expr.js";
+import {
+  type ExprLike,
+  type Key,
+  LinExpr,
+  type Relation,
+  relation,
+  type Sense,
+  Var,
+} from "./expr.js";
 import { keyId, memberName, VarFamily } from "./family.js";
 
 export { Constraint, type ConstraintSense } from "./constraint.js";
@@ -51,7 +59,6 @@ export interface ConstraintOptions {
 
 /** Objective direction. */
 export type ObjectiveSense = "min" | "max";
-
 
 /**
  * A numeric snapshot of a model in HiGHS's layout: column arrays, row bounds and the
@@ -632,7 +639,6 @@ export class Model {
     this._removedRows = 0;
   }
 }
-
 
 function checkName(name: string, what: string): void {
   if (typeof name !== "string" || name.length === 0)

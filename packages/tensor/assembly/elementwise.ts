@@ -21,6 +21,21 @@ import {
   B_NE,
   B_SUB,
   binary4,
+  exp4,
+  geluErf4,
+  geluErfGrad4,
+  geluTanh4,
+  geluTanhGrad4,
+  sigmoid4,
+  silu4,
+  siluGrad4,
+  tanh4,
+  U_EXP,
+  U_GELU_ERF,
+  U_GELU_TANH,
+  U_SIGMOID,
+  U_SILU,
+  U_TANH,
   unary4,
   unaryGrad4,
 } from "./vmath";
@@ -51,6 +66,27 @@ function at(p: usize, i: i32, s: i32): usize {
 function unaryRow(op: i32, x: usize, sx: i32, out: usize, so: i32, n: i32): void {
   let i = 0;
   if (sx === 1 && so === 1) {
+    // Dedicated loops for the hot activations (no per-vector dispatch), then the generic one.
+    switch (op) {
+      case U_EXP:
+        for (; i + 4 <= n; i += 4) v128.store(at(out, i, 1), exp4(v128.load(at(x, i, 1))));
+        break;
+      case U_TANH:
+        for (; i + 4 <= n; i += 4) v128.store(at(out, i, 1), tanh4(v128.load(at(x, i, 1))));
+        break;
+      case U_SIGMOID:
+        for (; i + 4 <= n; i += 4) v128.store(at(out, i, 1), sigmoid4(v128.load(at(x, i, 1))));
+        break;
+      case U_GELU_TANH:
+        for (; i + 4 <= n; i += 4) v128.store(at(out, i, 1), geluTanh4(v128.load(at(x, i, 1))));
+        break;
+      case U_GELU_ERF:
+        for (; i + 4 <= n; i += 4) v128.store(at(out, i, 1), geluErf4(v128.load(at(x, i, 1))));
+        break;
+      case U_SILU:
+        for (; i + 4 <= n; i += 4) v128.store(at(out, i, 1), silu4(v128.load(at(x, i, 1))));
+        break;
+    }
     for (; i + 4 <= n; i += 4) {
       v128.store(at(out, i, 1), unary4(op, v128.load(at(x, i, 1))));
     }
@@ -75,6 +111,23 @@ function unaryGradRow(
 ): void {
   let i = 0;
   if (sx === 1 && sy === 1 && sdy === 1 && sdx === 1) {
+    switch (op) {
+      case U_GELU_TANH:
+        for (; i + 4 <= n; i += 4) {
+          v128.store(at(dx, i, 1), geluTanhGrad4(v128.load(at(x, i, 1)), v128.load(at(dy, i, 1))));
+        }
+        break;
+      case U_GELU_ERF:
+        for (; i + 4 <= n; i += 4) {
+          v128.store(at(dx, i, 1), geluErfGrad4(v128.load(at(x, i, 1)), v128.load(at(dy, i, 1))));
+        }
+        break;
+      case U_SILU:
+        for (; i + 4 <= n; i += 4) {
+          v128.store(at(dx, i, 1), siluGrad4(v128.load(at(x, i, 1)), v128.load(at(dy, i, 1))));
+        }
+        break;
+    }
     for (; i + 4 <= n; i += 4) {
       const g = unaryGrad4(
         op,

@@ -125,6 +125,47 @@ function scalarUnary(op: i32, x: f32): f32 {
   }
 }
 
+export function geluTanh4(x: v128): v128 {
+  const x3 = f32x4.mul(f32x4.mul(x, x), x);
+  const u = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(x, f32x4.mul(splat(GELU_C), x3)));
+  return f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.add(splat(1), tanh4(u)));
+}
+
+export function geluErf4(x: v128): v128 {
+  const e = erf4(f32x4.mul(x, splat(INV_SQRT_2)));
+  return f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.add(splat(1), e));
+}
+
+export function silu4(x: v128): v128 {
+  return f32x4.mul(x, sigmoid4(x));
+}
+
+export function geluTanhGrad4(x: v128, dy: v128): v128 {
+  const one = splat(1);
+  const x2 = f32x4.mul(x, x);
+  const u = f32x4.mul(
+    splat(SQRT_2_OVER_PI),
+    f32x4.add(x, f32x4.mul(splat(GELU_C), f32x4.mul(x2, x))),
+  );
+  const t = tanh4(u);
+  const du = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(one, f32x4.mul(splat(3 * GELU_C), x2)));
+  const left = f32x4.mul(splat(0.5), f32x4.add(one, t));
+  const right = f32x4.mul(f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.sub(one, f32x4.mul(t, t))), du);
+  return f32x4.mul(dy, f32x4.add(left, right));
+}
+
+export function geluErfGrad4(x: v128, dy: v128): v128 {
+  const cdf = f32x4.mul(splat(0.5), f32x4.add(splat(1), erf4(f32x4.mul(x, splat(INV_SQRT_2)))));
+  const pdf = f32x4.mul(splat(INV_SQRT_2PI), exp4(f32x4.mul(splat(-0.5), f32x4.mul(x, x))));
+  return f32x4.mul(dy, f32x4.add(cdf, f32x4.mul(x, pdf)));
+}
+
+export function siluGrad4(x: v128, dy: v128): v128 {
+  const one = splat(1);
+  const s = sigmoid4(x);
+  return f32x4.mul(dy, f32x4.mul(s, f32x4.add(one, f32x4.mul(x, f32x4.sub(one, s)))));
+}
+
 /** op(x) per lane, for every UnaryOp. */
 export function unary4(op: i32, x: v128): v128 {
   switch (op) {
@@ -154,17 +195,12 @@ export function unary4(op: i32, x: v128): v128 {
       return sigmoid4(x);
     case U_RELU:
       return v128.and(x, f32x4.gt(x, splat(0)));
-    case U_GELU_TANH: {
-      const x3 = f32x4.mul(f32x4.mul(x, x), x);
-      const u = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(x, f32x4.mul(splat(GELU_C), x3)));
-      return f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.add(splat(1), tanh4(u)));
-    }
-    case U_GELU_ERF: {
-      const e = erf4(f32x4.mul(x, splat(INV_SQRT_2)));
-      return f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.add(splat(1), e));
-    }
+    case U_GELU_TANH:
+      return geluTanh4(x);
+    case U_GELU_ERF:
+      return geluErf4(x);
     case U_SILU:
-      return f32x4.mul(x, sigmoid4(x));
+      return silu4(x);
     default:
       return lanes(x, op);
   }
@@ -203,31 +239,12 @@ export function unaryGrad4(op: i32, x: v128, y: v128, dy: v128): v128 {
       return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
     case U_RELU:
       return v128.and(dy, f32x4.gt(x, splat(0)));
-    case U_GELU_TANH: {
-      const x2 = f32x4.mul(x, x);
-      const u = f32x4.mul(
-        splat(SQRT_2_OVER_PI),
-        f32x4.add(x, f32x4.mul(splat(GELU_C), f32x4.mul(x2, x))),
-      );
-      const t = tanh4(u);
-      const du = f32x4.mul(splat(SQRT_2_OVER_PI), f32x4.add(one, f32x4.mul(splat(3 * GELU_C), x2)));
-      const left = f32x4.mul(splat(0.5), f32x4.add(one, t));
-      const right = f32x4.mul(
-        f32x4.mul(f32x4.mul(splat(0.5), x), f32x4.sub(one, f32x4.mul(t, t))),
-        du,
-      );
-      return f32x4.mul(dy, f32x4.add(left, right));
-    }
-    case U_GELU_ERF: {
-      const cdf = f32x4.mul(splat(0.5), f32x4.add(one, erf4(f32x4.mul(x, splat(INV_SQRT_2)))));
-      const pdf = f32x4.mul(splat(INV_SQRT_2PI), exp4(f32x4.mul(splat(-0.5), f32x4.mul(x, x))));
-      return f32x4.mul(dy, f32x4.add(cdf, f32x4.mul(x, pdf)));
-    }
-    case U_SILU: {
-      const s = sigmoid4(x);
-      const d = f32x4.mul(s, f32x4.add(one, f32x4.mul(x, f32x4.sub(one, s))));
-      return f32x4.mul(dy, d);
-    }
+    case U_GELU_TANH:
+      return geluTanhGrad4(x, dy);
+    case U_GELU_ERF:
+      return geluErfGrad4(x, dy);
+    case U_SILU:
+      return siluGrad4(x, dy);
     default:
       return splat(NaN);
   }

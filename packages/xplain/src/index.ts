@@ -1,6 +1,7 @@
 export * from "./dsl.js";
 export { kShortestPaths, type Path } from "./paths.js";
 export { teReportHtml } from "./report.js";
+export * from "./sched/index.js";
 export * from "./search/blackbox.js";
 export { growRegion, type Region, type RegionOptions } from "./search/regions.js";
 export { mannWhitneyGreater } from "./search/stats.js";
@@ -13,4 +14,3 @@ export * from "./te/metaopt.js";
 export { getTopology, TOPOLOGY_NAMES } from "./topologies.js";
 export * from "./topology.js";
 export * from "./vbp/index.js";
-export * from "./sched/index.js";

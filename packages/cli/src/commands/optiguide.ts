@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { modelClientFromEnv } from "@athanor/agents";
 import { closeDefaultSolver } from "@athanor/opt";
 import {
   APP_NAMES,
@@ -9,6 +10,8 @@ import {
   getApp,
   inferEditKind,
   isAppName,
+  OptiGuide,
+  pipelineSource,
   planChanges,
   runApp,
   runBenchmark,
@@ -112,6 +115,11 @@ export function registerOptiguide(program: Command): void {
     )
     .option("--app <app>", "an app name or all", "all")
     .option(
+      "--model <name>",
+      "where edits come from without --oracle: endpoint (the configured OpenAI-compatible endpoint)",
+    )
+    .option("--debug-rounds <n>", "pipeline: extra tries after a failed edit", "3")
+    .option(
       "--questions <file>",
       "a question file in the benchmark's format (default: the dev split)",
     )
@@ -121,6 +129,8 @@ export function registerOptiguide(program: Command): void {
     .action(
       async (opts: {
         oracle?: boolean;
+        model?: string;
+        debugRounds: string;
         app: string;
         questions?: string;
         concurrency: string;
@@ -128,10 +138,21 @@ export function registerOptiguide(program: Command): void {
         json?: boolean;
       }) => {
         try {
-          if (!opts.oracle)
-            throw new Error(
-              "only --oracle is available here: the model-driven writer/safeguard/interpreter pipeline is not part of this build",
-            );
+          let source: ReturnType<typeof pipelineSource> | undefined;
+          let mode = "oracle";
+          if (!opts.oracle) {
+            const model = opts.model ?? "endpoint";
+            if (model !== "endpoint")
+              throw new Error(`unknown --model "${model}" (use endpoint, or --oracle)`);
+            const client = modelClientFromEnv();
+            if (!client) {
+              throw new Error(
+                "no model endpoint is configured: set ATHANOR_BASE_URL and ATHANOR_MODEL (see docs/agents.md), or use --oracle",
+              );
+            }
+            source = pipelineSource({ writer: client, debugRounds: Number(opts.debugRounds) });
+            mode = `pipeline (${client.modelId})`;
+          }
           const concurrency = Number(opts.concurrency);
           if (!Number.isInteger(concurrency) || concurrency < 1)
             throw new Error(`--concurrency must be a positive integer, got ${opts.concurrency}`);
@@ -140,11 +161,63 @@ export function registerOptiguide(program: Command): void {
             questionsFile: opts.questions,
             concurrency,
             memo: opts.memo,
-            mode: "oracle",
+            source,
+            mode,
           });
           if (opts.json)
             printJson({ ...report, results: report.results.map(({ edit: _e, ...rest }) => rest) });
           else printReport(report);
+        } finally {
+          await closeDefaultSolver();
+        }
+      },
+    );
+
+  group
+    .command("ask")
+    .description("answer a what-if question with the writer / safeguard / interpreter agents")
+    .argument("<question...>", "the question, in plain language")
+    .option("--app <app>", `the application (${APP_NAMES.join(", ")})`, "coffee")
+    .option("--no-safeguard", "skip the safeguard review (the sandbox still confines the edit)")
+    .option("--debug-rounds <n>", "extra tries after a failed edit", "3")
+    .option("--json", "print the answer as JSON")
+    .action(
+      async (
+        words: string[],
+        opts: { app: string; safeguard: boolean; debugRounds: string; json?: boolean },
+      ) => {
+        const [app] = appsOf(opts.app);
+        const client = modelClientFromEnv();
+        if (!client) {
+          throw new Error(
+            "no model endpoint is configured: set ATHANOR_BASE_URL and ATHANOR_MODEL (any OpenAI-compatible endpoint; see docs/agents.md)",
+          );
+        }
+        try {
+          const og = new OptiGuide(getApp(app!), {
+            writer: client,
+            interpreter: client,
+            skipSafeguard: !opts.safeguard,
+            debugRounds: Number(opts.debugRounds),
+          });
+          const a = await og.ask(words.join(" "), {
+            onEvent: (e) => {
+              if (opts.json) return;
+              if (e.type === "edit")
+                console.log(
+                  `[writer] ${e.edit.kind} edit:\n  ${e.edit.code.split("\n").join("\n  ")}`,
+                );
+              if (e.type === "safeguard") console.log(`[safeguard] ${e.verdict}: ${e.reason}`);
+              if (e.type === "retry") console.log(`[retry] ${e.error}`);
+            },
+          });
+          if (opts.json) printJson(a);
+          else {
+            console.log(`\n${a.explanation}`);
+            console.log(
+              `(${a.status} in ${(a.ms.total / 1000).toFixed(2)} s; solver ${(a.ms.solve / 1000).toFixed(2)} s; tokens ${a.usage.promptTokens}+${a.usage.completionTokens})`,
+            );
+          }
         } finally {
           await closeDefaultSolver();
         }

@@ -43,10 +43,15 @@ export interface ForwardOptions {
    * real tokens before each one) or `past .. past + T - 1`.
    */
   positionIds?: Tensor;
+  /**
+   * "last": compute logits for the last position only ([B, 1, vocab]); what decoding needs,
+   * and it skips the vocabulary projection of every prompt position. Default "all".
+   */
+  logitsFor?: "all" | "last";
 }
 
 export interface ForwardResult {
-  /** f32 [B, T, vocab]. */
+  /** f32 [B, T, vocab] ([B, 1, vocab] with `logitsFor: "last"`). */
   logits: Tensor;
 }
 

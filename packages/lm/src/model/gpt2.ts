@@ -71,6 +71,7 @@ export class Gpt2LM extends TransformerLM<Gpt2Config> {
       const m = this.proj(`${p}.mlp.c_fc`, ln(h, `${p}.ln_2`));
       h = ops.add(h, this.proj(`${p}.mlp.c_proj`, ops.gelu(m, "tanh")));
     }
+    h = this.lastIfWanted(h, inputs);
     h = ln(h, "transformer.ln_f");
     const head = c.tieWordEmbeddings
       ? this.parameter("transformer.wte.weight")

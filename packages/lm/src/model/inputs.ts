@@ -21,6 +21,8 @@ export interface PreparedInputs {
   positions: Int32Array;
   /** Additive mask [B, 1, 1, past + T] (0 or MASKED), or null when nothing is padded. */
   mask: Tensor | null;
+  /** Logits for the last position only. */
+  lastOnly: boolean;
 }
 
 export function prepareInputs(
@@ -76,5 +78,5 @@ export function prepareInputs(
     for (let i = 0; i < add.length; i++) add[i] = maskValues[i] === 0 ? MASKED : 0;
     mask = tensor(add, [B, 1, 1, total]);
   }
-  return { B, T, past, positions, mask };
+  return { B, T, past, positions, mask, lastOnly: options.logitsFor === "last" };
 }

@@ -62,9 +62,8 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
 
   protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {
     const c = this.config;
-    const { B, T } = inputs;
     const norm = (x: Tensor, name: string) => ops.rmsNorm(x, this.parameter(name), c.rmsNormEps);
-    const [cos, sin] = this.rope.gather(inputs.positions, B, T);
+    const { cos, sin } = this.rope.rows(inputs.positions);
     let h = ops.embedding(this.parameter("model.embed_tokens.weight"), inputIds);
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
@@ -89,6 +88,7 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
         this.proj(`${p}.mlp.down_proj`, ops.mul(gate, this.proj(`${p}.mlp.up_proj`, y))),
       );
     }
+    h = this.lastIfWanted(h, inputs);
     h = norm(h, "model.norm.weight");
     const head = c.tieWordEmbeddings
       ? this.parameter("model.embed_tokens.weight")

@@ -3,7 +3,7 @@
  * default / linear / llama3 scaling), with cos / sin tables grown on demand.
  */
 
-import { ops, type Tensor, tensor } from "@athanor/tensor";
+import { customOp, ops, type Tensor, tensor } from "@athanor/tensor";
 import type { RopeScaling } from "./config.js";
 
 const f = Math.fround;
@@ -39,7 +39,7 @@ export function ropeInverseFrequencies(
 export class RopeTables {
   private cos = new Float32Array(0);
   private sin = new Float32Array(0);
-  private rows = 0;
+  private filled = 0;
   readonly half: number;
 
   constructor(readonly invFreq: Float32Array) {
@@ -47,14 +47,14 @@ export class RopeTables {
   }
 
   private grow(n: number): void {
-    if (n <= this.rows) return;
-    const rows = Math.max(n, this.rows * 2, 64);
+    if (n <= this.filled) return;
+    const rows = Math.max(n, this.filled * 2, 64);
     const h = this.half;
     const cos = new Float32Array(rows * h);
     const sin = new Float32Array(rows * h);
     cos.set(this.cos);
     sin.set(this.sin);
-    for (let p = this.rows; p < rows; p++) {
+    for (let p = this.filled; p < rows; p++) {
       for (let i = 0; i < h; i++) {
         const a = f(p * this.invFreq[i]);
         cos[p * h + i] = Math.cos(a);
@@ -63,34 +63,67 @@ export class RopeTables {
     }
     this.cos = cos;
     this.sin = sin;
-    this.rows = rows;
+    this.filled = rows;
   }
 
-  /** cos and sin [B, 1, T, headDim / 2] for positions [B·T] (row-major [B, T]). */
-  gather(positions: Int32Array, B: number, T: number): [Tensor, Tensor] {
+  /** Host cos / sin rows [B·T, headDim / 2] for positions [B·T] (row-major [B, T]). */
+  rows(positions: Int32Array): { cos: Float32Array; sin: Float32Array } {
     let max = 0;
     for (const p of positions) max = Math.max(max, p);
     this.grow(max + 1);
     const h = this.half;
-    const cos = new Float32Array(B * T * h);
-    const sin = new Float32Array(B * T * h);
+    const cos = new Float32Array(positions.length * h);
+    const sin = new Float32Array(positions.length * h);
     for (let i = 0; i < positions.length; i++) {
       const p = positions[i];
       cos.set(this.cos.subarray(p * h, p * h + h), i * h);
       sin.set(this.sin.subarray(p * h, p * h + h), i * h);
     }
-    return [tensor(cos, [B, 1, T, h]), tensor(sin, [B, 1, T, h])];
+    return { cos, sin };
   }
 }
 
-/** Applies RoPE (`rotate_half` convention) to x [B, H, T, D] with cos / sin [B, 1, T, D/2]. */
-export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const D = x.shape[3];
+/** Host rotation of x [B, H, T, D] (values in logical order); `sign` −1 is the inverse. */
+function rotate(x: Float32Array, shape: readonly number[], cos: Float32Array, sin: Float32Array, sign: number): Float32Array {
+  const [B, H, T, D] = shape;
   const h = D / 2;
-  const x1 = ops.slice(x, 3, 0, h);
-  const x2 = ops.slice(x, 3, h, D);
-  return ops.concat(
-    [ops.sub(ops.mul(x1, cos), ops.mul(x2, sin)), ops.add(ops.mul(x2, cos), ops.mul(x1, sin))],
-    3,
-  );
+  const out = new Float32Array(x.length);
+  for (let b = 0; b < B; b++)
+    for (let hd = 0; hd < H; hd++)
+      for (let t = 0; t < T; t++) {
+        const base = ((b * H + hd) * T + t) * D;
+        const r = (b * T + t) * h;
+        for (let i = 0; i < h; i++) {
+          const c = cos[r + i];
+          const s = sign * sin[r + i];
+          const x1 = x[base + i];
+          const x2 = x[base + h + i];
+          out[base + i] = x1 * c - x2 * s;
+          out[base + h + i] = x2 * c + x1 * s;
+        }
+      }
+  return out;
+}
+
+/**
+ * Applies RoPE (`rotate_half` convention) to x [B, H, T, D] at the positions whose cos / sin
+ * rows are given ([B·T, D/2]). One fused step on backends with synchronous reads (the
+ * backward is the inverse rotation); elementwise ops elsewhere.
+ */
+export function applyRope(x: Tensor, cos: Float32Array, sin: Float32Array, fused = true): Tensor {
+  const [B, , T, D] = x.shape;
+  if (!fused || !x.backend.readSync) {
+    const c = tensor(cos, [B, 1, T, D / 2]);
+    const s = tensor(sin, [B, 1, T, D / 2]);
+    const h = D / 2;
+    const x1 = ops.slice(x, 3, 0, h);
+    const x2 = ops.slice(x, 3, h, D);
+    return ops.concat([ops.sub(ops.mul(x1, c), ops.mul(x2, s)), ops.add(ops.mul(x2, c), ops.mul(x1, s))], 3);
+  }
+  const op = customOp({
+    name: "rope",
+    forward: (_ctx, t) => tensor(rotate(t.data() as Float32Array, t.shape, cos, sin, 1), t.shape),
+    backward: (_ctx, g) => [tensor(rotate(g.data() as Float32Array, g.shape, cos, sin, -1), g.shape)],
+  });
+  return op(x) as Tensor;
 }

@@ -240,6 +240,11 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     return ops.attention(q, kk, vv, { causal: true, mask: inputs.mask });
   }
 
+  /** Keeps only the last position of hidden states [B, T, E] when only its logits are wanted. */
+  protected lastIfWanted(h: Tensor, inputs: PreparedInputs): Tensor {
+    return inputs.lastOnly && inputs.T > 1 ? ops.slice(h, 1, inputs.T - 1, inputs.T) : h;
+  }
+
   /** Frees every parameter (and detaches the adapter). */
   dispose(): void {
     this._adapter = null;

@@ -9,3 +9,4 @@ export {
   type Round,
 } from "./optiguide.js";
 export { INTERPRETER_PROMPT, SAFEGUARD_PROMPT, writerPrompt } from "./prompts.js";
+export { pipelineSource } from "./source.js";

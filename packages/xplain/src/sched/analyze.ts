@@ -143,12 +143,25 @@ export async function analyzeSpPifo(options: SchedAnalysisOptions = {}): Promise
         notes.push(
           `exhaustive: skipped, ${maxRank + 1}^${n} = ${size.toExponential(2)} sequences exceed maxExhaustive`,
         );
-        results.push({ method, gap: undefined, ranks: undefined, seconds: 0, evaluations: 0, skipped: true });
+        results.push({
+          method,
+          gap: undefined,
+          ranks: undefined,
+          seconds: 0,
+          evaluations: 0,
+          skipped: true,
+        });
         continue;
       }
       const r = exhaustive(n, maxRank, f);
       samples.push(...r.samples);
-      results.push({ method, gap: r.best?.gap, ranks: r.best?.x, seconds: r.seconds, evaluations: r.evaluations });
+      results.push({
+        method,
+        gap: r.best?.gap,
+        ranks: r.best?.x,
+        seconds: r.seconds,
+        evaluations: r.evaluations,
+      });
       continue;
     }
     const search = {

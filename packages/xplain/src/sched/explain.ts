@@ -29,6 +29,16 @@ export interface SchedExplanation {
   queues: number;
   pifoOrder: number[];
   spPifoOrder: number[];
+  /** Every packet: its SP-PIFO queue, the bounds it met, and its departure slot in each. */
+  packets: {
+    packet: number;
+    rank: number;
+    queue: number;
+    boundsOnArrival: number[];
+    pushDown: number;
+    pifoSlot: number;
+    spPifoSlot: number;
+  }[];
   inversions: ExplainedInversion[];
   byCause: { "queue-bounds": number; fifo: number };
   pushDowns: { packet: number; rank: number; cost: number }[];
@@ -106,6 +116,15 @@ export function explainSpPifo(
     queues,
     pifoOrder: c.pifo.order,
     spPifoOrder: c.spPifo.order,
+    packets: ps.map((p) => ({
+      packet: p.packet,
+      rank: p.rank,
+      queue: p.queue!,
+      boundsOnArrival: p.boundsOnArrival!,
+      pushDown: p.pushDown ?? 0,
+      pifoSlot: c.pifo.packets[p.packet]!.slot,
+      spPifoSlot: p.slot,
+    })),
     inversions: inv,
     byCause,
     pushDowns,

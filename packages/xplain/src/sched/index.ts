@@ -1,3 +1,4 @@
 export * from "./analyze.js";
 export * from "./explain.js";
+export * from "./report.js";
 export * from "./simulate.js";

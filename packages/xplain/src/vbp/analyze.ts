@@ -105,7 +105,11 @@ export function vbpGap(
   dims: number,
   solver: Solver,
   opts: { objective?: "ratio" | "bins"; timeLimit?: number } = {},
-): { gap: GapFunction; evaluate(x: number[]): Promise<VbpEvaluation>; cache: Map<string, VbpEvaluation> } {
+): {
+  gap: GapFunction;
+  evaluate(x: number[]): Promise<VbpEvaluation>;
+  cache: Map<string, VbpEvaluation>;
+} {
   const cache = new Map<string, VbpEvaluation>();
   const evaluate = async (x: number[]): Promise<VbpEvaluation> => {
     const key = x.join(",");
@@ -206,8 +210,7 @@ export async function analyzeVbp(
     .filter((r) => r.items && r.gap! > 0)
     .sort((a, b) => b.gap! - a.gap!)
     .filter(
-      (r, i, arr) =>
-        arr.findIndex((o) => o.items!.flat().join() === r.items!.flat().join()) === i,
+      (r, i, arr) => arr.findIndex((o) => o.items!.flat().join() === r.items!.flat().join()) === i,
     )
     .slice(0, options.regions ?? 1);
   for (const [i, s] of seeds.entries()) {

@@ -2,6 +2,7 @@
  * Why a first-fit heuristic uses more bins than the optimum on an input: which items it puts
  * together that the optimum separates, which dimension of each of its bins is wasted, and
  * which dimension blocked each item that had to open a new bin. Structured data plus text.
+ * Structured data numbers items, bins and dimensions from 0; the text numbers them from 1.
  */
 import {
   binLoads,
@@ -47,7 +48,8 @@ export interface PackingExplanation {
   text: string;
 }
 
-const fmt = (x: number) => (Math.abs(x - Math.round(x)) < 1e-9 ? String(Math.round(x)) : x.toFixed(2));
+const fmt = (x: number) =>
+  Math.abs(x - Math.round(x)) < 1e-9 ? String(Math.round(x)) : x.toFixed(2);
 const vec = (v: readonly number[]) => `(${v.map(fmt).join(", ")})`;
 
 function summaries(items: readonly Item[], assignment: readonly number[]): BinSummary[] {
@@ -110,7 +112,7 @@ export function explainPacking(
   if (together.length) {
     const shown = together
       .slice(0, 4)
-      .map(([i, j]) => `${i} ${vec(items[i]!)} with ${j} ${vec(items[j]!)}`)
+      .map(([i, j]) => `${i + 1} ${vec(items[i]!)} with ${j + 1} ${vec(items[j]!)}`)
       .join("; ");
     lines.push(
       `It puts together items the optimum keeps apart: ${shown}${together.length > 4 ? ` and ${together.length - 4} more pairs` : ""}.`,
@@ -125,7 +127,7 @@ export function explainPacking(
   for (const [j, bins] of [...byDim].sort((a, b) => a[0] - b[0])) {
     const waste = bins.reduce((s, b) => s + heuristic[b]!.waste[j]!, 0);
     lines.push(
-      `Bins ${bins.join(", ")} leave dimension ${j + 1} underused (${fmt(waste)} of capacity in total) while another dimension is nearly full.`,
+      `Bins ${bins.map((b) => b + 1).join(", ")} leave dimension ${j + 1} underused (${fmt(waste)} of capacity in total) while another dimension is nearly full.`,
     );
   }
   if (blocked.length) {
@@ -133,9 +135,11 @@ export function explainPacking(
       .map((c, j) => (c > 0 ? `dimension ${j + 1} (${c}×)` : ""))
       .filter(Boolean)
       .join(", ");
-    const first = blocked[0]!;
+    // The most telling example: the item refused in the most distinct dimensions (last on ties).
+    const distinct = (b: BlockedItem) => new Set(b.blockedBy.flatMap((x) => x.dims)).size;
+    const first = blocked.reduce((best, b) => (distinct(b) >= distinct(best) ? b : best));
     lines.push(
-      `${blocked.length} items had to open new bins; earlier bins refused them in ${dims}. E.g. item ${first.item} ${vec(items[first.item]!)} did not fit ${first.blockedBy.map((x) => `bin ${x.bin} in dimension ${x.dims.map((j) => j + 1).join("+")}`).join(", ")}.`,
+      `${blocked.length} items had to open new bins; earlier bins refused them in ${dims}. E.g. item ${first.item + 1} ${vec(items[first.item]!)} did not fit ${first.blockedBy.map((x) => `bin ${x.bin + 1} in dimension ${x.dims.map((j) => j + 1).join("+")}`).join(", ")}.`,
     );
   }
   return {

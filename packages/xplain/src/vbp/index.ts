@@ -2,3 +2,4 @@ export * from "./analyze.js";
 export * from "./explain.js";
 export * from "./family.js";
 export * from "./packing.js";
+export * from "./report.js";

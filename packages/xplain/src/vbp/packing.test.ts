@@ -81,8 +81,13 @@ describe("optimal packing (MILP)", () => {
         best = Math.min(best, firstFitInOrder(items, order).bins);
       return best;
     };
-    const gapped = pool.filter((it) => FFD_VARIANTS.some((v) => firstFit(it, v).bins > bestOrder(it)));
-    const chosen = [...gapped.slice(0, 4), ...pool.filter((it) => !gapped.includes(it)).slice(0, 2)];
+    const gapped = pool.filter((it) =>
+      FFD_VARIANTS.some((v) => firstFit(it, v).bins > bestOrder(it)),
+    );
+    const chosen = [
+      ...gapped.slice(0, 4),
+      ...pool.filter((it) => !gapped.includes(it)).slice(0, 2),
+    ];
     let withGap = 0;
     for (const items of chosen) {
       const best = bestOrder(items);
@@ -113,11 +118,15 @@ describe("optimal packing (MILP)", () => {
     expect(opt.status).toBe("time_limit");
     expect(opt.proven).toBe(false);
     expect(opt.lowerBound).toBeLessThan(opt.bins);
-    expect(opt.bins).toBeLessThanOrEqual(Math.min(...FFD_VARIANTS.map((v) => firstFit(items, v).bins)));
+    expect(opt.bins).toBeLessThanOrEqual(
+      Math.min(...FFD_VARIANTS.map((v) => firstFit(items, v).bins)),
+    );
   });
 
   it("rejects bad input with the reason and the place", async () => {
-    expect(() => firstFit([[0.5, 1.2]])).toThrow(/item 0 has size 1.2 in dimension 1; sizes must be in \[0, 1\]/);
+    expect(() => firstFit([[0.5, 1.2]])).toThrow(
+      /item 0 has size 1.2 in dimension 1; sizes must be in \[0, 1\]/,
+    );
     expect(() => firstFit([[-0.1]])).toThrow(/size -0.1/);
     expect(() => firstFit([[Number.NaN, 0]])).toThrow(/size NaN/);
     expect(() => firstFit([[0.5, 0.5], [0.5]])).toThrow(/item 1 has 1 dimensions, item 0 has 2/);
@@ -128,10 +137,12 @@ describe("optimal packing (MILP)", () => {
     await expect(analyzeVbp({ heuristic: "ffd-sum", items: 0 }, solver)).rejects.toThrow(
       /items must be a positive integer/,
     );
-    await expect(
-      analyzeVbp({ heuristic: "ffd-sum", levels: [0.5, 1.5] }, solver),
-    ).rejects.toThrow(/levels must be sizes in \[0, 1\]/);
-    await expect(analyzeVbp({ heuristic: "bfd" as never }, solver)).rejects.toThrow(/unknown VBP heuristic/);
+    await expect(analyzeVbp({ heuristic: "ffd-sum", levels: [0.5, 1.5] }, solver)).rejects.toThrow(
+      /levels must be sizes in \[0, 1\]/,
+    );
+    await expect(analyzeVbp({ heuristic: "bfd" as never }, solver)).rejects.toThrow(
+      /unknown VBP heuristic/,
+    );
     expect(() => toItems([0.1, 0.2, 0.3], 2)).toThrow(/cannot be split/);
   });
 });
@@ -161,7 +172,12 @@ describe("the FFDSum 2x family", () => {
       proven: true,
     });
     expect(e.heuristicBins).toBe(4);
-    expect(e.together).toEqual(expect.arrayContaining([[1, 4], [2, 5]]));
+    expect(e.together).toEqual(
+      expect.arrayContaining([
+        [1, 4],
+        [2, 5],
+      ]),
+    );
     // The X items are refused by the P bin in dimension 1 and by the Q bin in dimension 2.
     const x = e.blocked.find((b) => b.item === 0)!;
     expect(x.blockedBy.slice(0, 2)).toEqual([

@@ -146,7 +146,13 @@ export async function optimalPacking(
   );
   const lowerBound = packingLowerBound(items);
   if ((opts.useBound ?? true) && upper.bins <= lowerBound) {
-    return { bins: upper.bins, assignment: upper.assignment, proven: true, lowerBound, status: "bound" };
+    return {
+      bins: upper.bins,
+      assignment: upper.assignment,
+      proven: true,
+      lowerBound,
+      status: "bound",
+    };
   }
   const B = upper.bins;
   const m = new Model("vbp");
@@ -189,7 +195,13 @@ export async function optimalPacking(
   if (sol.hasSolution && sol.objective !== undefined && Math.round(sol.objective) < upper.bins) {
     const assignment = items.map((_, i) => y.findIndex((__, b) => sol.value(x[i]![b]!) > 0.5));
     const bins = Math.round(sol.objective);
-    return { bins, assignment, proven: bins <= bound, lowerBound: Math.min(bins, bound), status: "time_limit" };
+    return {
+      bins,
+      assignment,
+      proven: bins <= bound,
+      lowerBound: Math.min(bins, bound),
+      status: "time_limit",
+    };
   }
   return {
     bins: upper.bins,

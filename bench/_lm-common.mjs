@@ -1,0 +1,49 @@
+// Shared by lm-decode and lm-train: the ~10M-parameter Llama-shaped model of issue 6, and the
+// PyTorch baseline (bench/lm_torch.py, Debian's python3-torch at /usr/bin/python3).
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const SHAPE = { layers: 8, width: 256, heads: 8, kvHeads: 4, hidden: 768, vocab: 8192 };
+
+/** The HF config.json of that model (random init; positions enough for the runs). */
+export function llamaConfig(s = SHAPE, maxPositions = 512) {
+  return {
+    model_type: "llama",
+    hidden_size: s.width,
+    num_hidden_layers: s.layers,
+    num_attention_heads: s.heads,
+    num_key_value_heads: s.kvHeads,
+    intermediate_size: s.hidden,
+    vocab_size: s.vocab,
+    max_position_embeddings: maxPositions,
+    rms_norm_eps: 1e-5,
+    hidden_act: "silu",
+    tie_word_embeddings: false,
+    bos_token_id: 0,
+    eos_token_id: 0,
+  };
+}
+
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "lm_torch.py");
+
+/** Runs the PyTorch side; returns its JSON figures, or { skipped: reason }. */
+export function runTorch(mode, config, threads) {
+  if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
+  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0)
+    return {
+      skipped: "PyTorch is not installed (apt-get install -y python3-torch libopenblas0-openmp)",
+    };
+  const r = spawnSync(PYTHON, [SCRIPT, mode, JSON.stringify(config), String(threads)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+  });
+  if (r.status !== 0) return { skipped: `PyTorch run failed: ${r.stderr.trim().split("\n").pop()}` };
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+
+export const fmt = (x, d = 1) => (x === undefined || x === null ? "—" : Number(x).toFixed(d));

@@ -1,0 +1,13 @@
+import { noGrad, ops, setThreads, tensor, tidy } from "@athanor/tensor";
+if (process.env.T) setThreads(Number(process.env.T));
+import { createModel, parseModelConfig } from "./src/index.js";
+const config = parseModelConfig({ model_type: "llama", hidden_size: 256, intermediate_size: 768, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 4, vocab_size: 8192, max_position_embeddings: 512, tie_word_embeddings: true });
+const model = createModel(config, { seed: 0 });
+const B = 1;
+const cache = model.createCache(B, 400);
+const prompt = tensor(Int32Array.from({ length: B * 32 }, (_, i) => (i * 7) % 8192), [B, 32]);
+noGrad(() => tidy(() => { model.forward(prompt, { cache }); }));
+const next = tensor(new Int32Array(B).fill(5), [B, 1]);
+const t0 = performance.now();
+for (let i = 0; i < 300; i++) noGrad(() => tidy(() => { const { logits } = model.forward(next, { cache }); ops.argmax(logits, -1).data(); }));
+console.log(((performance.now() - t0) / 300).toFixed(2), "ms/step");
