@@ -42,7 +42,8 @@ export function runTorch(mode, config, threads) {
     maxBuffer: 1 << 26,
     env: { ...process.env, OMP_NUM_THREADS: String(threads) },
   });
-  if (r.status !== 0) return { skipped: `PyTorch run failed: ${r.stderr.trim().split("\n").pop()}` };
+  if (r.status !== 0)
+    return { skipped: `PyTorch run failed: ${r.stderr.trim().split("\n").pop()}` };
   return JSON.parse(r.stdout.trim().split("\n").pop());
 }
 

@@ -65,11 +65,7 @@ export async function main(args) {
       latency: latencyByPosition(stats.stepMs, o.prompt),
     };
     const torch = o.torch
-      ? runTorch(
-          "decode",
-          { ...SHAPE, batch, prompt: o.prompt, new: o.new },
-          o.threads,
-        )
+      ? runTorch("decode", { ...SHAPE, batch, prompt: o.prompt, new: o.new }, o.threads)
       : { skipped: "--no-torch" };
     if (!torch.skipped) torch.latency = latencyByPosition(torch.stepMs, o.prompt);
     rows.push({ batch, ours, torch });
@@ -82,7 +78,9 @@ export async function main(args) {
     "batch  athanor decode tok/s  torch decode tok/s  ratio  athanor prefill tok/s  torch prefill tok/s",
   );
   for (const r of rows) {
-    const ratio = r.torch.skipped ? "—" : fmt(r.ours.decodeTokensPerSec / r.torch.decodeTokensPerSec, 2);
+    const ratio = r.torch.skipped
+      ? "—"
+      : fmt(r.ours.decodeTokensPerSec / r.torch.decodeTokensPerSec, 2);
     console.log(
       `${String(r.batch).padStart(5)}  ${fmt(r.ours.decodeTokensPerSec).padStart(20)}  ${fmt(r.torch.decodeTokensPerSec).padStart(18)}  ${ratio.padStart(5)}  ${fmt(r.ours.prefillTokensPerSec).padStart(21)}  ${fmt(r.torch.prefillTokensPerSec).padStart(19)}`,
     );
@@ -92,7 +90,9 @@ export async function main(args) {
     console.log("position  athanor  torch");
     r.ours.latency.forEach(([pos, ms], i) => {
       const t = r.torch.latency?.[i]?.[1];
-      console.log(`${String(pos).padStart(8)}  ${fmt(ms, 2).padStart(7)}  ${fmt(t, 2).padStart(5)}`);
+      console.log(
+        `${String(pos).padStart(8)}  ${fmt(ms, 2).padStart(7)}  ${fmt(t, 2).padStart(5)}`,
+      );
     });
   }
   for (const r of rows) if (r.torch.skipped) console.log(`\nPyTorch skipped: ${r.torch.skipped}`);

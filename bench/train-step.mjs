@@ -4,28 +4,31 @@
 // GFLOP/s, peak memory against the bytes the step needs, and the same model in plain PyTorch
 // on the CPU (Debian's python3-torch, /usr/bin/python3) in the same run.
 //
-//   npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers 6] [--no-torch]
+//   npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers 6] [--backend cpu] [--no-torch]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 const DEFAULTS = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
 
 function parseArgs(args) {
-  const o = { json: false, steps: 3, threads: [1, 2], torch: true, ...DEFAULTS };
+  const o = { json: false, steps: 3, threads: [1, 2], torch: true, backend: null, ...DEFAULTS };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--steps") o.steps = Number(args[++i]);
+    else if (a === "--backend") o.backend = args[++i];
     else if (a === "--threads") o.threads = args[++i].split(",").map(Number);
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers N] [--width N] [--batch N] [--context N] [--vocab N] [--no-torch]",
+        "usage: npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers N] [--width N] [--batch N] [--context N] [--vocab N] [--backend NAME] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in DEFAULTS) o[a.slice(2)] = Number(args[++i]);
     else throw new Error(`train-step: unknown argument ${a}`);
   }
+  if (o.width % o.heads !== 0)
+    throw new Error(`train-step: width ${o.width} is not divisible by ${o.heads} heads`);
   return o;
 }
 
@@ -248,7 +251,7 @@ const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 export async function main(args) {
   const c = parseArgs(args);
   const T = await import("@athanor/tensor");
-  const backend = T.getBackend();
+  const backend = c.backend ? T.setBackend(c.backend) : T.getBackend();
   const info = backend.info ? backend.info() : null;
   const path = info
     ? `${backend.name} (wasm SIMD${info.blas ? `, matmul on ${info.blas}` : ", matmul in WebAssembly"})`

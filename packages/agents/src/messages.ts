@@ -259,6 +259,14 @@ export function messageText(m: AnyMessage): string {
   }
 }
 
+/** The text of an LLM message (tool results joined by newlines; image parts as `<image>`). */
+export function llmMessageText(m: LLMMessage): string {
+  if (m.role === "tool") return m.results.map((r) => r.content).join("\n");
+  if (m.content === null) return "";
+  if (typeof m.content === "string") return m.content;
+  return m.content.map((p) => (p.type === "text" ? p.text : "<image>")).join("\n");
+}
+
 /** How a chat message from another agent appears in a model's context. */
 export function toLLMMessage(m: ChatMessage): UserMessage {
   if (m.type === "multimodal")

@@ -15,9 +15,12 @@ import {
   writeModelFile,
   writeMps,
 } from "@athanor/opt";
-import highsLoader from "highs";
+import highsModule, { type Highs } from "highs";
 import { afterAll, describe, expect, it } from "vitest";
 import { knapsack, wyndor } from "./fixtures.js";
+
+/** highs-js is CommonJS: its default export is the loader function. */
+const highsLoader = highsModule as unknown as () => Promise<Highs>;
 
 /** A model with every feature the formats carry. */
 function rich(): Model {

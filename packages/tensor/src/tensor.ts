@@ -169,6 +169,11 @@ export class Tensor {
   async toArrayAsync(): Promise<NestedArray> {
     return nest(await this.dataAsync(), this.shape);
   }
+  /** The single value of a one-element tensor (any backend). */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) throw new Error(`itemAsync: expected one element, got ${this.describe()}`);
+    return (await this.dataAsync())[0];
+  }
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item: expected one element, got ${this.describe()}`);

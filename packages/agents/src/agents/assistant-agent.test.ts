@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { isResponseItem } from "../agent.js";
 import type { Memory, MemoryItem } from "../memory/memory.js";
-import { type ChatMessage, type LLMMessage, message } from "../messages.js";
+import { type ChatMessage, type LLMMessage, llmMessageText, message } from "../messages.js";
 import type { CreateRequest, CreateResult, ModelClient, StreamChunk } from "../model-client.js";
 import { OpenAIChatClient } from "../models/openai-client.js";
 import { ReplayModelClient } from "../models/replay.js";
@@ -338,13 +338,21 @@ describe("AssistantAgent", () => {
     const { ListMemory } = await import("../memory/list-memory.js");
     const facts = new ListMemory({ name: "facts" });
     await facts.add({ content: "The user's name is Ada." });
-    const a = new AssistantAgent("a", { modelClient: ReplayModelClient.fromResults(["hi"]), memory: [facts] });
+    const a = new AssistantAgent("a", {
+      modelClient: ReplayModelClient.fromResults(["hi"]),
+      memory: [facts],
+    });
     await a.run("hello");
     const state = JSON.parse(JSON.stringify(await a.saveState()));
     const restored = new ListMemory({ name: "facts" });
-    const b = new AssistantAgent("a", { modelClient: ReplayModelClient.fromResults([]), memory: [restored] });
+    const b = new AssistantAgent("a", {
+      modelClient: ReplayModelClient.fromResults([]),
+      memory: [restored],
+    });
     await b.loadState(state);
-    expect((await restored.query("Ada")).map((r) => r.item.content)).toEqual(["The user's name is Ada."]);
+    expect((await restored.query("Ada")).map((r) => r.item.content)).toEqual([
+      "The user's name is Ada.",
+    ]);
   });
 
   it("sends only the last N messages with a buffered context, never starting at tool results", async () => {
@@ -392,7 +400,7 @@ describe("AssistantAgent", () => {
     const b = new AssistantAgent("a", { modelClient: model, systemMessage: null });
     await b.loadState(state);
     await b.run("again");
-    expect(model.requests[0].messages.map((m) => m.content)).toEqual(["hello", "first", "again"]);
+    expect(model.requests[0].messages.map(llmMessageText)).toEqual(["hello", "first", "again"]);
     await expect(b.loadState({ llmContext: 3 })).rejects.toThrow(/not an AssistantAgent state/);
     await b.reset();
     expect(b.modelContext.all()).toEqual([]);

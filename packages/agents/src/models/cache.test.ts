@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { llmMessageText } from "../messages.js";
 import type { CreateRequest, CreateResult, ModelClient, StreamChunk } from "../model-client.js";
 import { collectStream } from "../model-client.js";
 import { CachedModelClient } from "./cache.js";
@@ -41,7 +42,7 @@ class CountingClient implements ModelClient {
   async create(request: CreateRequest): Promise<CreateResult> {
     this.calls += 1;
     if (this.fail) throw new Error("model down");
-    const text = request.messages.at(-1)?.content;
+    const text = llmMessageText(request.messages.at(-1)!);
     return {
       content: `answer #${this.calls} to ${String(text)}`,
       toolCalls: [],

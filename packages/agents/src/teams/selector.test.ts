@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ChatMessage, messageText } from "../messages.js";
+import { type ChatMessage, llmMessageText, messageText } from "../messages.js";
 import { ReplayModelClient } from "../models/replay.js";
 import { MaxMessageTermination, TokenUsageTermination } from "../termination/conditions.js";
 import { ScriptedAgent } from "./scripted.js";
@@ -33,12 +33,12 @@ describe("SelectorGroupChat", () => {
       promptTokens: 120,
       completionTokens: 3,
     });
-    const prompt = model.requests[0].messages[0].content as string;
+    const prompt = llmMessageText(model.requests[0].messages[0]!);
     expect(prompt).toContain("planner: makes plans");
     expect(prompt).toContain("[planner, coder, reviewer]");
     expect(prompt).toContain("user: build it");
     // Without allowRepeatedSpeaker the previous speaker is not offered again.
-    expect(model.requests[1].messages[0].content).toContain("[coder, reviewer]");
+    expect(llmMessageText(model.requests[1].messages[0]!)).toContain("[coder, reviewer]");
   });
 
   it("token-usage termination sees the selector's own calls", async () => {
@@ -63,8 +63,10 @@ describe("SelectorGroupChat", () => {
     // Turn 2: three failed attempts, so the previous speaker (a) speaks again.
     expect(speakers(result.messages)).toEqual(["a", "a"]);
     const retry = model.requests[3].messages;
-    expect(retry.at(-1)?.content).toMatch(/Expected exactly one name, but got \[a, b\]/);
-    expect(model.requests[2].messages.at(-1)?.content).toMatch(/No valid name was mentioned/);
+    expect(llmMessageText(retry.at(-1)!)).toMatch(/Expected exactly one name, but got \[a, b\]/);
+    expect(llmMessageText(model.requests[2].messages.at(-1)!)).toMatch(
+      /No valid name was mentioned/,
+    );
   });
 
   it("honours allowed and disallowed transitions; a single candidate needs no model call", async () => {
@@ -82,7 +84,7 @@ describe("SelectorGroupChat", () => {
     // [writer, publisher]) -> writer (editor disallowed, publisher may not repeat: no call).
     expect(speakers(result.messages)).toEqual(["writer", "editor", "publisher", "writer"]);
     expect(model.requests.length).toBe(2);
-    expect(model.requests[1].messages[0].content).toContain("[writer, publisher]");
+    expect(llmMessageText(model.requests[1].messages[0]!)).toContain("[writer, publisher]");
   });
 
   it("uses a custom selector function first, and the model when it returns null", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { llmMessageText } from "../messages.js";
 import { ReplayModelClient } from "../models/replay.js";
 import { MaxMessageTermination } from "../termination/conditions.js";
 import { RoundRobinGroupChat } from "./round-robin.js";
@@ -25,7 +26,7 @@ describe("runSequentialChats", () => {
     expect(results[0].summary).toBe("Q3 prices: +3%.");
     expect(results[1].task).toBe("Write an article\nContext: \nQ3 prices: +3%.");
     expect(results[1].summary).toBe("Article about: Write an article\nContext: \nQ3 prices: +3%.");
-    expect(summarizer.requests[0].messages[1].content).toContain(
+    expect(llmMessageText(summarizer.requests[0].messages[1]!)).toContain(
       "researcher: Prices rose 3% in Q3.",
     );
   });

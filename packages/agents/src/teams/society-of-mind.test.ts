@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { messageText } from "../messages.js";
+import { llmMessageText, messageText } from "../messages.js";
 import { ReplayModelClient } from "../models/replay.js";
 import { MaxMessageTermination } from "../termination/conditions.js";
 import { RoundRobinGroupChat } from "./round-robin.js";
@@ -32,7 +32,7 @@ describe("SocietyOfMindAgent", () => {
       "thinker: 42.",
     ]);
     expect(result.usage).toEqual({ thinker: { promptTokens: 47, completionTokens: 8 } });
-    const prompt = model.requests[0].messages.at(-1)?.content as string;
+    const prompt = llmMessageText(model.requests[0].messages.at(-1)!);
     expect(prompt).toContain("drafter: Draft: the answer is 42.\nchecker: Checked: 42 is right.");
     expect(prompt).not.toContain("What is 6 x 7?\ndrafter");
     // State: a fresh agent continues with the same inner team state and history.

@@ -70,17 +70,19 @@ describe("ChatCompletionsTestServer", () => {
         return { type: "reply", content: `echo: ${body.messages.at(-1)?.content}` };
       },
     });
-    const answer = await (
+    const answer = (await (
       await post(`${echo.baseURL}/chat/completions`, {
         messages: [{ role: "user", content: "ping" }],
       })
-    ).json();
+    ).json()) as { choices: { message: { content: string } }[] };
     expect(answer.choices[0].message.content).toBe("echo: ping");
   });
 
   it("lists models and 404s unknown routes", async () => {
     const server = await start({ models: ["a", "b"] });
-    const list = await (await fetch(`${server.baseURL}/models`)).json();
+    const list = (await (await fetch(`${server.baseURL}/models`)).json()) as {
+      data: { id: string }[];
+    };
     expect(list.data.map((m: { id: string }) => m.id)).toEqual(["a", "b"]);
     expect((await post(`${server.baseURL}/embeddings`, {})).status).toBe(404);
   });

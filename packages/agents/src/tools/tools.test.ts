@@ -196,7 +196,7 @@ describe("serializeToolOutput", () => {
     );
     expect(
       serializeToolOutput(
-        new Map([
+        new Map<string, unknown>([
           ["z", 1],
           ["y", new Set([2])],
         ]),

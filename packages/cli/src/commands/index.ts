@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerAgents } from "./agents.js";
 import { registerDoctor } from "./doctor.js";
+import { registerLm } from "./lm.js";
 import { registerOpt } from "./opt.js";
 import { registerOptiguide } from "./optiguide.js";
 import { registerStart } from "./start.js";
@@ -10,6 +11,7 @@ import { registerXplain } from "./xplain.js";
 export function registerCommands(program: Command): void {
   registerAgents(program);
   registerDoctor(program);
+  registerLm(program);
   registerStart(program);
   registerXplain(program);
   registerOpt(program);

@@ -21,6 +21,7 @@ import {
   type TeHeuristic,
   TOPOLOGY_NAMES,
   teReportHtml,
+  toItems,
   VBP_METHODS,
   type VbpSearchMethod,
   vbpReportHtml,
@@ -134,6 +135,11 @@ export function registerXplain(program: Command): void {
     .option("--max-size <s>", "VBP: largest size on the grid (default 0.6)", positive("--max-size"))
     .option("--objective <ratio|bins>", "VBP: maximize heuristic/optimal (ratio) or extra bins")
     .option(
+      "--optimal-bins <k>",
+      "VBP exact method: the optimum's bins it fixes (default 2)",
+      positive("--optimal-bins"),
+    )
+    .option(
       "--family <k>",
       "VBP: evaluate the FFDSum 2x family with k copies (no search)",
       positive("--family"),
@@ -232,6 +238,7 @@ interface AnalyzeOpts {
   maxSize?: number;
   objective?: string;
   family?: number;
+  optimalBins?: number;
   packets?: number;
   queues?: number;
   maxRank?: number;
@@ -298,6 +305,8 @@ async function analyzeVbpCommand(o: AnalyzeOpts): Promise<void> {
         maxSize: o.maxSize,
         objective: o.objective as "ratio" | "bins" | undefined,
         methods,
+        optimalBins: o.optimalBins,
+        exactTimeLimit: o.timeLimit,
         evaluations: o.evaluations,
         timeLimit: o.timeLimit,
         regions: o.regions,
@@ -314,12 +323,12 @@ async function analyzeVbpCommand(o: AnalyzeOpts): Promise<void> {
       formatTable(
         ["method", "heuristic bins", "optimal bins", "ratio", "seconds", "evaluations"],
         a.methods.map((m) => [
-          m.method,
+          m.method + (m.status === "time_limit" ? " (time limit: lower bound)" : ""),
           m.heuristicBins ?? "-",
           m.optimalBins ?? "-",
           m.ratio === undefined ? "-" : +m.ratio.toFixed(3),
           +m.seconds.toFixed(2),
-          m.evaluations,
+          m.method === "exact" ? "MILP" : m.evaluations,
         ]),
       ),
     );
@@ -329,6 +338,7 @@ async function analyzeVbpCommand(o: AnalyzeOpts): Promise<void> {
       console.log(
         `\nRegion ${i + 1}: ${r.significant ? "significant" : "NOT significant"} (one-sided Mann-Whitney U, p = ${r.pValue.toExponential(2)}); mean gap inside ${r.inside.meanGap.toFixed(3)} vs outside ${r.outside.meanGap.toFixed(3)}`,
       );
+      console.log(`  grown from ${toItems(r.seed, a.dims).map(item).join(" ")}`);
       for (const x of r.ranges)
         console.log(`  item ${x.item + 1} dimension ${x.dim + 1} in [${x.lower}, ${x.upper}]`);
     }

@@ -162,6 +162,26 @@ describe("weights", () => {
     expect(unexpected).toEqual(["model.layers.2.mlp.up_proj.weight"]);
   });
 
+  test("GPT-2 weights named without `transformer.` (as on the Hub), with old mask buffers", async () => {
+    const ref = await loadReference("gpt2-tiny");
+    const dir = copyOf("gpt2-tiny");
+    await rewriteWeights(dir, (t) => {
+      for (const [k, v] of [...t]) {
+        t.delete(k);
+        t.set(k.replace(/^transformer\./, ""), v);
+      }
+      t.set("h.0.attn.bias", tensor([1]));
+      t.set("h.0.attn.masked_bias", tensor([-1e4]));
+    });
+    const model = await loadModel(dir);
+    expect(
+      maxAbsDiff(
+        noGrad(() => model.forward(ref.tensors.input_ids).logits),
+        ref.tensors.logits,
+      ),
+    ).toBeLessThan(1e-4);
+  });
+
   test("save → load: f32 exact, sharded with an index, bf16 rounded; config round-trips", async () => {
     const ref = await loadReference("llama-tiny");
     const model = await loadModel(ref.dir);

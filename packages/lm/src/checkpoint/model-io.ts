@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Tensor } from "@athanor/tensor";
 import {
   type ModelConfig,
   ModelConfigError,
@@ -17,6 +18,7 @@ import {
   CheckpointError,
   matchWeights,
   readWeights,
+  type WeightFiles,
   type WriteWeightsOptions,
   writeWeights,
 } from "./weights.js";
@@ -66,7 +68,7 @@ export async function loadModelWithReport(
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   const config = await loadModelConfig(dir);
-  const files = await readWeights(dir);
+  const files = addBasePrefix(await readWeights(dir), config);
   const expected = parameterShapes(config);
   // A tied head saved anyway is the embedding again: accepted and not used.
   const { params, unexpected } = matchWeights(
@@ -82,6 +84,25 @@ export async function loadModelWithReport(
     );
   }
   return { model: modelFromParameters(config, params), unexpected };
+}
+
+/**
+ * Checkpoints saved from the bare transformer (`GPT2Model`, `LlamaModel`; the original `gpt2`
+ * weights on the Hub) name tensors without the base prefix (`h.0.attn.c_attn.weight`):
+ * `transformers` adds it on load, and so do we.
+ */
+function addBasePrefix(files: WeightFiles, config: ModelConfig): WeightFiles {
+  const prefix = config.modelType === "gpt2" ? "transformer." : "model.";
+  const names = [...files.tensors.keys()];
+  if (names.some((n) => n.startsWith(prefix))) return files;
+  const tensors = new Map<string, Tensor>();
+  const fileOf = new Map<string, string>();
+  for (const n of names) {
+    const to = n === "lm_head.weight" ? n : prefix + n;
+    tensors.set(to, files.tensors.get(n)!);
+    fileOf.set(to, files.fileOf.get(n)!);
+  }
+  return { tensors, fileOf };
 }
 
 /** Loads a Hugging Face checkpoint folder; see `loadModelWithReport` for the options. */

@@ -78,6 +78,8 @@ export function splitForEval<T>(items: readonly T[], fraction: number): { train:
   const train: T[] = [];
   const evalSet: T[] = [];
   const every = fraction > 0 ? Math.max(2, Math.round(1 / fraction)) : 0;
-  items.forEach((x, i) => ((every && i % every === every - 1 ? evalSet : train) as T[]).push(x));
+  items.forEach((x, i) => {
+    (every && i % every === every - 1 ? evalSet : train).push(x);
+  });
   return { train, eval: evalSet };
 }

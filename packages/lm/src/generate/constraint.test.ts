@@ -28,7 +28,12 @@ const action = {
     note: { type: "string", maxLength: 5 },
     tags: { type: "array", items: { type: "string" }, maxItems: 2 },
     ok: { type: "boolean" },
-    target: { anyOf: [{ type: "null" }, { type: "object", properties: { x: { type: "integer" } }, required: ["x"] }] },
+    target: {
+      anyOf: [
+        { type: "null" },
+        { type: "object", properties: { x: { type: "integer" } }, required: ["x"] },
+      ],
+    },
   },
   required: ["action", "steps"],
 };
@@ -87,9 +92,9 @@ describe("JSON schema automaton", () => {
     expect(() => jsonSchemaAutomaton({ type: "string", pattern: "a+" })).toThrow(
       /\$\.pattern: keyword "pattern" is not supported/,
     );
-    expect(() =>
-      jsonSchemaAutomaton({ properties: { a: { type: "strin" } } }),
-    ).toThrow(JsonSchemaError);
+    expect(() => jsonSchemaAutomaton({ properties: { a: { type: "strin" } } })).toThrow(
+      JsonSchemaError,
+    );
     expect(() => jsonSchemaAutomaton({ properties: { a: {} }, required: ["b"] })).toThrow(
       /"b" is not one of the properties/,
     );

@@ -89,8 +89,9 @@ describe("generate", () => {
     // Same as re-running the whole sequence without a cache each step.
     const seq = [5, 6, 7];
     for (let i = 0; i < 6; i++) {
-      const l = new ToyLM().forward(tensor(Int32Array.from(seq), [1, seq.length], { dtype: "i32" }))
-        .logits;
+      const l = new ToyLM().forward(
+        tensor(Int32Array.from(seq), [1, seq.length], { dtype: "i32" }),
+      ).logits;
       const last = Array.from(l.data()).slice((seq.length - 1) * 512);
       seq.push(last.indexOf(Math.max(...last)));
     }

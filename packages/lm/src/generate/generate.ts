@@ -158,9 +158,9 @@ function* decodeLoop(
 
   const rows: Row[] = prompts.map((p, i) => {
     const ids = encodePrompt(p, i, tok, o.addSpecialTokens ?? true, info);
-    const constraint = (Array.isArray(constraints)
-      ? constraints[i]
-      : (constraints as TokenConstraint | null)) ?? null;
+    const constraint =
+      (Array.isArray(constraints) ? constraints[i] : (constraints as TokenConstraint | null)) ??
+      null;
     return {
       prompt: ids,
       tokens: [],
@@ -211,10 +211,19 @@ function* decodeLoop(
   try {
     // Prefill.
     let t0 = performance.now();
-    let logits = forwardLast(model, prefillIds, prefillPos, [B, L], padded ? mask : null, total, L, cache);
+    let logits = forwardLast(
+      model,
+      prefillIds,
+      prefillPos,
+      [B, L],
+      padded ? mask : null,
+      total,
+      L,
+      cache,
+    );
     stats.prefillMs = performance.now() - t0;
     let past = L;
-    for (let step = 0; ; step++) {
+    for (;;) {
       const events: TokenEvent[] = [];
       for (const [b, r] of rows.entries()) {
         if (r.done) continue;
@@ -222,7 +231,15 @@ function* decodeLoop(
           finish(r, "aborted", events, b);
           continue;
         }
-        const e = pickToken(r, b, logits.subarray(b * info.vocabSize, (b + 1) * info.vocabSize), o, rng, eos, penalty);
+        const e = pickToken(
+          r,
+          b,
+          logits.subarray(b * info.vocabSize, (b + 1) * info.vocabSize),
+          o,
+          rng,
+          eos,
+          penalty,
+        );
         if (e) {
           events.push(e);
           if (!r.done && r.tokens.length >= limit) {

@@ -20,8 +20,8 @@ export {
   type TokenEvent,
 } from "./generate.js";
 export {
-  type JsonState,
   JsonSchemaError,
+  type JsonState,
   jsonSchemaAutomaton,
   jsonSchemaConstraint,
 } from "./json-schema.js";

@@ -77,7 +77,8 @@ class Compiler {
       "oneOf",
     ]);
     for (const k of Object.keys(s))
-      if (!known.has(k)) throw new JsonSchemaError(`${path}.${k}`, `keyword "${k}" is not supported`);
+      if (!known.has(k))
+        throw new JsonSchemaError(`${path}.${k}`, `keyword "${k}" is not supported`);
     if ("const" in s) return this.literal([s.const], path);
     if ("enum" in s) {
       if (!Array.isArray(s.enum) || s.enum.length === 0)
@@ -284,13 +285,15 @@ function step(stack: Stack | null, b: number, out: (Stack | null)[]): void {
       out.push(f.pos + 1 === f.bytes.length ? rest : push(rest, { ...f, pos: f.pos + 1 }));
       return;
     case "str":
-      return stepString(f, rest, b, out);
+      stepString(f, rest, b, out);
+      return;
     case "num": {
       const st = numStep(f.st, b, f.integer);
       if (st) {
         // Digits in the current part (integer, fraction, exponent), bounded.
         const d = st === f.st ? f.d + 1 : isDigit(b) ? 1 : 0;
-        if (d <= (st === "exp" ? MAX_EXP_DIGITS : MAX_DIGITS)) out.push(push(rest, { ...f, st, d }));
+        if (d <= (st === "exp" ? MAX_EXP_DIGITS : MAX_DIGITS))
+          out.push(push(rest, { ...f, st, d }));
       } else if (NUM_FINAL.has(f.st)) step(rest, b, out); // the number ended; b belongs to the parent
       return;
     }
@@ -395,7 +398,11 @@ function stepString(
   if (f.esc > 1) {
     if (isHex(b))
       out.push(
-        push(rest, { ...f, esc: f.esc === 2 ? 0 : f.esc - 1, len: f.esc === 2 ? f.len + 1 : f.len }),
+        push(rest, {
+          ...f,
+          esc: f.esc === 2 ? 0 : f.esc - 1,
+          len: f.esc === 2 ? f.len + 1 : f.len,
+        }),
       );
     return;
   }

@@ -25,7 +25,8 @@ export function validateSampling(o: SamplingOptions): void {
     bad("temperature", "must be a finite number ≥ 0", o.temperature);
   if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0))
     bad("topK", "must be an integer ≥ 0", o.topK);
-  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) bad("topP", "must be in (0, 1]", o.topP);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1))
+    bad("topP", "must be in (0, 1]", o.topP);
   if (
     o.repetitionPenalty !== undefined &&
     !(o.repetitionPenalty > 0 && Number.isFinite(o.repetitionPenalty))

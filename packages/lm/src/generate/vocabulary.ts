@@ -3,8 +3,9 @@
  * token-level constraint walks to find the tokens an automaton allows. Special tokens have no
  * bytes (a constraint never allows them; end-of-sequence is handled by the generator).
  */
-import { fromByteLevel } from "../tokenizer/index.js";
+
 import type { Tokenizer } from "../tokenizer/index.js";
+import { fromByteLevel } from "../tokenizer/index.js";
 
 export interface TrieNode {
   /** Children by next byte. */

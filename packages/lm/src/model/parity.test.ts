@@ -19,9 +19,8 @@ function greedy(model: CausalLM, prompt: number[], n: number): number[] {
   let next = tensor(Int32Array.from(prompt), [1, prompt.length]);
   for (let i = 0; i < n; i++) {
     const id = tidy(() => {
-      const { logits } = model.forward(next, { cache });
-      const last = ops.slice(logits, 1, logits.shape[1] - 1);
-      return ops.argmax(last, -1).item();
+      const { logits } = model.forward(next, { cache, logitsFor: "last" });
+      return ops.argmax(logits, -1).item();
     });
     next.dispose();
     out.push(id);
@@ -81,6 +80,9 @@ for (const name of MODELS) {
         parts.push(noGrad(() => model.forward(chunk, { cache }).logits));
       }
       expect(cache.length).toBe(16);
+      const last = noGrad(() => model.forward(ids, { logitsFor: "last" }).logits);
+      expect(last.shape).toEqual([2, 1, 512]);
+      expect(maxAbsDiff(last, ops.contiguous(ops.slice(full, 1, 15)))).toBeLessThan(1e-5);
       expect(maxAbsDiff(ops.concat(parts, 1), full)).toBeLessThan(1e-5);
       expect(() => model.forward(ops.contiguous(ops.slice(ids, 1, 0, 1)), { cache })).toThrow(
         /exceed its maxLength 16/,

@@ -22,10 +22,19 @@ test("the fused RoPE step equals the elementwise form, forward and backward", ()
 
 test("llama3 scaling keeps high frequencies, divides low ones, smooths between", () => {
   const base = ropeInverseFrequencies(24, 50000, { type: "default" });
-  const scaled = ropeInverseFrequencies(24, 50000, { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 });
+  const scaled = ropeInverseFrequencies(24, 50000, {
+    type: "llama3",
+    factor: 8,
+    lowFreqFactor: 1,
+    highFreqFactor: 4,
+    originalMaxPositions: 32,
+  });
   expect(scaled[0]).toBe(base[0]); // wavelength 2π < 8
   expect(scaled[11]).toBeCloseTo(base[11] / 8, 12); // wavelength ≫ 32
   expect(scaled[1]).toBeLessThan(base[1]);
   expect(scaled[1]).toBeGreaterThan(base[1] / 8);
-  expect(ropeInverseFrequencies(8, 1e4, { type: "linear", factor: 2 })[1]).toBeCloseTo(base.length && 1 / 1e4 ** (2 / 8) / 2, 6);
+  expect(ropeInverseFrequencies(8, 1e4, { type: "linear", factor: 2 })[1]).toBeCloseTo(
+    base.length && 1 / 1e4 ** (2 / 8) / 2,
+    6,
+  );
 });

@@ -84,7 +84,13 @@ export class RopeTables {
 }
 
 /** Host rotation of x [B, H, T, D] (values in logical order); `sign` −1 is the inverse. */
-function rotate(x: Float32Array, shape: readonly number[], cos: Float32Array, sin: Float32Array, sign: number): Float32Array {
+function rotate(
+  x: Float32Array,
+  shape: readonly number[],
+  cos: Float32Array,
+  sin: Float32Array,
+  sign: number,
+): Float32Array {
   const [B, H, T, D] = shape;
   const h = D / 2;
   const out = new Float32Array(x.length);
@@ -105,12 +111,21 @@ function rotate(x: Float32Array, shape: readonly number[], cos: Float32Array, si
   return out;
 }
 
+/** Up to this many elements RoPE runs as one host step (decode); above, as parallel kernels. */
+const FUSED_MAX = 1 << 16;
+
 /**
  * Applies RoPE (`rotate_half` convention) to x [B, H, T, D] at the positions whose cos / sin
- * rows are given ([B·T, D/2]). One fused step on backends with synchronous reads (the
- * backward is the inverse rotation); elementwise ops elsewhere.
+ * rows are given ([B·T, D/2]). Small inputs (decoding) take one host step on backends with
+ * synchronous reads (its backward is the inverse rotation), saving eight kernel launches;
+ * larger ones (prefill, training) run as elementwise kernels. Both give the same values.
  */
-export function applyRope(x: Tensor, cos: Float32Array, sin: Float32Array, fused = true): Tensor {
+export function applyRope(
+  x: Tensor,
+  cos: Float32Array,
+  sin: Float32Array,
+  fused = x.size <= FUSED_MAX,
+): Tensor {
   const [B, , T, D] = x.shape;
   if (!fused || !x.backend.readSync) {
     const c = tensor(cos, [B, 1, T, D / 2]);
@@ -118,12 +133,17 @@ export function applyRope(x: Tensor, cos: Float32Array, sin: Float32Array, fused
     const h = D / 2;
     const x1 = ops.slice(x, 3, 0, h);
     const x2 = ops.slice(x, 3, h, D);
-    return ops.concat([ops.sub(ops.mul(x1, c), ops.mul(x2, s)), ops.add(ops.mul(x2, c), ops.mul(x1, s))], 3);
+    return ops.concat(
+      [ops.sub(ops.mul(x1, c), ops.mul(x2, s)), ops.add(ops.mul(x2, c), ops.mul(x1, s))],
+      3,
+    );
   }
   const op = customOp({
     name: "rope",
     forward: (_ctx, t) => tensor(rotate(t.data() as Float32Array, t.shape, cos, sin, 1), t.shape),
-    backward: (_ctx, g) => [tensor(rotate(g.data() as Float32Array, g.shape, cos, sin, -1), g.shape)],
+    backward: (_ctx, g) => [
+      tensor(rotate(g.data() as Float32Array, g.shape, cos, sin, -1), g.shape),
+    ],
   });
   return op(x) as Tensor;
 }

@@ -40,7 +40,8 @@ export interface FitOptions extends TrainerOptions, BatchOptions {
 }
 
 export interface FitResult {
-  trainer: Trainer;
+  /** Optimizer steps done (= totalSteps). */
+  step: number;
   history: StepMetrics[];
   evals: { step: number; result: EvalResult }[];
   /** Step the run started from (> 0 when resumed). */
@@ -53,7 +54,10 @@ function toBatch(items: (SftExample | number[])[], o: BatchOptions): Batch {
     : sftBatch(items as SftExample[], o);
 }
 
-/** Trains `model` for `totalSteps` optimizer steps (see `FitOptions`). */
+/**
+ * Trains `model` (or `options.adapter`) for `totalSteps` optimizer steps (see `FitOptions`),
+ * then releases the optimizer; the trained weights stay in the model / adapter.
+ */
 export async function fit(model: Model, options: FitOptions): Promise<FitResult> {
   const trainer = new Trainer(model, options);
   const accum = options.gradAccumulation ?? 1;
@@ -109,7 +113,9 @@ export async function fit(model: Model, options: FitOptions): Promise<FitResult>
   }
   runEval();
   await checkpoint();
-  return { trainer, history, evals, resumedFrom };
+  const step = trainer.step;
+  trainer.dispose();
+  return { step, history, evals, resumedFrom };
 }
 
 /** A one-line progress bar: `step 12/100 [###.......] loss 3.412 lr 9.8e-4 2,345 tok/s`. */

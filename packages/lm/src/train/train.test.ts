@@ -67,7 +67,7 @@ describe("batches", () => {
     const ours = causalLMLoss(logits, b.labels).item();
     // By hand: log-softmax at position t for label t+1 where the label counts.
     const [B, T, V] = logits.shape;
-    const lg = logits.data();
+    const lg = logits.data() as Float32Array;
     const lb = b.labels.data();
     let sum = 0;
     let n = 0;

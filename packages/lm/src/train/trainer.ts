@@ -277,9 +277,16 @@ export class Trainer {
     return state.extra;
   }
 
-  /** Frees optimizer state (the model and adapter stay). */
+  /**
+   * Ends training: frees the optimizer state and gradients and stops the trained tensors
+   * requiring gradients (so later forwards record nothing). The model and adapter stay.
+   */
   dispose(): void {
     for (const o of this.optimizers) o.dispose();
+    for (const p of this.trainable.values()) {
+      p.zeroGrad();
+      p.requireGrad(false);
+    }
   }
 }
 

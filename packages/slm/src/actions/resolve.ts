@@ -5,12 +5,13 @@
  * have for a key (a worker not available on a shift, a route that is not an arc) are dropped
  * with a warning, as the app's own guarded edits do.
  */
-import { type App, type AppData, type AppName, getApp, type Json } from "@athanor/optiguide";
+import { type App, type AppData, type AppName, getApp, } from "@athanor/optiguide";
 import {
   type AppSpec,
   appSpec,
   type DataPath,
   type DecisionSpec,
+  type Json,
   type ParamSpec,
   surfaceName,
   type TotalSpec,

@@ -7,7 +7,10 @@
  * Surface names are lower case with `_` for a space (`hot_dog`, `new_york`); numbered entities
  * carry their type (`plant3`, `point9`) so that a key's parts can come in either order.
  */
-import type { AppData, AppName, Json } from "@athanor/optiguide";
+import type { AppData, AppName } from "@athanor/optiguide";
+
+/** A JSON value as the apps' data holds it. */
+export type Json = AppData[string];
 
 /** A kind of named thing in an app (suppliers, foods, points, ...). */
 export interface EntityType {

@@ -22,7 +22,7 @@ import {
   type UnaryOp,
   type View,
 } from "../backend.js";
-import { type BlasAddon, blasAllowedByEnv, loadBlas } from "./blas.js";
+import { type BlasAddon, blasAllowedByEnv, loadBlas, useBlasThreads } from "./blas.js";
 import { Heap } from "./heap.js";
 import { instantiate, type KernelExports, kernelsModule, type PoolFunction } from "./kernels.js";
 import { WorkerPool } from "./pool.js";
@@ -44,6 +44,11 @@ export interface CpuBackendOptions {
    * are processed in chunks that fit.
    */
   attentionChunkBytes?: number;
+  /**
+   * Polls a worker makes for the next kernel before it sleeps in `Atomics.wait` (default
+   * 20000, tens of microseconds): back-to-back kernels skip the wake-up latency.
+   */
+  workerSpin?: number;
 }
 
 /** Which paths a cpu backend uses. */
@@ -157,7 +162,12 @@ export class CpuBackend implements Backend {
     this.k = instantiate(module, this.heap.memory);
     this.heap.setBase(this.k.heapBase());
     this.control = this.heap.alloc(MAX_THREADS * (DESC_BYTES + TMP_BYTES) + 2 * PARAM_BYTES);
-    this.pool = new WorkerPool({ module, memory: this.heap.memory, local: this.k });
+    this.pool = new WorkerPool({
+      module,
+      memory: this.heap.memory,
+      local: this.k,
+      spin: options.workerSpin,
+    });
     const loaded = loadBlas();
     if (options.blas === false) {
       this.blas = null;
@@ -182,7 +192,6 @@ export class CpuBackend implements Backend {
       );
     }
     this.pool.setThreads(n);
-    this.blas?.setThreads(n);
   }
 
   get threads(): number {
@@ -192,7 +201,6 @@ export class CpuBackend implements Backend {
   /** Turns the BLAS matmul on or off at run time (tests run both paths). */
   setBlas(on: boolean): void {
     this.blas = on && blasAllowedByEnv() ? loadBlas().addon : null;
-    this.blas?.setThreads(this.threads);
   }
 
   info(): CpuBackendInfo {
@@ -1039,6 +1047,7 @@ export class CpuBackend implements Backend {
   ): void {
     const r = out.shape.length;
     const blas = this.blas!;
+    useBlasThreads(blas, this.threads);
     // cblas needs a unit stride in one of the last two axes and a leading dimension ≥ the other.
     const layout = (rs: number, cs: number, rows: number, cols: number) => {
       if (cs === 1 && (rs >= cols || rows === 1)) return { trans: false, ld: Math.max(rs, cols) };
@@ -1211,6 +1220,7 @@ export class CpuBackend implements Backend {
     grads: { dout: View; dq: View; dk: View; dv: View } | null,
   ): void {
     const blas = this.blas!;
+    useBlasThreads(blas, this.threads);
     const { q, k, v } = args;
     const [B, Hq, Tq, D] = q.shape;
     const [, Hkv, Tk] = k.shape;

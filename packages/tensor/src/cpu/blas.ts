@@ -57,3 +57,16 @@ export function loadBlas(): { addon: BlasAddon | null; reason: string } {
   }
   return cached;
 }
+
+let blasThreads = 0;
+
+/**
+ * Makes the (process-wide) BLAS thread count `n` before a call; backends with different
+ * thread counts share one BLAS library, so each sets its own count when it uses it.
+ */
+export function useBlasThreads(addon: BlasAddon, n: number): void {
+  if (blasThreads !== n) {
+    addon.setThreads(n);
+    blasThreads = n;
+  }
+}

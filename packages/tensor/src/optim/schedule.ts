@@ -1,7 +1,7 @@
 /** Learning-rate schedules and gradient clipping. */
 
 import { noGrad } from "../autograd.js";
-import { mul, square } from "../ops/elementwise.js";
+import { add, mul, square } from "../ops/elementwise.js";
 import { sum } from "../ops/reduce.js";
 import { keep, tidy } from "../scope.js";
 import type { Tensor } from "../tensor.js";
@@ -39,11 +39,12 @@ export function warmupCosine(o: WarmupCosineOptions): (step: number) => number {
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
   const ps = [...params].filter((p) => p.grad);
   if (ps.length === 0) return 0;
+  // One readback for all parameters: Σ_p Σ g² accumulated on the device.
   const total = tidy(() =>
     noGrad(() => {
-      let acc = 0;
-      for (const p of ps) acc += sum(square(p.grad!)).item();
-      return Math.sqrt(acc);
+      let acc = sum(square(ps[0].grad!));
+      for (const p of ps.slice(1)) acc = add(acc, sum(square(p.grad!)));
+      return Math.sqrt(acc.item());
     }),
   );
   const coef = maxNorm / (total + 1e-6);

@@ -160,6 +160,13 @@ export function opCases(): OpCase[] {
       fn: ops.minimum,
     },
     { name: "mul scalar", inputs: [{ shape: [3, 2] }], fn: (x) => ops.mul(ops.add(x, 2), -0.5) },
+    { name: "sign (zero gradient)", inputs: [{ shape: [2, 3], distinct: true }], fn: ops.sign },
+    { name: "clamp", inputs: [{ shape: [9], distinct: true }], fn: (x) => ops.clamp(x, -0.5, 0.6) },
+    {
+      name: "clone of a slice",
+      inputs: [{ shape: [4, 6], view: (t) => ops.slice(t, 0, 1, 3) }],
+      fn: (x) => ops.mul(ops.clone(x), x),
+    },
     { name: "compare gt", inputs: [{ shape: [4, 3] }, { shape: [3] }], fn: ops.gt, grad: false },
     {
       name: "i32 add/mul",

@@ -19,10 +19,16 @@ import {
 } from "../search/blackbox.js";
 import { growRegion, type Region } from "../search/regions.js";
 import { explainPacking, type PackingExplanation } from "./explain.js";
+import { worstCaseFirstFit } from "./metaopt.js";
 import { type FfdVariant, firstFit, type Item, isFfdVariant, optimalPacking } from "./packing.js";
 
-export type VbpSearchMethod = "random" | "hill-climbing" | "simulated-annealing";
-export const VBP_METHODS: VbpSearchMethod[] = ["random", "hill-climbing", "simulated-annealing"];
+export type VbpSearchMethod = "exact" | "random" | "hill-climbing" | "simulated-annealing";
+export const VBP_METHODS: VbpSearchMethod[] = [
+  "exact",
+  "random",
+  "hill-climbing",
+  "simulated-annealing",
+];
 
 export interface VbpAnalysisOptions {
   heuristic: FfdVariant;
@@ -40,8 +46,16 @@ export interface VbpAnalysisOptions {
   maxSize?: number;
   /** What the search maximizes: `ratio` (heuristic/optimal - 1, default) or `bins` (difference). */
   objective?: "ratio" | "bins";
+  /** Default: every method; `exact` only for ff and ffd-sum (the others are skipped, noted). */
   methods?: VbpSearchMethod[];
-  /** Gap evaluations per method (default 150). */
+  /**
+   * Exact method: the optimum's bin count it fixes (default 2); it finds the grid input with
+   * the most heuristic bins among those packable into this many. Uses `grid` and `maxSize`.
+   */
+  optimalBins?: number;
+  /** Exact method: MILP time limit in seconds (default 60). */
+  exactTimeLimit?: number;
+  /** Gap evaluations per black-box method (default 150). */
   evaluations?: number;
   /** MILP time limit per optimum, seconds (default 10). */
   timeLimit?: number;
@@ -60,7 +74,12 @@ export interface VbpMethodResult {
   optimalBins: number | undefined;
   items: Item[] | undefined;
   seconds: number;
+  /** Black-box: gap evaluations; exact: none (one MILP). */
   evaluations: number;
+  /** Exact: `optimal` (the worst input on the grid for that optimum) or `time_limit`. */
+  status?: "optimal" | "time_limit";
+  /** Exact: MILP bound on the heuristic's bins. */
+  bound?: number;
 }
 
 export interface VbpRegionReport extends Region {
@@ -172,7 +191,49 @@ export async function analyzeVbp(
   const g = vbpGap(options.heuristic, d, solver, { objective, timeLimit: options.timeLimit });
   const results: VbpMethodResult[] = [];
   const samples: { x: number[]; gap: number }[] = [];
+  const exactOk = options.heuristic === "ff" || options.heuristic === "ffd-sum";
   for (const method of options.methods ?? VBP_METHODS) {
+    if (method === "exact") {
+      if (!exactOk) {
+        notes.push(
+          `exact: not available for ${options.heuristic} (only ff and ffd-sum have a linear packing order); skipped`,
+        );
+        continue;
+      }
+      if (options.levels)
+        notes.push(`exact: searches the grid 1/${grid} up to ${maxSize}, not the given levels`);
+      const t0 = performance.now();
+      const r = await worstCaseFirstFit(
+        {
+          variant: options.heuristic as "ff" | "ffd-sum",
+          items: n,
+          dims: d,
+          optimalBins: options.optimalBins ?? Math.min(2, n),
+          grid,
+          maxSize,
+          timeLimit: options.exactTimeLimit ?? 60,
+        },
+        solver,
+      );
+      if (r.status === "time_limit")
+        notes.push(
+          `exact: time limit reached; the input found is a lower bound on the worst case (MILP bound ${r.bound} bins)`,
+        );
+      const x = r.items.flat();
+      results.push({
+        method,
+        gap: await g.gap(x),
+        ratio: r.heuristicBins / r.optimalBins,
+        heuristicBins: r.heuristicBins,
+        optimalBins: r.optimalBins,
+        items: r.items,
+        seconds: (performance.now() - t0) / 1000,
+        evaluations: 0,
+        status: r.status,
+        bound: r.bound,
+      });
+      continue;
+    }
     const search = {
       random: randomSearch,
       "hill-climbing": hillClimb,

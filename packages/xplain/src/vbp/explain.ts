@@ -127,7 +127,7 @@ export function explainPacking(
   for (const [j, bins] of [...byDim].sort((a, b) => a[0] - b[0])) {
     const waste = bins.reduce((s, b) => s + heuristic[b]!.waste[j]!, 0);
     lines.push(
-      `Bins ${bins.map((b) => b + 1).join(", ")} leave dimension ${j + 1} underused (${fmt(waste)} of capacity in total) while another dimension is nearly full.`,
+      `${bins.length === 1 ? "Bin" : "Bins"} ${bins.map((b) => b + 1).join(", ")} ${bins.length === 1 ? "leaves" : "leave"} dimension ${j + 1} underused (${fmt(waste)} of capacity in total) while another dimension is nearly full.`,
     );
   }
   if (blocked.length) {

@@ -1,0 +1,81 @@
+// lm-train: training tokens/s of the ~10M-parameter Llama-shaped model of issue 6 (8 layers,
+// width 256, 8 heads, 4 KV heads, SwiGLU 768, vocabulary 8192) through the lm training API
+// (Trainer: forward, causal-LM loss, backward, gradient clipping, AdamW), against the same
+// model and step in plain PyTorch on the CPU (bench/lm_torch.py) in the same run.
+//
+//   npm run bench -- lm-train [--json] [--threads 2] [--batch 8] [--context 128] [--steps 3] [--no-torch]
+import { fmt, llamaConfig, runTorch, SHAPE } from "./_lm-common.mjs";
+
+function parseArgs(args) {
+  const o = { json: false, threads: 2, batch: 8, context: 128, steps: 3, torch: true };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--json") o.json = true;
+    else if (a === "--no-torch") o.torch = false;
+    else if (["--threads", "--batch", "--context", "--steps"].includes(a))
+      o[a.slice(2)] = Number(args[++i]);
+    else if (a === "--help" || a === "-h") {
+      console.log(
+        "usage: npm run bench -- lm-train [--json] [--threads N] [--batch 8] [--context 128] [--steps 3] [--no-torch]",
+      );
+      process.exit(0);
+    } else throw new Error(`lm-train: unknown argument ${a}`);
+  }
+  return o;
+}
+
+export async function main(args) {
+  const o = parseArgs(args);
+  const T = await import("../packages/tensor/dist/index.js");
+  const lm = await import("../packages/lm/dist/index.js");
+  T.setThreads(o.threads);
+  const config = lm.parseModelConfig(llamaConfig(SHAPE, o.context), "bench config");
+  const model = lm.createModel(config, { seed: 0 });
+  let params = 0;
+  for (const p of model.parameters().values()) params += p.size;
+  const trainer = new lm.Trainer(model, { lr: 3e-4, totalSteps: o.steps + 1, weightDecay: 0.1 });
+  const rng = new T.Rng(1);
+  const seqs = Array.from({ length: o.batch }, () =>
+    Array.from({ length: o.context }, () => rng.int(SHAPE.vocab)),
+  );
+  const batch = lm.lmBatch(seqs, { padId: 0 });
+  trainer.trainStep([batch]); // warm-up (allocates the optimizer state)
+  const ms = [];
+  for (let i = 0; i < o.steps; i++) ms.push(trainer.trainStep([batch]).ms);
+  const sec = ms.reduce((a, b) => a + b, 0) / ms.length / 1000;
+  const ours = { secPerStep: sec, tokensPerSec: (o.batch * o.context) / sec };
+  const torch = o.torch
+    ? runTorch("train", { ...SHAPE, batch: o.batch, context: o.context, steps: o.steps }, o.threads)
+    : { skipped: "--no-torch" };
+
+  console.log(
+    `lm-train: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, batch ${o.batch} x ${o.context} tokens, AdamW, ${o.threads} threads, mean of ${o.steps} steps`,
+  );
+  console.log("            s/step  tokens/s");
+  console.log(
+    `athanor  ${fmt(ours.secPerStep, 3).padStart(8)}  ${fmt(ours.tokensPerSec).padStart(8)}`,
+  );
+  if (torch.skipped) console.log(`PyTorch skipped: ${torch.skipped}`);
+  else {
+    console.log(
+      `pytorch  ${fmt(torch.secPerStep, 3).padStart(8)}  ${fmt(torch.tokensPerSec).padStart(8)}`,
+    );
+    console.log(
+      `ratio (athanor / pytorch tokens/s): ${fmt(ours.tokensPerSec / torch.tokensPerSec, 2)}`,
+    );
+  }
+  if (o.json)
+    console.log(
+      JSON.stringify({
+        bench: "lm-train",
+        params,
+        threads: o.threads,
+        batch: o.batch,
+        context: o.context,
+        tokensPerSec: ours.tokensPerSec,
+        secPerStep: ours.secPerStep,
+        torch: torch.skipped ? { skipped: torch.skipped } : torch,
+        ratio: torch.skipped ? null : ours.tokensPerSec / torch.tokensPerSec,
+      }),
+    );
+}

@@ -1,0 +1,160 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadSafetensors, saveSafetensors, tensor } from "@athanor/tensor";
+import { Command } from "commander";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { registerLm } from "./lm.js";
+
+const fixtures = resolve(import.meta.dirname, "../../../../fixtures/hf-reference");
+const dir = mkdtempSync(join(tmpdir(), "athanor-lm-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `athanor lm ...`; returns what it wrote to stdout and stderr. */
+async function lm(...args: string[]): Promise<{ out: string; err: string }> {
+  const program = new Command("athanor").exitOverride();
+  registerLm(program);
+  let out = "";
+  let err = "";
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    await program.parseAsync(["node", "athanor", "lm", ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  return { out, err };
+}
+
+describe("athanor lm", () => {
+  it("forward writes the logits transformers computed (llama-tiny, within 1e-4)", async () => {
+    const model = join(fixtures, "llama-tiny");
+    const ref = (await loadSafetensors(join(model, "reference.safetensors"))).tensors;
+    const input = join(dir, "ids.safetensors");
+    await saveSafetensors(input, { input_ids: ref.input_ids! });
+    const out = join(dir, "logits.safetensors");
+    await lm("forward", "--model", model, "--input", input, "--out", out);
+    const logits = (await loadSafetensors(out)).tensors.logits!;
+    expect(logits.shape).toEqual([2, 16, 512]);
+    const a = logits.data();
+    const b = ref.logits!.data();
+    let max = 0;
+    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+    expect(max).toBeLessThan(1e-4);
+  });
+
+  it("generate --json gives what the library's greedy generate gives (gpt2-tiny)", async () => {
+    const model = join(fixtures, "gpt2-tiny");
+    const lib = await import("@athanor/lm");
+    const m = await lib.loadModel(model);
+    const tok = lib.Tokenizer.fromFile(join(model, "tokenizer.json"));
+    const want = lib.generate(m, ["def main():"], { tokenizer: tok, maxNewTokens: 12 }).outputs[0]!;
+    const { out } = await lm(
+      "generate",
+      "--model",
+      model,
+      "--prompt",
+      "def main():",
+      "--max-new-tokens",
+      "12",
+      "--json",
+    );
+    const res = JSON.parse(out);
+    expect(res.outputs[0].tokens).toEqual(want.tokens);
+    expect(res.outputs[0].text).toBe(want.text);
+    expect(res.outputs[0].prompt).toBe("def main():");
+  });
+
+  it("generate streams, and constrains to choices", async () => {
+    const model = join(fixtures, "llama-tiny");
+    const { out, err } = await lm(
+      "generate",
+      "--model",
+      model,
+      "--prompt",
+      "x = ",
+      "--choices",
+      "yes,no,maybe",
+    );
+    expect(["x = yes\n", "x = no\n", "x = maybe\n"]).toContain(out);
+    expect(err).toMatch(/constraint/);
+  });
+
+  it("trains from scratch on a text file, then evaluates", async () => {
+    const data = join(dir, "data.txt");
+    writeFileSync(data, "the cat sat on the mat. the dog sat on the log. ".repeat(60));
+    const out = join(dir, "model");
+    await lm(
+      "train",
+      "--data",
+      data,
+      "--out",
+      out,
+      "--vocab-size",
+      "300",
+      "--layers",
+      "1",
+      "--width",
+      "32",
+      "--heads",
+      "2",
+      "--kv-heads",
+      "1",
+      "--hidden",
+      "64",
+      "--context",
+      "16",
+      "--steps",
+      "4",
+      "--batch-size",
+      "4",
+      "--warmup",
+      "0",
+      "--lr",
+      "0.01",
+      "--eval-fraction",
+      "0.1",
+    );
+    const summary = JSON.parse(readFileSync(join(out, "train_summary.json"), "utf8"));
+    expect(summary.steps).toBe(4);
+    expect(summary.lastLoss).toBeLessThan(summary.firstLoss);
+    const { out: ev } = await lm(
+      "eval",
+      "--model",
+      out,
+      "--data",
+      data,
+      "--context",
+      "16",
+      "--json",
+    );
+    const r = JSON.parse(ev);
+    expect(r.loss).toBeGreaterThan(0);
+    expect(r.perplexity).toBeCloseTo(Math.exp(r.loss), 3);
+  });
+
+  it("reports bad input clearly", async () => {
+    const input = join(dir, "bad.safetensors");
+    await saveSafetensors(input, { ids: tensor(new Int32Array([1, 2]), [1, 2], { dtype: "i32" }) });
+    const model = join(fixtures, "llama-tiny");
+    await expect(
+      lm("forward", "--model", model, "--input", input, "--out", join(dir, "o.safetensors")),
+    ).rejects.toThrow(/no "input_ids" tensor \(has: ids\)/);
+    await expect(lm("generate", "--model", join(dir, "nope"), "--prompt", "a")).rejects.toThrow(
+      /no such folder/,
+    );
+    await expect(
+      lm("generate", "--model", model, "--prompt", "a", "--temperature", "-1"),
+    ).rejects.toThrow(/--temperature must be a number ≥ 0/);
+    await expect(lm("eval", "--model", model, "--data", join(dir, "missing.txt"))).rejects.toThrow(
+      /no such file/,
+    );
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Row kernels over the last axis (one workgroup per row, shared-memory reductions): softmax,
+ * log-softmax and their backwards, cross-entropy, LayerNorm and RMSNorm with their backwards,
+ * and the column sums their weight gradients need. Operands arrive contiguous (the backend
+ * copies strided inputs first); each has its own element offset in the parameters.
+ */
+
+import type { View } from "../../backend.js";
+import type { Access, GpuStorage, Runtime } from "../runtime.js";
+import { bindings, entry, grid, MATH, reducers, wgslType } from "../wgsl.js";
+
+const WG = 128;
+
+export interface RowOperand {
+  name: string;
+  view: View;
+  access: Access;
+}
+
+/**
+ * Runs `body` once per row with `lid` the invocation in the row's workgroup. The body sees
+ * `row`, `cols`, `o_<name>` (element offset of the operand at this row: its offset + row·cols,
+ * or + row for operands named in `perRow`) and `E` (first extra parameter).
+ */
+export function rowKernel(
+  rt: Runtime,
+  key: string,
+  rows: number,
+  cols: number,
+  operands: RowOperand[],
+  body: string,
+  options: { perRow?: string[]; extras?: ArrayLike<number> } = {},
+): void {
+  if (rows === 0) return;
+  const perRow = new Set(options.perRow ?? []);
+  const params = [rows, cols, ...operands.map((o) => o.view.offset), ...(options.extras ?? [])];
+  rt.dispatch({
+    key: `row:${key}:${operands.map((o) => `${o.name}${o.view.storage.dtype}`).join(",")}`,
+    wgsl: () => `${bindings(
+      operands.map((o) => ({
+        name: o.name,
+        type: wgslType(o.view.storage.dtype),
+        access: o.access,
+      })),
+    )}
+${MATH}
+${reducers(WG)}
+${entry(WG)}
+  let row = group;
+  if (row >= P[0]) { return; }
+  let cols = P[1];
+  let E = ${2 + operands.length}u;
+${operands
+  .map(
+    (o, i) => `  let o_${o.name} = P[${2 + i}u] + row${perRow.has(o.name) ? "" : " * cols"};`,
+  )
+  .join("\n")}
+${body}
+}`,
+    buffers: operands.map((o) => ({
+      buffer: (o.view.storage as GpuStorage).buffer,
+      access: o.access,
+    })),
+    params,
+    groups: grid(rows),
+  });
+}
+
+export const W = WG;
+
+/** Body: row max `m` and Σ exp(x − m) `s` of X at o_X (−inf max gives s = 0). */
+export const ROW_LSE = /* wgsl */ `
+  var mx = -f_inf();
+  for (var j = lid; j < cols; j = j + ${WG}u) { mx = max(mx, X[o_X + j]); }
+  let m = wg_max(mx, lid);
+  var acc = 0.0;
+  if (m > -f_inf()) {
+    for (var j = lid; j < cols; j = j + ${WG}u) { acc = acc + exp(X[o_X + j] - m); }
+  }
+  let s = wg_sum(acc, lid);
+  let lse = select(-f_inf(), m + log(s), m > -f_inf());
+`;
+
+/** Column sums: O[c] = Σ_r body(r, c) with one invocation per column. */
+export function columnKernel(
+  rt: Runtime,
+  key: string,
+  rows: number,
+  cols: number,
+  operands: RowOperand[],
+  body: string,
+): void {
+  if (cols === 0) return;
+  const params = [rows, cols, ...operands.map((o) => o.view.offset)];
+  const C = 64;
+  rt.dispatch({
+    key: `col:${key}`,
+    wgsl: () => `${bindings(
+      operands.map((o) => ({
+        name: o.name,
+        type: wgslType(o.view.storage.dtype),
+        access: o.access,
+      })),
+    )}
+${MATH}
+${entry(C)}
+  let c = gi;
+  let rows = P[0];
+  let cols = P[1];
+  if (c >= cols) { return; }
+${operands.map((o, i) => `  let o_${o.name} = P[${2 + i}u];`).join("\n")}
+${body}
+}`,
+    buffers: operands.map((o) => ({
+      buffer: (o.view.storage as GpuStorage).buffer,
+      access: o.access,
+    })),
+    params,
+    groups: grid(Math.ceil(cols / C)),
+  });
+}
