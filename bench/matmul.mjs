@@ -262,7 +262,7 @@ export async function main(args) {
     `f32 square matmul, GFLOP/s (best of repeated runs, ${clock === "cpu" ? "per CPU-second of all threads" : "wall clock"})`,
   );
   console.log(
-    `cpu backend: wasm SIMD ${info.wasmSimd ? "yes" : "no"}, BLAS ${info.blas ? (info.blasConfig ?? info.blas) : `none (${info.blasUnavailable})`}`,
+    `cpu backend: wasm SIMD ${info.wasmSimd ? (info.relaxedSimd ? "yes (relaxed SIMD, FMA)" : "yes") : "no"}, BLAS ${info.blas ? (info.blasConfig ?? info.blas) : `none (${info.blasUnavailable})`}`,
   );
   console.log(line(header));
   for (const r of rows) console.log(line(r));

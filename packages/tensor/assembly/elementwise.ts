@@ -162,6 +162,20 @@ function binaryRow(
   let i = 0;
   if (so === 1) {
     if (sa === 1 && sb === 1) {
+      // The common arithmetic without per-vector dispatch; the rest below.
+      if (op === B_ADD) {
+        for (; i + 4 <= n; i += 4) {
+          v128.store(at(out, i, 1), f32x4.add(v128.load(at(a, i, 1)), v128.load(at(b, i, 1))));
+        }
+      } else if (op === B_MUL) {
+        for (; i + 4 <= n; i += 4) {
+          v128.store(at(out, i, 1), f32x4.mul(v128.load(at(a, i, 1)), v128.load(at(b, i, 1))));
+        }
+      } else if (op === B_SUB) {
+        for (; i + 4 <= n; i += 4) {
+          v128.store(at(out, i, 1), f32x4.sub(v128.load(at(a, i, 1)), v128.load(at(b, i, 1))));
+        }
+      }
       for (; i + 4 <= n; i += 4) {
         v128.store(at(out, i, 1), binary4(op, v128.load(at(a, i, 1)), v128.load(at(b, i, 1))));
       }

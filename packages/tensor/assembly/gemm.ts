@@ -6,7 +6,7 @@
 // All pointers are byte addresses in the shared linear memory; strides and sizes are elements.
 
 // Micro-tile: MR rows × NR columns (NR = two f32x4 vectors).
-export const MR: i32 = 4;
+export const MR: i32 = 4; // packA's column-major path and the micro-kernel assume 4
 export const NR: i32 = 8;
 // Cache blocks (MC a multiple of MR, NC a multiple of NR).
 export const KC: i32 = 256;
@@ -34,12 +34,9 @@ function packA(a: usize, rsa: i32, csa: i32, mc: i32, kc: i32, dst: usize): void
         }
       }
     } else if (rows === MR && rsa === 1) {
-      // Column-major A (a transposed view): each k gives MR contiguous floats.
+      // Column-major A (a transposed view): each k gives MR = 4 contiguous floats, one vector.
       for (let k = 0; k < kc; k++) {
-        const src = a + <usize>(i + k * csa) * 4;
-        const out = panel + <usize>(k * MR) * 4;
-        v128.store(out, v128.load(src));
-        store<u64>(out + 16, load<u64>(src + 16));
+        v128.store(panel + <usize>(k * MR) * 4, v128.load(a + <usize>(i + k * csa) * 4));
       }
     } else {
       for (let k = 0; k < kc; k++) {
@@ -86,6 +83,13 @@ function packB(b: usize, rsb: i32, csb: i32, kc: i32, nc: i32, dst: usize): void
   }
 }
 
+// c + a·b per lane: one fused multiply-add where relaxed SIMD is enabled (the
+// kernels-relaxed.wasm build), else a multiply and an add.
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // C[0:MR, 0:NR] (+)= Apanel · Bpanel over kc. `accumulate` adds to C, otherwise overwrites.
 // c points at the tile's top-left; ldc is in elements.
 function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumulate: bool): void {
@@ -101,17 +105,17 @@ function microKernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, accumula
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     ap += MR * 4;
     bp += NR * 4;
   }

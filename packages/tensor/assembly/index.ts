@@ -19,6 +19,8 @@ export {
   addInto,
   crossEntropyBackwardRows,
   crossEntropyRows,
+  indexAddRows,
+  indexSelectRows,
   normBackwardRows,
   normRows,
   sgd,

@@ -397,3 +397,58 @@ export function sgd(
     store<f32>(p + off, pv - lr * d);
   }
 }
+
+/**
+ * Gather: out[o, l, :] = x[o, ids[l], :] for o in [o0, o1), x [outer, n, inner], out
+ * [outer, L, inner], ids i32 [L] (bounds checked by the caller). 4-byte elements of any type.
+ */
+export function indexSelectRows(
+  x: usize,
+  ids: usize,
+  out: usize,
+  n: i32,
+  len: i32,
+  inner: i32,
+  o0: i32,
+  o1: i32,
+): void {
+  const bytes = (<usize>inner) << 2;
+  for (let o = o0; o < o1; o++) {
+    for (let l = 0; l < len; l++) {
+      const id = load<i32>(ids + ((<usize>l) << 2));
+      memory.copy(out + <usize>(o * len + l) * bytes, x + <usize>(o * n + id) * bytes, bytes);
+    }
+  }
+}
+
+/**
+ * Scatter-add: out[o, ids[l], :] += src[o, l, :] for o in [o0, o1) (f32 or, with isInt, i32).
+ * Duplicate ids add up; threads split o, so no two write the same row.
+ */
+export function indexAddRows(
+  src: usize,
+  ids: usize,
+  out: usize,
+  n: i32,
+  len: i32,
+  inner: i32,
+  o0: i32,
+  o1: i32,
+  isInt: bool,
+): void {
+  for (let o = o0; o < o1; o++) {
+    for (let l = 0; l < len; l++) {
+      const id = load<i32>(ids + ((<usize>l) << 2));
+      const d = out + ((<usize>(o * n + id) * <usize>inner) << 2);
+      const s = src + ((<usize>(o * len + l) * <usize>inner) << 2);
+      if (isInt) {
+        for (let i = 0; i < inner; i++) {
+          const p = d + ((<usize>i) << 2);
+          store<i32>(p, load<i32>(p) + load<i32>(s + ((<usize>i) << 2)));
+        }
+      } else {
+        addInto(d, s, inner);
+      }
+    }
+  }
+}

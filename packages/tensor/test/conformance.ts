@@ -10,9 +10,9 @@
  * the reference backend, plus basic storage behaviour.
  */
 
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../src/backend.js";
-import { compareCase, opCases } from "../src/testing/index.js";
+import { compareCase, compareCaseAsync, opCases } from "../src/testing/index.js";
 
 export interface ConformanceOptions {
   /** Tolerance multiplier for every case (default 1). */
@@ -23,12 +23,16 @@ export interface ConformanceOptions {
 
 export function runBackendConformance(
   name: string,
-  factory: () => Backend,
+  factory: () => Backend | Promise<Backend>,
   options: ConformanceOptions = {},
 ): void {
   describe(`backend conformance: ${name}`, () => {
-    const backend = factory();
-    afterAll(() => backend.dispose?.());
+    // Created in beforeAll so that asynchronously created backends (WebGPU) work too.
+    let backend: Backend;
+    beforeAll(async () => {
+      backend = await factory();
+    });
+    afterAll(() => backend?.dispose?.());
 
     it("writes and reads storage, strided reads", async () => {
       const s = backend.alloc("f32", 6);
@@ -54,9 +58,12 @@ export function runBackendConformance(
         it.skip(`${c.name} (skipped: ${reason})`, () => {});
         continue;
       }
-      it(c.name, () => {
+      it(c.name, async () => {
         const scaled = { ...c, tol: (c.tol ?? 1e-4) * (options.tolScale ?? 1) };
-        const failures = compareCase(scaled, backend);
+        // Backends without synchronous reads (GPU) are compared through async reads.
+        const failures = backend.readSync
+          ? compareCase(scaled, backend)
+          : await compareCaseAsync(scaled, backend);
         expect(
           failures,
           failures.map((f) => `${f.label}: error ${f.error} > ${f.tol}`).join("; "),

@@ -45,6 +45,8 @@ describe("the conformance harness catches broken backends", () => {
   });
 
   it("a correct backend passes", () => {
-    expect(compareCase(byName("matmul [5,3]@[3,7]"), new ReferenceBackend({ name: "ok" }))).toEqual([]);
+    expect(compareCase(byName("matmul [5,3]@[3,7]"), new ReferenceBackend({ name: "ok" }))).toEqual(
+      [],
+    );
   });
 });

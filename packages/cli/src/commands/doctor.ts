@@ -27,5 +27,6 @@ function tensorCpuLine(): string {
   const i = cpuBackendInfo();
   if (!i.available) return "WebAssembly kernels not built (run npm run build)";
   const blas = i.blas ? `BLAS ${i.blasConfig ?? i.blas}` : `no BLAS (${i.blasUnavailable})`;
-  return `wasm SIMD ${i.wasmSimd ? "yes" : "no"}, ${i.threads} threads, ${blas}`;
+  const simd = i.wasmSimd ? (i.relaxedSimd ? "yes (relaxed, FMA)" : "yes") : "no";
+  return `wasm SIMD ${simd}, ${i.threads} threads, ${blas}`;
 }

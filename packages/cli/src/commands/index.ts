@@ -4,6 +4,7 @@ import { registerDoctor } from "./doctor.js";
 import { registerLm } from "./lm.js";
 import { registerOpt } from "./opt.js";
 import { registerOptiguide } from "./optiguide.js";
+import { registerSlm } from "./slm.js";
 import { registerStart } from "./start.js";
 import { registerXplain } from "./xplain.js";
 
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerXplain(program);
   registerOpt(program);
   registerOptiguide(program);
+  registerSlm(program);
 }

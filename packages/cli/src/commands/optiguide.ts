@@ -18,6 +18,7 @@ import {
   translateContext,
   translateSnippet,
 } from "@athanor/optiguide";
+import { SlmClient, SlmModel, slmEditSource } from "@athanor/slm";
 import type { Command } from "commander";
 import { formatTable, printJson } from "../output.js";
 
@@ -116,7 +117,7 @@ export function registerOptiguide(program: Command): void {
     .option("--app <app>", "an app name or all", "all")
     .option(
       "--model <name>",
-      "where edits come from without --oracle: endpoint (the configured OpenAI-compatible endpoint)",
+      "where edits come from without --oracle: endpoint (the configured OpenAI-compatible endpoint), default (the embedded task model), or a task-model folder",
     )
     .option("--debug-rounds <n>", "pipeline: extra tries after a failed edit", "3")
     .option(
@@ -140,10 +141,11 @@ export function registerOptiguide(program: Command): void {
         try {
           let source: ReturnType<typeof pipelineSource> | undefined;
           let mode = "oracle";
-          if (!opts.oracle) {
-            const model = opts.model ?? "endpoint";
-            if (model !== "endpoint")
-              throw new Error(`unknown --model "${model}" (use endpoint, or --oracle)`);
+          if (!opts.oracle && opts.model && opts.model !== "endpoint") {
+            const slm = await SlmModel.load(opts.model === "default" ? undefined : opts.model);
+            source = slmEditSource(slm);
+            mode = `slm (${opts.model})`;
+          } else if (!opts.oracle) {
             const client = modelClientFromEnv();
             if (!client) {
               throw new Error(
@@ -187,7 +189,10 @@ export function registerOptiguide(program: Command): void {
         opts: { app: string; safeguard: boolean; debugRounds: string; json?: boolean },
       ) => {
         const [app] = appsOf(opts.app);
-        const client = modelClientFromEnv();
+        // Without an endpoint, the embedded task model (packages/slm) plays the agents.
+        const client =
+          modelClientFromEnv() ??
+          (SlmModel.exists() ? new SlmClient(await SlmModel.load(), { app }) : undefined);
         if (!client) {
           throw new Error(
             "no model endpoint is configured: set ATHANOR_BASE_URL and ATHANOR_MODEL (any OpenAI-compatible endpoint; see docs/agents.md)",

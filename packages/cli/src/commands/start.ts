@@ -15,8 +15,10 @@ import {
   oracleEdit,
   runApp,
 } from "@athanor/optiguide";
+import { SlmModel } from "@athanor/slm";
 import type { Command } from "commander";
 import { printJson } from "../output.js";
+import { showSlmAnswer } from "./slm.js";
 
 /**
  * `athanor start` (what `npm start` runs): what-if questions over the six OptiGuide
@@ -31,17 +33,21 @@ export function registerStart(program: Command): void {
     .description("what-if questions over the OptiGuide apps (the main job)")
     .argument("[question...]", "a question to answer once (otherwise: interactive, or the tour)")
     .option("--app <name>", `the application (${APP_NAMES.join(", ")})`, "coffee")
-    .option("--tour", "run the oracle tour even when a model is configured")
+    .option("--tour", "run the oracle tour (ground-truth edits) instead of asking a model")
     .option("--json", "print answers as JSON")
     .action(async (words: string[], o: { app: string; tour?: boolean; json?: boolean }) => {
       if (!isAppName(o.app))
         throw new Error(`unknown app "${o.app}" (apps: ${APP_NAMES.join(", ")})`);
       try {
         const client = o.tour ? undefined : modelClientFromEnv();
+        if (!client && !o.tour && SlmModel.exists()) {
+          await embedded(o.app, words, o.json ?? false);
+          return;
+        }
         if (!client) {
           if (words.length > 0) {
             throw new Error(
-              "answering your own question needs a model: set ATHANOR_BASE_URL and ATHANOR_MODEL (any OpenAI-compatible endpoint; see docs/agents.md). Without one, `npm start` runs the oracle tour.",
+              "answering your own question needs a model: set ATHANOR_BASE_URL and ATHANOR_MODEL (any OpenAI-compatible endpoint; see docs/agents.md), or train the embedded one with `athanor slm train --app all`. Without one, `npm start` runs the oracle tour.",
             );
           }
           await tour(o.json ?? false);
@@ -129,4 +135,44 @@ async function tour(json: boolean): Promise<void> {
     console.log(`  (${(ms / 1000).toFixed(2)} s including baseline and what-if solves)\n`);
   }
   if (json) printJson(results);
+}
+
+/**
+ * The embedded default: the small task model shipped in packages/slm/model answers (no
+ * endpoint, no network). One question from the arguments, or a session reading stdin.
+ */
+async function embedded(app: AppName, words: string[], json: boolean): Promise<void> {
+  const model = await SlmModel.load();
+  const ask = async (q: string) => {
+    const a = await model.answer(app, q);
+    if (json) printJson(a);
+    else showSlmAnswer(a);
+  };
+  if (words.length > 0) {
+    await ask(words.join(" "));
+    return;
+  }
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: process.stdin.isTTY,
+  });
+  console.log(
+    `OptiGuide on ${app} with the embedded task model (${model.meta.parameters.toLocaleString("en-US")} parameters, no endpoint). Ask a question about the plan, a what-if or a why (empty line to quit; --app picks another app).`,
+  );
+  if (process.stdin.isTTY) process.stdout.write("? ");
+  try {
+    for await (const line of rl) {
+      const q = line.trim();
+      if (!q) break;
+      try {
+        await ask(q);
+      } catch (err) {
+        console.error(`error: ${(err as Error).message}`);
+      }
+      if (process.stdin.isTTY) process.stdout.write("? ");
+    }
+  } finally {
+    rl.close();
+  }
 }

@@ -118,7 +118,7 @@ export function registerXplain(program: Command): void {
     )
     .option(
       "--time-limit <s>",
-      "MILP time limit in seconds (TE: the exact search, default 60; VBP: each optimum, default 10)",
+      "MILP time limit in seconds (TE: the exact search, default 60; VBP: each optimum, default 10, and the exact search, default 60)",
       positive("--time-limit"),
     )
     .option(
@@ -317,7 +317,7 @@ async function analyzeVbpCommand(o: AnalyzeOpts): Promise<void> {
     if (o.report) writeFileSync(o.report, vbpReportHtml(a));
     if (o.json) return printJson(a);
     console.log(
-      `${a.heuristic}: ${a.items} items in ${a.dims} dimensions, sizes on [${a.levels.join(", ")}]`,
+      `${a.heuristic}: ${a.items} items in ${a.dims} dimensions, sizes on ${a.levels.length > 12 ? `${a.levels.length} levels from ${a.levels[0]} to ${a.levels.at(-1)}` : `[${a.levels.join(", ")}]`}`,
     );
     console.log(
       formatTable(

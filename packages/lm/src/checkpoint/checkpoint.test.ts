@@ -11,7 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bf16ToF32, f32ToBf16, noGrad, serializeSafetensors, tensor } from "@athanor/tensor";
 import { afterAll, describe, expect, test } from "vitest";
-import { createAdapter, loadAdapter, parseLoraConfig, saveAdapter } from "../lora/peft.js";
+import {
+  createAdapter,
+  isTargeted,
+  loadAdapter,
+  parseLoraConfig,
+  saveAdapter,
+} from "../lora/peft.js";
 import { parseModelConfig } from "../model/config.js";
 import { createModel } from "../model/create.js";
 import { fixturePath } from "../testing/fixtures.js";
@@ -248,6 +254,11 @@ describe("PEFT adapters", () => {
       parseLoraConfig({ r: 4, lora_alpha: 8, target_modules: ["q_proj"], use_rslora: true })
         .useRslora,
     ).toBe(true);
+    const re = parseLoraConfig({ r: 4, target_modules: ".*\\.(q|v)_proj" });
+    expect(re.targetRegex).toBe(".*\\.(q|v)_proj");
+    expect(isTargeted("model.layers.0.self_attn.q_proj", re)).toBe(true);
+    expect(isTargeted("model.layers.0.self_attn.k_proj", re)).toBe(false);
+    expect(isTargeted("model.layers.0.self_attn.q_proj", { targetModules: ["q_proj"] })).toBe(true);
   });
 
   test("an adapter for another model is refused with the module and shapes", async () => {
@@ -268,11 +279,12 @@ describe("PEFT adapters", () => {
     });
     expect(adapter.modules.size).toBe(4);
     expect(adapter.scale).toBeCloseTo(4 / Math.sqrt(2), 12);
-    for (const w of adapter.modules.values())
-      w.b.backend.write(
-        w.b._buf.storage!,
-        Float32Array.from({ length: w.b.size }, (_, i) => Math.sin(i) * 0.05),
-      );
+    for (const w of adapter.modules.values()) {
+      const b = Float32Array.from({ length: w.b.size }, (_, i) => Math.sin(i) * 0.05);
+      const shape = [...w.b.shape];
+      w.b.dispose();
+      w.b = tensor(b, shape);
+    }
     await saveAdapter(adapter, join(tmp, "gpt2-lora"), { modelType: "gpt2" });
     const cfg = JSON.parse(readFileSync(join(tmp, "gpt2-lora", "adapter_config.json"), "utf8"));
     expect(cfg).toMatchObject({

@@ -171,6 +171,24 @@ describe("generate", () => {
     expect(streamed.join("")).toBe(stopped.text);
   });
 
+  it("stops unfinished rows when the signal aborts", async () => {
+    const ac = new AbortController();
+    const it = streamGenerate(new ToyLM(512, []), [[1], [2, 3]], {
+      maxNewTokens: 50,
+      signal: ac.signal,
+    });
+    let n = 0;
+    let r = await it.next();
+    while (!r.done) {
+      if (++n === 4) ac.abort();
+      r = await it.next();
+    }
+    for (const o of r.value.outputs) {
+      expect(o.finishReason).toBe("aborted");
+      expect(o.tokens.length).toBeLessThan(50);
+    }
+  });
+
   it("constrains output to a fixed set of choices", () => {
     const t = tok();
     const choices = ["north", "south", "east", "west side"];

@@ -12,6 +12,8 @@ export interface LoraConfig {
   alpha: number;
   /** Module names (last path component, e.g. "q_proj") or full module paths. */
   targetModules: string[];
+  /** PEFT's other form: one regular expression that module paths must match in full. */
+  targetRegex?: string;
   /** rsLoRA: scale α / √r instead of α / r. */
   useRslora: boolean;
   /** Dropout on the adapter input during training (PEFT `lora_dropout`; 0 here). */

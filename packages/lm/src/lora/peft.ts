@@ -72,13 +72,24 @@ export function parseLoraConfig(json: unknown, file = "adapter_config.json"): Lo
   const dropout = j.lora_dropout ?? 0;
   if (typeof dropout !== "number" || dropout < 0 || dropout >= 1)
     fail(file, "lora_dropout", `must be in [0, 1), got ${JSON.stringify(dropout)}`);
-  return { r, alpha, targetModules: targets, useRslora: j.use_rslora === true, dropout };
+  const regex = typeof j.target_modules === "string" ? j.target_modules : undefined;
+  return {
+    r,
+    alpha,
+    targetModules: regex ? [] : targets,
+    ...(regex ? { targetRegex: regex } : {}),
+    useRslora: j.use_rslora === true,
+    dropout,
+  };
 }
 
 /** Whether module path `path` is targeted (PEFT rules: a string is a full-match regex). */
-export function isTargeted(path: string, targets: string[], regex = false): boolean {
-  if (regex) return new RegExp(`^(?:${targets[0]})$`).test(path);
-  return targets.some((t) => path === t || path.endsWith(`.${t}`));
+export function isTargeted(
+  path: string,
+  config: Pick<LoraConfig, "targetModules" | "targetRegex">,
+): boolean {
+  if (config.targetRegex !== undefined) return new RegExp(`^(?:${config.targetRegex})$`).test(path);
+  return config.targetModules.some((t) => path === t || path.endsWith(`.${t}`));
 }
 
 async function readConfigFile(
@@ -190,7 +201,7 @@ export function createAdapter(model: TransformerLM, options: CreateAdapterOption
   const rng = new Rng(options.seed ?? 0);
   const modules = new Map<string, LoraWeights>();
   for (const [path, { inFeatures, outFeatures }] of model.linearModules()) {
-    if (!isTargeted(path, targets)) continue;
+    if (!isTargeted(path, config)) continue;
     const bound = 1 / Math.sqrt(inFeatures);
     modules.set(path, {
       a: keep(uniform([config.r, inFeatures], -bound, bound, { rng })),
@@ -218,7 +229,7 @@ export async function saveAdapter(
     base_model_name_or_path: options.baseModel ?? null,
     r: c.r,
     lora_alpha: c.alpha,
-    target_modules: [...c.targetModules].sort(),
+    target_modules: c.targetRegex ?? [...c.targetModules].sort(),
     lora_dropout: c.dropout,
     use_rslora: c.useRslora,
     bias: "none",

@@ -64,12 +64,14 @@ export class Gpt2LM extends TransformerLM<Gpt2Config> {
     );
     for (let l = 0; l < c.numLayers; l++) {
       const p = `transformer.h.${l}`;
-      const qkv = this.proj(`${p}.attn.c_attn`, ln(h, `${p}.ln_1`));
-      const [q, k, v] = ops.split(qkv, 3, 2).map((t) => this.splitHeads(t, H));
-      const a = this.attend(l, q, k, v, inputs, cache);
-      h = ops.add(h, this.proj(`${p}.attn.c_proj`, this.mergeHeads(a)));
-      const m = this.proj(`${p}.mlp.c_fc`, ln(h, `${p}.ln_2`));
-      h = ops.add(h, this.proj(`${p}.mlp.c_proj`, ops.gelu(m, "tanh")));
+      h = this.block(h, cache, (h0) => {
+        const qkv = this.proj(`${p}.attn.c_attn`, ln(h0, `${p}.ln_1`));
+        const [q, k, v] = ops.split(qkv, 3, 2).map((t) => this.splitHeads(t, H));
+        const a = this.attend(l, q, k, v, inputs, cache);
+        const h1 = ops.add(h0, this.proj(`${p}.attn.c_proj`, this.mergeHeads(a)));
+        const m = this.proj(`${p}.mlp.c_fc`, ln(h1, `${p}.ln_2`));
+        return ops.add(h1, this.proj(`${p}.mlp.c_proj`, ops.gelu(m, "tanh")));
+      });
     }
     h = this.lastIfWanted(h, inputs);
     h = ln(h, "transformer.ln_f");

@@ -25,4 +25,8 @@ export { Gpt2LM } from "./gpt2.js";
 export { StaticKVCache } from "./kv-cache.js";
 export { LlamaLM } from "./llama.js";
 export { ropeInverseFrequencies } from "./rope.js";
-export { type ParameterShapes, TransformerLM } from "./transformer.js";
+export {
+  type ParameterShapes,
+  type TransformerForwardOptions,
+  TransformerLM,
+} from "./transformer.js";

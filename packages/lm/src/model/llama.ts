@@ -67,26 +67,18 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
     let h = ops.embedding(this.parameter("model.embed_tokens.weight"), inputIds);
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
-      const x = norm(h, `${p}.input_layernorm.weight`);
-      const q = applyRope(
-        this.splitHeads(this.proj(`${p}.self_attn.q_proj`, x), c.numHeads),
-        cos,
-        sin,
-      );
-      const k = applyRope(
-        this.splitHeads(this.proj(`${p}.self_attn.k_proj`, x), c.numKvHeads),
-        cos,
-        sin,
-      );
-      const v = this.splitHeads(this.proj(`${p}.self_attn.v_proj`, x), c.numKvHeads);
-      const a = this.attend(l, q, k, v, inputs, cache);
-      h = ops.add(h, this.proj(`${p}.self_attn.o_proj`, this.mergeHeads(a)));
-      const y = norm(h, `${p}.post_attention_layernorm.weight`);
-      const gate = ops.silu(this.proj(`${p}.mlp.gate_proj`, y));
-      h = ops.add(
-        h,
-        this.proj(`${p}.mlp.down_proj`, ops.mul(gate, this.proj(`${p}.mlp.up_proj`, y))),
-      );
+      h = this.block(h, cache, (h0) => {
+        const x = norm(h0, `${p}.input_layernorm.weight`);
+        const q = this.splitHeads(this.proj(`${p}.self_attn.q_proj`, x), c.numHeads);
+        const k = this.splitHeads(this.proj(`${p}.self_attn.k_proj`, x), c.numKvHeads);
+        const v = this.splitHeads(this.proj(`${p}.self_attn.v_proj`, x), c.numKvHeads);
+        const a = this.attend(l, applyRope(q, cos, sin), applyRope(k, cos, sin), v, inputs, cache);
+        const h1 = ops.add(h0, this.proj(`${p}.self_attn.o_proj`, this.mergeHeads(a)));
+        const y = norm(h1, `${p}.post_attention_layernorm.weight`);
+        const gate = ops.silu(this.proj(`${p}.mlp.gate_proj`, y));
+        const up = this.proj(`${p}.mlp.up_proj`, y);
+        return ops.add(h1, this.proj(`${p}.mlp.down_proj`, ops.mul(gate, up)));
+      });
     }
     h = this.lastIfWanted(h, inputs);
     h = norm(h, "model.norm.weight");

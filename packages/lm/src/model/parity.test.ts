@@ -6,7 +6,7 @@
 import { AdamW, noGrad, ops, type Tensor, tensor, tidy } from "@athanor/tensor";
 import { describe, expect, test } from "vitest";
 import { loadModel } from "../checkpoint/model-io.js";
-import { loadAdapter } from "../lora/peft.js";
+import { adapterParameters, loadAdapter } from "../lora/peft.js";
 import { fixturePath } from "../testing/fixtures.js";
 import { loadReference, maxAbsDiff, maxRelDiff } from "../testing/reference.js";
 import { causalLMLoss } from "../train/loss.js";
@@ -84,6 +84,12 @@ for (const name of MODELS) {
       expect(last.shape).toEqual([2, 1, 512]);
       expect(maxAbsDiff(last, ops.contiguous(ops.slice(full, 1, 15)))).toBeLessThan(1e-5);
       expect(maxAbsDiff(ops.concat(parts, 1), full)).toBeLessThan(1e-5);
+      const trainable = model.createCache(2, 4);
+      for (const p of model.parameters().values()) p.requireGrad();
+      expect(() =>
+        model.forward(ops.contiguous(ops.slice(ids, 1, 0, 1)), { cache: trainable }),
+      ).toThrow(/KV cache does not carry gradients/);
+      for (const p of model.parameters().values()) p.requireGrad(false);
       expect(() => model.forward(ops.contiguous(ops.slice(ids, 1, 0, 1)), { cache })).toThrow(
         /exceed its maxLength 16/,
       );
@@ -180,6 +186,48 @@ for (const [modelName, refName] of TRAINING) {
   });
 }
 
+/** Base checkpoint, PEFT adapter folder, adapter-training reference (made by peft 0.21). */
+const LORA_TRAINING: [string, string, string][] = [
+  ["llama-tiny", "llama-tiny-lora", "extra/llama-tiny-lora-train"],
+  ["gpt2-tiny", "extra/gpt2-tiny-lora", "extra/gpt2-tiny-lora"], // Conv1D, rsLoRA, r 4, α 16
+];
+
+for (const [base, adapterName, refName] of LORA_TRAINING) {
+  test(`${base} + LoRA ${adapterName}: logits, loss, adapter gradients and one AdamW step match peft`, async () => {
+    const ref = await loadReference(refName);
+    const model = await loadModel((await loadReference(base)).dir);
+    const adapterDir = adapterName.startsWith("extra/") ? ref.dir : fixturePath(adapterName);
+    const adapter = await loadAdapter(adapterDir, { model });
+    model.attachAdapter(adapter);
+    const ids = ref.tensors.input_ids;
+    expect(
+      maxAbsDiff(
+        noGrad(() => model.forward(ids).logits),
+        ref.tensors.logits,
+      ),
+    ).toBeLessThan(1e-4);
+    const params = adapterParameters(adapter);
+    for (const p of params.values()) p.requireGrad();
+    const loss = causalLMLoss(model.forward(ids).logits, ids);
+    expect(Math.abs(loss.item() - ref.json!.loss)).toBeLessThan(1e-5);
+    loss.backward();
+    expect(Object.keys(ref.tensors).filter((k) => k.startsWith("grad.")).length).toBe(params.size);
+    for (const [name, p] of params) {
+      expect(ref.tensors[`grad.${name}`], name).toBeDefined();
+      expect(maxRelDiff(p.grad!, ref.tensors[`grad.${name}`]), name).toBeLessThan(1e-3);
+    }
+    for (const p of model.parameters().values()) expect(p.grad).toBeNull();
+    new AdamW(params.values(), {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0.01,
+    }).step();
+    const after = noGrad(() => causalLMLoss(model.forward(ids).logits, ids).item());
+    expect(Math.abs(after - ref.json!.loss_after_one_adamw_step)).toBeLessThan(1e-4);
+  });
+}
+
 describe("llama-tiny + PEFT LoRA adapter", () => {
   test("logits within 1e-4 of transformers + peft; merge / unmerge", async () => {
     const ref = await loadReference("llama-tiny-lora");
@@ -199,6 +247,27 @@ describe("llama-tiny + PEFT LoRA adapter", () => {
     model.detachAdapter();
     const back = noGrad(() => model.forward(ref.tensors.input_ids).logits);
     expect(maxAbsDiff(back, base)).toBeLessThan(1e-5);
+  });
+
+  test("batched multi-LoRA: one adapter (or none) per row in one forward", async () => {
+    const ref = await loadReference("llama-tiny-lora");
+    const model = await loadModel(fixturePath("llama-tiny"));
+    const adapter = await loadAdapter(ref.dir);
+    const ids = ref.tensors.input_ids;
+    const base = noGrad(() => model.forward(ids).logits);
+    const rowOf = (t: Tensor, b: number) => ops.contiguous(ops.slice(t, 0, b, b + 1));
+    for (const [i, pick] of [
+      [0, [adapter, null]],
+      [1, [null, adapter]],
+    ] as const) {
+      const mixed = noGrad(() => model.forward(ids, { adapters: pick }).logits);
+      expect(maxAbsDiff(rowOf(mixed, i), rowOf(ref.tensors.logits, i))).toBeLessThan(1e-4);
+      expect(maxAbsDiff(rowOf(mixed, 1 - i), rowOf(base, 1 - i))).toBeLessThan(1e-5);
+    }
+    model.attachAdapter(adapter);
+    expect(() => model.forward(ids, { adapters: [adapter, null] })).toThrow(
+      /is attached; detach it/,
+    );
   });
 
   test("the same greedy tokens as the merged model, through the KV cache", async () => {

@@ -4,7 +4,7 @@
  * adapter, and the expected-parameter list that checkpoints are validated against.
  */
 
-import { noGrad, ops, type Tensor } from "@athanor/tensor";
+import { checkpoint, isGradEnabled, noGrad, ops, type Tensor, tensor } from "@athanor/tensor";
 import type { LoraAdapter } from "../lora/adapter.js";
 import type {
   CausalLM,
@@ -17,12 +17,29 @@ import type { ModelConfig } from "./config.js";
 import { type PreparedInputs, prepareInputs } from "./inputs.js";
 import { StaticKVCache } from "./kv-cache.js";
 
+/** `ForwardOptions` plus batched multi-LoRA: one adapter (or none) per batch row. */
+export interface TransformerForwardOptions extends ForwardOptions {
+  /**
+   * Row b is computed with `adapters[b]` (null: the base model): y = W x + s_b · B_b (A_b x),
+   * one low-rank product per distinct adapter over its rows. Not with an attached adapter.
+   */
+  adapters?: readonly (LoraAdapter | null)[];
+}
+
 /** Name → shape of every parameter a config implies (HF names, HF storage layout). */
 export type ParameterShapes = Map<string, number[]>;
 
 export abstract class TransformerLM<C extends ModelConfig = ModelConfig> implements CausalLM {
   readonly info: CausalLMInfo;
+  /**
+   * Recompute each block's activations during backward instead of keeping them (less memory
+   * for training, about one more forward of compute). Only when recording gradients.
+   */
+  gradientCheckpointing = false;
   private _adapter: LoraAdapter | null = null;
+  /** Per-row adapters of the forward in progress (`options.adapters`). */
+  private rowAdapters: { adapter: LoraAdapter; rows: Tensor }[] | null = null;
+  private readonly checked = new WeakSet<LoraAdapter>();
   private _merged = false;
 
   /**
@@ -98,7 +115,8 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     return out;
   }
 
-  forward(inputIds: Tensor, options: ForwardOptions = {}): ForwardResult {
+  forward(inputIds: Tensor, options: TransformerForwardOptions = {}): ForwardResult {
+    if (options.adapters) return this.forwardPerRow(inputIds, options, options.adapters);
     let cache: StaticKVCache | null = null;
     if (options.cache) {
       if (!(options.cache instanceof StaticKVCache))
@@ -109,9 +127,46 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     const inputs = prepareInputs(inputIds, options, past, this.config.maxPositions);
     cache?.checkRoom(inputs.B, inputs.T);
     const logits = this.run(inputIds, inputs, cache);
-    inputs.mask?.dispose();
+    // A checkpointed block re-reads the mask in backward; the caller's scope frees it then.
+    if (!this.gradientCheckpointing) inputs.mask?.dispose();
     cache?.advance(inputs.T);
     return { logits };
+  }
+
+  private forwardPerRow(
+    inputIds: Tensor,
+    options: ForwardOptions,
+    adapters: readonly (LoraAdapter | null)[],
+  ): ForwardResult {
+    if (this._adapter)
+      throw new Error(
+        `forward: adapter "${this._adapter.name}" is attached; detach it to pick adapters per row`,
+      );
+    const B = inputIds.shape[0];
+    if (adapters.length !== B)
+      throw new Error(`forward: ${adapters.length} adapters given for a batch of ${B} rows`);
+    const groups = new Map<LoraAdapter, number[]>();
+    adapters.forEach((a, row) => {
+      if (!a) return;
+      if (!this.checked.has(a)) {
+        this.checkAdapter(a);
+        this.checked.add(a);
+      }
+      groups.set(a, [...(groups.get(a) ?? []), row]);
+    });
+    this.rowAdapters = [...groups].map(([adapter, rows]) => ({
+      adapter,
+      rows: tensor(Int32Array.from(rows), [rows.length]),
+    }));
+    try {
+      return this.forward(inputIds, {
+        ...options,
+        adapters: undefined,
+      } as TransformerForwardOptions);
+    } finally {
+      for (const g of this.rowAdapters) g.rows.dispose();
+      this.rowAdapters = null;
+    }
   }
 
   createCache(batchSize: number, maxLength: number): KVCache {
@@ -139,16 +194,14 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     return this._merged;
   }
 
-  /** Attaches a LoRA adapter (applied in every forward until detached). */
-  attachAdapter(adapter: LoraAdapter): void {
-    if (this._adapter)
-      throw new Error(`attachAdapter: adapter "${this._adapter.name}" is already attached`);
+  /** Throws unless every module of `adapter` is a linear layer of this model with fitting shapes. */
+  checkAdapter(adapter: LoraAdapter): void {
     const modules = this.linearModules();
     for (const [path, w] of adapter.modules) {
       const m = modules.get(path);
       if (!m)
         throw new Error(
-          `attachAdapter: adapter "${adapter.name}" targets ${path}, which is not a linear layer of this model`,
+          `adapter "${adapter.name}" targets ${path}, which is not a linear layer of this model`,
         );
       const r = adapter.config.r;
       if (
@@ -156,9 +209,16 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
         w.b.shape.join() !== [m.outFeatures, r].join()
       )
         throw new Error(
-          `attachAdapter: ${path}: lora_A ${w.a.describe()} / lora_B ${w.b.describe()} must be [${r}, ${m.inFeatures}] / [${m.outFeatures}, ${r}]`,
+          `adapter "${adapter.name}": ${path}: lora_A ${w.a.describe()} / lora_B ${w.b.describe()} must be [${r}, ${m.inFeatures}] / [${m.outFeatures}, ${r}]`,
         );
     }
+  }
+
+  /** Attaches a LoRA adapter (applied in every forward until detached). */
+  attachAdapter(adapter: LoraAdapter): void {
+    if (this._adapter)
+      throw new Error(`attachAdapter: adapter "${this._adapter.name}" is already attached`);
+    this.checkAdapter(adapter);
     this._adapter = adapter;
     this._merged = false;
   }
@@ -212,6 +272,13 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
       const low = ops.linear(ops.linear(x, lora.a), lora.b);
       y = ops.add(y, ops.mul(low, this._adapter!.scale));
     }
+    for (const { adapter, rows } of this.rowAdapters ?? []) {
+      const w = adapter.modules.get(module);
+      if (!w) continue;
+      const xs = ops.indexSelect(x, 0, rows);
+      const low = ops.mul(ops.linear(ops.linear(xs, w.a), w.b), adapter.scale);
+      y = ops.indexAdd(y, 0, rows, low);
+    }
     return y;
   }
 
@@ -236,8 +303,21 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     inputs: PreparedInputs,
     cache: StaticKVCache | null,
   ): Tensor {
+    if (cache && isGradEnabled() && (k.requiresGrad || v.requiresGrad))
+      throw new Error(
+        "forward: the KV cache does not carry gradients to earlier positions; run decoding under noGrad(), or train without a cache",
+      );
     const [kk, vv] = cache ? cache.update(layer, k, v) : [k, v];
     return ops.attention(q, kk, vv, { causal: true, mask: inputs.mask });
+  }
+
+  /** Runs one transformer block, under gradient checkpointing when it is on and recording. */
+  protected block(h: Tensor, cache: StaticKVCache | null, body: (h: Tensor) => Tensor): Tensor {
+    if (!this.gradientCheckpointing || cache || !isGradEnabled()) return body(h);
+    // With frozen embeddings (LoRA) the block input needs a gradient for the recomputation
+    // to reach the adapter inside; it is a fresh leaf, so asking for one is harmless.
+    const input = h.requiresGrad ? h : h.requireGrad();
+    return checkpoint(body, input);
   }
 
   /** Keeps only the last position of hidden states [B, T, E] when only its logits are wanted. */

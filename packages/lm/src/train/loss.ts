@@ -1,6 +1,6 @@
 /** The causal-LM loss: next-token cross-entropy with ignored (−100) labels, like `transformers`. */
 
-import { ops, type Tensor } from "@athanor/tensor";
+import { ops, type Tensor, tensor } from "@athanor/tensor";
 
 export const IGNORE_INDEX = -100;
 
@@ -29,16 +29,21 @@ export function causalLMLoss(
     throw new Error(
       `causalLMLoss: logits ${logits.describe()} and labels ${labels.describe()} must be [B, T, V] and i32 [B, T]`,
     );
-  const T = logits.shape[1];
+  const [B, T] = labels.shape;
   if (T < 2) throw new Error(`causalLMLoss: need at least 2 positions, got ${T}`);
-  return ops.crossEntropy(
-    ops.slice(logits, 1, 0, T - 1),
-    ops.contiguous(ops.slice(labels, 1, 1, T)),
-    {
-      reduction: options.reduction ?? "mean",
-      ignoreIndex: options.ignoreIndex ?? IGNORE_INDEX,
-    },
-  );
+  // Shift the labels rather than the logits (as transformers 5 does): targets[t] = labels[t+1],
+  // the last position ignored, so the [B, T, V] logits are used in place, never copied.
+  const ignore = options.ignoreIndex ?? IGNORE_INDEX;
+  const l = labels.data();
+  const shifted = new Int32Array(B * T).fill(ignore);
+  for (let b = 0; b < B; b++) shifted.set(l.subarray(b * T + 1, (b + 1) * T), b * T);
+  const targets = tensor(shifted, [B, T]);
+  const loss = ops.crossEntropy(logits, targets, {
+    reduction: options.reduction ?? "mean",
+    ignoreIndex: ignore,
+  });
+  targets.dispose();
+  return loss;
 }
 
 /** Number of labels that count toward the loss (labels[:, 1:] ≠ ignore). */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { noGrad, type Tensor } from "@athanor/tensor";
+import { noGrad, type Tensor, tidy } from "@athanor/tensor";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadModel } from "../checkpoint/model-io.js";
 import { createAdapter, loadAdapter } from "../lora/peft.js";
@@ -206,6 +206,33 @@ describe("Trainer", () => {
       const wantA = ops.mul(ops.matmul(ops.transpose(w.b), g), adapter.scale);
       expect(maxAbsDiff(w.b.grad!, wantB), path).toBeLessThan(1e-6);
       expect(maxAbsDiff(w.a.grad!, wantA), path).toBeLessThan(1e-6);
+    }
+  });
+
+  test("gradient checkpointing gives the same gradients (full and LoRA)", async () => {
+    const b = sftBatch(examples(3), { padId: 1 });
+    const grads = async (ckpt: boolean, lora: boolean) => {
+      const model = await llama();
+      model.gradientCheckpointing = ckpt;
+      let params = model.parameters();
+      if (lora) {
+        const adapter = await loadAdapter(fixturePath("llama-tiny-lora"), { model });
+        model.attachAdapter(adapter);
+        params = new Map(
+          [...adapter.modules].flatMap(([k, w]) => [
+            [`${k}.a`, w.a],
+            [`${k}.b`, w.b],
+          ]),
+        );
+      }
+      for (const p of params.values()) p.requireGrad();
+      tidy(() => causalLMLoss(model.forward(b.inputIds).logits, b.labels).backward());
+      return new Map([...params].map(([k, p]) => [k, p.grad!]));
+    };
+    for (const lora of [false, true]) {
+      const plain = await grads(false, lora);
+      const ckpt = await grads(true, lora);
+      for (const [k, g] of plain) expect(maxAbsDiff(ckpt.get(k)!, g), k).toBeLessThan(1e-6);
     }
   });
 

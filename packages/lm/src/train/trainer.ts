@@ -49,6 +49,8 @@ export interface TrainerOptions {
   maxGradNorm?: number;
   /** Train this LoRA adapter only (attached to the model if it is not yet). */
   adapter?: LoraAdapter;
+  /** Recompute block activations in backward instead of storing them (less memory). */
+  gradientCheckpointing?: boolean;
   /** Called after every optimizer step. */
   onProgress?: (metrics: StepMetrics) => void;
 }
@@ -126,6 +128,8 @@ export class Trainer {
       this.trainable = model.parameters();
     }
     for (const p of this.trainable.values()) p.requireGrad(true);
+    if (options.gradientCheckpointing !== undefined)
+      model.gradientCheckpointing = options.gradientCheckpointing;
     const hyper = {
       lr: options.lr,
       betas: options.betas ?? [0.9, 0.999],

@@ -52,6 +52,6 @@ export function compileEdit(resolved: ResolvedAction[]): Edit {
   const lines: string[] = [];
   for (const r of resolved) for (const s of r.steps) lines.push(stepCode(s));
   // A guarded action whose decisions do not exist changes nothing; the edit says so.
-  if (lines.length === 0) lines.push("// no decision of the model matches: nothing to change");
+  if (lines.length === 0) lines.push("// nothing in the model matches: no change");
   return { kind, code: lines.join("\n") };
 }

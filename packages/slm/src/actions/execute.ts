@@ -13,7 +13,13 @@ import {
   runApp,
 } from "@athanor/optiguide";
 import { compileEdit } from "./compile.js";
-import { type ActionContext, actionContext, type ResolvedAction, resolveActions, valueAt } from "./resolve.js";
+import {
+  type ActionContext,
+  actionContext,
+  type ResolvedAction,
+  resolveActions,
+  valueAt,
+} from "./resolve.js";
 import { type Action, formatActions, parseActions } from "./syntax.js";
 
 /** The change of a what-if against the baseline (`comparePlans`). */
@@ -85,23 +91,40 @@ function planValue(base: Outcome, vars: string[]): number {
   return vars.reduce((s, v) => s + (byName.get(v) ?? 0), 0);
 }
 
-function query(ctx: ActionContext, r: ResolvedAction[], base: Outcome): { text: string; values: ShownValue[] } {
+function query(
+  ctx: ActionContext,
+  r: ResolvedAction[],
+  base: Outcome,
+): { text: string; values: ShownValue[] } {
   const values: ShownValue[] = [];
   for (const res of r)
     for (const s of res.steps) {
       if (s.op === "show-objective")
         values.push({ label: "total cost of the current plan", value: base.objective ?? null });
-      else if (s.op === "show-param") values.push({ label: s.label, value: valueAt(ctx, s.path) ?? null });
+      else if (s.op === "show-param")
+        values.push({ label: s.label, value: valueAt(ctx, s.path) ?? null });
       else if (s.op === "show-decision")
-        values.push({ label: `${s.label} in the current plan`, value: base.status === "optimal" ? planValue(base, s.vars) : null });
+        values.push({
+          label: `${s.label} in the current plan`,
+          value: base.status === "optimal" ? planValue(base, s.vars) : null,
+        });
       else if (s.op === "show-total") {
-        const v = base.plan.filter((d) => d.name.startsWith(s.prefix)).reduce((a, d) => a + d.value, 0);
-        values.push({ label: `${s.label} in the current plan`, value: base.status === "optimal" ? v : null });
+        const v = base.plan
+          .filter((d) => d.name.startsWith(s.prefix))
+          .reduce((a, d) => a + d.value, 0);
+        values.push({
+          label: `${s.label} in the current plan`,
+          value: base.status === "optimal" ? v : null,
+        });
       }
     }
   const note =
-    base.status !== "optimal" ? ` (the current plan is ${base.status}: ${base.message ?? "no solution"})` : "";
-  const text = values.map((v) => `${v.label}: ${v.value === null ? "unknown" : fmt(v.value)}`).join("\n") + note;
+    base.status !== "optimal"
+      ? ` (the current plan is ${base.status}: ${base.message ?? "no solution"})`
+      : "";
+  const text =
+    values.map((v) => `${v.label}: ${v.value === null ? "unknown" : fmt(v.value)}`).join("\n") +
+    note;
   return { text, values };
 }
 
@@ -114,7 +137,8 @@ function whyText(plan: Plan, base: Outcome, change: PlanChange): string {
     if (vars.length === 0) continue;
     const now = planValue(base, vars);
     parts.push(`In the current plan, ${vars.join(" + ")} = ${fmt(now)}.`);
-    if (a.verb === "why" && now === 0) parts.push("It is not used, so there is nothing to explain.");
+    if (a.verb === "why" && now === 0)
+      parts.push("It is not used, so there is nothing to explain.");
     parts.push(
       a.verb === "why"
         ? "To see why, it was forbidden (set to 0) and the model solved again:"
@@ -125,8 +149,11 @@ function whyText(plan: Plan, base: Outcome, change: PlanChange): string {
   if (change.statusAfter === "infeasible")
     parts.push("without it there is no feasible plan, so it is necessary.");
   else if (d !== undefined && Math.abs(d) > 1e-9)
-    parts.push(`the total cost would ${d > 0 ? "rise" : "fall"} by ${fmt(Math.abs(d))}, which is why the plan ${d > 0 ? "does it this way" : "could be improved"}.`);
-  else if (d !== undefined) parts.push("the total cost stays the same: the plan has an equally good alternative.");
+    parts.push(
+      `the total cost would ${d > 0 ? "rise" : "fall"} by ${fmt(Math.abs(d))}, which is why the plan ${d > 0 ? "does it this way" : "could be improved"}.`,
+    );
+  else if (d !== undefined)
+    parts.push("the total cost stays the same: the plan has an equally good alternative.");
   return parts.join(" ");
 }
 
@@ -140,7 +167,11 @@ export async function executePlan(plan: Plan, opts: RunOptions = {}): Promise<Ac
       solveMs: 0,
     };
   const base = await baselineOutcome(plan.app, opts);
-  if (plan.kind === "query") return { plan, ...query(ctx, plan.resolved, base), baseline: base, solveMs: 0 };
+  if (plan.kind === "query") {
+    const q = query(ctx, plan.resolved, base);
+    const warn = plan.warnings.length ? `${q.text ? "\n" : ""}Note: ${plan.warnings.join("; ")}.` : "";
+    return { plan, text: q.text + warn, values: q.values, baseline: base, solveMs: 0 };
+  }
   const outcome = await runApp(ctx.app, plan.edit, opts);
   const change = comparePlans(base, outcome);
   const warn = plan.warnings.length ? `\nNote: ${plan.warnings.join("; ")}.` : "";

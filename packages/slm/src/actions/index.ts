@@ -38,7 +38,7 @@ export {
   parseAction,
   parseActions,
   parseChange,
-  VERBS,
   type ValueChange,
+  VERBS,
   type Verb,
 } from "./syntax.js";

@@ -5,7 +5,7 @@
  * have for a key (a worker not available on a shift, a route that is not an arc) are dropped
  * with a warning, as the app's own guarded edits do.
  */
-import { type App, type AppData, type AppName, getApp, } from "@athanor/optiguide";
+import { type App, type AppData, type AppName, getApp } from "@athanor/optiguide";
 import {
   type AppSpec,
   appSpec,
@@ -14,7 +14,6 @@ import {
   type Json,
   type ParamSpec,
   surfaceName,
-  type TotalSpec,
 } from "./spec.js";
 import { type Action, type Bound, formatAction, type ValueChange } from "./syntax.js";
 
@@ -223,9 +222,9 @@ function decisionVars(
 }
 
 function checkChange(c: ValueChange, where: string): void {
-  if (c.op === "/" && c.value === 0)
-    throw new ActionError(`${where}: division by zero`);
-  if (!Number.isFinite(c.value)) throw new ActionError(`${where}: the value must be a finite number`);
+  if (c.op === "/" && c.value === 0) throw new ActionError(`${where}: division by zero`);
+  if (!Number.isFinite(c.value))
+    throw new ActionError(`${where}: the value must be a finite number`);
 }
 
 /** Validates one action against the app and resolves it into steps. Throws {@link ActionError}. */
@@ -257,7 +256,8 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
         for (const k of keys)
           for (const path of p.refs(k))
             steps.push({ op: "show-param", label: `${p.name} ${k.join(" ")}`, path });
-        if (steps.length === 0) throw new ActionError(`${p.name} has no value for ${action.key.join(" ")}`);
+        if (steps.length === 0)
+          throw new ActionError(`${p.name} has no value for ${action.key.join(" ")}`);
         return { action, kind: "query", steps, warnings };
       }
       const t = spec.totals.get(action.target);
@@ -266,7 +266,11 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
         return {
           action,
           kind: "query",
-          steps: keys.map((k) => ({ op: "show-total", label: `${t.name} ${k.join(" ")}`, prefix: t.prefix(k) })),
+          steps: keys.map((k) => ({
+            op: "show-total",
+            label: `${t.name} ${k.join(" ")}`,
+            prefix: t.prefix(k),
+          })),
           warnings,
         };
       }
@@ -275,12 +279,14 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
         throw new ActionError(
           `"${action.target}" is not something ${spec.app} has (parameters: ${[...spec.params.keys()].join(", ")}; decisions: ${[...spec.decisions.keys()].join(", ")}; or objective)`,
         );
-      const { keys } = resolveKey(spec, d.keys, action.key, `show ${d.name}`);
-      const steps: Step[] = keys.map((k) => ({
-        op: "show-decision",
-        label: `${d.name} ${k.map(surfaceName).join(" ")}`,
-        vars: d.vars(k).map((v) => canonicalVar(ctx, v) ?? v),
-      }));
+      const { keys, wild } = resolveKey(spec, d.keys, action.key, `show ${d.name}`);
+      const steps: Step[] = [];
+      for (const k of keys) {
+        const vars = d.vars(k).flatMap((v) => canonicalVar(ctx, v) ?? []);
+        const label = `${d.name} ${k.map(surfaceName).join(" ")}`;
+        if (vars.length > 0) steps.push({ op: "show-decision", label, vars });
+        else if (!wild) warnings.push(`${label} is not a decision of the model (it is never possible)`);
+      }
       return { action, kind: "query", steps, warnings };
     }
     case "set": {
@@ -290,7 +296,8 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
       const steps: Step[] = [];
       for (const k of keys) {
         const refs = p.refs(k);
-        for (const path of refs) steps.push({ op: "set", path, change: action.change, create: false });
+        for (const path of refs)
+          steps.push({ op: "set", path, change: action.change, create: false });
         if (refs.length === 0 && !wild) {
           if (p.newRef && action.change.op === "=" && !action.change.percent)
             steps.push({ op: "set", path: p.newRef(k), change: action.change, create: true });
@@ -303,7 +310,7 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
         if (note && !wild) warnings.push(note);
       }
       if (steps.length === 0)
-        throw new ActionError(`${p.name} has no value for ${action.key.join(" ")}`);
+        warnings.push(`no ${p.name} matches ${action.key.join(" ")}, so nothing changes`);
       return { action, kind: "data", steps, warnings };
     }
     case "forbid":
@@ -350,10 +357,14 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
     case "exclusive": {
       const d = getDecision(ctx, action.target, action.verb);
       if (d.keys.length !== 2)
-        throw new ActionError(`${action.verb} needs a decision with two key parts (${d.name} has ${d.keys.length})`);
+        throw new ActionError(
+          `${action.verb} needs a decision with two key parts (${d.name} has ${d.keys.length})`,
+        );
       const { keys, wild } = resolveKey(spec, d.keys, action.key, `${action.verb} ${d.name}`);
       if (wild || keys.length !== 1)
-        throw new ActionError(`${action.verb} takes one ${d.keys[0]} and one ${d.keys[1]}, not a wildcard`);
+        throw new ActionError(
+          `${action.verb} takes one ${d.keys[0]} and one ${d.keys[1]}, not a wildcard`,
+        );
       const [a, b] = keys[0]!;
       const others = (type: string, not: string) =>
         [...spec.entities.get(type)!.members.values()].filter((m) => m !== not);
@@ -364,20 +375,29 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
       for (const k of forbidden)
         for (const v of d.vars(k)) {
           const c = canonicalVar(ctx, v);
-          if (c) steps.push({ op: "fix", v: c, change: { op: "=", value: 0, percent: false }, name: line });
+          if (c)
+            steps.push({
+              op: "fix",
+              v: c,
+              change: { op: "=", value: 0, percent: false },
+              name: line,
+            });
         }
       return { action, kind: "constraint", steps, warnings };
     }
     case "apart": {
       const d = getDecision(ctx, action.target, "apart");
       if (d.keys.length !== 2 || d.keys[0] === d.keys[1])
-        throw new ActionError(`apart needs a decision keyed by two different kinds of thing (${d.name})`);
-      if (action.key.length !== 2)
-        throw new ActionError(`apart ${d.name} takes two ${d.keys[0]}s`);
+        throw new ActionError(
+          `apart needs a decision keyed by two different kinds of thing (${d.name})`,
+        );
+      if (action.key.length !== 2) throw new ActionError(`apart ${d.name} takes two ${d.keys[0]}s`);
       const names = action.key.map((part) => {
         const r = partValues(spec, d.keys[0]!, part);
         if (!r || r.wild)
-          throw new ActionError(`"${part}" is not a ${d.keys[0]} (${d.keys[0]}s: ${listMembers(spec, d.keys[0]!)})`);
+          throw new ActionError(
+            `"${part}" is not a ${d.keys[0]} (${d.keys[0]}s: ${listMembers(spec, d.keys[0]!)})`,
+          );
         return r.values[0]!;
       });
       if (names[0] === names[1]) throw new ActionError("apart needs two different names");
@@ -388,7 +408,9 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
         if (va && vb) steps.push({ op: "apart", a: va, b: vb, name: other });
       }
       if (steps.length === 0)
-        warnings.push(`${names[0]} and ${names[1]} never share a ${d.keys[1]}, so this changes nothing`);
+        warnings.push(
+          `${names[0]} and ${names[1]} never share a ${d.keys[1]}, so this changes nothing`,
+        );
       return { action, kind: "constraint", steps, warnings };
     }
   }

@@ -109,10 +109,14 @@ function byName<T extends { name: string }>(items: T[]): Map<string, T> {
 }
 
 function coffee(data: AppData): AppSpec {
-  const dict = (field: string): ParamSpec["refs"] => (key) => dictRef(field, key, data);
+  const dict =
+    (field: string): ParamSpec["refs"] =>
+    (key) =>
+      dictRef(field, key, data);
   return {
     app: "coffee",
-    about: "coffee supply chain: suppliers ship beans to roasteries, roasteries roast light and dark coffee for cafes",
+    about:
+      "coffee supply chain: suppliers ship beans to roasteries, roasteries roast light and dark coffee for cafes",
     entities: byName([
       entity("supplier", data.suppliers as string[]),
       entity("roastery", data.roasteries as string[]),
@@ -206,10 +210,14 @@ function coffee(data: AppData): AppSpec {
 }
 
 function diet(data: AppData): AppSpec {
-  const dict = (field: string): ParamSpec["refs"] => (key) => dictRef(field, key, data);
+  const dict =
+    (field: string): ParamSpec["refs"] =>
+    (key) =>
+      dictRef(field, key, data);
   return {
     app: "diet",
-    about: "diet: how many servings of each food to buy so that nutrition stays within limits at least cost",
+    about:
+      "diet: how many servings of each food to buy so that nutrition stays within limits at least cost",
     entities: byName([
       entity("food", data.foods as string[]),
       entity("nutrient", data.categories as string[]),
@@ -256,8 +264,12 @@ function facility(data: AppData): AppSpec {
     ([i]) => [[field, Number(i)]];
   return {
     app: "facility",
-    about: "facility location: which plants to open and how much each plant ships to each warehouse",
-    entities: byName([entity("plant", plants, "plant"), entity("warehouse", warehouses, "warehouse")]),
+    about:
+      "facility location: which plants to open and how much each plant ships to each warehouse",
+    entities: byName([
+      entity("plant", plants, "plant"),
+      entity("warehouse", warehouses, "warehouse"),
+    ]),
     params: byName<ParamSpec>([
       { name: "demand", doc: "demand of a warehouse", keys: ["warehouse"], refs: list("demand") },
       { name: "capacity", doc: "capacity of a plant", keys: ["plant"], refs: list("capacity") },
@@ -295,7 +307,10 @@ function facility(data: AppData): AppSpec {
 }
 
 function netflow(data: AppData): AppSpec {
-  const dict = (field: string): ParamSpec["refs"] => (key) => dictRef(field, key, data);
+  const dict =
+    (field: string): ParamSpec["refs"] =>
+    (key) =>
+      dictRef(field, key, data);
   const arcs = new Set((data.arcs as string[][]).map((a) => a.join(",")));
   const notArc = ([, i, j]: string[]) =>
     arcs.has(`${i},${j}`)
@@ -303,7 +318,8 @@ function netflow(data: AppData): AppSpec {
       : `${i} → ${j} is not an arc of the network, so the model never uses this cost`;
   return {
     app: "netflow",
-    about: "multi-commodity network flow: ship pencils and pens from Detroit and Denver to Boston, New York and Seattle at least cost",
+    about:
+      "multi-commodity network flow: ship pencils and pens from Detroit and Denver to Boston, New York and Seattle at least cost",
     entities: byName([
       entity("commodity", data.commodities as string[]),
       entity("city", data.nodes as string[]),

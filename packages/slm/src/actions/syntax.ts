@@ -129,7 +129,11 @@ export function parseAction(line: string): Action {
     return { verb };
   }
   if (words.length < 2)
-    throw new ActionSyntaxError(`${verb} needs a target (a parameter or decision)`, line, text.length);
+    throw new ActionSyntaxError(
+      `${verb} needs a target (a parameter or decision)`,
+      line,
+      text.length,
+    );
   const target = words[1]!.toLowerCase();
   if (!/^[a-z][a-z0-9_]*$/.test(target))
     throw new ActionSyntaxError(`"${words[1]}" is not a name`, line, col(1));
@@ -162,7 +166,11 @@ export function parseAction(line: string): Action {
     const last = words.at(-1)!;
     const bound = parseBound(last);
     if (!bound)
-      throw new ActionSyntaxError(`"${last}" is not a bound (<=V or >=V)`, line, col(words.length - 1));
+      throw new ActionSyntaxError(
+        `"${last}" is not a bound (<=V or >=V)`,
+        line,
+        col(words.length - 1),
+      );
     return { verb, target, key, bound };
   }
   return { verb, target, key };

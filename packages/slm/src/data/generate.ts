@@ -7,7 +7,7 @@
  */
 import { APP_NAMES, type AppName } from "@athanor/optiguide";
 import { planActions } from "../actions/execute.js";
-import { actionContext } from "../actions/resolve.js";
+import { ActionError, actionContext } from "../actions/resolve.js";
 import { OFF_DOMAIN } from "./offdomain.js";
 import { CLAUSE_FRAMES, NP_FRAMES, TEMPLATES, type Template } from "./templates.js";
 
@@ -55,7 +55,19 @@ export function expand(r: Rand, text: string): string {
   }
 }
 
-const NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+const NUMBER_WORDS = [
+  "zero",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+  "ten",
+];
 
 interface SlotValue {
   /** How the question says it. */
@@ -79,8 +91,16 @@ function spellEntity(r: Rand, type: string, surface: string, appName: string): s
     const sep = pick(r, [" ", " ", "", " #", " number "]);
     return `${cap}${sep}${num}`;
   }
-  const name = actionContext(appName as AppName).spec.entities.get(type)!.members.get(surface)!;
-  if (type === "food" && r() < 0.4 && !name.endsWith("s") && name !== "milk" && name !== "ice cream")
+  const name = actionContext(appName as AppName)
+    .spec.entities.get(type)!
+    .members.get(surface)!;
+  if (
+    type === "food" &&
+    r() < 0.4 &&
+    !name.endsWith("s") &&
+    name !== "milk" &&
+    name !== "ice cream"
+  )
     return `${name}s`;
   if (type === "commodity" && r() < 0.3) return name.toLowerCase().replace(/s$/, "");
   if (type === "shift" && r() < 0.3) return name.toLowerCase();
@@ -113,7 +133,12 @@ function slotValue(r: Rand, app: AppName, slot: string, used: Map<string, SlotVa
       const text =
         g === "weekend"
           ? pick(r, ["the weekend", "weekends", "the weekends"])
-          : pick(r, [g, `${g}s`, g[0]!.toUpperCase() + g.slice(1), `${g[0]!.toUpperCase()}${g.slice(1)}s`]);
+          : pick(r, [
+              g,
+              `${g}s`,
+              g[0]!.toUpperCase() + g.slice(1),
+              `${g[0]!.toUpperCase()}${g.slice(1)}s`,
+            ]);
       return { text, action: g };
     }
     case "pct": {
@@ -167,6 +192,16 @@ function render(r: Rand, app: AppName, t: Template): { question: string; action:
   return { question, action: fill(t.a, "action") };
 }
 
+function isValid(app: AppName, action: string): boolean {
+  try {
+    planActions(app, action);
+    return true;
+  } catch (e) {
+    if (e instanceof ActionError) return false;
+    throw e;
+  }
+}
+
 /** Generates the task data (see the file comment). */
 export function generateExamples(options: GenerateOptions = {}): Example[] {
   const apps = options.apps ?? APP_NAMES;
@@ -182,8 +217,10 @@ export function generateExamples(options: GenerateOptions = {}): Example[] {
         const { question, action } = render(r, app, t);
         const id = `${app}\u0000${question.toLowerCase()}`;
         if (seen.has(id)) continue;
+        // Values drawn at random can name something the app lacks (a capacity on a pair of
+        // cities that is not an arc): only actions that validate are kept.
+        if (!isValid(app, action)) continue;
         seen.add(id);
-        planActions(app, action); // throws if a template makes an invalid action
         out.push({ app, kind: t.kind, question, action });
         i++;
       }

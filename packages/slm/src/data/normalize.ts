@@ -65,7 +65,10 @@ function rulesFor(app: AppName): Rule[] {
 
 /** Normalizes a question for the model (see the file comment). */
 export function normalizeQuestion(app: AppName, text: string): string {
-  let s = ` ${text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()} `;
+  let s = ` ${text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()} `;
   s = s.replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"');
   s = s.replace(/(\d),(\d{3})\b/g, "$1$2");
   s = s.replace(/\$\s*(\d)/g, "$1");

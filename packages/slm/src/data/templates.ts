@@ -20,8 +20,10 @@ export interface Template {
   a: string;
 }
 
-const UP = "[increases|increased|goes up|went up|grows|grew|rises|rose|jumps|climbs|were to increase|were to rise|is raised|gets bigger]";
-const DOWN = "[decreases|decreased|goes down|went down|drops|dropped|falls|fell|shrinks|declines|were to decrease|is reduced|is cut]";
+const UP =
+  "[increases|increased|goes up|went up|grows|grew|rises|rose|jumps|climbs|were to increase|were to rise|is raised|gets bigger]";
+const DOWN =
+  "[decreases|decreased|goes down|went down|drops|dropped|falls|fell|shrinks|declines|were to decrease|is reduced|is cut]";
 const UPN = "[increase|rise|growth|jump|surge|boost|escalation|hike|uptick]";
 const DOWNN = "[decrease|drop|decline|reduction|cut|fall|dip]";
 const COST = "[cost|price|rate|charge|expense]";
@@ -61,12 +63,18 @@ export const TEMPLATES: Record<string, Template[]> = {
         `{cafe} [needs|wants|orders|requires] {pct}% more coffee`,
         `{cafe}'s demand ${UP} [by|] {pct}%`,
       ],
-      np: [`a {pct}% ${UPN} in [the] demand [at|of|for|from] {cafe}`, `{pct}% more demand [at|from] {cafe}`],
+      np: [
+        `a {pct}% ${UPN} in [the] demand [at|of|for|from] {cafe}`,
+        `{pct}% more demand [at|from] {cafe}`,
+      ],
       a: "set demand {cafe} +{pct}%",
     },
     {
       kind: "demand",
-      c: [`[the] demand [at|of|for|from] {cafe} ${DOWN} by {pct}%`, `{cafe} [needs|orders] {pct}% less coffee`],
+      c: [
+        `[the] demand [at|of|for|from] {cafe} ${DOWN} by {pct}%`,
+        `{cafe} [needs|orders] {pct}% less coffee`,
+      ],
       np: [`a {pct}% ${DOWNN} in [the] demand [at|of|for|from] {cafe}`],
       a: "set demand {cafe} -{pct}%",
     },
@@ -92,7 +100,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "demand-roast",
-      c: [`{cafe} [needs|requires|orders] {amt} units of {roast} coffee`, `the {roast} coffee demand of {cafe} [is|becomes|were] {amt}`],
+      c: [
+        `{cafe} [needs|requires|orders] {amt} units of {roast} coffee`,
+        `the {roast} coffee demand of {cafe} [is|becomes|were] {amt}`,
+      ],
       a: "set {roast}_demand {cafe} ={amt}",
     },
     {
@@ -108,7 +119,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "capacity",
-      c: [`[the] capacity of {supplier} ${DOWN} by {pct}%`, `{supplier} [can supply|has] {pct}% less [beans|capacity]`],
+      c: [
+        `[the] capacity of {supplier} ${DOWN} by {pct}%`,
+        `{supplier} [can supply|has] {pct}% less [beans|capacity]`,
+      ],
       np: [`a {pct}% ${DOWNN} in {supplier}'s capacity`],
       a: "set capacity {supplier} -{pct}%",
     },
@@ -120,7 +134,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "capacity",
-      c: [`{supplier} [can supply|can ship|has a capacity of|can provide] [only|] {amt} [units|]`, `the capacity of {supplier} [is|were|becomes] {amt}`],
+      c: [
+        `{supplier} [can supply|can ship|has a capacity of|can provide] [only|] {amt} [units|]`,
+        `the capacity of {supplier} [is|were|becomes] {amt}`,
+      ],
       a: "set capacity {supplier} ={amt}",
     },
     {
@@ -130,7 +147,9 @@ export const TEMPLATES: Record<string, Template[]> = {
         `shipping from {supplier} to {roastery} [costs|cost] {cost} [per unit|a unit|]`,
         `it [costs|cost] {cost} to ship [beans|coffee beans|] from {supplier} to {roastery}`,
       ],
-      q: [`[when|if] the [per-unit|unit|shipping] ${COST} [between|from] {supplier} [and|to] {roastery} [changes|rises|goes|drops] to {cost}, [what happens|how does the cost change|how is the total cost affected]?`],
+      q: [
+        `[when|if] the [per-unit|unit|shipping] ${COST} [between|from] {supplier} [and|to] {roastery} [changes|rises|goes|drops] to {cost}, [what happens|how does the cost change|how is the total cost affected]?`,
+      ],
       a: "set ship_cost {supplier} {roastery} ={cost}",
     },
     {
@@ -145,7 +164,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "roasting-cost",
-      c: [`[the] {roast} roasting ${COST} at {roastery} [is|were|becomes] {cost}`, `roasting {roast} coffee at {roastery} [costs|cost] {cost}`],
+      c: [
+        `[the] {roast} roasting ${COST} at {roastery} [is|were|becomes] {cost}`,
+        `roasting {roast} coffee at {roastery} [costs|cost] {cost}`,
+      ],
       a: "set {roast}_roast_cost {roastery} ={cost}",
     },
     {
@@ -153,10 +175,29 @@ export const TEMPLATES: Record<string, Template[]> = {
       c: [`[the] {roast} roasting ${COST} at {roastery} ${UP} by {pct}%`],
       a: "set {roast}_roast_cost {roastery} +{pct}%",
     },
-    { kind: "why", q: fill(WHY_USED, "{supplier} [for|to supply|to ship to|at] {roastery}"), a: "why ship {supplier} {roastery}" },
-    { kind: "why", q: fill(WHY_USED, "{roastery} to [supply|serve|deliver to] {cafe}"), a: "why deliver {roastery} {cafe}" },
-    { kind: "why-not", q: fill(WHY_NOT, "{supplier} [for|to supply|to ship to] {roastery}"), a: "whynot ship {supplier} {roastery}" },
-    { kind: "forbid", q: fill(FORBID, "[shipping from {supplier} to {roastery}|the route from {supplier} to {roastery}|{supplier} for {roastery}]"), a: "forbid ship {supplier} {roastery}" },
+    {
+      kind: "why",
+      q: fill(WHY_USED, "{supplier} [for|to supply|to ship to|at] {roastery}"),
+      a: "why ship {supplier} {roastery}",
+    },
+    {
+      kind: "why",
+      q: fill(WHY_USED, "{roastery} to [supply|serve|deliver to] {cafe}"),
+      a: "why deliver {roastery} {cafe}",
+    },
+    {
+      kind: "why-not",
+      q: fill(WHY_NOT, "{supplier} [for|to supply|to ship to] {roastery}"),
+      a: "whynot ship {supplier} {roastery}",
+    },
+    {
+      kind: "forbid",
+      q: fill(
+        FORBID,
+        "[shipping from {supplier} to {roastery}|the route from {supplier} to {roastery}|{supplier} for {roastery}]",
+      ),
+      a: "forbid ship {supplier} {roastery}",
+    },
     {
       kind: "exclusive",
       q: [
@@ -181,12 +222,17 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "limit",
-      c: [`[we|the plan] [must|has to|need to] ship at least {amt} [units|] from {supplier} to {roastery}`],
+      c: [
+        `[we|the plan] [must|has to|need to] ship at least {amt} [units|] from {supplier} to {roastery}`,
+      ],
       a: "limit ship {supplier} {roastery} >={amt}",
     },
     {
       kind: "limit",
-      c: [`[we|the plan] [can|may] ship at most {amt} [units|] from {supplier} to {roastery}`, `shipments from {supplier} to {roastery} [are|were] capped at {amt}`],
+      c: [
+        `[we|the plan] [can|may] ship at most {amt} [units|] from {supplier} to {roastery}`,
+        `shipments from {supplier} to {roastery} [are|were] capped at {amt}`,
+      ],
       a: "limit ship {supplier} {roastery} <={amt}",
     },
     {
@@ -200,12 +246,33 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "query",
-      q: ["how much {roast} coffee does {roastery} [send|ship|deliver] to {cafe}?", "what amount of {roast} [coffee|roast] goes from {roastery} to {cafe}?"],
+      q: [
+        "how much {roast} coffee does {roastery} [send|ship|deliver] to {cafe}?",
+        "what amount of {roast} [coffee|roast] goes from {roastery} to {cafe}?",
+      ],
       a: "show {roast} {roastery} {cafe}",
     },
-    { kind: "query", q: ["what is the capacity of {supplier}?", "how much can {supplier} [supply|ship]?"], a: "show capacity {supplier}" },
-    { kind: "query", q: ["how much {roast} coffee does {cafe} need?", "what is the {roast} [coffee|roast] demand [of|at] {cafe}?"], a: "show {roast}_demand {cafe}" },
-    { kind: "query", q: ["what [does it|is the shipping cost to] [cost|] [to ship|] from {supplier} to {roastery}?", "what is the [unit|shipping] cost from {supplier} to {roastery}?"], a: "show ship_cost {supplier} {roastery}" },
+    {
+      kind: "query",
+      q: ["what is the capacity of {supplier}?", "how much can {supplier} [supply|ship]?"],
+      a: "show capacity {supplier}",
+    },
+    {
+      kind: "query",
+      q: [
+        "how much {roast} coffee does {cafe} need?",
+        "what is the {roast} [coffee|roast] demand [of|at] {cafe}?",
+      ],
+      a: "show {roast}_demand {cafe}",
+    },
+    {
+      kind: "query",
+      q: [
+        "what [does it|is the shipping cost to] [cost|] [to ship|] from {supplier} to {roastery}?",
+        "what is the [unit|shipping] cost from {supplier} to {roastery}?",
+      ],
+      a: "show ship_cost {supplier} {roastery}",
+    },
   ],
 
   diet: [
@@ -243,69 +310,127 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "fix",
-      q: ["what if I [eat|have|buy] {n} fewer [servings of|units of|] {food}?", "can I [cut|reduce] {food} by {n} [servings|units|]?"],
+      q: [
+        "what if I [eat|have|buy] {n} fewer [servings of|units of|] {food}?",
+        "can I [cut|reduce] {food} by {n} [servings|units|]?",
+      ],
       a: "fix buy {food} -{n}",
     },
     {
       kind: "limit",
-      q: ["what if I [eat|have|buy] at most {n} [servings of|] {food}?", "what if {food} [is|were] limited to {n} [servings|units]?"],
+      q: [
+        "what if I [eat|have|buy] at most {n} [servings of|] {food}?",
+        "what if {food} [is|were] limited to {n} [servings|units]?",
+      ],
       a: "limit buy {food} <={n}",
     },
     {
       kind: "limit",
-      q: ["what if I [eat|have|buy] at least {n} [servings of|] {food}?", "what if I [need|want] {n} or more [servings of|] {food}?"],
+      q: [
+        "what if I [eat|have|buy] at least {n} [servings of|] {food}?",
+        "what if I [need|want] {n} or more [servings of|] {food}?",
+      ],
       a: "limit buy {food} >={n}",
     },
     {
       kind: "cost",
-      c: [`[the] ${COST} of {food} [is|were|becomes|changes to] {cost}`, `{food} [costs|cost] {cost} [per serving|each|]`],
+      c: [
+        `[the] ${COST} of {food} [is|were|becomes|changes to] {cost}`,
+        `{food} [costs|cost] {cost} [per serving|each|]`,
+      ],
       a: "set cost {food} ={cost}",
     },
-    { kind: "cost", c: [`[the] ${COST} of {food} ${UP} by {pct}%`], np: [`a {pct}% ${UPN} in the price of {food}`], a: "set cost {food} +{pct}%" },
-    { kind: "cost", c: [`[the] ${COST} of {food} ${DOWN} by {pct}%`], a: "set cost {food} -{pct}%" },
+    {
+      kind: "cost",
+      c: [`[the] ${COST} of {food} ${UP} by {pct}%`],
+      np: [`a {pct}% ${UPN} in the price of {food}`],
+      a: "set cost {food} +{pct}%",
+    },
+    {
+      kind: "cost",
+      c: [`[the] ${COST} of {food} ${DOWN} by {pct}%`],
+      a: "set cost {food} -{pct}%",
+    },
     {
       kind: "nutrition",
-      c: [`the [maximum|upper limit|limit|most] [of|on|for] {nutrient} [is|were|becomes] {amt}`, `[I|we] [can have|allow] at most {amt} {nutrient}`],
+      c: [
+        `the [maximum|upper limit|limit|most] [of|on|for] {nutrient} [is|were|becomes] {amt}`,
+        `[I|we] [can have|allow] at most {amt} {nutrient}`,
+      ],
       a: "set max_nutrition {nutrient} ={amt}",
     },
     {
       kind: "nutrition",
-      c: [`the [minimum|lower limit|least amount] [of|on|for] {nutrient} [is|were|becomes] {amt}`, `[I|we] need at least {amt} {nutrient}`],
+      c: [
+        `the [minimum|lower limit|least amount] [of|on|for] {nutrient} [is|were|becomes] {amt}`,
+        `[I|we] need at least {amt} {nutrient}`,
+      ],
       a: "set min_nutrition {nutrient} ={amt}",
     },
     { kind: "why", q: fill(WHY_USED, "{food}"), a: "why buy {food}" },
     { kind: "why-not", q: fill(WHY_NOT, "{food}"), a: "whynot buy {food}" },
     {
       kind: "query",
-      q: ["how [much|many servings of] {food} [do I|should I|does the plan] [buy|eat|get]?", "what amount of {food} is in the [plan|diet]?"],
+      q: [
+        "how [much|many servings of] {food} [do I|should I|does the plan] [buy|eat|get]?",
+        "what amount of {food} is in the [plan|diet]?",
+      ],
       a: "show buy {food}",
     },
-    { kind: "query", q: ["how much does {food} cost?", "what is the price of {food}?"], a: "show cost {food}" },
-    { kind: "query", q: ["how much {nutrient} is in {food}?", "what is the {nutrient} content of {food}?"], a: "show nutrition {food} {nutrient}" },
-    { kind: "query", q: ["what does the diet cost [in total|]?", "what is the [total|current] cost [of the plan|]?"], a: "show objective" },
+    {
+      kind: "query",
+      q: ["how much does {food} cost?", "what is the price of {food}?"],
+      a: "show cost {food}",
+    },
+    {
+      kind: "query",
+      q: ["how much {nutrient} is in {food}?", "what is the {nutrient} content of {food}?"],
+      a: "show nutrition {food} {nutrient}",
+    },
+    {
+      kind: "query",
+      q: [
+        "what does the diet cost [in total|]?",
+        "what is the [total|current] cost [of the plan|]?",
+      ],
+      a: "show objective",
+    },
   ],
 
   facility: [
     {
       kind: "open-close",
-      c: [`[we|you] [close|shut down|shut|decommission] {plant}`, `{plant} [is|were|was|gets] [closed|shut down|out of service|unavailable]`, `{plant} [cannot|can't|could not] be [opened|used]`],
+      c: [
+        `[we|you] [close|shut down|shut|decommission] {plant}`,
+        `{plant} [is|were|was|gets] [closed|shut down|out of service|unavailable]`,
+        `{plant} [cannot|can't|could not] be [opened|used]`,
+      ],
       np: [`closing {plant}`, `shutting down {plant}`],
       a: "fix open {plant} =0",
     },
     {
       kind: "open-close",
-      c: [`[we|you] [must|have to|had to|] [open|keep open|reopen] {plant}`, `{plant} [is|were|must be|has to be] [open|opened|kept open]`],
+      c: [
+        `[we|you] [must|have to|had to|] [open|keep open|reopen] {plant}`,
+        `{plant} [is|were|must be|has to be] [open|opened|kept open]`,
+      ],
       np: [`opening {plant}`, `keeping {plant} open`],
       a: "fix open {plant} =1",
     },
     {
       kind: "transport",
-      q: fill(WHY_USED, "[the route|shipping|the link|the edge|transport] from {plant} to {warehouse}"),
+      q: fill(
+        WHY_USED,
+        "[the route|shipping|the link|the edge|transport] from {plant} to {warehouse}",
+      ),
       a: "why transport {plant} {warehouse}",
     },
     {
       kind: "transport",
-      q: fill(WHY_NOT, "[the route|shipping|the link|the edge|transport] from {plant} to {warehouse}"),
+      q: fill(
+        WHY_NOT,
+        "[the route|shipping|the link|the edge|transport] from {plant} to {warehouse}",
+      ),
       a: "whynot transport {plant} {warehouse}",
     },
     {
@@ -315,7 +440,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "fixed-cost",
-      c: [`[the] [opening|fixed|setup] ${COST} of {plant} ${DOWN} by {pct}%`, `{plant}'s [opening|fixed] cost ${DOWN} by {pct}%`],
+      c: [
+        `[the] [opening|fixed|setup] ${COST} of {plant} ${DOWN} by {pct}%`,
+        `{plant}'s [opening|fixed] cost ${DOWN} by {pct}%`,
+      ],
       np: [`a {pct}% ${DOWNN} in {plant}'s [opening|fixed] cost`],
       a: "set fixed_cost {plant} -{pct}%",
     },
@@ -327,18 +455,31 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "fixed-cost",
-      c: [`[the] [opening|fixed|setup] ${COST} of {plant} [is|were] [halved|cut in half]`, `{plant} [is|were] half as expensive to open`],
+      c: [
+        `[the] [opening|fixed|setup] ${COST} of {plant} [is|were] [halved|cut in half]`,
+        `{plant} [is|were] half as expensive to open`,
+      ],
       a: "set fixed_cost {plant} *0.5",
     },
     {
       kind: "fixed-cost",
-      c: [`[the] [opening|fixed|setup] ${COST} of {plant} [is|were|becomes] {amt}`, `opening {plant} [costs|cost] {amt}`],
+      c: [
+        `[the] [opening|fixed|setup] ${COST} of {plant} [is|were|becomes] {amt}`,
+        `opening {plant} [costs|cost] {amt}`,
+      ],
       a: "set fixed_cost {plant} ={amt}",
     },
     {
       kind: "demand",
-      c: [`[the] demand [at|of] [every|each|all] [warehouse|warehouses|customer|customers] ${UP} by {n} [units|]`, `[all|every|each] [warehouse|warehouses] [needs|need] {n} more [units|]`, `demand ${UP} by {n} [units|] [everywhere|across the board|at every warehouse]`],
-      np: [`a {n}-unit ${UPN} in demand [everywhere|at every warehouse|across all warehouses]`, `{n} more units of demand at [every|each] warehouse`],
+      c: [
+        `[the] demand [at|of] [every|each|all] [warehouse|warehouses|customer|customers] ${UP} by {n} [units|]`,
+        `[all|every|each] [warehouse|warehouses] [needs|need] {n} more [units|]`,
+        `demand ${UP} by {n} [units|] [everywhere|across the board|at every warehouse]`,
+      ],
+      np: [
+        `a {n}-unit ${UPN} in demand [everywhere|at every warehouse|across all warehouses]`,
+        `{n} more units of demand at [every|each] warehouse`,
+      ],
       a: "set demand * +{n}",
     },
     {
@@ -348,7 +489,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "demand",
-      c: [`[the] demand [at|of] {warehouse} ${UP} by {n} [units|]`, `{warehouse} [needs|needed] {n} more units`],
+      c: [
+        `[the] demand [at|of] {warehouse} ${UP} by {n} [units|]`,
+        `{warehouse} [needs|needed] {n} more units`,
+      ],
       a: "set demand {warehouse} +{n}",
     },
     {
@@ -358,7 +502,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "capacity",
-      c: [`[the] capacity of {plant} ${UP} by {n} [units|]`, `{plant} [can produce|can ship] {n} more units`],
+      c: [
+        `[the] capacity of {plant} ${UP} by {n} [units|]`,
+        `{plant} [can produce|can ship] {n} more units`,
+      ],
       a: "set capacity {plant} +{n}",
     },
     {
@@ -373,43 +520,90 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "transport-cost",
-      c: [`[the] [transport|shipping|unit] ${COST} from {plant} to {warehouse} [is|were|becomes] {amt}`],
+      c: [
+        `[the] [transport|shipping|unit] ${COST} from {plant} to {warehouse} [is|were|becomes] {amt}`,
+      ],
       a: "set trans_cost {plant} {warehouse} ={amt}",
     },
-    { kind: "query", q: ["is {plant} open [in the plan|now|]?", "do we open {plant}?", "[is|was] {plant} [used|opened|selected]?"], a: "show open {plant}" },
-    { kind: "query", q: ["how much does {plant} ship to {warehouse}?", "what [quantity|amount] goes from {plant} to {warehouse}?"], a: "show transport {plant} {warehouse}" },
-    { kind: "query", q: ["what is the demand of {warehouse}?", "how much does {warehouse} need?"], a: "show demand {warehouse}" },
-    { kind: "query", q: ["what does it cost to open {plant}?", "what is the fixed cost of {plant}?"], a: "show fixed_cost {plant}" },
-    { kind: "query", q: ["what is the total cost [of the plan|]?", "how much does the [current|] plan cost?"], a: "show objective" },
+    {
+      kind: "query",
+      q: [
+        "is {plant} open [in the plan|now|]?",
+        "do we open {plant}?",
+        "[is|was] {plant} [used|opened|selected]?",
+      ],
+      a: "show open {plant}",
+    },
+    {
+      kind: "query",
+      q: [
+        "how much does {plant} ship to {warehouse}?",
+        "what [quantity|amount] goes from {plant} to {warehouse}?",
+      ],
+      a: "show transport {plant} {warehouse}",
+    },
+    {
+      kind: "query",
+      q: ["what is the demand of {warehouse}?", "how much does {warehouse} need?"],
+      a: "show demand {warehouse}",
+    },
+    {
+      kind: "query",
+      q: ["what does it cost to open {plant}?", "what is the fixed cost of {plant}?"],
+      a: "show fixed_cost {plant}",
+    },
+    {
+      kind: "query",
+      q: ["what is the total cost [of the plan|]?", "how much does the [current|] plan cost?"],
+      a: "show objective",
+    },
   ],
 
   netflow: [
     {
       kind: "shipping-cost",
-      c: [`[the] [shipping|transport|unit] ${COST} [to|into] {city} ${UP} by {cost}`, `shipping to {city} [costs|cost] {cost} more`, `[we|you] add {cost} to the ${COST} of [shipping|sending anything] to {city}`],
-      np: [`an [extra|additional] {cost} on the [shipping|transport] ${COST} to {city}`, `a {cost} ${UPN} in [the] ${COST} of shipping to {city}`],
+      c: [
+        `[the] [shipping|transport|unit] ${COST} [to|into] {city} ${UP} by {cost}`,
+        `shipping to {city} [costs|cost] {cost} more`,
+        `[we|you] add {cost} to the ${COST} of [shipping|sending anything] to {city}`,
+      ],
+      np: [
+        `an [extra|additional] {cost} on the [shipping|transport] ${COST} to {city}`,
+        `a {cost} ${UPN} in [the] ${COST} of shipping to {city}`,
+      ],
       a: "set cost * * {city} +{cost}",
     },
     {
       kind: "shipping-cost",
-      c: [`[the] [shipping|transport] ${COST} from {city} ${UP} by {cost}`, `shipping [anything|goods|] from {city} [costs|cost] {cost} more`],
+      c: [
+        `[the] [shipping|transport] ${COST} from {city} ${UP} by {cost}`,
+        `shipping [anything|goods|] from {city} [costs|cost] {cost} more`,
+      ],
       np: [`an [extra|additional] {cost} on the [shipping|transport] ${COST} from {city}`],
       a: "set cost * {city} * +{cost}",
     },
     {
       kind: "shipping-cost",
-      c: [`[the] [shipping|transport] ${COST} [from|out of] {city} [is|were|gets] [halved|cut in half|reduced by half]`, `[we|you] [halve|cut in half] the [shipping|] ${COST} [from|out of] {city}`],
+      c: [
+        `[the] [shipping|transport] ${COST} [from|out of] {city} [is|were|gets] [halved|cut in half|reduced by half]`,
+        `[we|you] [halve|cut in half] the [shipping|] ${COST} [from|out of] {city}`,
+      ],
       np: [`halving the shipping ${COST} from {city}`],
       a: "set cost * {city} * *0.5",
     },
     {
       kind: "shipping-cost",
-      c: [`[the] [shipping|transport] ${COST} [to|into] {city} [is|were|gets] [halved|cut in half|reduced by half]`, `[we|you] [halve|cut in half] the [shipping|] ${COST} [to|into] {city}`],
+      c: [
+        `[the] [shipping|transport] ${COST} [to|into] {city} [is|were|gets] [halved|cut in half|reduced by half]`,
+        `[we|you] [halve|cut in half] the [shipping|] ${COST} [to|into] {city}`,
+      ],
       a: "set cost * * {city} *0.5",
     },
     {
       kind: "shipping-cost",
-      c: [`[the] [shipping|transport] ${COST} [from|out of] {city} [doubles|is doubled|were doubled]`],
+      c: [
+        `[the] [shipping|transport] ${COST} [from|out of] {city} [doubles|is doubled|were doubled]`,
+      ],
       a: "set cost * {city} * *2",
     },
     {
@@ -429,12 +623,16 @@ export const TEMPLATES: Record<string, Template[]> = {
         `[shipping|sending] {commodity} from {city} to {city2} [costs|cost] {cost}`,
         `the ${COST} [of|for] [shipping|sending] {commodity} from {city} to {city2} [is|were|becomes|changes to] {cost}`,
       ],
-      q: [`what if it were possible to [ship|send|move] {commodity} from {city} to {city2} [at|for] {cost} [a unit|per unit|]?`],
+      q: [
+        `what if it were possible to [ship|send|move] {commodity} from {city} to {city2} [at|for] {cost} [a unit|per unit|]?`,
+      ],
       a: "set cost {commodity} {city} {city2} ={cost}",
     },
     {
       kind: "capacity",
-      c: [`[the] capacity [of the arc|of the link|] from {city} to {city2} [is|were|becomes] {amt}`],
+      c: [
+        `[the] capacity [of the arc|of the link|] from {city} to {city2} [is|were|becomes] {amt}`,
+      ],
       a: "set capacity {city} {city2} ={amt}",
     },
     {
@@ -449,7 +647,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "why",
-      q: fill(WHY_USED, "[shipping|sending|transporting|moving] {commodity} from {city} to {city2}"),
+      q: fill(
+        WHY_USED,
+        "[shipping|sending|transporting|moving] {commodity} from {city} to {city2}",
+      ),
       a: "why flow {commodity} {city} {city2}",
     },
     {
@@ -473,19 +674,40 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "query",
-      q: ["how [much|many] {commodity} [go|goes|flow|flows|are shipped|is shipped] from {city} to {city2}?", "what is the flow of {commodity} from {city} to {city2}?"],
+      q: [
+        "how [much|many] {commodity} [go|goes|flow|flows|are shipped|is shipped] from {city} to {city2}?",
+        "what is the flow of {commodity} from {city} to {city2}?",
+      ],
       a: "show flow {commodity} {city} {city2}",
     },
-    { kind: "query", q: ["what does it cost to ship {commodity} from {city} to {city2}?"], a: "show cost {commodity} {city} {city2}" },
-    { kind: "query", q: ["what is the capacity from {city} to {city2}?"], a: "show capacity {city} {city2}" },
-    { kind: "query", q: ["what is the total [shipping|] cost [of the plan|]?", "how much does the [current|] plan cost?"], a: "show objective" },
+    {
+      kind: "query",
+      q: ["what does it cost to ship {commodity} from {city} to {city2}?"],
+      a: "show cost {commodity} {city} {city2}",
+    },
+    {
+      kind: "query",
+      q: ["what is the capacity from {city} to {city2}?"],
+      a: "show capacity {city} {city2}",
+    },
+    {
+      kind: "query",
+      q: [
+        "what is the total [shipping|] cost [of the plan|]?",
+        "how much does the [current|] plan cost?",
+      ],
+      a: "show objective",
+    },
   ],
 
   tsp: [
     {
       kind: "why",
       q: [
-        ...fill(WHY_USED, "[the edge|the trip|the leg|going|travelling|traveling|moving] [from|between] {point} [to|and] {point2}"),
+        ...fill(
+          WHY_USED,
+          "[the edge|the trip|the leg|going|travelling|traveling|moving] [from|between] {point} [to|and] {point2}",
+        ),
         "why [is it|is it important|is it necessary|do we need] to [go|travel|proceed|move] from {point} to {point2}?",
         "why [does|should] the [tour|route|salesman] [go|travel|pass] from {point} to {point2}?",
       ],
@@ -494,7 +716,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     {
       kind: "forbid",
       q: [
-        ...fill(FORBID, "[the edge|the road|the connection|the link|the path|travel] [from|between] {point} [to|and] {point2}"),
+        ...fill(
+          FORBID,
+          "[the edge|the road|the connection|the link|the path|travel] [from|between] {point} [to|and] {point2}",
+        ),
         "what if [we|the salesman|the tour] [cannot|can't|could not|may not|does not|doesn't] [go|travel|move] [directly|] from {point} to {point2}?",
         "what [is the result of|happens when] [removing|deleting|erasing|taking away|cutting] the [edge|boundary|road|link|connection] between {point} and {point2}?",
         "how does the [tour|route|scenario] change when the [edge|road|link] from {point} to {point2} is [removed|taken away|blocked|closed]?",
@@ -519,7 +744,9 @@ export const TEMPLATES: Record<string, Template[]> = {
         `[we|you] double the distance [from|between] {point} [to|and] {point2}`,
         `{point} and {point2} [were|are] twice as far apart`,
       ],
-      q: ["how can we make the [distance|trip] [from|between] {point} [to|and] {point2} twice as long?"],
+      q: [
+        "how can we make the [distance|trip] [from|between] {point} [to|and] {point2} twice as long?",
+      ],
       np: [`doubling the distance [from|between] {point} [to|and] {point2}`],
       a: "set dist {point} {point2} *2",
     },
@@ -530,18 +757,47 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "distance",
-      c: [`the distance [from|between] {point} [to|and] {point2} [is|were|gets] [halved|cut in half]`],
+      c: [
+        `the distance [from|between] {point} [to|and] {point2} [is|were|gets] [halved|cut in half]`,
+      ],
       a: "set dist {point} {point2} *0.5",
     },
     {
       kind: "remove-point",
-      c: [`[we|you] [remove|drop|delete|take away|erase|eliminate] {point}`, `{point} [is|were|gets] [removed|dropped|deleted|taken away|erased|eliminated]`],
-      np: [`[removing|dropping|deleting|taking away|erasing|eliminating] {point}`, `the removal of {point}`],
+      c: [
+        `[we|you] [remove|drop|delete|take away|erase|eliminate] {point}`,
+        `{point} [is|were|gets] [removed|dropped|deleted|taken away|erased|eliminated]`,
+      ],
+      np: [
+        `[removing|dropping|deleting|taking away|erasing|eliminating] {point}`,
+        `the removal of {point}`,
+      ],
       a: "set dist {point} * =0",
     },
-    { kind: "query", q: ["what is the distance [from|between] {point} [to|and] {point2}?", "how far is {point} from {point2}?"], a: "show dist {point} {point2}" },
-    { kind: "query", q: ["does the tour [go|pass] [directly|] from {point} to {point2}?", "is the edge [from|between] {point} [to|and] {point2} [used|in the tour]?"], a: "show edge {point} {point2}" },
-    { kind: "query", q: ["how long is the [tour|route] [now|]?", "what is the [total|] length of the [tour|route]?"], a: "show objective" },
+    {
+      kind: "query",
+      q: [
+        "what is the distance [from|between] {point} [to|and] {point2}?",
+        "how far is {point} from {point2}?",
+      ],
+      a: "show dist {point} {point2}",
+    },
+    {
+      kind: "query",
+      q: [
+        "does the tour [go|pass] [directly|] from {point} to {point2}?",
+        "is the edge [from|between] {point} [to|and] {point2} [used|in the tour]?",
+      ],
+      a: "show edge {point} {point2}",
+    },
+    {
+      kind: "query",
+      q: [
+        "how long is the [tour|route] [now|]?",
+        "what is the [total|] length of the [tour|route]?",
+      ],
+      a: "show objective",
+    },
   ],
 
   workforce1: [
@@ -567,7 +823,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "availability",
-      q: ["what if {worker} [must|has to|had to] work [on|] {shift}?", "[assign|put|schedule] {worker} [to|on] {shift}[. what happens|]?"],
+      q: [
+        "what if {worker} [must|has to|had to] work [on|] {shift}?",
+        "[assign|put|schedule] {worker} [to|on] {shift}[. what happens|]?",
+      ],
       a: "fix work {worker} {shift} =1",
     },
     {
@@ -577,7 +836,9 @@ export const TEMPLATES: Record<string, Template[]> = {
         `{worker} [gets|got|receives|received] a [raise|promotion|pay rise] to {amt} [dollars|] [per hour|an hour|per shift|]`,
         `{worker} [earns|earned|is paid|were paid] {amt} [dollars|] [per hour|an hour|per shift|]`,
       ],
-      q: [`imagine {worker} [got|received] a promotion [and now earns|with a wage of|to] {amt} [dollars|] [an hour|per hour|]. [what are the implications|what happens|how does the cost change]?`],
+      q: [
+        `imagine {worker} [got|received] a promotion [and now earns|with a wage of|to] {amt} [dollars|] [an hour|per hour|]. [what are the implications|what happens|how does the cost change]?`,
+      ],
       a: "set pay {worker} ={amt}",
     },
     {
@@ -592,17 +853,25 @@ export const TEMPLATES: Record<string, Template[]> = {
         `{day} [needs|need|requires|require] {n} more [people|workers|staff]`,
         `[the|] staffing [requirement|needs] [on|for] {day} ${UP} by {n}`,
       ],
-      q: [`if [we|I] need {n} more [people|workers] [specifically|] on {day}, [how can we handle that|what happens|how does the schedule change]?`],
+      q: [
+        `if [we|I] need {n} more [people|workers] [specifically|] on {day}, [how can we handle that|what happens|how does the schedule change]?`,
+      ],
       a: "set requirement {day} +{n}",
     },
     {
       kind: "requirements",
-      c: [`[we|I] need {n} more [people|workers|staff] [on|for] [shift|] {shift}`, `{shift} [needs|requires] {n} more [people|workers]`],
+      c: [
+        `[we|I] need {n} more [people|workers|staff] [on|for] [shift|] {shift}`,
+        `{shift} [needs|requires] {n} more [people|workers]`,
+      ],
       a: "set requirement {shift} +{n}",
     },
     {
       kind: "requirements",
-      c: [`[we|I] need {n} [people|workers|staff] [on|for] [shift|] {shift}`, `{shift} [needs|requires] {n} [people|workers]`],
+      c: [
+        `[we|I] need {n} [people|workers|staff] [on|for] [shift|] {shift}`,
+        `{shift} [needs|requires] {n} [people|workers]`,
+      ],
       a: "set requirement {shift} ={n}",
     },
     {
@@ -621,7 +890,10 @@ export const TEMPLATES: Record<string, Template[]> = {
     },
     {
       kind: "shift-limit",
-      c: [`{worker} [must|has to|needs to] work at least {n} shifts`, `{worker} [works|gets] no fewer than {n} shifts`],
+      c: [
+        `{worker} [must|has to|needs to] work at least {n} shifts`,
+        `{worker} [works|gets] no fewer than {n} shifts`,
+      ],
       a: "limit shifts {worker} >={n}",
     },
     {
@@ -652,12 +924,42 @@ export const TEMPLATES: Record<string, Template[]> = {
       a: "apart work {worker} {worker2}",
     },
     { kind: "why", q: fill(WHY_USED, "{worker} on {shift}"), a: "why work {worker} {shift}" },
-    { kind: "query", q: ["does {worker} work [on|] {shift}?", "is {worker} [scheduled|assigned] [on|for|to] {shift}?"], a: "show work {worker} {shift}" },
-    { kind: "query", q: ["how many shifts does {worker} work?", "how many shifts [is|has] {worker} [scheduled for|assigned|got]?"], a: "show shifts {worker}" },
-    { kind: "query", q: ["who works [on|] {shift}?", "which workers are [on|scheduled for] {shift}?"], a: "show work * {shift}" },
-    { kind: "query", q: ["what is {worker}'s pay?", "how much does {worker} earn [per shift|]?"], a: "show pay {worker}" },
-    { kind: "query", q: ["how many workers does {shift} need?", "what is the requirement [of|for] {shift}?"], a: "show requirement {shift}" },
-    { kind: "query", q: ["what is the total [pay|cost|wage bill]?", "how much does the schedule cost?"], a: "show objective" },
+    {
+      kind: "query",
+      q: [
+        "does {worker} work [on|] {shift}?",
+        "is {worker} [scheduled|assigned] [on|for|to] {shift}?",
+      ],
+      a: "show work {worker} {shift}",
+    },
+    {
+      kind: "query",
+      q: [
+        "how many shifts does {worker} work?",
+        "how many shifts [is|has] {worker} [scheduled for|assigned|got]?",
+      ],
+      a: "show shifts {worker}",
+    },
+    {
+      kind: "query",
+      q: ["who works [on|] {shift}?", "which workers are [on|scheduled for] {shift}?"],
+      a: "show work * {shift}",
+    },
+    {
+      kind: "query",
+      q: ["what is {worker}'s pay?", "how much does {worker} earn [per shift|]?"],
+      a: "show pay {worker}",
+    },
+    {
+      kind: "query",
+      q: ["how many workers does {shift} need?", "what is the requirement [of|for] {shift}?"],
+      a: "show requirement {shift}",
+    },
+    {
+      kind: "query",
+      q: ["what is the total [pay|cost|wage bill]?", "how much does the schedule cost?"],
+      a: "show objective",
+    },
   ],
 };
 

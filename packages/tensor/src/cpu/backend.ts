@@ -24,7 +24,13 @@ import {
 } from "../backend.js";
 import { type BlasAddon, blasAllowedByEnv, loadBlas, useBlasThreads } from "./blas.js";
 import { Heap } from "./heap.js";
-import { instantiate, type KernelExports, kernelsModule, type PoolFunction } from "./kernels.js";
+import {
+  instantiate,
+  type KernelExports,
+  kernelsModule,
+  type PoolFunction,
+  usingRelaxedKernels,
+} from "./kernels.js";
 import { WorkerPool } from "./pool.js";
 import { collapse, prod, splitRange } from "./strided.js";
 
@@ -55,6 +61,8 @@ export interface CpuBackendOptions {
 export interface CpuBackendInfo {
   /** WebAssembly SIMD kernels loaded. */
   wasmSimd: boolean;
+  /** The relaxed SIMD build is in use (fused multiply-add in the WebAssembly matmul). */
+  relaxedSimd: boolean;
   /** Threads used for large kernels (the calling thread included). */
   threads: number;
   /** The BLAS library matmul goes to, or null when matmul runs in WebAssembly. */
@@ -207,6 +215,7 @@ export class CpuBackend implements Backend {
     const b = this.blas?.info();
     return {
       wasmSimd: true,
+      relaxedSimd: usingRelaxedKernels(),
       threads: this.threads,
       blas: b?.library ?? null,
       blasConfig: b?.config ?? null,
@@ -523,45 +532,44 @@ export class CpuBackend implements Backend {
   // ---- indexing -----------------------------------------------------------------------------
 
   indexSelect(x: View, axis: number, index: View, out: View): void {
-    const ids = this.readSync(index);
     const n = x.shape[axis];
     const inner = prod(x.shape, axis + 1);
     const outer = prod(x.shape, 0, axis);
-    const L = ids.length;
-    this.withContiguous([x], ([xp]) => {
-      const xs = this.heap.f32(xp, outer * n * inner);
-      const os = this.st(out.storage).data;
-      const xi =
-        x.storage.dtype === "i32" ? new Int32Array(xs.buffer, xs.byteOffset, xs.length) : xs;
-      for (let o = 0; o < outer; o++) {
-        for (let l = 0; l < L; l++) {
-          const from = (o * n + ids[l]) * inner;
-          os.set(xi.subarray(from, from + inner), out.offset + (o * L + l) * inner);
-        }
-      }
+    const L = shapeSize(index.shape);
+    if (outer * L * inner === 0) return;
+    this.withContiguous([x, index], ([xp, ip]) => {
+      const threads = outer * L * inner >= PAR_ELEMENTS ? Math.min(this.threads, outer) : 1;
+      this.pool.run(
+        "indexSelectRows",
+        splitRange(outer, threads).map(([o0, o1]) => [xp, ip, this.ptr(out), n, L, inner, o0, o1]),
+      );
     });
   }
 
   indexAdd(src: View, axis: number, index: View, out: View): void {
-    const ids = this.readSync(index);
     const n = out.shape[axis];
     const inner = prod(out.shape, axis + 1);
     const outer = prod(out.shape, 0, axis);
-    const L = ids.length;
-    const os = this.st(out.storage).data;
+    const L = shapeSize(index.shape);
+    if (outer * L * inner === 0) return;
     if (!isContiguous(out)) throw new Error("cpu backend: indexAdd needs a contiguous output");
-    this.withContiguous([src], ([sp]) => {
-      const ss =
-        src.storage.dtype === "i32"
-          ? this.heap.i32(sp, outer * L * inner)
-          : this.heap.f32(sp, outer * L * inner);
-      for (let o = 0; o < outer; o++) {
-        for (let l = 0; l < L; l++) {
-          const to = out.offset + (o * n + ids[l]) * inner;
-          const from = (o * L + l) * inner;
-          for (let i = 0; i < inner; i++) os[to + i] += ss[from + i];
-        }
-      }
+    const isInt = out.storage.dtype === "i32" ? 1 : 0;
+    this.withContiguous([src, index], ([sp, ip]) => {
+      const threads = outer * L * inner >= PAR_ELEMENTS ? Math.min(this.threads, outer) : 1;
+      this.pool.run(
+        "indexAddRows",
+        splitRange(outer, threads).map(([o0, o1]) => [
+          sp,
+          ip,
+          this.ptr(out),
+          n,
+          L,
+          inner,
+          o0,
+          o1,
+          isInt,
+        ]),
+      );
     });
   }
 

@@ -17,7 +17,7 @@ import { ReferenceBackend } from "../reference/backend.js";
 import { maxRelError } from "../testing/conformance.js";
 import { CpuBackend } from "./backend.js";
 import { loadBlas } from "./blas.js";
-import { kernelsPath } from "./kernels.js";
+import { kernelsPath, relaxedSimdSupported } from "./kernels.js";
 
 // The kernels come from `npm run build`; build them here if a bare `vitest run` comes first.
 if (!existsSync(kernelsPath())) {
@@ -115,6 +115,27 @@ for (const path of ["wasm", "blas"] as const) {
         expectClose(r, 1e-5);
       });
     }
+
+    it("matmul with transposed operands larger than one cache block (Aᵀ·B as in a weight gradient)", () => {
+      // A = xᵀ with M = 300 > MC: full column-major A panels at the end of a packed block.
+      const r = both(
+        cpu,
+        [
+          { data: randomData(260 * 300, 50), shape: [260, 300], perm: [1, 0] },
+          { data: randomData(260 * 140, 51), shape: [260, 140] },
+          { data: randomData(140 * 260, 52), shape: [140, 260], perm: [1, 0] },
+        ],
+        [
+          [300, 140],
+          [300, 140],
+        ],
+        (b, [a, bb, bt], [o1, o2]) => {
+          b.matmul(a, bb, o1);
+          b.matmul(a, bt, o2);
+        },
+      );
+      expectClose(r, 1e-5);
+    });
 
     it("batched matmul with transposed and broadcast operands", () => {
       // a: [3, 45, 70] from a [3, 70, 45] tensor transposed; b: [70, 33] broadcast over batch.
@@ -385,6 +406,30 @@ describe("cpu backend kernels split across threads", () => {
     expectClose(r, 2e-6);
   });
 
+  it("embedding-sized gather and scatter-add with duplicate ids, on axes 0 and 1", () => {
+    const ids = Int32Array.from({ length: 300 }, (_, i) => (i * 7919) % 50);
+    for (const axis of [0, 1]) {
+      const xShape = axis === 0 ? [50, 384] : [4, 50, 96];
+      const srcShape = axis === 0 ? [300, 384] : [4, 300, 96];
+      const r = both(
+        cpu,
+        [
+          { data: randomData(shapeSize(xShape), 40), shape: xShape },
+          { data: ids, shape: [300] },
+          { data: randomData(shapeSize(srcShape), 41), shape: srcShape },
+          { data: randomData(shapeSize(xShape), 42), shape: xShape },
+        ],
+        [srcShape, xShape],
+        (b, [x, i, src, acc], [gathered, added]) => {
+          b.indexSelect(x, axis, i, gathered);
+          b.copy(acc, added);
+          b.indexAdd(src, axis, i, added);
+        },
+      );
+      expectClose(r, 1e-6);
+    }
+  });
+
   it("im2col, col2im and pooling over many planes", () => {
     const g = {
       kernelH: 3,
@@ -492,6 +537,45 @@ describe("cpu backend control", () => {
       if (old === undefined) delete process.env.ATHANOR_BLAS;
       else process.env.ATHANOR_BLAS = old;
     }
+  });
+
+  it("uses the relaxed SIMD (FMA) build where the runtime has relaxed SIMD", () => {
+    const entry = fileURLToPath(new URL("./index.ts", import.meta.url));
+    const code = `
+      const { createCpuBackend } = await import(${JSON.stringify(entry)});
+      const b = createCpuBackend({ threads: 2, blas: false });
+      const [M, K, N] = [67, 131, 257];
+      const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
+      const B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.7));
+      const view = (d, r, c) => {
+        const s = b.alloc("f32", r * c);
+        if (d) b.write(s, d);
+        return { storage: s, shape: [r, c], strides: [c, 1], offset: 0 };
+      };
+      const o = view(null, M, N);
+      b.matmul(view(A, M, K), view(B, K, N), o);
+      const got = b.readSync(o);
+      let err = 0;
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+        err = Math.max(err, Math.abs(s - got[i * N + j]));
+      }
+      console.log(JSON.stringify({ relaxed: b.info().relaxedSimd, err }));
+    `;
+    const r = spawnSync(
+      process.execPath,
+      ["--experimental-wasm-relaxed-simd", "--import", "tsx", "--input-type=module", "-e", code],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    expect(r.stderr).toBe("");
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.relaxed).toBe(true);
+    expect(out.err).toBeLessThan(1e-4);
+    // In this process it follows the runtime (off by default in Node 20, on in Node 22+).
+    const here = new CpuBackend({ threads: 1, name: "cpu-here" });
+    expect(here.info().relaxedSimd).toBe(relaxedSimdSupported());
+    here.dispose();
   });
 
   it("an idle pool does not keep the process alive", () => {

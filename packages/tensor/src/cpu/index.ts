@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { registerBackend } from "../registry.js";
 import { CpuBackend, type CpuBackendInfo, type CpuBackendOptions } from "./backend.js";
 import { blasAllowedByEnv, loadBlas } from "./blas.js";
-import { kernelsAvailable, kernelsPath } from "./kernels.js";
+import { kernelsAvailable, kernelsPath, usingRelaxedKernels } from "./kernels.js";
 
 export { CpuBackend, type CpuBackendInfo, type CpuBackendOptions } from "./backend.js";
 
@@ -40,6 +40,7 @@ export function cpuBackendInfo(): CpuBackendInfo & { available: boolean } {
   return {
     available,
     wasmSimd: available,
+    relaxedSimd: available && usingRelaxedKernels(),
     threads: availableParallelism(),
     blas: lib?.library ?? null,
     blasConfig: lib?.config ?? null,

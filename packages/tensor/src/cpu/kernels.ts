@@ -56,14 +56,23 @@ export const POOL_FUNCTIONS = [
   "col2im",
   "pool2d",
   "pool2dBackward",
+  "indexSelectRows",
+  "indexAddRows",
 ] as const;
 
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 
 const WASM_URL = new URL("../../build/kernels.wasm", import.meta.url);
+const RELAXED_URL = new URL("../../build/kernels-relaxed.wasm", import.meta.url);
 
-/** Path of the compiled kernels (whether or not they exist). */
+/**
+ * Path of the compiled kernels this runtime will use (whether or not they exist): the relaxed
+ * SIMD build (fused multiply-add matmul) when the runtime supports it and it is built, else
+ * the plain SIMD build.
+ */
 export function kernelsPath(): string {
+  const relaxed = fileURLToPath(RELAXED_URL);
+  if (relaxedSimdSupported() && existsSync(relaxed)) return relaxed;
   return fileURLToPath(WASM_URL);
 }
 
@@ -72,6 +81,26 @@ export function kernelsAvailable(): boolean {
   return (
     existsSync(kernelsPath()) && wasmSimdSupported() && typeof SharedArrayBuffer === "function"
   );
+}
+
+let relaxed: boolean | null = null;
+
+/** Whether this runtime validates f32x4.relaxed_madd (relaxed SIMD). */
+export function relaxedSimdSupported(): boolean {
+  if (relaxed === null) {
+    // (module (func (result v128) 3 × (i32.const 0 i8x16.splat) f32x4.relaxed_madd))
+    const bytes = new Uint8Array([
+      0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253,
+      15, 65, 0, 253, 15, 65, 0, 253, 15, 253, 133, 2, 11,
+    ]);
+    relaxed = Wasm.validate(bytes);
+  }
+  return relaxed === true;
+}
+
+/** Whether the kernels in use are the relaxed SIMD build. */
+export function usingRelaxedKernels(): boolean {
+  return kernelsPath() === fileURLToPath(RELAXED_URL);
 }
 
 let simd: boolean | null = null;

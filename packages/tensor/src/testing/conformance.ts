@@ -10,7 +10,8 @@ import { mul } from "../ops/elementwise.js";
 import { sum } from "../ops/reduce.js";
 import { Rng } from "../random.js";
 import { ReferenceBackend } from "../reference/backend.js";
-import { tidy } from "../scope.js";
+import { endScope, startScope, tidy } from "../scope.js";
+import type { Tensor } from "../tensor.js";
 import type { OpCase } from "./cases.js";
 import { makeInputs } from "./cases.js";
 
@@ -78,6 +79,57 @@ export function runCase(c: OpCase, rawBackend: Backend, seed = 1): CaseOutputs {
     for (const l of leaves) l.zeroGrad();
     return { values, labels };
   });
+}
+
+/**
+ * {@link runCase} for backends without synchronous reads (GPU): the same forward and backward
+ * pass, then every result is read with `dataAsync` before the scope closes.
+ */
+export async function runCaseAsync(c: OpCase, rawBackend: Backend, seed = 1): Promise<CaseOutputs> {
+  const backend = poisoned(rawBackend);
+  startScope();
+  try {
+    const { leaves, args } = makeInputs(c, backend, seed);
+    const out = c.fn(...args);
+    const pending: (Tensor | null)[] = [out];
+    const labels = ["output"];
+    if (c.grad !== false && out.requiresGrad) {
+      const rng = new Rng(seed + 1000);
+      const w = tensor(
+        Float32Array.from({ length: out.size }, () => rng.normal()),
+        out.shape,
+        { backend },
+      );
+      sum(mul(out, w)).backward();
+      leaves.forEach((l, i) => {
+        if (!l.requiresGrad) return;
+        pending.push(l.grad ?? null);
+        labels.push(`grad of input ${i}`);
+      });
+    }
+    const values = await Promise.all(pending.map((t) => (t ? t.dataAsync() : null)));
+    for (const l of leaves) l.zeroGrad();
+    return { values, labels };
+  } finally {
+    endScope();
+  }
+}
+
+/** {@link compareCase} through {@link runCaseAsync}. */
+export async function compareCaseAsync(
+  c: OpCase,
+  backend: Backend,
+  reference: Backend = new ReferenceBackend(),
+): Promise<ConformanceFailure[]> {
+  const got = await runCaseAsync(c, backend);
+  const want = runCase(c, reference);
+  const tol = c.tol ?? 1e-4;
+  const failures: ConformanceFailure[] = [];
+  want.values.forEach((w, i) => {
+    const err = maxRelError(got.values[i] ?? null, w);
+    if (!(err <= tol)) failures.push({ label: want.labels[i], error: err, tol });
+  });
+  return failures;
 }
 
 function readAll(t: {

@@ -3,9 +3,11 @@ export {
   type CaseOutputs,
   type ConformanceFailure,
   compareCase,
+  compareCaseAsync,
   maxRelError,
   poisoned,
   runCase,
+  runCaseAsync,
 } from "./conformance.js";
 export {
   type GradcheckOptions,

@@ -30,6 +30,13 @@ export class NoAdapterError extends Error {
   override name = "NoAdapterError";
 }
 
+/**
+ * Dawn's GPU instance, created once per process and kept referenced: if it were garbage
+ * collected while a device made from it is alive, Dawn tears down under the device and the
+ * process crashes (seen with lavapipe as futex / mutex assertion failures).
+ */
+let dawn: { key: string; gpu: GPU } | null = null;
+
 async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, string] | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return [nav.gpu, "navigator.gpu"];
@@ -51,7 +58,9 @@ async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, 
     for (const [k, v] of Object.entries(mod.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     }
-    return [mod.create(options.dawnOptions ?? []), "webgpu (Dawn for Node)"];
+    const key = JSON.stringify(options.dawnOptions ?? []);
+    if (!dawn || dawn.key !== key) dawn = { key, gpu: mod.create(options.dawnOptions ?? []) };
+    return [dawn.gpu, "webgpu (Dawn for Node)"];
   } catch (e) {
     tried.push(
       `the "webgpu" npm package (Dawn for Node) could not be loaded: ${(e as Error).message}`,

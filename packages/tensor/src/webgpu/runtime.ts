@@ -68,6 +68,7 @@ export class Runtime {
   private chunkUsed = PARAM_CHUNK;
   private readonly paramAlign: number;
   private lost: string | null = null;
+  private error: string | null = null;
   /** Bytes held by live storages and temporaries (allocated, not freed). */
   liveBytes = 0;
   /** Bytes of freed buffers kept for reuse. */
@@ -88,10 +89,20 @@ export class Runtime {
     void device.lost.then((info) => {
       this.lost = `${info.reason}: ${info.message}`;
     });
+    // Validation errors (a bad shader, a binding over a limit) surface at the next call.
+    device.addEventListener("uncapturederror", (ev) => {
+      const msg = (ev as GPUUncapturedErrorEvent).error.message;
+      if (!this.error) this.error = msg;
+    });
   }
 
   private check(): void {
     if (this.lost) throw new Error(`webgpu: the device was lost (${this.lost})`);
+    if (this.error) {
+      const msg = this.error;
+      this.error = null;
+      throw new Error(`webgpu: a kernel failed validation: ${msg}`);
+    }
   }
 
   // ---- buffers -------------------------------------------------------------------------

@@ -44,8 +44,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 export const MATH = /* wgsl */ `
 fn pf(i: u32) -> f32 { return bitcast<f32>(P[i]); }
 fn pi(i: u32) -> i32 { return bitcast<i32>(P[i]); }
-fn f_inf() -> f32 { return bitcast<f32>(0x7f800000u); }
-fn f_nan() -> f32 { return bitcast<f32>(0x7fc00000u); }
+// Private (not const) so that the bitcasts happen at run time: WGSL rejects a constant inf.
+var<private> INF_BITS: u32 = 0x7f800000u;
+var<private> NAN_BITS: u32 = 0x7fc00000u;
+fn f_inf() -> f32 { return bitcast<f32>(INF_BITS); }
+fn f_nan() -> f32 { return bitcast<f32>(NAN_BITS); }
 fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn tanh_s(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));

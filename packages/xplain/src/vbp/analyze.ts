@@ -203,18 +203,24 @@ export async function analyzeVbp(
       if (options.levels)
         notes.push(`exact: searches the grid 1/${grid} up to ${maxSize}, not the given levels`);
       const t0 = performance.now();
-      const r = await worstCaseFirstFit(
-        {
-          variant: options.heuristic as "ff" | "ffd-sum",
-          items: n,
-          dims: d,
-          optimalBins: options.optimalBins ?? Math.min(2, n),
-          grid,
-          maxSize,
-          timeLimit: options.exactTimeLimit ?? 60,
-        },
-        solver,
-      );
+      let r: Awaited<ReturnType<typeof worstCaseFirstFit>>;
+      try {
+        r = await worstCaseFirstFit(
+          {
+            variant: options.heuristic as "ff" | "ffd-sum",
+            items: n,
+            dims: d,
+            optimalBins: options.optimalBins ?? Math.min(2, n),
+            grid,
+            maxSize,
+            timeLimit: options.exactTimeLimit ?? 60,
+          },
+          solver,
+        );
+      } catch (e) {
+        notes.push(`exact: ${(e as Error).message}`);
+        continue;
+      }
       if (r.status === "time_limit")
         notes.push(
           `exact: time limit reached; the input found is a lower bound on the worst case (MILP bound ${r.bound} bins)`,

@@ -138,8 +138,9 @@ export async function worstCaseFirstFit(
     }
   }
   const used = Array.from({ length: n }, (_, b) => m.addVar(`u[${b}]`, { type: "binary" }));
-  for (const [b, u] of used.entries())
+  for (const [b, u] of used.entries()) {
     m.addConstraint(u.minus(sum(x.map((xi) => xi[b]!))), "<=", 0, { family: "ff.used" });
+  }
 
   if (variant === "ffd-sum")
     for (let i = 0; i + 1 < n; i++)

@@ -45,14 +45,16 @@ const weight: Record<Exclude<FfdVariant, "ff">, (it: Item) => number> = {
   "ffd-l2": (it) => Math.hypot(...it),
 };
 
-/** The order a variant packs items in (stable: ties keep the input order). */
+/** The order a variant packs items in (stable: ties, to 1e-9, keep the input order). */
 export function packingOrder(items: readonly Item[], variant: FfdVariant): number[] {
   if (!isFfdVariant(variant))
     throw new Error(`unknown variant "${variant}": use one of ${FFD_VARIANTS.join(", ")}`);
   const idx = items.map((_, i) => i);
   if (variant === "ff") return idx;
   const w = weight[variant];
-  const ws = items.map(w);
+  // Rounded so that ties in exact arithmetic stay ties: 0.3 + 0.35 and 0.45 + 0.2 differ in
+  // floating point, and the input order, not rounding noise, must decide between them.
+  const ws = items.map((it) => Math.round(w(it) * 1e9) / 1e9);
   return idx.sort((a, b) => ws[b]! - ws[a]! || a - b);
 }
 

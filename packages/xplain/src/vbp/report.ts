@@ -80,7 +80,7 @@ export function vbpReportHtml(a: VbpAnalysis): string {
   const rows = a.methods
     .map(
       (m) =>
-        `<tr><td>${esc(m.method)}</td><td>${m.heuristicBins ?? "–"}</td><td>${m.optimalBins ?? "–"}</td><td>${fmt(m.ratio)}</td><td>${m.seconds.toFixed(2)} s</td><td>${m.evaluations}</td></tr>`,
+        `<tr><td>${esc(m.method)}${m.status === "time_limit" ? " (time limit: lower bound)" : ""}</td><td>${m.heuristicBins ?? "–"}</td><td>${m.optimalBins ?? "–"}</td><td>${fmt(m.ratio)}</td><td>${m.seconds.toFixed(2)} s</td><td>${m.method === "exact" ? "MILP" : m.evaluations}</td></tr>`,
     )
     .join("");
   const e = a.explanation;

@@ -20,7 +20,8 @@ export interface RowOperand {
 /**
  * Runs `body` once per row with `lid` the invocation in the row's workgroup. The body sees
  * `row`, `cols`, `o_<name>` (element offset of the operand at this row: its offset + row·cols,
- * or + row for operands named in `perRow`) and `E` (first extra parameter).
+ * + row for operands named in `perRow`, + 0 for those in `fixed`) and `E` (first extra
+ * parameter).
  */
 export function rowKernel(
   rt: Runtime,
@@ -29,11 +30,12 @@ export function rowKernel(
   cols: number,
   operands: RowOperand[],
   body: string,
-  options: { perRow?: string[]; extras?: ArrayLike<number> } = {},
+  options: { perRow?: string[]; fixed?: string[]; extras?: ArrayLike<number> } = {},
 ): void {
   if (rows === 0) return;
   const perRow = new Set(options.perRow ?? []);
-  const params = [rows, cols, ...operands.map((o) => o.view.offset), ...(options.extras ?? [])];
+  const fixed = new Set(options.fixed ?? []);
+  const params = [rows, cols, ...operands.map((o) => o.view.offset), ...Array.from(options.extras ?? [])];
   rt.dispatch({
     key: `row:${key}:${operands.map((o) => `${o.name}${o.view.storage.dtype}`).join(",")}`,
     wgsl: () => `${bindings(
@@ -52,7 +54,8 @@ ${entry(WG)}
   let E = ${2 + operands.length}u;
 ${operands
   .map(
-    (o, i) => `  let o_${o.name} = P[${2 + i}u] + row${perRow.has(o.name) ? "" : " * cols"};`,
+    (o, i) =>
+      `  let o_${o.name} = P[${2 + i}u]${fixed.has(o.name) ? "" : perRow.has(o.name) ? " + row" : " + row * cols"};`,
   )
   .join("\n")}
 ${body}

@@ -1,0 +1,129 @@
+/**
+ * The action grammar of an app as a byte automaton, for constrained decoding with
+ * `@athanor/lm`'s `automatonConstraint`: the model can only write lines the parser accepts,
+ * with the app's own verbs, targets and entity names in the right places (" ; " joins
+ * actions). Values are validated later against the data (a grammar cannot know that a pair of
+ * cities is not an arc); that check makes an invalid action an error, never a wrong answer.
+ */
+import type { ByteAutomaton } from "@athanor/lm";
+import type { AppName } from "@athanor/optiguide";
+import { actionContext } from "../actions/resolve.js";
+import type { AppSpec } from "../actions/spec.js";
+
+/** A word slot: a set of words, or a value pattern. */
+type Slot = { words: Set<string> } | { pattern: "change" | "bound" };
+
+const CHANGE_PREFIX = /^(?:[=*/](?:\d{1,6}(?:\.\d{0,4})?)?|[+-](?:\d{1,6}(?:\.\d{0,4})?%?)?)?$/;
+const CHANGE = /^(?:[=*/]\d{1,6}(?:\.\d{1,4})?|[+-]\d{1,6}(?:\.\d{1,4})?%?)$/;
+const BOUND_PREFIX = /^(?:[<>](?:=(?:\d{1,6}(?:\.\d{0,4})?)?)?)?$/;
+const BOUND = /^[<>]=\d{1,6}(?:\.\d{1,4})?$/;
+
+function prefixOk(slot: Slot, s: string): boolean {
+  if ("words" in slot) {
+    for (const w of slot.words) if (w.startsWith(s)) return true;
+    return false;
+  }
+  return (slot.pattern === "change" ? CHANGE_PREFIX : BOUND_PREFIX).test(s);
+}
+
+function complete(slot: Slot, s: string): boolean {
+  if ("words" in slot) return slot.words.has(s);
+  return (slot.pattern === "change" ? CHANGE : BOUND).test(s);
+}
+
+const one = (w: string): Slot => ({ words: new Set([w]) });
+
+/** Every action shape of an app, as word slots. */
+export function signatures(spec: AppSpec): Slot[][] {
+  const keySlot = (type: string, wildcard: boolean): Slot => {
+    const et = spec.entities.get(type)!;
+    const words = new Set([...et.members.keys(), ...(et.groups?.keys() ?? [])]);
+    if (wildcard) words.add("*");
+    return { words };
+  };
+  const keys = (types: string[], wildcard = true) => types.map((t) => keySlot(t, wildcard));
+  const change: Slot = { pattern: "change" };
+  const bound: Slot = { pattern: "bound" };
+  const sigs: Slot[][] = [[one("decline")], [one("show"), one("objective")]];
+  for (const p of spec.params.values()) {
+    sigs.push([one("show"), one(p.name), ...keys(p.keys)]);
+    sigs.push([one("set"), one(p.name), ...keys(p.keys), change]);
+  }
+  for (const t of spec.totals.values()) {
+    sigs.push([one("show"), one(t.name), ...keys(t.keys)]);
+    sigs.push([one("limit"), one(t.name), ...keys(t.keys), bound]);
+  }
+  for (const d of spec.decisions.values()) {
+    sigs.push([one("show"), one(d.name), ...keys(d.keys)]);
+    for (const verb of ["forbid", "why", "whynot"])
+      sigs.push([one(verb), one(d.name), ...keys(d.keys, verb === "forbid")]);
+    sigs.push([one("fix"), one(d.name), ...keys(d.keys), change]);
+    sigs.push([one("limit"), one(d.name), ...keys(d.keys), bound]);
+    if (d.keys.length === 2) {
+      sigs.push([one("only"), one(d.name), ...keys(d.keys, false)]);
+      sigs.push([one("exclusive"), one(d.name), ...keys(d.keys, false)]);
+      if (d.keys[0] !== d.keys[1])
+        sigs.push([
+          one("apart"),
+          one(d.name),
+          keySlot(d.keys[0]!, false),
+          keySlot(d.keys[0]!, false),
+        ]);
+    }
+  }
+  return sigs;
+}
+
+/** Where the automaton is: live signatures, word index, current word, and what came before. */
+export interface GrammarState {
+  alive: number[];
+  pos: number;
+  buf: string;
+  /** 0: nothing yet (a leading space is allowed); 1: inside an action; 2: after a complete
+   *  action and a space (";" next); 3: after ";" (a space next). */
+  phase: 0 | 1 | 2 | 3;
+  /** Actions completed before this one (at most MAX_ACTIONS in a line). */
+  done: number;
+}
+
+/** Most actions in one line (a what-if needs at most two: move a worker off one shift and onto another). */
+export const MAX_ACTIONS = 3;
+
+/** A byte automaton over the action lines of an app (see the file comment). */
+export function actionAutomaton(app: AppName): ByteAutomaton<GrammarState> {
+  const sigs = signatures(actionContext(app).spec);
+  const all = sigs.map((_, i) => i);
+  const start: GrammarState = { alive: all, pos: 0, buf: "", phase: 0, done: 0 };
+  const ended = (st: GrammarState) =>
+    st.alive.some((i) => sigs[i]!.length === st.pos + 1 && complete(sigs[i]![st.pos]!, st.buf));
+  return {
+    initial: () => start,
+    step(st, byte) {
+      const ch = String.fromCharCode(byte);
+      if (st.phase === 2) return ch === ";" ? { ...st, phase: 3 } : undefined;
+      if (st.phase === 3)
+        return ch === " " ? { alive: all, pos: 0, buf: "", phase: 1, done: st.done } : undefined;
+      if (ch === " ") {
+        if (st.phase === 0 && st.pos === 0 && st.buf === "") return { ...st, phase: 1 };
+        const alive = st.alive.filter((i) => {
+          const sig = sigs[i]!;
+          return sig.length > st.pos + 1 && complete(sig[st.pos]!, st.buf);
+        });
+        if (alive.length > 0) return { alive, pos: st.pos + 1, buf: "", phase: 1, done: st.done };
+        return ended(st) && st.done + 1 < MAX_ACTIONS
+          ? { alive: [], pos: 0, buf: "", phase: 2, done: st.done + 1 }
+          : undefined;
+      }
+      if (byte < 0x21 || byte > 0x7e) return undefined;
+      const buf = st.buf + ch;
+      if (buf.length > 24) return undefined;
+      const alive = st.alive.filter((i) => {
+        const sig = sigs[i]!;
+        return sig.length > st.pos && prefixOk(sig[st.pos]!, buf);
+      });
+      return alive.length > 0 ? { alive, pos: st.pos, buf, phase: 1, done: st.done } : undefined;
+    },
+    accepts: (st) => st.phase === 1 && ended(st),
+    key: (st) => `${st.phase}|${st.done}|${st.pos}|${st.buf}|${st.alive.join(",")}`,
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The task model at run time: load a model folder (the shipped default, one written by
+ * `athanor slm train`, or a LoRA adapter over a Hugging Face checkpoint), turn a question into
+ * an action line by greedy decoding constrained to the app's action grammar, and answer it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  automatonConstraint,
+  generate,
+  loadAdapter,
+  loadModel,
+  type Model,
+  type TokenConstraint,
+  Tokenizer,
+} from "@athanor/lm";
+import type { AppName, RunOptions } from "@athanor/optiguide";
+import { type ActionResult, executePlan, type Plan, planActions } from "../actions/execute.js";
+import { promptText } from "../data/normalize.js";
+import { actionAutomaton } from "./grammar.js";
+import type { SlmMeta } from "./train.js";
+import { EOS } from "./train.js";
+
+/** Where the shipped default model lives (`packages/slm/model/`), from src/ and from dist/. */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL("../../model/", import.meta.url));
+
+export interface Prediction {
+  /** The action line the model wrote. */
+  line: string;
+  /** Generated tokens (EOS included). */
+  tokens: number;
+  ms: number;
+}
+
+/** The answer to a question: the plan and its result, or why no valid action came out. */
+export interface SlmAnswer {
+  app: AppName;
+  question: string;
+  prediction: Prediction;
+  /** Set when the action line validated. */
+  result?: ActionResult;
+  /** Set when it did not: the validation error, shown to the user instead of an answer. */
+  error?: string;
+  ms: { model: number; total: number; solve: number };
+}
+
+export class SlmModel {
+  private readonly constraints = new Map<AppName, TokenConstraint>();
+
+  private constructor(
+    readonly model: Model,
+    readonly tokenizer: Tokenizer,
+    readonly meta: SlmMeta,
+    readonly dir: string,
+  ) {}
+
+  /** Whether `dir` holds a trained model (the default folder is empty until one is trained). */
+  static exists(dir = DEFAULT_MODEL_DIR): boolean {
+    return existsSync(join(dir, "slm.json")) && existsSync(join(dir, "tokenizer.json"));
+  }
+
+  /** Loads a model folder written by `saveSlm` (default: the shipped model). */
+  static async load(dir = DEFAULT_MODEL_DIR): Promise<SlmModel> {
+    if (!SlmModel.exists(dir))
+      throw new Error(
+        `${dir} holds no trained task model (slm.json + tokenizer.json); train one with \`athanor slm train --app all\``,
+      );
+    const meta = JSON.parse(readFileSync(join(dir, "slm.json"), "utf8")) as SlmMeta;
+    if (meta.format !== "athanor-slm/1")
+      throw new Error(`${join(dir, "slm.json")}: unknown format ${JSON.stringify(meta.format)}`);
+    const tokenizer = Tokenizer.fromFile(join(dir, "tokenizer.json"));
+    let model: Model;
+    if (existsSync(join(dir, "adapter_config.json"))) {
+      model = await loadModel(meta.base);
+      model.attachAdapter(await loadAdapter(dir));
+    } else model = await loadModel(dir);
+    return new SlmModel(model, tokenizer, meta, dir);
+  }
+
+  private constraint(app: AppName): TokenConstraint {
+    let c = this.constraints.get(app);
+    if (!c) {
+      c = automatonConstraint(actionAutomaton(app), this.tokenizer);
+      this.constraints.set(app, c);
+    }
+    return c;
+  }
+
+  /** The action line for a question (greedy, constrained to the app's grammar). */
+  predict(app: AppName, question: string): Prediction {
+    const t0 = performance.now();
+    const prompt = this.tokenizer.encode(promptText(app, question), { addSpecialTokens: false });
+    const eos = this.tokenizer.tokenToId(EOS) ?? this.model.config.eosTokenIds[0]!;
+    const { outputs } = generate(this.model, [prompt], {
+      tokenizer: this.tokenizer,
+      constraint: this.constraint(app),
+      maxNewTokens: 64,
+      eosTokenIds: [eos],
+    });
+    const out = outputs[0]!;
+    return { line: out.text.trim(), tokens: out.tokens.length, ms: performance.now() - t0 };
+  }
+
+  /** The validated plan for a question, or the validation error. */
+  plan(app: AppName, question: string): { prediction: Prediction; plan?: Plan; error?: string } {
+    const prediction = this.predict(app, question);
+    try {
+      return { prediction, plan: planActions(app, prediction.line) };
+    } catch (e) {
+      return { prediction, error: (e as Error).message };
+    }
+  }
+
+  /** Answers a question: predict, validate, run (query, what-if, why, or decline). */
+  async answer(app: AppName, question: string, opts: RunOptions = {}): Promise<SlmAnswer> {
+    const t0 = performance.now();
+    const { prediction, plan, error } = this.plan(app, question);
+    const base = { app, question, prediction };
+    if (!plan)
+      return {
+        ...base,
+        error: `the model's action "${prediction.line}" is not valid for ${app}: ${error}`,
+        ms: { model: prediction.ms, total: performance.now() - t0, solve: 0 },
+      };
+    const result = await executePlan(plan, opts);
+    return {
+      ...base,
+      result,
+      ms: { model: prediction.ms, total: performance.now() - t0, solve: result.solveMs },
+    };
+  }
+
+  /** Size of the weights in bytes (f32). */
+  get bytes(): number {
+    let n = 0;
+    for (const t of this.model.parameters().values()) n += t.size * 4;
+    return n;
+  }
+}

@@ -1,0 +1,789 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The `webgpu` backend: every Backend op as WGSL compute kernels, recorded into one command
+ * encoder and submitted in batches (reads flush). Storage is a pooled GPU buffer; strided
+ * views are read in place by the elementwise, reduction, matmul and attention kernels, and
+ * copied to a contiguous scratch buffer first by the row / gather kernels.
+ */
+
+import {
+  type AdamWParams,
+  type AttentionArgs,
+  type Backend,
+  type BinaryOp,
+  type Conv2dGeometry,
+  contiguousStrides,
+  type DType,
+  type HostArray,
+  isContiguous,
+  type ReduceOp,
+  type SgdParams,
+  type Storage,
+  shapeSize,
+  type UnaryOp,
+  type View,
+} from "../backend.js";
+import { deviceOf } from "../memory.js";
+import * as attn from "./kernels/attention.js";
+import {
+  binaryBody,
+  convert,
+  elementwise,
+  unaryExpr,
+  unaryGradBody,
+} from "./kernels/elementwise.js";
+import * as gather from "./kernels/gather.js";
+import { matmul } from "./kernels/matmul.js";
+import { argmax, reduce } from "./kernels/reduce.js";
+import { columnKernel, ROW_LSE, type RowOperand, rowKernel, W } from "./kernels/rows.js";
+import { type GpuStorage, Runtime } from "./runtime.js";
+
+/** What the backend runs on. */
+export interface WebGpuInfo {
+  /** Adapter description, e.g. "llvmpipe (…)" or the GPU's name. */
+  adapter: string;
+  /** Where WebGPU came from: "navigator.gpu" or "webgpu (Dawn for Node)". */
+  source: string;
+  /** True for a software rasterizer (lavapipe, SwiftShader). */
+  software: boolean;
+  /** Adapter features the kernels can use (subgroups, shader-f16, …) that were enabled. */
+  features: string[];
+  maxBufferBytes: number;
+}
+
+export interface WebGpuBackendOptions {
+  /** Backend name (default "webgpu"). */
+  name?: string;
+  /** Bytes of freed GPU buffers kept for reuse (default 256 MiB; capped by the engine budget). */
+  poolBytes?: number;
+  /** Kernels recorded per command-buffer submit (default 128). */
+  batch?: number;
+}
+
+const f32Bits = (x: number): number => {
+  const f = new Float32Array([x]);
+  return new Uint32Array(f.buffer)[0];
+};
+
+export class WebGpuBackend implements Backend {
+  readonly name: string;
+  readonly syncRead = false;
+  readonly rt: Runtime;
+
+  /**
+   * @param keepAlive objects that must outlive the device (the GPU instance and adapter it
+   *   came from; Dawn crashes if they are garbage collected first).
+   */
+  constructor(
+    device: GPUDevice,
+    readonly info: WebGpuInfo,
+    options: WebGpuBackendOptions = {},
+    private readonly keepAlive: unknown[] = [],
+  ) {
+    this.name = options.name ?? "webgpu";
+    this.rt = new Runtime(device, {
+      poolBytes: options.poolBytes ?? 256 * 1024 * 1024,
+      batch: options.batch ?? 128,
+    });
+    // The engine's byte budget (setMemoryBudget) covers live and pooled tensor storage in the
+    // frontend; buffers pooled here may only use what that budget leaves over.
+    this.rt.poolCap = () => {
+      const dev = deviceOf(this);
+      const cap = options.poolBytes ?? 256 * 1024 * 1024;
+      if (dev.budget === null) return cap;
+      return Math.max(0, Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes));
+    };
+  }
+
+  // ---- storage -------------------------------------------------------------------------
+
+  alloc(dtype: DType, size: number): Storage {
+    return this.rt.newStorage(this.name, dtype, size);
+  }
+
+  free(storage: Storage): void {
+    const s = storage as GpuStorage;
+    if (s.freed) return;
+    s.freed = true;
+    this.rt.release(s.buffer);
+  }
+
+  write(storage: Storage, data: HostArray, offset = 0): void {
+    const s = storage as GpuStorage;
+    if (offset + data.length > s.size) {
+      throw new Error(
+        `webgpu write: ${data.length} elements at offset ${offset} overflow a storage of ${s.size}`,
+      );
+    }
+    const typed =
+      s.dtype === "i32"
+        ? data instanceof Int32Array
+          ? data
+          : Int32Array.from(data, Math.trunc)
+        : data instanceof Float32Array
+          ? data
+          : Float32Array.from(data);
+    this.rt.write(s.buffer, offset * 4, typed);
+  }
+
+  async read(view: View): Promise<HostArray> {
+    const n = shapeSize(view.shape);
+    const dtype = view.storage.dtype;
+    if (n === 0) return dtype === "i32" ? new Int32Array(0) : new Float32Array(0);
+    const c = this.contiguous(view);
+    try {
+      const s = c.view.storage as GpuStorage;
+      const bytes = await this.rt.readBytes(s.buffer, c.view.offset * 4, n * 4);
+      return dtype === "i32" ? new Int32Array(bytes) : new Float32Array(bytes);
+    } finally {
+      c.release();
+    }
+  }
+
+  flush(): void {
+    this.rt.flush();
+  }
+
+  /** Resolves when every kernel recorded so far has finished on the GPU. */
+  sync(): Promise<void> {
+    return this.rt.sync();
+  }
+
+  /** Kernel and memory counters (dispatches, submits, live / pooled bytes). */
+  stats(): { dispatches: number; submits: number; liveBytes: number; pooledBytes: number } {
+    const { dispatches, submits, liveBytes, pooledBytes } = this.rt;
+    return { dispatches, submits, liveBytes, pooledBytes };
+  }
+
+  /** Frees the buffers kept for reuse. */
+  trimPool(): void {
+    this.rt.trim(0);
+  }
+
+  dispose(): void {
+    this.rt.destroy();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  /** A scratch contiguous view of `shape` (pair with its `release`). */
+  private scratch(dtype: DType, shape: readonly number[]): { view: View; release: () => void } {
+    const storage = this.rt.newStorage(this.name, dtype, Math.max(1, shapeSize(shape)));
+    return {
+      view: { storage, shape, strides: contiguousStrides(shape), offset: 0 },
+      release: () => this.free(storage),
+    };
+  }
+
+  /** `view` itself when contiguous, else a contiguous scratch copy. */
+  private contiguous(view: View): { view: View; release: () => void } {
+    if (isContiguous(view)) {
+      return {
+        view: { ...view, strides: contiguousStrides(view.shape) },
+        release: () => {},
+      };
+    }
+    const s = this.scratch(view.storage.dtype, view.shape);
+    this.copy(view, s.view);
+    return s;
+  }
+
+  /** Runs `fn` on contiguous versions of `views` (nulls pass through), then frees scratches. */
+  private withContiguous<T extends (View | null)[]>(views: T, fn: (...vs: T) => void): void {
+    const held = views.map((v) => (v ? this.contiguous(v) : null));
+    try {
+      fn(...(held.map((h) => h?.view ?? null) as T));
+    } finally {
+      for (const h of held) h?.release();
+    }
+  }
+
+  /** Runs a kernel writing `out`; if `out` is strided, through a contiguous scratch. */
+  private intoContiguous(out: View, fn: (o: View) => void): void {
+    if (isContiguous(out)) {
+      fn({ ...out, strides: contiguousStrides(out.shape) });
+      return;
+    }
+    const s = this.scratch(out.storage.dtype, out.shape);
+    fn(s.view);
+    this.copy(s.view, out);
+    s.release();
+  }
+
+  // ---- data movement -------------------------------------------------------------------
+
+  fill(out: View, value: number): void {
+    const i32 = out.storage.dtype === "i32";
+    elementwise(
+      this.rt,
+      i32 ? "fill-i" : "fill-f",
+      i32 ? "let r0 = pi(E);" : "let r0 = pf(E);",
+      [{ view: out, mode: "w" }],
+      [i32 ? Math.trunc(value) | 0 : f32Bits(value)],
+    );
+  }
+
+  copy(src: View, dst: View): void {
+    if (src.storage === dst.storage) {
+      const s = this.scratch(src.storage.dtype, src.shape);
+      this.copy(src, s.view);
+      this.copy(s.view, dst);
+      s.release();
+      return;
+    }
+    elementwise(this.rt, "copy", `let r0 = ${convert("a1", src.storage.dtype, dst.storage.dtype)};`, [
+      { view: dst, mode: "w" },
+      { view: src, mode: "r" },
+    ]);
+  }
+
+  // ---- elementwise ---------------------------------------------------------------------
+
+  unary(op: UnaryOp, x: View, out: View): void {
+    elementwise(this.rt, `unary:${op}`, `let r0 = ${unaryExpr(op, "a1")};`, [
+      { view: out, mode: "w" },
+      { view: x, mode: "r" },
+    ]);
+  }
+
+  unaryBackward(op: UnaryOp, x: View, y: View, dy: View, dx: View): void {
+    elementwise(
+      this.rt,
+      `unaryBackward:${op}`,
+      `  let x = a1;\n  let y = a2;\n  ${unaryGradBody(op)}\n  let r0 = a3 * g;`,
+      [
+        { view: dx, mode: "w" },
+        { view: x, mode: "r" },
+        { view: y, mode: "r" },
+        { view: dy, mode: "r" },
+      ],
+    );
+  }
+
+  binary(op: BinaryOp, a: View, b: View, out: View): void {
+    elementwise(
+      this.rt,
+      `binary:${op}`,
+      binaryBody(op, a.storage.dtype, b.storage.dtype, out.storage.dtype),
+      [
+        { view: out, mode: "w" },
+        { view: a, mode: "r" },
+        { view: b, mode: "r" },
+      ],
+    );
+  }
+
+  where(cond: View, a: View, b: View, out: View): void {
+    const t = out.storage.dtype;
+    const zero = cond.storage.dtype === "i32" ? "0" : "0.0";
+    elementwise(
+      this.rt,
+      "where",
+      `let r0 = select(${convert("a3", b.storage.dtype, t)}, ${convert("a2", a.storage.dtype, t)}, a1 != ${zero});`,
+      [
+        { view: out, mode: "w" },
+        { view: cond, mode: "r" },
+        { view: a, mode: "r" },
+        { view: b, mode: "r" },
+      ],
+    );
+  }
+
+  // ---- reductions ----------------------------------------------------------------------
+
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
+    reduce(this.rt, op, x, axes, out);
+  }
+
+  argmax(x: View, axis: number, out: View): void {
+    argmax(this.rt, x, axis, out);
+  }
+
+  // ---- linear algebra ------------------------------------------------------------------
+
+  matmul(a: View, b: View, out: View): void {
+    this.intoContiguous(out, (o) => matmul(this.rt, a, b, o));
+  }
+
+  // ---- rows ----------------------------------------------------------------------------
+
+  private rows(x: View): { rows: number; cols: number } {
+    const cols = x.shape.length === 0 ? 1 : x.shape[x.shape.length - 1];
+    return { rows: cols === 0 ? 0 : shapeSize(x.shape) / cols, cols };
+  }
+
+  private row(
+    key: string,
+    inputs: { name: string; view: View | null }[],
+    outputs: { name: string; view: View | null }[],
+    shapeOf: View,
+    body: string,
+    options: { perRow?: string[]; fixed?: string[]; extras?: number[] } = {},
+  ): void {
+    const { rows, cols } = this.rows(shapeOf);
+    const ins = inputs.map((i) => i.view);
+    this.withContiguous(ins, (...cv) => {
+      const ops: RowOperand[] = [];
+      inputs.forEach((inp, k) => {
+        if (cv[k]) ops.push({ name: inp.name, view: cv[k]!, access: "r" });
+      });
+      const outs = outputs.filter((o) => o.view);
+      const go = (k: number, acc: RowOperand[]): void => {
+        if (k === outs.length) {
+          rowKernel(this.rt, key, rows, cols, acc, body, options);
+          return;
+        }
+        this.intoContiguous(outs[k].view!, (o) =>
+          go(k + 1, [...acc, { name: outs[k].name, view: o, access: "rw" }]),
+        );
+      };
+      go(0, ops);
+    });
+  }
+
+  softmax(x: View, out: View): void {
+    this.row(
+      "softmax",
+      [{ name: "X", view: x }],
+      [{ name: "O", view: out }],
+      x,
+      `${ROW_LSE}
+  for (var j = lid; j < cols; j = j + ${W}u) {
+    O[o_O + j] = select(exp(X[o_X + j] - m) / s, 0.0, m == -f_inf());
+  }`,
+    );
+  }
+
+  logSoftmax(x: View, out: View): void {
+    this.row(
+      "logSoftmax",
+      [{ name: "X", view: x }],
+      [{ name: "O", view: out }],
+      x,
+      `${ROW_LSE}
+  for (var j = lid; j < cols; j = j + ${W}u) { O[o_O + j] = X[o_X + j] - lse; }`,
+    );
+  }
+
+  softmaxBackward(y: View, dy: View, dx: View): void {
+    this.row(
+      "softmaxBackward",
+      [
+        { name: "Y", view: y },
+        { name: "G", view: dy },
+      ],
+      [{ name: "O", view: dx }],
+      y,
+      `  var acc = 0.0;
+  for (var j = lid; j < cols; j = j + ${W}u) { acc = acc + Y[o_Y + j] * G[o_G + j]; }
+  let dot = wg_sum(acc, lid);
+  for (var j = lid; j < cols; j = j + ${W}u) { O[o_O + j] = Y[o_Y + j] * (G[o_G + j] - dot); }`,
+    );
+  }
+
+  logSoftmaxBackward(y: View, dy: View, dx: View): void {
+    this.row(
+      "logSoftmaxBackward",
+      [
+        { name: "Y", view: y },
+        { name: "G", view: dy },
+      ],
+      [{ name: "O", view: dx }],
+      y,
+      `  var acc = 0.0;
+  for (var j = lid; j < cols; j = j + ${W}u) { acc = acc + G[o_G + j]; }
+  let s = wg_sum(acc, lid);
+  for (var j = lid; j < cols; j = j + ${W}u) { O[o_O + j] = G[o_G + j] - exp(Y[o_Y + j]) * s; }`,
+    );
+  }
+
+  crossEntropy(logits: View, targets: View, ignoreIndex: number, losses: View, lse: View): void {
+    this.row(
+      "crossEntropy",
+      [
+        { name: "X", view: logits },
+        { name: "T", view: targets },
+      ],
+      [
+        { name: "Lo", view: losses },
+        { name: "Z", view: lse },
+      ],
+      logits,
+      `${ROW_LSE}
+  if (lid == 0u) {
+    let t = T[o_T];
+    Z[o_Z] = lse;
+    var loss = 0.0;
+    if (t != pi(E)) { loss = lse - X[o_X + u32(t)]; }
+    Lo[o_Lo] = loss;
+  }`,
+      { perRow: ["T", "Lo", "Z"], extras: [ignoreIndex | 0] },
+    );
+  }
+
+  crossEntropyBackward(
+    logits: View,
+    targets: View,
+    lse: View,
+    dloss: View,
+    ignoreIndex: number,
+    dlogits: View,
+  ): void {
+    this.row(
+      "crossEntropyBackward",
+      [
+        { name: "X", view: logits },
+        { name: "T", view: targets },
+        { name: "Z", view: lse },
+        { name: "DL", view: dloss },
+      ],
+      [{ name: "O", view: dlogits }],
+      logits,
+      `  let t = T[o_T];
+  let z = Z[o_Z];
+  let dl = DL[o_DL];
+  let ignored = t == pi(E);
+  for (var j = lid; j < cols; j = j + ${W}u) {
+    let g = dl * (exp(X[o_X + j] - z) - select(0.0, 1.0, i32(j) == t));
+    O[o_O + j] = select(g, 0.0, ignored);
+  }`,
+      { perRow: ["T", "Z", "DL"], extras: [ignoreIndex | 0] },
+    );
+  }
+
+  layerNorm(
+    x: View,
+    weight: View | null,
+    bias: View | null,
+    eps: number,
+    out: View,
+    mean: View,
+    rstd: View,
+  ): void {
+    this.row(
+      `layerNorm:${weight ? 1 : 0}${bias ? 1 : 0}`,
+      [
+        { name: "X", view: x },
+        { name: "Wt", view: weight },
+        { name: "Bs", view: bias },
+      ],
+      [
+        { name: "O", view: out },
+        { name: "MU", view: mean },
+        { name: "RS", view: rstd },
+      ],
+      x,
+      `  var acc = 0.0;
+  for (var j = lid; j < cols; j = j + ${W}u) { acc = acc + X[o_X + j]; }
+  let mu = wg_sum(acc, lid) / f32(cols);
+  var acc2 = 0.0;
+  for (var j = lid; j < cols; j = j + ${W}u) { let d = X[o_X + j] - mu; acc2 = acc2 + d * d; }
+  let rs = 1.0 / sqrt(wg_sum(acc2, lid) / f32(cols) + pf(E));
+  for (var j = lid; j < cols; j = j + ${W}u) {
+    O[o_O + j] = (X[o_X + j] - mu) * rs${weight ? " * Wt[o_Wt + j]" : ""}${bias ? " + Bs[o_Bs + j]" : ""};
+  }
+  if (lid == 0u) { MU[o_MU] = mu; RS[o_RS] = rs; }`,
+      { perRow: ["MU", "RS"], fixed: ["Wt", "Bs"], extras: [f32Bits(eps)] },
+    );
+  }
+
+  layerNormBackward(
+    x: View,
+    weight: View | null,
+    mean: View,
+    rstd: View,
+    dy: View,
+    dx: View,
+    dweight: View | null,
+    dbias: View | null,
+  ): void {
+    const gh = weight ? "G[o_G + j] * Wt[o_Wt + j]" : "G[o_G + j]";
+    this.row(
+      `layerNormBackward:${weight ? 1 : 0}`,
+      [
+        { name: "X", view: x },
+        { name: "Wt", view: weight },
+        { name: "MU", view: mean },
+        { name: "RS", view: rstd },
+        { name: "G", view: dy },
+      ],
+      [{ name: "O", view: dx }],
+      x,
+      `  let mu = MU[o_MU];
+  let rs = RS[o_RS];
+  var a1 = 0.0;
+  var a2 = 0.0;
+  for (var j = lid; j < cols; j = j + ${W}u) {
+    let g = ${gh};
+    a1 = a1 + g;
+    a2 = a2 + g * (X[o_X + j] - mu) * rs;
+  }
+  let s1 = wg_sum(a1, lid) / f32(cols);
+  let s2 = wg_sum(a2, lid) / f32(cols);
+  for (var j = lid; j < cols; j = j + ${W}u) {
+    let xhat = (X[o_X + j] - mu) * rs;
+    O[o_O + j] = rs * (${gh} - s1 - xhat * s2);
+  }`,
+      { perRow: ["MU", "RS"], fixed: ["Wt"] },
+    );
+    if (!dweight && !dbias) return;
+    const { rows, cols } = this.rows(x);
+    this.withContiguous([x, mean, rstd, dy], (cx, cm, cr, cg) => {
+      const ops: RowOperand[] = [
+        { name: "X", view: cx!, access: "r" },
+        { name: "MU", view: cm!, access: "r" },
+        { name: "RS", view: cr!, access: "r" },
+        { name: "G", view: cg!, access: "r" },
+      ];
+      const outs: { name: string; view: View }[] = [];
+      if (dweight) outs.push({ name: "DW", view: dweight });
+      if (dbias) outs.push({ name: "DB", view: dbias });
+      const run = (k: number, acc: RowOperand[]): void => {
+        if (k === outs.length) {
+          columnKernel(
+            this.rt,
+            `layerNormParams:${dweight ? 1 : 0}${dbias ? 1 : 0}`,
+            rows,
+            cols,
+            acc,
+            `  var dw = 0.0;
+  var db = 0.0;
+  for (var r = 0u; r < rows; r = r + 1u) {
+    let g = G[o_G + r * cols + c];
+    dw = dw + g * (X[o_X + r * cols + c] - MU[o_MU + r]) * RS[o_RS + r];
+    db = db + g;
+  }
+  ${dweight ? "DW[o_DW + c] = dw;" : ""}
+  ${dbias ? "DB[o_DB + c] = db;" : ""}`,
+          );
+          return;
+        }
+        this.intoContiguous(outs[k].view, (o) =>
+          run(k + 1, [...acc, { name: outs[k].name, view: o, access: "rw" }]),
+        );
+      };
+      run(0, ops);
+    });
+  }
+
+  rmsNorm(x: View, weight: View | null, eps: number, out: View, rstd: View): void {
+    this.row(
+      `rmsNorm:${weight ? 1 : 0}`,
+      [
+        { name: "X", view: x },
+        { name: "Wt", view: weight },
+      ],
+      [
+        { name: "O", view: out },
+        { name: "RS", view: rstd },
+      ],
+      x,
+      `  var acc = 0.0;
+  for (var j = lid; j < cols; j = j + ${W}u) { let v = X[o_X + j]; acc = acc + v * v; }
+  let rs = 1.0 / sqrt(wg_sum(acc, lid) / f32(cols) + pf(E));
+  for (var j = lid; j < cols; j = j + ${W}u) {
+    O[o_O + j] = X[o_X + j] * rs${weight ? " * Wt[o_Wt + j]" : ""};
+  }
+  if (lid == 0u) { RS[o_RS] = rs; }`,
+      { perRow: ["RS"], fixed: ["Wt"], extras: [f32Bits(eps)] },
+    );
+  }
+
+  rmsNormBackward(
+    x: View,
+    weight: View | null,
+    rstd: View,
+    dy: View,
+    dx: View,
+    dweight: View | null,
+  ): void {
+    const gh = weight ? "G[o_G + j] * Wt[o_Wt + j]" : "G[o_G + j]";
+    this.row(
+      `rmsNormBackward:${weight ? 1 : 0}`,
+      [
+        { name: "X", view: x },
+        { name: "Wt", view: weight },
+        { name: "RS", view: rstd },
+        { name: "G", view: dy },
+      ],
+      [{ name: "O", view: dx }],
+      x,
+      `  let rs = RS[o_RS];
+  var acc = 0.0;
+  for (var j = lid; j < cols; j = j + ${W}u) { acc = acc + ${gh} * X[o_X + j]; }
+  let s = wg_sum(acc, lid) / f32(cols);
+  for (var j = lid; j < cols; j = j + ${W}u) {
+    O[o_O + j] = rs * ${gh} - rs * rs * rs * X[o_X + j] * s;
+  }`,
+      { perRow: ["RS"], fixed: ["Wt"] },
+    );
+    if (!dweight) return;
+    const { rows, cols } = this.rows(x);
+    this.withContiguous([x, rstd, dy], (cx, cr, cg) => {
+      this.intoContiguous(dweight, (dw) =>
+        columnKernel(
+          this.rt,
+          "rmsNormParams",
+          rows,
+          cols,
+          [
+            { name: "X", view: cx!, access: "r" },
+            { name: "RS", view: cr!, access: "r" },
+            { name: "G", view: cg!, access: "r" },
+            { name: "DW", view: dw, access: "rw" },
+          ],
+          `  var dw = 0.0;
+  for (var r = 0u; r < rows; r = r + 1u) {
+    dw = dw + G[o_G + r * cols + c] * X[o_X + r * cols + c] * RS[o_RS + r];
+  }
+  DW[o_DW + c] = dw;`,
+        ),
+      );
+    });
+  }
+
+  // ---- indexing ------------------------------------------------------------------------
+
+  indexSelect(x: View, axis: number, index: View, out: View): void {
+    this.withContiguous([x, index], (cx, ci) =>
+      this.intoContiguous(out, (o) => gather.indexSelect(this.rt, cx!, axis, ci!, o)),
+    );
+  }
+
+  indexAdd(src: View, axis: number, index: View, out: View): void {
+    this.withContiguous([src, index], (cs, ci) => {
+      if (isContiguous(out)) {
+        gather.indexAdd(this.rt, cs!, axis, ci!, out);
+        return;
+      }
+      const acc = this.contiguous(out);
+      gather.indexAdd(this.rt, cs!, axis, ci!, acc.view);
+      this.copy(acc.view, out);
+      acc.release();
+    });
+  }
+
+  // ---- convolution / pooling -----------------------------------------------------------
+
+  im2col(x: View, g: Conv2dGeometry, cols: View): void {
+    this.withContiguous([x], (cx) =>
+      this.intoContiguous(cols, (o) => gather.im2col(this.rt, cx!, g, o)),
+    );
+  }
+
+  col2im(cols: View, g: Conv2dGeometry, dx: View): void {
+    this.withContiguous([cols], (cc) =>
+      this.intoContiguous(dx, (o) => gather.col2im(this.rt, cc!, g, o)),
+    );
+  }
+
+  pool2d(kind: "max" | "avg", x: View, g: Conv2dGeometry, out: View, argmaxOut: View | null): void {
+    this.withContiguous([x], (cx) =>
+      this.intoContiguous(out, (o) => {
+        if (!argmaxOut) {
+          gather.pool2d(this.rt, kind, cx!, g, o, null);
+          return;
+        }
+        this.intoContiguous(argmaxOut, (a) => gather.pool2d(this.rt, kind, cx!, g, o, a));
+      }),
+    );
+  }
+
+  pool2dBackward(
+    kind: "max" | "avg",
+    dy: View,
+    g: Conv2dGeometry,
+    argmaxIn: View | null,
+    dx: View,
+  ): void {
+    this.withContiguous([dy, argmaxIn], (cdy, ca) =>
+      this.intoContiguous(dx, (o) => gather.pool2dBackward(this.rt, kind, cdy!, g, ca, o)),
+    );
+  }
+
+  // ---- attention -----------------------------------------------------------------------
+
+  attention(args: AttentionArgs, out: View, lse: View): void {
+    this.intoContiguous(out, (o) =>
+      this.intoContiguous(lse, (l) => attn.attention(this.rt, args, o, l)),
+    );
+  }
+
+  attentionBackward(
+    args: AttentionArgs,
+    out: View,
+    lse: View,
+    dout: View,
+    dq: View,
+    dk: View,
+    dv: View,
+  ): void {
+    const [B, Hq, Tq] = args.q.shape;
+    const delta = this.scratch("f32", [B * Hq * Tq]);
+    this.withContiguous([out, lse, dout], (co, cl, cd) =>
+      this.intoContiguous(dq, (q) =>
+        this.intoContiguous(dk, (k) =>
+          this.intoContiguous(dv, (v) =>
+            attn.attentionBackward(this.rt, args, co!, cl!, cd!, delta.view, q, k, v),
+          ),
+        ),
+      ),
+    );
+    delta.release();
+  }
+
+  // ---- optimizers ----------------------------------------------------------------------
+
+  adamw(param: View, grad: View, m: View, v: View, h: AdamWParams): void {
+    const bc1 = 1 - h.beta1 ** h.step;
+    const bc2 = 1 - h.beta2 ** h.step;
+    elementwise(
+      this.rt,
+      "adamw",
+      `  let b1 = pf(E + 1u); let b2 = pf(E + 2u);
+  let g = a1;
+  let m = b1 * a2 + (1.0 - b1) * g;
+  let v = b2 * a3 + (1.0 - b2) * g * g;
+  let r0 = a0 * pf(E) - pf(E + 3u) * m / (sqrt(v) / pf(E + 4u) + pf(E + 5u));
+  let r2 = m;
+  let r3 = v;`,
+      [
+        { view: param, mode: "rw" },
+        { view: grad, mode: "r" },
+        { view: m, mode: "rw" },
+        { view: v, mode: "rw" },
+      ],
+      [
+        f32Bits(1 - h.lr * h.weightDecay),
+        f32Bits(h.beta1),
+        f32Bits(h.beta2),
+        f32Bits(h.lr / bc1),
+        f32Bits(Math.sqrt(bc2)),
+        f32Bits(h.eps),
+      ],
+    );
+  }
+
+  sgd(param: View, grad: View, buf: View | null, h: SgdParams): void {
+    const useBuf = buf !== null && h.momentum !== 0;
+    const momentum = useBuf
+      ? `  let b = ${h.firstStep ? "g0" : "pf(E + 2u) * a2 + (1.0 - pf(E + 3u)) * g0"};
+  let r2 = b;
+  let g = ${h.nesterov ? "g0 + pf(E + 2u) * b" : "b"};`
+      : "  let g = g0;";
+    const ops = [
+      { view: param, mode: "rw" as const },
+      { view: grad, mode: "r" as const },
+    ];
+    if (useBuf) ops.push({ view: buf!, mode: "rw" as const });
+    elementwise(
+      this.rt,
+      `sgd:${useBuf ? 1 : 0}${h.firstStep ? 1 : 0}${h.nesterov ? 1 : 0}`,
+      `  let g0 = a1 + pf(E + 1u) * a0;
+${momentum}
+  let r0 = a0 - pf(E) * g;`,
+      ops,
+      [f32Bits(h.lr), f32Bits(h.weightDecay), f32Bits(h.momentum), f32Bits(h.dampening)],
+    );
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * One-invocation-per-element kernels over contiguous operands: im2col / col2im, pooling and
+ * its backward (each written as a gather, so no two invocations write the same element),
+ * index-select, and index-add (scatter with duplicate indices, through a compare-and-swap
+ * loop on the float's bits, since WGSL has no float atomics).
+ */
+
+import type { Conv2dGeometry, View } from "../../backend.js";
+import type { Access, GpuStorage, Runtime } from "../runtime.js";
+import { bindings, entry, grid, MATH, wgslType } from "../wgsl.js";
+
+const WG = 256;
+
+interface Bound {
+  name: string;
+  view: View;
+  access: Access;
+  /** Override the WGSL element type (atomics). */
+  type?: string;
+}
+
+function perElement(
+  rt: Runtime,
+  key: string,
+  total: number,
+  operands: Bound[],
+  params: number[],
+  body: string,
+  prelude = "",
+): void {
+  if (total === 0) return;
+  rt.dispatch({
+    key,
+    wgsl: () => `${bindings(
+      operands.map((o) => ({
+        name: o.name,
+        type: o.type ?? wgslType(o.view.storage.dtype),
+        access: o.access,
+      })),
+    )}
+${MATH}
+${prelude}
+${entry(WG)}
+  if (gi >= P[0]) { return; }
+${body}
+}`,
+    buffers: operands.map((o) => ({
+      buffer: (o.view.storage as GpuStorage).buffer,
+      access: o.access,
+    })),
+    params: [total, ...params],
+    groups: grid(Math.ceil(total / WG)),
+  });
+}
+
+function geometry(x4: readonly number[], g: Conv2dGeometry, OH: number, OW: number): number[] {
+  const [N, C, H, W] = x4;
+  return [
+    N,
+    C,
+    H,
+    W,
+    OH,
+    OW,
+    g.kernelH,
+    g.kernelW,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    g.dilationH,
+    g.dilationW,
+  ];
+}
+
+/** Geometry names: P[1..14] = N C H W OH OW kH kW sH sW pH pW dH dW; P[15], P[16] offsets. */
+const GEOM = /* wgsl */ `
+  let C = i32(P[2]); let H = i32(P[3]); let W = i32(P[4]); let OH = i32(P[5]); let OW = i32(P[6]);
+  let kH = i32(P[7]); let kW = i32(P[8]); let sH = i32(P[9]); let sW = i32(P[10]);
+  let pH = i32(P[11]); let pW = i32(P[12]); let dH = i32(P[13]); let dW = i32(P[14]);
+  let x0 = P[15]; let o0 = P[16];
+  let e = i32(gi);
+`;
+
+export function im2col(rt: Runtime, x: View, g: Conv2dGeometry, cols: View): void {
+  const OHW = cols.shape[2];
+  const OH = Math.floor((x.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
+  const OW = OHW / OH;
+  let total = 1;
+  for (const d of cols.shape) total *= d;
+  perElement(
+    rt,
+    "im2col",
+    total,
+    [
+      { name: "X", view: x, access: "r" },
+      { name: "O", view: cols, access: "rw" },
+    ],
+    [...geometry(x.shape, g, OH, OW), x.offset, cols.offset],
+    `${GEOM}
+  let p = e % (OH * OW);
+  let row = (e / (OH * OW)) % (C * kH * kW);
+  let n = e / (OH * OW * C * kH * kW);
+  let c = row / (kH * kW);
+  let ki = (row / kW) % kH;
+  let kj = row % kW;
+  let h = (p / OW) * sH - pH + ki * dH;
+  let w = (p % OW) * sW - pW + kj * dW;
+  var v = 0.0;
+  if (h >= 0 && h < H && w >= 0 && w < W) { v = X[x0 + u32(((n * C + c) * H + h) * W + w)]; }
+  O[o0 + gi] = v;`,
+  );
+}
+
+/** Loops over the windows (oh, ow) whose tap (ki, kj) lands on input (h, w); runs `visit`. */
+function windowsCovering(visit: string): string {
+  return `
+  for (var ki = 0; ki < kH; ki = ki + 1) {
+    let hh = h + pH - ki * dH;
+    if (hh < 0 || hh % sH != 0 || hh / sH >= OH) { continue; }
+    let oh = hh / sH;
+    for (var kj = 0; kj < kW; kj = kj + 1) {
+      let ww = w + pW - kj * dW;
+      if (ww < 0 || ww % sW != 0 || ww / sW >= OW) { continue; }
+      let ow = ww / sW;
+${visit}
+    }
+  }`;
+}
+
+export function col2im(rt: Runtime, cols: View, g: Conv2dGeometry, dx: View): void {
+  const OHW = cols.shape[2];
+  const OH = Math.floor((dx.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
+  const OW = OHW / OH;
+  let total = 1;
+  for (const d of dx.shape) total *= d;
+  perElement(
+    rt,
+    "col2im",
+    total,
+    [
+      { name: "X", view: cols, access: "r" },
+      { name: "O", view: dx, access: "rw" },
+    ],
+    [...geometry(dx.shape, g, OH, OW), cols.offset, dx.offset],
+    `${GEOM}
+  let w = e % W;
+  let h = (e / W) % H;
+  let c = (e / (W * H)) % C;
+  let n = e / (W * H * C);
+  var acc = 0.0;
+  ${windowsCovering(`      let row = (c * kH + ki) * kW + kj;
+      acc = acc + X[x0 + u32(((n * C * kH * kW + row) * OH + oh) * OW + ow)];`)}
+  O[o0 + gi] = acc;`,
+  );
+}
+
+export function pool2d(
+  rt: Runtime,
+  kind: "max" | "avg",
+  x: View,
+  g: Conv2dGeometry,
+  out: View,
+  argmax: View | null,
+): void {
+  const [, , OH, OW] = out.shape;
+  let total = 1;
+  for (const d of out.shape) total *= d;
+  const ops: Bound[] = [
+    { name: "X", view: x, access: "r" },
+    { name: "O", view: out, access: "rw" },
+  ];
+  if (argmax) ops.push({ name: "A", view: argmax, access: "rw" });
+  perElement(
+    rt,
+    `pool2d:${kind}:${argmax ? 1 : 0}`,
+    total,
+    ops,
+    [...geometry(x.shape, g, OH, OW), x.offset, out.offset, argmax?.offset ?? 0],
+    `${GEOM}
+  let ow = e % OW;
+  let oh = (e / OW) % OH;
+  let plane = e / (OW * OH);
+  var best = ${kind === "max" ? "-f_inf()" : "0.0"};
+  var bi = -1;
+  for (var ki = 0; ki < kH; ki = ki + 1) {
+    let h = oh * sH - pH + ki * dH;
+    if (h < 0 || h >= H) { continue; }
+    for (var kj = 0; kj < kW; kj = kj + 1) {
+      let w = ow * sW - pW + kj * dW;
+      if (w < 0 || w >= W) { continue; }
+      let v = X[x0 + u32((plane * H + h) * W + w)];
+      ${
+        kind === "max"
+          ? "if (v > best || bi < 0) { best = v; bi = h * W + w; }"
+          : "best = best + v / f32(kH * kW);"
+      }
+    }
+  }
+  O[o0 + gi] = best;
+  ${argmax ? "A[P[17] + gi] = bi;" : ""}`,
+  );
+}
+
+export function pool2dBackward(
+  rt: Runtime,
+  kind: "max" | "avg",
+  dy: View,
+  g: Conv2dGeometry,
+  argmax: View | null,
+  dx: View,
+): void {
+  const [, , OH, OW] = dy.shape;
+  let total = 1;
+  for (const d of dx.shape) total *= d;
+  const ops: Bound[] = [
+    { name: "X", view: dy, access: "r" },
+    { name: "O", view: dx, access: "rw" },
+  ];
+  if (kind === "max") ops.push({ name: "A", view: argmax!, access: "r" });
+  perElement(
+    rt,
+    `pool2dBackward:${kind}`,
+    total,
+    ops,
+    [...geometry(dx.shape, g, OH, OW), dy.offset, dx.offset, argmax?.offset ?? 0],
+    `${GEOM}
+  let w = e % W;
+  let h = (e / W) % H;
+  let plane = e / (W * H);
+  var acc = 0.0;
+  ${windowsCovering(
+    kind === "max"
+      ? `      let o = u32((plane * OH + oh) * OW + ow);
+      if (A[P[17] + o] == h * W + w) { acc = acc + X[x0 + o]; }`
+      : `      acc = acc + X[x0 + u32((plane * OH + oh) * OW + ow)] / f32(kH * kW);`,
+  )}
+  O[o0 + gi] = acc;`,
+  );
+}
+
+/** out[o, l, i] = x[o, ids[l], i]; x contiguous [outer, n, inner]. */
+export function indexSelect(
+  rt: Runtime,
+  x: View,
+  axis: number,
+  index: View,
+  out: View,
+): void {
+  const n = x.shape[axis];
+  const L = index.shape[0];
+  let inner = 1;
+  for (const d of x.shape.slice(axis + 1)) inner *= d;
+  let total = 1;
+  for (const d of out.shape) total *= d;
+  perElement(
+    rt,
+    "indexSelect",
+    total,
+    [
+      { name: "X", view: x, access: "r" },
+      { name: "I", view: index, access: "r" },
+      { name: "O", view: out, access: "rw" },
+    ],
+    [n, L, inner, x.offset, index.offset, out.offset],
+    `  let n = P[1]; let L = P[2]; let inner = P[3];
+  let i = gi % inner;
+  let l = (gi / inner) % L;
+  let o = gi / (inner * L);
+  O[P[6] + gi] = X[P[4] + (o * n + u32(I[P[5] + l])) * inner + i];`,
+  );
+}
+
+/** out[o, ids[l], i] += src[o, l, i]; out contiguous, duplicates accumulate. */
+export function indexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
+  const n = out.shape[axis];
+  const L = index.shape[0];
+  let inner = 1;
+  for (const d of out.shape.slice(axis + 1)) inner *= d;
+  let total = 1;
+  for (const d of src.shape) total *= d;
+  const f32 = out.storage.dtype === "f32";
+  perElement(
+    rt,
+    `indexAdd:${out.storage.dtype}:${src.storage.dtype}`,
+    total,
+    [
+      { name: "S", view: src, access: "r" },
+      { name: "I", view: index, access: "r" },
+      { name: "O", view: out, access: "rw", type: f32 ? "atomic<u32>" : "atomic<i32>" },
+    ],
+    [n, L, inner, src.offset, index.offset, out.offset],
+    `  let n = P[1]; let L = P[2]; let inner = P[3];
+  let i = gi % inner;
+  let l = (gi / inner) % L;
+  let o = gi / (inner * L);
+  let t = P[6] + (o * n + u32(I[P[5] + l])) * inner + i;
+  let v = S[P[4] + gi];
+  ${
+    f32
+      ? `var old = atomicLoad(&O[t]);
+  loop {
+    let r = atomicCompareExchangeWeak(&O[t], old, bitcast<u32>(bitcast<f32>(old) + f32(v)));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }`
+      : "atomicAdd(&O[t], i32(v));"
+  }`,
+  );
+}

@@ -1,0 +1,12 @@
+import { createWebGpuBackend } from "../index.js";
+const b = await createWebGpuBackend();
+const v = (s: any, shape: number[]) => ({ storage: s, shape, strides: shape.length === 2 ? [shape[1], 1] : [1], offset: 0 });
+const s = b.alloc("f32", 6);
+b.write(s, Float32Array.from([1, 2, 3, 4, 5, 6]));
+const o = b.alloc("f32", 6);
+const op = process.argv[2] as any;
+if (op === "fill") b.fill(v(o, [6]), 3);
+else if (op === "copy") b.copy(v(s, [2, 3]), v(o, [2, 3]));
+else b.unary(op, v(s, [2, 3]), v(o, [2, 3]));
+console.error("D", Array.from(await b.read(v(o, [6]))));
+b.dispose();

@@ -1,0 +1,18 @@
+// The webgpu backend against the reference backend: every op case of the shared conformance
+// suite (forward and gradients, odd shapes, non-contiguous views). Runs on any WebGPU adapter;
+// in CI that is Mesa's lavapipe (software Vulkan, see .ci/run). Without an adapter the suite is
+// skipped with the reason (what was looked for), never failed.
+import { describe, it } from "vitest";
+import "../index.js";
+import { runBackendConformance } from "../../test/conformance.js";
+import { createWebGpuBackend, webgpuAvailable } from "./index.js";
+
+const probe = await webgpuAvailable();
+
+if (probe.available) {
+  runBackendConformance(`webgpu (${probe.adapter})`, () => createWebGpuBackend());
+} else {
+  describe("backend conformance: webgpu", () => {
+    it.skip(`skipped: no WebGPU adapter (${probe.reason})`, () => {});
+  });
+}
