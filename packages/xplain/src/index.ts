@@ -1,4 +1,5 @@
 export * from "./dsl.js";
+export { parseGml } from "./gml.js";
 export { kShortestPaths, type Path } from "./paths.js";
 export { teReportHtml } from "./report.js";
 export * from "./sched/index.js";

@@ -9,6 +9,8 @@
  *   (NSDI 2024) uses to explain demand pinning's gap: a short path through a thin link.
  * - `ring8`: eight nodes in a ring with two chords (ours), a mid-size test case.
  */
+import { readFileSync } from "node:fs";
+import { parseGml } from "./gml.js";
 import { loadTopologyFile, type Topology, TopologyError, undirected } from "./topology.js";
 
 const builtins: Record<string, () => Topology> = {
@@ -67,7 +69,16 @@ export function getTopology(nameOrFile: string): Topology {
   const make = builtins[nameOrFile];
   if (make) return make();
   if (nameOrFile.endsWith(".json")) return loadTopologyFile(nameOrFile);
+  if (nameOrFile.endsWith(".gml")) {
+    let text: string;
+    try {
+      text = readFileSync(nameOrFile, "utf8");
+    } catch (err) {
+      throw new TopologyError(`cannot read topology file ${nameOrFile}: ${(err as Error).message}`);
+    }
+    return parseGml(text);
+  }
   throw new TopologyError(
-    `unknown topology "${nameOrFile}": use one of ${TOPOLOGY_NAMES.join(", ")}, or a .json file`,
+    `unknown topology "${nameOrFile}": use one of ${TOPOLOGY_NAMES.join(", ")}, a .json file, or a Topology Zoo .gml file`,
   );
 }

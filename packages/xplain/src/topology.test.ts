@@ -59,3 +59,42 @@ describe("statistics", () => {
     expect(mannWhitneyGreater(b, b).p).toBeGreaterThan(0.3);
   });
 });
+
+describe("GML (Internet Topology Zoo)", () => {
+  const zoo = `graph [
+  label "Tiny"
+  node [ id 0 label "Seattle" ]
+  node [ id 1 label "Denver" ]
+  node [ id 2 label "Chicago" ]
+  edge [ source 0 target 1 LinkSpeedRaw 10000000000.0 ]
+  edge [ source 1 target 2 LinkSpeed "2.5" LinkSpeedRaw 2500000000.0 ]
+  edge [ source 2 target 0 ]
+  edge [ source 2 target 0 ]
+]`;
+
+  it("reads nodes, edges and capacities, merging parallel edges", async () => {
+    const { parseGml } = await import("./gml.js");
+    const t = parseGml(zoo, { defaultCapacity: 1 });
+    expect(t.name).toBe("Tiny");
+    expect(t.nodes).toEqual(["Seattle", "Denver", "Chicago"]);
+    const cap = (a: string, b: string) => t.links.find((l) => l.from === a && l.to === b)?.capacity;
+    expect(cap("Seattle", "Denver")).toBe(10);
+    expect(cap("Denver", "Chicago")).toBe(2.5);
+    expect(cap("Chicago", "Seattle")).toBe(2);
+  });
+
+  it("says what is wrong with a bad file", async () => {
+    const { parseGml } = await import("./gml.js");
+    expect(() => parseGml('graph [ node [ id 0 label "a" ] ')).toThrow(/missing '\]'/);
+    expect(() =>
+      parseGml(
+        'graph [ node [ id 0 label "a" ] node [ id 1 label "b" ] edge [ source 0 target 7 ] ]',
+      ),
+    ).toThrow(/unknown node id/);
+    expect(() =>
+      parseGml(
+        'graph [ node [ id 0 label "a" ] node [ id 1 label "b" ] node [ id 2 label "c" ] edge [ source 0 target 1 ] ]',
+      ),
+    ).toThrow(/not connected: "c"/);
+  });
+});

@@ -55,12 +55,14 @@ export function poisoned(backend: Backend): Backend {
  * Runs a case on `backend` (poisoned: see {@link poisoned}): forward, then backward of
  * Σ w ⊙ out with seeded weights.
  */
-export function runCase(c: OpCase, rawBackend: Backend, seed = 1): CaseOutputs {
+export async function runCase(c: OpCase, rawBackend: Backend, seed = 1): Promise<CaseOutputs> {
   const backend = poisoned(rawBackend);
-  return tidy(() => {
+  // Compute synchronously inside a scope, keep the results, then read them back
+  // asynchronously (backends without synchronous reads, such as WebGPU, pass too).
+  const { results, labels } = tidy(() => {
     const { leaves, args } = makeInputs(c, backend, seed);
     const out = c.fn(...args);
-    const values: (Float32Array | Int32Array | null)[] = [readAll(out)];
+    const results: (Tensor | null)[] = [out];
     const labels = ["output"];
     if (c.grad !== false && out.requiresGrad) {
       const rng = new Rng(seed + 1000);
@@ -72,13 +74,19 @@ export function runCase(c: OpCase, rawBackend: Backend, seed = 1): CaseOutputs {
       sum(mul(out, w)).backward();
       leaves.forEach((l, i) => {
         if (!l.requiresGrad) return;
-        values.push(l.grad ? readAll(l.grad) : null);
+        results.push(l.grad); // taken from the leaf so disposing the leaf keeps it
+        l.grad = null;
         labels.push(`grad of input ${i}`);
       });
     }
-    for (const l of leaves) l.zeroGrad();
-    return { values, labels };
+    return { results, labels };
   });
+  try {
+    const values = await Promise.all(results.map((t) => (t ? t.dataAsync() : null)));
+    return { values, labels };
+  } finally {
+    for (const t of results) t?.dispose();
+  }
 }
 
 /**
@@ -132,13 +140,6 @@ export async function compareCaseAsync(
   return failures;
 }
 
-function readAll(t: {
-  data(): Float32Array | Int32Array;
-  backend: Backend;
-  dataAsync(): Promise<Float32Array | Int32Array>;
-}) {
-  return t.data();
-}
 
 /** Largest |a − b| / max(1, max |b|), or Infinity on a length / null mismatch. */
 export function maxRelError(a: ArrayLike<number> | null, b: ArrayLike<number> | null): number {
@@ -165,13 +166,13 @@ export interface ConformanceFailure {
 }
 
 /** Compares one case on `backend` against the reference; returns the failures (empty = ok). */
-export function compareCase(
+export async function compareCase(
   c: OpCase,
   backend: Backend,
   reference: Backend = new ReferenceBackend(),
 ): ConformanceFailure[] {
-  const got = runCase(c, backend);
-  const want = runCase(c, reference);
+  const got = await runCase(c, backend);
+  const want = await runCase(c, reference);
   const tol = c.tol ?? 1e-4;
   const failures: ConformanceFailure[] = [];
   want.values.forEach((w, i) => {

@@ -7,7 +7,7 @@ it("cases", async () => {
   const only = process.env.CASE;
   for (const c of opCases()) {
     if (only && !c.name.includes(only)) continue;
-    for (let rep = 0; rep < 2; rep++) {
+    for (let rep = 0; rep < 1; rep++) {
     const t0 = performance.now();
     try {
       const f = await compareCaseAsync(c, b);
