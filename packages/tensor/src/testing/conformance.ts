@@ -10,7 +10,7 @@ import { mul } from "../ops/elementwise.js";
 import { sum } from "../ops/reduce.js";
 import { Rng } from "../random.js";
 import { ReferenceBackend } from "../reference/backend.js";
-import { endScope, startScope, tidy } from "../scope.js";
+import { tidy } from "../scope.js";
 import type { Tensor } from "../tensor.js";
 import type { OpCase } from "./cases.js";
 import { makeInputs } from "./cases.js";
@@ -53,7 +53,8 @@ export function poisoned(backend: Backend): Backend {
 
 /**
  * Runs a case on `backend` (poisoned: see {@link poisoned}): forward, then backward of
- * Σ w ⊙ out with seeded weights.
+ * Σ w ⊙ out with seeded weights; results are read back with `dataAsync`, so backends without
+ * synchronous reads (WebGPU) work too.
  */
 export async function runCase(c: OpCase, rawBackend: Backend, seed = 1): Promise<CaseOutputs> {
   const backend = poisoned(rawBackend);
@@ -89,57 +90,8 @@ export async function runCase(c: OpCase, rawBackend: Backend, seed = 1): Promise
   }
 }
 
-/**
- * {@link runCase} for backends without synchronous reads (GPU): the same forward and backward
- * pass, then every result is read with `dataAsync` before the scope closes.
- */
-export async function runCaseAsync(c: OpCase, rawBackend: Backend, seed = 1): Promise<CaseOutputs> {
-  const backend = poisoned(rawBackend);
-  startScope();
-  try {
-    const { leaves, args } = makeInputs(c, backend, seed);
-    const out = c.fn(...args);
-    const pending: (Tensor | null)[] = [out];
-    const labels = ["output"];
-    if (c.grad !== false && out.requiresGrad) {
-      const rng = new Rng(seed + 1000);
-      const w = tensor(
-        Float32Array.from({ length: out.size }, () => rng.normal()),
-        out.shape,
-        { backend },
-      );
-      sum(mul(out, w)).backward();
-      leaves.forEach((l, i) => {
-        if (!l.requiresGrad) return;
-        pending.push(l.grad ?? null);
-        labels.push(`grad of input ${i}`);
-      });
-    }
-    const values = await Promise.all(pending.map((t) => (t ? t.dataAsync() : null)));
-    for (const l of leaves) l.zeroGrad();
-    return { values, labels };
-  } finally {
-    endScope();
-  }
-}
-
-/** {@link compareCase} through {@link runCaseAsync}. */
-export async function compareCaseAsync(
-  c: OpCase,
-  backend: Backend,
-  reference: Backend = new ReferenceBackend(),
-): Promise<ConformanceFailure[]> {
-  const got = await runCaseAsync(c, backend);
-  const want = runCase(c, reference);
-  const tol = c.tol ?? 1e-4;
-  const failures: ConformanceFailure[] = [];
-  want.values.forEach((w, i) => {
-    const err = maxRelError(got.values[i] ?? null, w);
-    if (!(err <= tol)) failures.push({ label: want.labels[i], error: err, tol });
-  });
-  return failures;
-}
-
+/** Alias of {@link runCase} (which reads back asynchronously, so it serves GPU backends too). */
+export const runCaseAsync = runCase;
 
 /** Largest |a − b| / max(1, max |b|), or Infinity on a length / null mismatch. */
 export function maxRelError(a: ArrayLike<number> | null, b: ArrayLike<number> | null): number {
@@ -170,7 +122,7 @@ export async function compareCase(
   c: OpCase,
   backend: Backend,
   reference: Backend = new ReferenceBackend(),
-): ConformanceFailure[] {
+): Promise<ConformanceFailure[]> {
   const got = await runCase(c, backend);
   const want = await runCase(c, reference);
   const tol = c.tol ?? 1e-4;
@@ -181,3 +133,6 @@ export async function compareCase(
   });
   return failures;
 }
+
+/** Alias of {@link compareCase}. */
+export const compareCaseAsync = compareCase;
