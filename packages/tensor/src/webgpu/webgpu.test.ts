@@ -1,0 +1,295 @@
+// The webgpu backend beyond the shared op cases: every matmul size class with odd and
+// transposed shapes, attention with a KV cache and wide heads, command batching and the
+// ordering of writes against recorded kernels, the buffer pool, the host tier, optimizer
+// kernels, a few training steps against the reference backend, and the no-adapter error.
+// Skipped (with the reason) when no WebGPU adapter exists; CI installs lavapipe so they run.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backend, View } from "../backend.js";
+import { AdamW, ops, ReferenceBackend, SGD, type Tensor, tensor, testing } from "../index.js";
+import { Rng } from "../random.js";
+import { endScope, startScope } from "../scope.js";
+import { NoAdapterError, selectAdapter } from "./adapter.js";
+import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "./index.js";
+import { matmul as matmulKernel, TILES } from "./kernels/matmul.js";
+
+const probe = await webgpuAvailable();
+const ref = new ReferenceBackend();
+
+function randomValues(n: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol = 1e-4) => {
+  const err = testing.maxRelError(got, want);
+  expect(err, `max relative error ${err}`).toBeLessThanOrEqual(tol);
+};
+
+describe("no adapter", () => {
+  it("throws NoAdapterError naming what it looked for", async () => {
+    const g = globalThis as { navigator?: unknown };
+    const saved = Object.getOwnPropertyDescriptor(g, "navigator");
+    Object.defineProperty(g, "navigator", {
+      value: { gpu: { requestAdapter: async () => null } },
+      configurable: true,
+    });
+    try {
+      const err = await selectAdapter().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NoAdapterError);
+      const msg = (err as Error).message;
+      expect(msg).toContain("no adapter found");
+      expect(msg).toContain('navigator.gpu.requestAdapter({ powerPreference: "high-performance" })');
+      expect(msg).toContain("forceFallbackAdapter");
+      expect(msg).toContain("lavapipe");
+    } finally {
+      if (saved) Object.defineProperty(g, "navigator", saved);
+      else delete g.navigator;
+    }
+  });
+});
+
+const suite = probe.available ? describe : describe.skip;
+const title = probe.available
+  ? `webgpu backend (${probe.adapter})`
+  : `webgpu backend (skipped: no WebGPU adapter: ${probe.reason})`;
+
+suite(title, () => {
+  let gpu: WebGpuBackend;
+  beforeAll(async () => {
+    gpu = await createWebGpuBackend({ name: "webgpu-test" });
+  });
+  afterAll(() => gpu?.dispose());
+
+  /** Runs `fn` on both backends with the same inputs and compares every returned tensor. */
+  async function parity(
+    shapes: number[][],
+    fn: (...xs: Tensor[]) => Tensor | Tensor[],
+    tol = 1e-4,
+  ): Promise<void> {
+    const run = async (b: Backend) => {
+      startScope();
+      try {
+        const xs = shapes.map((s, i) =>
+          tensor(
+            randomValues(
+              s.reduce((p, d) => p * d, 1),
+              i + 1,
+            ),
+            s,
+            { backend: b },
+          ).requireGrad(),
+        );
+        const out = fn(...xs);
+        const outs = Array.isArray(out) ? out : [out];
+        ops
+          .sum(
+            outs
+              .map((o, k) => ops.sum(ops.mul(o, k + 1)))
+              .reduce((a, c) => ops.add(a, c)),
+          )
+          .backward();
+        const read = [...outs, ...xs.map((x) => x.grad!)];
+        return await Promise.all(read.map((t) => t.dataAsync()));
+      } finally {
+        endScope();
+      }
+    };
+    const got = await run(gpu);
+    const want = await run(ref);
+    want.forEach((w, i) => {
+      close(got[i], w, tol);
+    });
+  }
+
+  it("matmul: every size class, odd and transposed shapes, broadcast batch", async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[37, 53], [53, 29], false, false],
+      [[2, 67, 45], [2, 45, 71], true, false],
+      [[3, 1, 50, 33], [1, 4, 33, 65], false, true],
+      [[257, 130], [130, 263], true, true],
+    ];
+    for (const [sa, sb, ta, tb] of cases) {
+      await parity([ta ? [...sa.slice(0, -2), sa.at(-1)!, sa.at(-2)!] : sa, tb ? [...sb.slice(0, -2), sb.at(-1)!, sb.at(-2)!] : sb], (a, b) =>
+        ops.matmul(ta ? ops.transpose(a, -2, -1) : a, tb ? ops.transpose(b, -2, -1) : b),
+      );
+    }
+  });
+
+  it("matmul: each tile (large, medium, small) on the same odd problem", async () => {
+    const [M, K, N] = [131, 70, 141];
+    const a = randomValues(M * K, 3);
+    const b = randomValues(K * N, 4);
+    const want = await ref.read(
+      (() => {
+        const out = ref.alloc("f32", M * N);
+        const va = ref.alloc("f32", M * K);
+        const vb = ref.alloc("f32", K * N);
+        ref.write(va, a);
+        ref.write(vb, b);
+        ref.matmul(v(va, [M, K]), v(vb, [K, N]), v(out, [M, N]));
+        return v(out, [M, N]);
+      })(),
+    );
+    for (const tile of Object.values(TILES)) {
+      const sa = gpu.alloc("f32", M * K);
+      const sb = gpu.alloc("f32", K * N);
+      const so = gpu.alloc("f32", M * N);
+      gpu.write(sa, a);
+      gpu.write(sb, b);
+      matmulKernel(gpu.rt, v(sa, [M, K]), v(sb, [K, N]), v(so, [M, N]), tile);
+      close(await gpu.read(v(so, [M, N])), want);
+      for (const s of [sa, sb, so]) gpu.free(s);
+    }
+  });
+
+  it("attention: KV-cache decode (Tq < Tk), GQA, wide heads, padding mask", async () => {
+    // one new query per head against a 37-key cache; head size 80 > one workgroup's width
+    await parity([[2, 4, 1, 80], [2, 2, 37, 80], [2, 2, 37, 80]], (q, k, v2) =>
+      ops.attention(q, k, v2, { causal: true }),
+    );
+    // three new tokens, a padding mask hiding the first two keys of batch 1
+    const mask = (b: Backend) => {
+      const m = new Float32Array(2 * 9).fill(0);
+      m[9] = Number.NEGATIVE_INFINITY;
+      m[10] = Number.NEGATIVE_INFINITY;
+      return tensor(m, [2, 1, 1, 9], { backend: b });
+    };
+    const run = async (b: Backend) => {
+      startScope();
+      try {
+        const q = tensor(randomValues(2 * 2 * 3 * 16, 7), [2, 2, 3, 16], { backend: b });
+        const k = tensor(randomValues(2 * 2 * 9 * 16, 8), [2, 2, 9, 16], { backend: b });
+        const vv = tensor(randomValues(2 * 2 * 9 * 24, 9), [2, 2, 9, 24], { backend: b });
+        return await ops
+          .attention(q, k, vv, { causal: true, mask: mask(b) })
+          .dataAsync();
+      } finally {
+        endScope();
+      }
+    };
+    close(await run(gpu), await run(ref));
+  });
+
+  it("batches kernels into few submits and orders writes after recorded kernels", async () => {
+    const before = gpu.stats();
+    const a = gpu.alloc("f32", 4);
+    const b = gpu.alloc("f32", 4);
+    gpu.write(a, Float32Array.from([1, 2, 3, 4]));
+    for (let i = 0; i < 20; i++) gpu.unary("neg", v(a, [4]), v(b, [4]));
+    // a write recorded after kernels that read `a` must not change what they saw
+    gpu.write(a, Float32Array.from([10, 20, 30, 40]));
+    gpu.binary("add", v(b, [4]), v(a, [4]), v(b, [4]));
+    const mid = gpu.stats();
+    expect(mid.dispatches - before.dispatches).toBe(21);
+    expect(mid.submits).toBe(before.submits);
+    expect(Array.from(await gpu.read(v(b, [4])))).toEqual([9, 18, 27, 36]);
+    expect(gpu.stats().submits).toBe(before.submits + 1);
+    gpu.free(a);
+    gpu.free(b);
+  });
+
+  it("pools freed buffers by size class and reuses them", () => {
+    gpu.trimPool();
+    const s = gpu.alloc("f32", 1000);
+    const buffer = (s as unknown as { buffer: unknown }).buffer;
+    gpu.free(s);
+    expect(gpu.stats().pooledBytes).toBe(4096);
+    const t = gpu.alloc("f32", 900); // same 4 KiB class
+    expect((t as unknown as { buffer: unknown }).buffer).toBe(buffer);
+    expect(gpu.stats().pooledBytes).toBe(0);
+    gpu.free(t);
+  });
+
+  it("moves a tensor to the host tier and back", async () => {
+    const x = tensor(Float32Array.from([1.5, -2, 3.25]), [3], { backend: gpu });
+    await x.toHostAsync("bf16");
+    const y = ops.mul(x, 2); // reloads on use
+    expect(Array.from(await y.dataAsync())).toEqual([3, -4, 6.5]);
+    x.dispose();
+    y.dispose();
+  });
+
+  it("AdamW and SGD (momentum, nesterov) steps match the reference", async () => {
+    for (const make of [
+      (ps: Tensor[]) => new AdamW(ps, { lr: 0.01, weightDecay: 0.1 }),
+      (ps: Tensor[]) => new SGD(ps, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+    ]) {
+      const run = async (b: Backend) => {
+        const p = tensor(randomValues(37, 11), [37], { backend: b }).requireGrad();
+        const opt = make([p]);
+        for (let s = 0; s < 3; s++) {
+          startScope();
+          ops.sum(ops.mul(ops.square(p), tensor(randomValues(37, 20 + s), [37], { backend: b })))
+            .backward();
+          opt.step();
+          opt.zeroGrad();
+          endScope();
+        }
+        const out = await p.dataAsync();
+        opt.dispose();
+        p.dispose();
+        return out;
+      };
+      close(await run(gpu), await run(ref));
+    }
+  });
+
+  it("trains a tiny transformer block for a few steps like the reference", async () => {
+    const V = 11;
+    const d = 16;
+    const T = 7;
+    const run = async (b: Backend) => {
+      const mk = (shape: number[], seed: number, scale: number) =>
+        tensor(
+          randomValues(
+            shape.reduce((p, x) => p * x, 1),
+            seed,
+          ).map((x) => x * scale),
+          shape,
+          { backend: b },
+        ).requireGrad();
+      const emb = mk([V, d], 1, 0.5);
+      const wqkv = mk([d, 3 * d], 2, 0.3);
+      const w1 = mk([d, 4 * d], 3, 0.2);
+      const w2 = mk([4 * d, d], 4, 0.2);
+      const lnW = tensor(new Float32Array(d).fill(1), [d], { backend: b }).requireGrad();
+      const lnB = tensor(new Float32Array(d), [d], { backend: b }).requireGrad();
+      const params = [emb, wqkv, w1, w2, lnW, lnB];
+      const opt = new AdamW(params, { lr: 0.02 });
+      const rng = new Rng(5);
+      const losses: number[] = [];
+      for (let step = 0; step < 4; step++) {
+        startScope();
+        const ids = Int32Array.from({ length: 2 * T }, () => rng.int(V));
+        const tg = Int32Array.from(ids, (_, i) => (i % T === 0 ? -100 : ids[i - 1]));
+        const x = ops.embedding(emb, tensor(ids, [2, T], { backend: b, dtype: "i32" }));
+        const h = ops.layerNorm(x, lnW, lnB);
+        const qkv = ops.matmul(h, wqkv);
+        const [q, k, vv] = ops.split(qkv, [d, d, d], -1).map((t) => ops.unsqueeze(t, 1));
+        const a = ops.squeeze(ops.attention(q, k, vv, { causal: true }), 1);
+        const r = ops.add(x, a);
+        const m = ops.matmul(ops.gelu(ops.matmul(r, w1), "tanh"), w2);
+        const logits = ops.matmul(ops.add(r, m), ops.transpose(emb));
+        const loss = ops.crossEntropy(logits, tensor(tg, [2, T], { backend: b, dtype: "i32" }));
+        loss.backward();
+        opt.step();
+        opt.zeroGrad();
+        losses.push((await loss.dataAsync())[0]);
+        endScope();
+      }
+      const final = await wqkv.dataAsync();
+      opt.dispose();
+      for (const p of params) p.dispose();
+      return { losses, final };
+    };
+    const got = await run(gpu);
+    const want = await run(ref);
+    close(got.losses, want.losses, 1e-3);
+    close(got.final, want.final, 1e-3);
+  });
+});
+
+function v(storage: View["storage"], shape: number[]): View {
+  const strides = shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1));
+  return { storage, shape, strides, offset: 0 };
+}
