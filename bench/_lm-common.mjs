@@ -48,3 +48,16 @@ export function runTorch(mode, config, threads) {
 }
 
 export const fmt = (x, d = 1) => (x === undefined || x === null ? "—" : Number(x).toFixed(d));
+
+/**
+ * Runs the PyTorch side once per thread count and keeps the fastest run (on a shared machine
+ * PyTorch's OpenMP pool can collapse with 2 threads when the cores are busy; the baseline is
+ * its best showing). `score` picks the figure to compare.
+ */
+export function bestTorch(mode, config, threadList, score) {
+  const runs = threadList.map((t) => runTorch(mode, config, t));
+  const ok = runs.filter((r) => !r.skipped);
+  if (ok.length === 0) return runs[0];
+  const best = ok.reduce((a, b) => (score(b) > score(a) ? b : a));
+  return { ...best, byThreads: ok.map((r) => ({ threads: r.threads, value: score(r) })) };
+}

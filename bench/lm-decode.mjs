@@ -5,21 +5,30 @@
 // in plain PyTorch on the CPU (bench/lm_torch.py) in the same run.
 //
 //   npm run bench -- lm-decode [--json] [--threads 2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch]
-import { fmt, llamaConfig, runTorch, SHAPE } from "./_lm-common.mjs";
+import { bestTorch, fmt, llamaConfig, SHAPE } from "./_lm-common.mjs";
 
 function parseArgs(args) {
-  const o = { json: false, threads: 2, batches: [1, 16], prompt: 32, new: 128, torch: true };
+  const o = {
+    json: false,
+    threads: 2,
+    torchThreads: [1, 2],
+    batches: [1, 16],
+    prompt: 32,
+    new: 128,
+    torch: true,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--threads") o.threads = Number(args[++i]);
+    else if (a === "--torch-threads") o.torchThreads = args[++i].split(",").map(Number);
     else if (a === "--batches") o.batches = args[++i].split(",").map(Number);
     else if (a === "--prompt") o.prompt = Number(args[++i]);
     else if (a === "--new") o.new = Number(args[++i]);
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-decode [--json] [--threads N] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch]",
+        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch]",
       );
       process.exit(0);
     } else throw new Error(`lm-decode: unknown argument ${a}`);
@@ -65,14 +74,19 @@ export async function main(args) {
       latency: latencyByPosition(stats.stepMs, o.prompt),
     };
     const torch = o.torch
-      ? runTorch("decode", { ...SHAPE, batch, prompt: o.prompt, new: o.new }, o.threads)
+      ? bestTorch(
+          "decode",
+          { ...SHAPE, batch, prompt: o.prompt, new: o.new },
+          o.torchThreads,
+          (r) => r.decodeTokensPerSec,
+        )
       : { skipped: "--no-torch" };
     if (!torch.skipped) torch.latency = latencyByPosition(torch.stepMs, o.prompt);
     rows.push({ batch, ours, torch });
   }
 
   console.log(
-    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, prompt ${o.prompt}, ${o.new} new tokens, greedy, ${o.threads} threads`,
+    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor ${o.threads} threads, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
   );
   console.log(
     "batch  athanor decode tok/s  torch decode tok/s  ratio  athanor prefill tok/s  torch prefill tok/s",
@@ -95,7 +109,13 @@ export async function main(args) {
       );
     });
   }
-  for (const r of rows) if (r.torch.skipped) console.log(`\nPyTorch skipped: ${r.torch.skipped}`);
+  for (const r of rows) {
+    if (r.torch.skipped) console.log(`\nPyTorch skipped: ${r.torch.skipped}`);
+    else
+      console.log(
+        `\nPyTorch decode tok/s at batch ${r.batch} by threads: ${r.torch.byThreads.map((x) => `${x.threads}: ${fmt(x.value)}`).join(", ")}`,
+      );
+  }
   if (o.json) {
     console.log(
       JSON.stringify({
@@ -112,6 +132,8 @@ export async function main(args) {
           torch: r.torch.skipped
             ? { skipped: r.torch.skipped }
             : {
+                threads: r.torch.threads,
+                byThreads: r.torch.byThreads,
                 decodeTokensPerSec: r.torch.decodeTokensPerSec,
                 prefillTokensPerSec: r.torch.prefillTokensPerSec,
                 latencyMsByPosition: r.torch.latency,

@@ -4,19 +4,28 @@
 // model and step in plain PyTorch on the CPU (bench/lm_torch.py) in the same run.
 //
 //   npm run bench -- lm-train [--json] [--threads 2] [--batch 8] [--context 128] [--steps 3] [--no-torch]
-import { fmt, llamaConfig, runTorch, SHAPE } from "./_lm-common.mjs";
+import { bestTorch, fmt, llamaConfig, SHAPE } from "./_lm-common.mjs";
 
 function parseArgs(args) {
-  const o = { json: false, threads: 2, batch: 8, context: 128, steps: 3, torch: true };
+  const o = {
+    json: false,
+    threads: 2,
+    torchThreads: [1, 2],
+    batch: 8,
+    context: 128,
+    steps: 3,
+    torch: true,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--no-torch") o.torch = false;
+    else if (a === "--torch-threads") o.torchThreads = args[++i].split(",").map(Number);
     else if (["--threads", "--batch", "--context", "--steps"].includes(a))
       o[a.slice(2)] = Number(args[++i]);
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-train [--json] [--threads N] [--batch 8] [--context 128] [--steps 3] [--no-torch]",
+        "usage: npm run bench -- lm-train [--json] [--threads N] [--torch-threads 1,2] [--batch 8] [--context 128] [--steps 3] [--no-torch]",
       );
       process.exit(0);
     } else throw new Error(`lm-train: unknown argument ${a}`);
@@ -45,11 +54,16 @@ export async function main(args) {
   const sec = ms.reduce((a, b) => a + b, 0) / ms.length / 1000;
   const ours = { secPerStep: sec, tokensPerSec: (o.batch * o.context) / sec };
   const torch = o.torch
-    ? runTorch("train", { ...SHAPE, batch: o.batch, context: o.context, steps: o.steps }, o.threads)
+    ? bestTorch(
+        "train",
+        { ...SHAPE, batch: o.batch, context: o.context, steps: o.steps },
+        o.torchThreads,
+        (r) => r.tokensPerSec,
+      )
     : { skipped: "--no-torch" };
 
   console.log(
-    `lm-train: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, batch ${o.batch} x ${o.context} tokens, AdamW, ${o.threads} threads, mean of ${o.steps} steps`,
+    `lm-train: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, batch ${o.batch} x ${o.context} tokens, AdamW, athanor ${o.threads} threads, mean of ${o.steps} steps`,
   );
   console.log("            s/step  tokens/s");
   console.log(
@@ -58,7 +72,7 @@ export async function main(args) {
   if (torch.skipped) console.log(`PyTorch skipped: ${torch.skipped}`);
   else {
     console.log(
-      `pytorch  ${fmt(torch.secPerStep, 3).padStart(8)}  ${fmt(torch.tokensPerSec).padStart(8)}`,
+      `pytorch  ${fmt(torch.secPerStep, 3).padStart(8)}  ${fmt(torch.tokensPerSec).padStart(8)}  (best of threads ${torch.byThreads.map((x) => `${x.threads}: ${fmt(x.value)}`).join(", ")})`,
     );
     console.log(
       `ratio (athanor / pytorch tokens/s): ${fmt(ours.tokensPerSec / torch.tokensPerSec, 2)}`,

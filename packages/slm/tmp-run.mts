@@ -6,6 +6,7 @@ const steps = Number(process.argv[3]);
 const r = await trainSlm({
   seed: 0,
   steps,
+  perTemplate: Number(process.argv[4] ?? 60),
   onStage: (s) => console.log(s),
   onProgress: (m) => {
     if (m.step % 10 === 0) console.log(progressLine(m));

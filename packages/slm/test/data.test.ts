@@ -4,11 +4,14 @@ import {
   actionAutomaton,
   expand,
   generateExamples,
+  delexicalize,
+  delexicalizeAction,
   normalizeQuestion,
   OFF_DOMAIN_EVAL,
   parseActions,
   planActions,
   promptText,
+  relexicalizeAction,
   requiredWords,
   rng,
 } from "../src/index.js";
@@ -90,6 +93,46 @@ describe("normalize", () => {
       "4 more people on monday",
     );
     expect(promptText("tsp", "Hi")).toBe("tsp : hi =>");
+  });
+});
+
+describe("placeholders", () => {
+  it("replace names and numbers in order of mention, and come back", () => {
+    const d = delexicalize("workforce1", "Can Gu move from Sun7 to Tue2, and can Gu work two more?");
+    expect(d.text).toBe("can worker#1 move from shift#1 to shift#2 , and can worker#1 work num#1 more ?");
+    const a = delexicalizeAction("forbid work gu sun7 ; fix work gu tue2 =1", d.slots);
+    expect(a).toBe("forbid work worker#1 shift#1 ; fix work worker#1 shift#2 =1");
+    expect(relexicalizeAction(a, d.slots)).toBe("forbid work gu sun7 ; fix work gu tue2 =1");
+    const c = delexicalize("coffee", "What if cafe 3 needs 12.5% more?");
+    expect(c.text).toBe("what if cafe#1 needs num#1% more ?");
+    expect(delexicalizeAction("set demand cafe3 +12.5%", c.slots)).toBe("set demand cafe#1 +num#1%");
+  });
+
+  it("keep a numbered name the app lacks, so validation reports it", () => {
+    const d = delexicalize("coffee", "What if cafe9 doubles?");
+    expect([...d.slots]).toEqual([["cafe#1", "cafe9"]]);
+    expect(() => planActions("coffee", relexicalizeAction("set demand cafe#1 *2", d.slots))).toThrow(
+      /"cafe9" is not a cafe/,
+    );
+  });
+
+  it("read a bare number after a point as a point (tsp)", () => {
+    expect(delexicalize("tsp", "Go from point 9 to 4, distance 50").text).toBe(
+      "go from point#1 to point#2 , distance num#1",
+    );
+  });
+
+  it("restrict the grammar to the question's placeholders", () => {
+    const a = actionAutomaton("coffee", ["cafe#1", "num#1"]);
+    const ok = (t: string) => {
+      let s: ReturnType<typeof a.initial> | undefined = a.initial();
+      for (const b of Buffer.from(t)) if (s !== undefined) s = a.step(s, b);
+      return s !== undefined && a.accepts(s);
+    };
+    expect(ok("set demand cafe#1 +num#1%")).toBe(true);
+    expect(ok("set demand cafe#2 +num#1%")).toBe(false);
+    expect(ok("set demand cafe3 +5%")).toBe(false);
+    expect(ok("forbid ship * *")).toBe(true);
   });
 });
 

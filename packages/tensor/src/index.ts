@@ -93,3 +93,10 @@ export {
 export { endScope, keep, startScope, tidy } from "./scope.js";
 export { type NestedArray, Tensor } from "./tensor.js";
 export * as testing from "./testing/index.js";
+export {
+  createWebGpuBackend,
+  NoAdapterError,
+  type WebGpuBackend,
+  type WebGpuBackendOptions,
+  webgpuAvailable,
+} from "./webgpu/index.js";

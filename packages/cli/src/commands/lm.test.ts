@@ -34,21 +34,28 @@ async function lm(...args: string[]): Promise<{ out: string; err: string }> {
 }
 
 describe("athanor lm", () => {
-  it("forward writes the logits transformers computed (llama-tiny, within 1e-4)", async () => {
-    const model = join(fixtures, "llama-tiny");
-    const ref = (await loadSafetensors(join(model, "reference.safetensors"))).tensors;
-    const input = join(dir, "ids.safetensors");
-    await saveSafetensors(input, { input_ids: ref.input_ids! });
-    const out = join(dir, "logits.safetensors");
-    await lm("forward", "--model", model, "--input", input, "--out", out);
-    const logits = (await loadSafetensors(out)).tensors.logits!;
-    expect(logits.shape).toEqual([2, 16, 512]);
-    const a = logits.data();
-    const b = ref.logits!.data();
-    let max = 0;
-    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-    expect(max).toBeLessThan(1e-4);
-  });
+  for (const [name, adapter] of [
+    ["llama-tiny", undefined],
+    ["llama-tiny", "llama-tiny-lora"],
+  ] as const) {
+    it(`forward writes the logits transformers computed (${adapter ?? name}, within 1e-4)`, async () => {
+      const model = join(fixtures, name);
+      const refDir = join(fixtures, adapter ?? name);
+      const ref = (await loadSafetensors(join(refDir, "reference.safetensors"))).tensors;
+      const input = join(dir, "ids.safetensors");
+      await saveSafetensors(input, { input_ids: ref.input_ids! });
+      const out = join(dir, "logits.safetensors");
+      const extra = adapter ? ["--adapter", refDir] : [];
+      await lm("forward", "--model", model, ...extra, "--input", input, "--out", out);
+      const logits = (await loadSafetensors(out)).tensors.logits!;
+      expect(logits.shape).toEqual([2, 16, 512]);
+      const a = logits.data();
+      const b = ref.logits!.data();
+      let max = 0;
+      for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+      expect(max).toBeLessThan(1e-4);
+    });
+  }
 
   it("generate --json gives what the library's greedy generate gives (gpt2-tiny)", async () => {
     const model = join(fixtures, "gpt2-tiny");
@@ -138,6 +145,54 @@ describe("athanor lm", () => {
     const r = JSON.parse(ev);
     expect(r.loss).toBeGreaterThan(0);
     expect(r.perplexity).toBeCloseTo(Math.exp(r.loss), 3);
+  });
+
+  it("LoRA-tunes an existing model on SFT examples and saves a PEFT adapter", async () => {
+    const data = join(dir, "sft.jsonl");
+    const lines = Array.from({ length: 8 }, (_, i) =>
+      JSON.stringify({ prompt: `def f${i}(x):`, response: `\n    return x + ${i}` }),
+    );
+    writeFileSync(data, `${lines.join("\n")}\n`);
+    const out = join(dir, "lora");
+    await lm(
+      "train",
+      "--data",
+      data,
+      "--out",
+      out,
+      "--model",
+      join(fixtures, "llama-tiny"),
+      "--lora-r",
+      "2",
+      "--steps",
+      "3",
+      "--batch-size",
+      "4",
+      "--warmup",
+      "0",
+      "--lr",
+      "0.01",
+      "--eval-fraction",
+      "0",
+    );
+    const cfg = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
+    expect(cfg.r).toBe(2);
+    const summary = JSON.parse(readFileSync(join(out, "train_summary.json"), "utf8"));
+    expect(summary.steps).toBe(3);
+    // The adapter applies at generation time.
+    const { out: gen } = await lm(
+      "generate",
+      "--model",
+      join(fixtures, "llama-tiny"),
+      "--adapter",
+      join(out, "adapter"),
+      "--prompt",
+      "def f1(x):",
+      "--max-new-tokens",
+      "4",
+      "--json",
+    );
+    expect(JSON.parse(gen).outputs[0].tokens.length).toBeGreaterThan(0);
   });
 
   it("reports bad input clearly", async () => {

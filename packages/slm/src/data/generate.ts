@@ -212,7 +212,7 @@ export function generateExamples(options: GenerateOptions = {}): Example[] {
   for (const app of apps) {
     for (const t of TEMPLATES[app] ?? []) {
       const forms = (t.q?.length ?? 0) + (t.c?.length ?? 0) + (t.np?.length ?? 0);
-      const n = Math.round(per * Math.min(2, 0.5 + forms / 6));
+      const n = Math.round(per * Math.min(2, 0.5 + forms / 6) * (t.weight ?? 1));
       for (let i = 0, tries = 0; i < n && tries < n * 4; tries++) {
         const { question, action } = render(r, app, t);
         const id = `${app}\u0000${question.toLowerCase()}`;

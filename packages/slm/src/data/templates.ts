@@ -18,6 +18,8 @@ export interface Template {
   np?: string[];
   /** The action line, with the same slots. */
   a: string;
+  /** Draw this many times more examples (harder shapes, such as two actions in one line). */
+  weight?: number;
 }
 
 const UP =
@@ -28,7 +30,10 @@ const UPN = "[increase|rise|growth|jump|surge|boost|escalation|hike|uptick]";
 const DOWNN = "[decrease|drop|decline|reduction|cut|fall|dip]";
 const COST = "[cost|price|rate|charge|expense]";
 const WHY_USED = [
-  "why [do|does] [we|the plan|the solution|the model] [use|choose|pick|rely on] {X}?",
+  "why [do|does] [we|the plan|the solution|the model] [use|choose|pick|rely on|utilize|employ|go with] {X}?",
+  "what [is|are] the [reason|reasons|rationale|purpose|motivation|logic] [for|behind] [using|choosing|utilizing|selecting|employing] {X}?",
+  "can you [explain|justify|tell me] [why we use|the reason for using|the rationale behind using] {X}?",
+  "what [factors|considerations] [lead to|go into|are behind] [using|choosing] {X}?",
   "why is {X} [used|chosen|selected|part of the plan|in the solution]?",
   "what is the reason [for|behind] [using|choosing] {X}?",
   "[explain|tell me] why {X} [is used|is in the plan|appears in the solution].",
@@ -37,7 +42,10 @@ const WHY_USED = [
   "what [justifies|explains] [using|the use of] {X}?",
 ];
 const WHY_NOT = [
-  "why [don't|do not|doesn't|does not] [we|the plan|the solution] [use|choose|pick] {X}?",
+  "why [don't|do not|doesn't|does not] [we|the plan|the solution] [use|choose|pick|select|utilize] {X}?",
+  "what is the [reason|rationale|logic] [for|behind] not [using|choosing|selecting|utilizing] {X}?",
+  "can you [explain|tell me] why {X} [is not|isn't] [used|chosen|selected]?",
+  "why [isn't|is not] {X} [chosen|selected|used|picked]?",
   "why is {X} not [used|chosen|selected|part of the plan|in the solution]?",
   "why [not|avoid] {X}?",
   "what [if|happens if] [we|the plan] [must|had to|have to] use {X}?",
@@ -46,6 +54,7 @@ const WHY_NOT = [
   "[what would it cost|what is the cost] to [force|require] {X}?",
 ];
 const FORBID = [
+  "what if [we|you] [omit|skip|drop|exclude|leave out] {X}?",
   "what if [we|the plan] [could not|cannot|can't|could no longer|were not allowed to|may not] [use|rely on] {X}?",
   "what if {X} [were|was|is] [not allowed|forbidden|banned|blocked|unavailable|no longer possible|removed]?",
   "[remove|block|forbid|ban|disallow|rule out|eliminate] {X}[. what happens| and re-solve|]?",
@@ -207,6 +216,12 @@ export const TEMPLATES: Record<string, Template[]> = {
         "[suppose|assume] {roastery} and {cafe} [are|become] exclusive partners. [what happens|what is the impact]?",
         "what is the [effect|impact] of [making|having] {roastery} and {cafe} [exclusive|mutually exclusive partners]?",
         "what if {cafe} [can|could] [only|exclusively] buy from {roastery} and {roastery} [can|could] only sell to {cafe}?",
+        "how does {cafe} [buying|purchasing|sourcing] [only|exclusively|solely] from {roastery}, with {roastery} [selling|supplying] [only|exclusively|solely] to {cafe}, [change|affect] [things|the plan|costs]?",
+      ],
+      np: [
+        "{cafe} [buying|purchasing|sourcing] [only|exclusively|solely] from {roastery} and {roastery} [selling|supplying|delivering] [only|exclusively|solely] to {cafe}",
+        "[an|the] exclusive [relationship|link|arrangement] between {cafe} and {roastery} [in both directions|on both sides|]",
+        "[the|] exclusivity of {cafe} and {roastery}",
       ],
       a: "exclusive deliver {roastery} {cafe}",
     },
@@ -217,7 +232,9 @@ export const TEMPLATES: Record<string, Template[]> = {
         "what if {roastery} [is|were] [reserved|dedicated|restricted] [for|to] {cafe} [only|alone|]?",
         "what happens if only {cafe} [can|may] [use|buy from] {roastery}?",
         "[suppose|assume] {roastery} [serves|supplies] no [cafe|one] but {cafe}. [what happens|how does the cost change]?",
+        "what if {roastery} [is|were] [limited|restricted|confined] to [serving|supplying] {cafe} [only|alone]?",
       ],
+      np: ["{roastery} [serving|supplying] only {cafe}", "restricting {roastery} to {cafe} [alone|only]"],
       a: "only deliver {roastery} {cafe}",
     },
     {
@@ -285,7 +302,11 @@ export const TEMPLATES: Record<string, Template[]> = {
         "[remove|drop|exclude|cut out|skip|leave out] {food}[ from the diet| from my menu|]. [what happens|what changes|]?",
         "what if {food} [is|were|was] [not available|unavailable|off the menu|sold out]?",
         "can I [avoid|skip|do without|go without] {food}?",
-        "is it possible [to not have|to skip|to avoid] {food}?",
+        "is it possible [to not have|to skip|to avoid|to stay away from] {food}?",
+        "what if {food} [doesn't|does not|don't|do not] appeal to me?",
+        "what if I['m| am] not a fan of {food}?",
+        "what if {food} [isn't|is not|aren't|are not] [my preference|to my taste|something I like]?",
+        "how [do|can|would] I [manage|cope|do] without {food}?",
       ],
       a: "forbid buy {food}",
     },
@@ -296,6 +317,8 @@ export const TEMPLATES: Record<string, Template[]> = {
         "what [happens|would happen] if I [had|have|ate|bought] {n} {food}?",
         "[suppose|assume] I [must|have to|want to] [eat|buy|have] {n} [servings of|] {food}. [what changes|what happens]?",
         "can my diet include exactly {n} [servings of|] {food}?",
+        "imagine [having|eating|buying|getting] {n} [servings of|portions of|] {food}[, what then|. what happens|. what changes|]?",
+        "what [if|happens if] [my|the] [diet|menu|plan] [has|includes|contains] {n} {food}?",
       ],
       a: "fix buy {food} ={n}",
     },
@@ -305,6 +328,8 @@ export const TEMPLATES: Record<string, Template[]> = {
         "what if I [eat|have|buy|want|get] {n} more [servings of|portions of|units of|] {food} [than now|than the plan says|]?",
         "can I [have|get|request|add] {n} [more|extra|additional] [servings of|units of|] {food}?",
         "what if [we|I] [add|increase] {food} by {n} [servings|units|]?",
+        "[are|is] {n} [extra|more|additional] {food} [servings|units|portions|] [available|possible|allowed] [for me|]?",
+        "[could|may] I [get|have] {n} {food} [more|extra] [than planned|than now|]?",
       ],
       a: "fix buy {food} +{n}",
     },
@@ -444,7 +469,7 @@ export const TEMPLATES: Record<string, Template[]> = {
         `[the] [opening|fixed|setup] ${COST} of {plant} ${DOWN} by {pct}%`,
         `{plant}'s [opening|fixed] cost ${DOWN} by {pct}%`,
       ],
-      np: [`a {pct}% ${DOWNN} in {plant}'s [opening|fixed] cost`],
+      np: [`a {pct}% ${DOWNN} in {plant}'s [opening|fixed] cost`, `[cutting|reducing|lowering] the [opening|fixed] cost of {plant} by {pct}%`],
       a: "set fixed_cost {plant} -{pct}%",
     },
     {
@@ -710,6 +735,8 @@ export const TEMPLATES: Record<string, Template[]> = {
         ),
         "why [is it|is it important|is it necessary|do we need] to [go|travel|proceed|move] from {point} to {point2}?",
         "why [does|should] the [tour|route|salesman] [go|travel|pass] from {point} to {point2}?",
+        "what is the [significance|necessity|importance|purpose|point] of [going|moving|travelling|progressing|heading] from {point} [to|towards] {point2}?",
+        "[can you|please] explain the [need|necessity|reason] [to|for] [go|move|travel|going|moving|travelling] from {point} to {point2}?",
       ],
       a: "why edge {point} {point2}",
     },
@@ -733,6 +760,9 @@ export const TEMPLATES: Record<string, Template[]> = {
         "what if [we|the tour|the salesman] [must|had to|has to|were to] [go|travel|move] [directly|] from {point} to {point2}?",
         "what [if|happens if] [we|I] [try|tried] [going|to go] from {point} to {point2}?",
         "[force|require|include] the [edge|road|link] [from|between] {point} [to|and] {point2}[. what happens|]?",
+        "is it possible to [go|move|travel|transition|get] [directly|] from {point} to {point2}?",
+        "can [we|I|the salesman|the tour] [go|move|travel] [directly|] from {point} to {point2}?",
+        "can a [trip|journey|move] from {point} to {point2} be [made|taken|undertaken]?",
         ...fill(WHY_NOT, "[the edge|going|travelling] [from|between] {point} [to|and] {point2}"),
       ],
       a: "fix edge {point} {point2} =1",
@@ -809,8 +839,11 @@ export const TEMPLATES: Record<string, Template[]> = {
         "what if {worker} [works|worked] {shift2} [instead of|rather than] {shift}?",
         "what if {worker} [swaps|switches|moves] [from|] {shift} [to|for] {shift2}?",
         "is it possible for {worker} to [move|switch] from {shift} to {shift2}?",
+        "can {worker} [take|have] {shift} off and work [on|] {shift2} instead?",
+        "[could|can] {worker} [transition|shift|change] from {shift} to {shift2}?",
       ],
       a: "forbid work {worker} {shift} ; fix work {worker} {shift2} =1",
+      weight: 2,
     },
     {
       kind: "availability",
@@ -849,12 +882,14 @@ export const TEMPLATES: Record<string, Template[]> = {
     {
       kind: "requirements",
       c: [
-        `[we|I] need {n} more [people|workers|staff|employees] [on|for] {day}`,
+        `[we|I] need {n} more [people|workers|staff|employees|workforce] [on|for] {day}`,
         `{day} [needs|need|requires|require] {n} more [people|workers|staff]`,
         `[the|] staffing [requirement|needs] [on|for] {day} ${UP} by {n}`,
       ],
       q: [
         `if [we|I] need {n} more [people|workers] [specifically|] on {day}, [how can we handle that|what happens|how does the schedule change]?`,
+        "is it possible to have {n} more [people|workers|staff] [on|for] {day}?",
+        "[can|could] we [have|get|add] {n} [more|extra|additional] [people|workers|staff] [on|for] {day}?",
       ],
       a: "set requirement {day} +{n}",
     },
@@ -885,7 +920,10 @@ export const TEMPLATES: Record<string, Template[]> = {
         `{worker} [cannot|can't|could not|is unable to|is not allowed to] work more than {n} shifts`,
         `{worker} [can|may] work at most {n} shifts`,
         `{worker}'s shifts [are|were] capped at {n}`,
+        `{worker} [is|were] [restricted|limited] to [a maximum of|at most|no more than|] {n} shifts`,
+        `{worker}'s [maximum|max] [number of shifts|workload|working capacity] [is|were] [restricted|limited|set] to {n} [shifts|]`,
       ],
+      np: [`limiting {worker} to {n} shifts`, `a cap of {n} shifts [on|for] {worker}`],
       a: "limit shifts {worker} <={n}",
     },
     {
@@ -902,7 +940,9 @@ export const TEMPLATES: Record<string, Template[]> = {
         `[no|no one|nobody] [worker|employee|] [can|may] work more than {n} shifts`,
         `the [maximum|max] number of shifts [per worker|anyone can work|allowed] is {n}`,
         `[every|each|all] [worker|workers|employee|employees] [can|may] work at most {n} shifts`,
+        `[workers|employees|everyone|all staff] [are|were] [limited|restricted|capped] to {n} shifts [each|]`,
       ],
+      np: [`limiting [all|] [workers|employees|staff] to {n} shifts`, `a [maximum|cap|limit] of {n} shifts [per worker|for everyone|for all workers]`],
       a: "limit shifts * <={n}",
     },
     {
@@ -965,6 +1005,9 @@ export const TEMPLATES: Record<string, Template[]> = {
 
 /** Frames for a what-if clause (`{c}`) and for a cause noun phrase (`{np}`). */
 export const CLAUSE_FRAMES = [
+  "what [occurs|happens|results|follows] when {c}?",
+  "what [consequences|effects|results] would [arise|follow|there be] if {c}?",
+  "what would the [implications|consequences] be if {c}?",
   "what if {c}?",
   "what happens if {c}?",
   "what would happen if {c}?",

@@ -13,10 +13,13 @@ import type { AppSpec } from "../actions/spec.js";
 /** A word slot: a set of words, or a value pattern. */
 type Slot = { words: Set<string> } | { pattern: "change" | "bound" };
 
-const CHANGE_PREFIX = /^(?:[=*/](?:\d{1,6}(?:\.\d{0,4})?)?|[+-](?:\d{1,6}(?:\.\d{0,4})?%?)?)?$/;
-const CHANGE = /^(?:[=*/]\d{1,6}(?:\.\d{1,4})?|[+-]\d{1,6}(?:\.\d{1,4})?%?)$/;
-const BOUND_PREFIX = /^(?:[<>](?:=(?:\d{1,6}(?:\.\d{0,4})?)?)?)?$/;
-const BOUND = /^[<>]=\d{1,6}(?:\.\d{1,4})?$/;
+// A value is a number or a number placeholder of the question (`num#1`).
+const V = String.raw`(?:\d{1,6}(?:\.\d{1,4})?|num#\d)`;
+const VP = String.raw`(?:\d{1,6}(?:\.\d{0,4})?|n|nu|num|num#|num#\d)`;
+const CHANGE_PREFIX = new RegExp(String.raw`^(?:[=*/]${VP}?|[+-](?:${VP}|${V}%)?)?$`);
+const CHANGE = new RegExp(String.raw`^(?:[=*/]${V}|[+-]${V}%?)$`);
+const BOUND_PREFIX = new RegExp(String.raw`^(?:[<>](?:=${VP}?)?)?$`);
+const BOUND = new RegExp(String.raw`^[<>]=${V}$`);
 
 function prefixOk(slot: Slot, s: string): boolean {
   if ("words" in slot) {
@@ -33,11 +36,18 @@ function complete(slot: Slot, s: string): boolean {
 
 const one = (w: string): Slot => ({ words: new Set([w]) });
 
-/** Every action shape of an app, as word slots. */
-export function signatures(spec: AppSpec): Slot[][] {
+/**
+ * Every action shape of an app, as word slots. Key parts are the app's names, or, with
+ * `placeholders`, only the entity placeholders of the question (`cafe#1`), so the model can name
+ * nothing the question did not mention.
+ */
+export function signatures(spec: AppSpec, placeholders?: readonly string[]): Slot[][] {
   const keySlot = (type: string, wildcard: boolean): Slot => {
     const et = spec.entities.get(type)!;
-    const words = new Set([...et.members.keys(), ...(et.groups?.keys() ?? [])]);
+    const names = placeholders
+      ? placeholders.filter((p) => p.startsWith(`${type}#`))
+      : [...et.members.keys()];
+    const words = new Set([...names, ...(et.groups?.keys() ?? [])]);
     if (wildcard) words.add("*");
     return { words };
   };
@@ -89,9 +99,14 @@ export interface GrammarState {
 /** Most actions in one line (a what-if needs at most two: move a worker off one shift and onto another). */
 export const MAX_ACTIONS = 3;
 
-/** A byte automaton over the action lines of an app (see the file comment). */
-export function actionAutomaton(app: AppName): ByteAutomaton<GrammarState> {
-  const sigs = signatures(actionContext(app).spec);
+/** A byte automaton over the action lines of an app (see the file comment and `signatures`). */
+export function actionAutomaton(
+  app: AppName,
+  placeholders?: readonly string[],
+): ByteAutomaton<GrammarState> {
+  const sigs = signatures(actionContext(app).spec, placeholders).filter((sig) =>
+    sig.every((slot) => !("words" in slot) || slot.words.size > 0),
+  );
   const all = sigs.map((_, i) => i);
   const start: GrammarState = { alive: all, pos: 0, buf: "", phase: 0, done: 0 };
   const ended = (st: GrammarState) =>

@@ -17,7 +17,7 @@ import {
 } from "@athanor/lm";
 import type { AppName, RunOptions } from "@athanor/optiguide";
 import { type ActionResult, executePlan, type Plan, planActions } from "../actions/execute.js";
-import { promptText } from "../data/normalize.js";
+import { promptOf, relexicalizeAction } from "../data/normalize.js";
 import { actionAutomaton } from "./grammar.js";
 import type { SlmMeta } from "./train.js";
 import { EOS } from "./train.js";
@@ -26,8 +26,10 @@ import { EOS } from "./train.js";
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL("../../model/", import.meta.url));
 
 export interface Prediction {
-  /** The action line the model wrote. */
+  /** The action line the model wrote, with the question's names and numbers put back. */
   line: string;
+  /** The line as written, with placeholders (`set demand cafe#1 +num#1%`). */
+  raw: string;
   /** Generated tokens (EOS included). */
   tokens: number;
   ms: number;
@@ -46,7 +48,7 @@ export interface SlmAnswer {
 }
 
 export class SlmModel {
-  private readonly constraints = new Map<AppName, TokenConstraint>();
+  private readonly constraints = new Map<string, TokenConstraint>();
 
   private constructor(
     readonly model: Model,
@@ -78,11 +80,14 @@ export class SlmModel {
     return new SlmModel(model, tokenizer, meta, dir);
   }
 
-  private constraint(app: AppName): TokenConstraint {
-    let c = this.constraints.get(app);
+  /** The grammar for a question's placeholders (cached per app and placeholder set). */
+  private constraint(app: AppName, placeholders: string[]): TokenConstraint {
+    const key = `${app}|${placeholders.filter((p) => !p.startsWith("num#")).sort().join(",")}`;
+    let c = this.constraints.get(key);
     if (!c) {
-      c = automatonConstraint(actionAutomaton(app), this.tokenizer);
-      this.constraints.set(app, c);
+      c = automatonConstraint(actionAutomaton(app, placeholders), this.tokenizer);
+      if (this.constraints.size > 512) this.constraints.clear();
+      this.constraints.set(key, c);
     }
     return c;
   }
@@ -90,16 +95,23 @@ export class SlmModel {
   /** The action line for a question (greedy, constrained to the app's grammar). */
   predict(app: AppName, question: string): Prediction {
     const t0 = performance.now();
-    const prompt = this.tokenizer.encode(promptText(app, question), { addSpecialTokens: false });
+    const { text, slots } = promptOf(app, question);
+    const prompt = this.tokenizer.encode(text, { addSpecialTokens: false });
     const eos = this.tokenizer.tokenToId(EOS) ?? this.model.config.eosTokenIds[0]!;
     const { outputs } = generate(this.model, [prompt], {
       tokenizer: this.tokenizer,
-      constraint: this.constraint(app),
+      constraint: this.constraint(app, [...slots.keys()]),
       maxNewTokens: 64,
       eosTokenIds: [eos],
     });
     const out = outputs[0]!;
-    return { line: out.text.trim(), tokens: out.tokens.length, ms: performance.now() - t0 };
+    const raw = out.text.trim();
+    return {
+      line: relexicalizeAction(raw, slots),
+      raw,
+      tokens: out.tokens.length,
+      ms: performance.now() - t0,
+    };
   }
 
   /** The validated plan for a question, or the validation error. */

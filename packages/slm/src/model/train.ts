@@ -26,7 +26,7 @@ import {
 } from "@athanor/lm";
 import { APP_NAMES, type AppName } from "@athanor/optiguide";
 import { type Example, generateExamples } from "../data/generate.js";
-import { promptText } from "../data/normalize.js";
+import { delexicalizeAction, promptOf, promptText } from "../data/normalize.js";
 
 export const PAD = "<pad>";
 export const EOS = "<eos>";
@@ -97,10 +97,17 @@ export interface TrainResult {
 
 /** Prompt + response token ids for one example. */
 export function encodeExample(tok: Tokenizer, eos: number, e: Example): SftExample {
+  const { text, slots } = promptOf(e.app, e.question);
   return {
-    prompt: tok.encode(promptText(e.app, e.question), { addSpecialTokens: false }),
-    response: [...tok.encode(` ${e.action}`, { addSpecialTokens: false }), eos],
+    prompt: tok.encode(text, { addSpecialTokens: false }),
+    response: [...tok.encode(` ${delexicalizeAction(e.action, slots)}`, { addSpecialTokens: false }), eos],
   };
+}
+
+/** The training text of an example: its prompt and its action line, with placeholders. */
+export function exampleText(e: Example): [string, string] {
+  const { text, slots } = promptOf(e.app, e.question);
+  return [text, ` ${delexicalizeAction(e.action, slots)}`];
 }
 
 function countParams(model: Model): number {
@@ -140,7 +147,7 @@ export async function trainSlm(options: TrainOptions = {}): Promise<TrainResult>
     pad = model.config.padTokenId ?? eos;
   } else {
     stage("training the tokenizer");
-    const corpus = examples.flatMap((e) => [promptText(e.app, e.question), ` ${e.action}`]);
+    const corpus = examples.flatMap(exampleText);
     tokenizer = trainBpe(corpus, { vocabSize: shape.vocabSize, specialTokens: [PAD, EOS] });
     pad = tokenizer.tokenToId(PAD)!;
     eos = tokenizer.tokenToId(EOS)!;

@@ -50,11 +50,18 @@ async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, 
     process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "athanor-xdg-"));
   }
   try {
-    const name = "webgpu";
-    const mod = (await import(name)) as {
-      create(opts: string[]): GPU;
-      globals: Record<string, unknown>;
-    };
+    type Dawn = { create(opts: string[]): GPU; globals: Record<string, unknown> };
+    // DAWN_NODE: path of a dawn.node to load instead of the package (machines without
+    // node_modules, e.g. a GPU box the benchmarks are carried to).
+    const explicit = process.env.DAWN_NODE;
+    let mod: Dawn;
+    if (explicit) {
+      const { createRequire } = await import("node:module");
+      mod = createRequire(import.meta.url)(explicit) as Dawn;
+    } else {
+      const name = "webgpu";
+      mod = (await import(name)) as Dawn;
+    }
     for (const [k, v] of Object.entries(mod.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     }
@@ -62,9 +69,10 @@ async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, 
     if (!dawn || dawn.key !== key) dawn = { key, gpu: mod.create(options.dawnOptions ?? []) };
     return [dawn.gpu, "webgpu (Dawn for Node)"];
   } catch (e) {
-    tried.push(
-      `the "webgpu" npm package (Dawn for Node) could not be loaded: ${(e as Error).message}`,
-    );
+    const what = process.env.DAWN_NODE
+      ? `DAWN_NODE=${process.env.DAWN_NODE}`
+      : 'the "webgpu" npm package (Dawn for Node)';
+    tried.push(`${what} could not be loaded: ${(e as Error).message}`);
     return null;
   }
 }

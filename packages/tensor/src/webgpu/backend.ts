@@ -32,11 +32,19 @@ import {
   unaryExpr,
   unaryGradBody,
 } from "./kernels/elementwise.js";
+import { FLASH_MAX_HEAD, flashAttention, flashAttentionBackward } from "./kernels/flash.js";
 import * as gather from "./kernels/gather.js";
-import { matmul } from "./kernels/matmul.js";
+import { matmul, TILES } from "./kernels/matmul.js";
 import { argmax, reduce } from "./kernels/reduce.js";
-import { columnKernel, ROW_LSE, type RowOperand, rowKernel, W } from "./kernels/rows.js";
-import { type GpuStorage, Runtime } from "./runtime.js";
+import {
+  COLUMN_CHUNK,
+  columnKernel,
+  ROW_LSE,
+  type RowOperand,
+  rowKernel,
+  W,
+} from "./kernels/rows.js";
+import { type GpuStorage, type KernelProfile, Runtime } from "./runtime.js";
 
 /** What the backend runs on. */
 export interface WebGpuInfo {
@@ -58,6 +66,13 @@ export interface WebGpuBackendOptions {
   poolBytes?: number;
   /** Kernels recorded per command-buffer submit (default 128). */
   batch?: number;
+  /**
+   * Time every kernel on the GPU with timestamp queries (default: env ATHANOR_WEBGPU_PROFILE=1);
+   * read with `profile()`. Needs the adapter's "timestamp-query" feature.
+   */
+  profile?: boolean;
+  /** Force one matmul tile for every size (tuning aid); default: chosen per size class. */
+  matmulTile?: keyof typeof TILES;
 }
 
 const f32Bits = (x: number): number => {
@@ -77,13 +92,16 @@ export class WebGpuBackend implements Backend {
   constructor(
     device: GPUDevice,
     readonly info: WebGpuInfo,
-    options: WebGpuBackendOptions = {},
-    private readonly keepAlive: unknown[] = [],
+    private readonly options: WebGpuBackendOptions = {},
+    readonly keepAlive: readonly unknown[] = [],
   ) {
     this.name = options.name ?? "webgpu";
     this.rt = new Runtime(device, {
       poolBytes: options.poolBytes ?? 256 * 1024 * 1024,
       batch: options.batch ?? 128,
+      profile:
+        options.profile ??
+        (typeof process !== "undefined" && process.env?.ATHANOR_WEBGPU_PROFILE === "1"),
     });
     // The engine's byte budget (setMemoryBudget) covers live and pooled tensor storage in the
     // frontend; buffers pooled here may only use what that budget leaves over.
@@ -153,6 +171,17 @@ export class WebGpuBackend implements Backend {
   stats(): { dispatches: number; submits: number; liveBytes: number; pooledBytes: number } {
     const { dispatches, submits, liveBytes, pooledBytes } = this.rt;
     return { dispatches, submits, liveBytes, pooledBytes };
+  }
+
+  /** Turns per-kernel GPU timing on or off (see the `profile` option). */
+  setProfile(on: boolean): void {
+    this.rt.flush();
+    this.rt.options.profile = on;
+  }
+
+  /** GPU milliseconds per kernel (with the `profile` option), slowest first. */
+  profile(reset = false): Promise<KernelProfile[]> {
+    return this.rt.profile(reset);
   }
 
   /** Frees the buffers kept for reuse. */
@@ -231,10 +260,15 @@ export class WebGpuBackend implements Backend {
       s.release();
       return;
     }
-    elementwise(this.rt, "copy", `let r0 = ${convert("a1", src.storage.dtype, dst.storage.dtype)};`, [
-      { view: dst, mode: "w" },
-      { view: src, mode: "r" },
-    ]);
+    elementwise(
+      this.rt,
+      "copy",
+      `let r0 = ${convert("a1", src.storage.dtype, dst.storage.dtype)};`,
+      [
+        { view: dst, mode: "w" },
+        { view: src, mode: "r" },
+      ],
+    );
   }
 
   // ---- elementwise ---------------------------------------------------------------------
@@ -302,7 +336,8 @@ export class WebGpuBackend implements Backend {
   // ---- linear algebra ------------------------------------------------------------------
 
   matmul(a: View, b: View, out: View): void {
-    this.intoContiguous(out, (o) => matmul(this.rt, a, b, o));
+    const tile = this.options.matmulTile ? TILES[this.options.matmulTile] : undefined;
+    this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile));
   }
 
   // ---- rows ----------------------------------------------------------------------------
@@ -527,42 +562,73 @@ export class WebGpuBackend implements Backend {
       { perRow: ["MU", "RS"], fixed: ["Wt"] },
     );
     if (!dweight && !dbias) return;
-    const { rows, cols } = this.rows(x);
-    this.withContiguous([x, mean, rstd, dy], (cx, cm, cr, cg) => {
-      const ops: RowOperand[] = [
-        { name: "X", view: cx!, access: "r" },
-        { name: "MU", view: cm!, access: "r" },
-        { name: "RS", view: cr!, access: "r" },
-        { name: "G", view: cg!, access: "r" },
-      ];
-      const outs: { name: string; view: View }[] = [];
-      if (dweight) outs.push({ name: "DW", view: dweight });
-      if (dbias) outs.push({ name: "DB", view: dbias });
-      const run = (k: number, acc: RowOperand[]): void => {
-        if (k === outs.length) {
-          columnKernel(
-            this.rt,
-            `layerNormParams:${dweight ? 1 : 0}${dbias ? 1 : 0}`,
-            rows,
-            cols,
-            acc,
-            `  var dw = 0.0;
+    const outs: { name: string; view: View }[] = [];
+    if (dweight) outs.push({ name: "DW", view: dweight });
+    if (dbias) outs.push({ name: "DB", view: dbias });
+    this.columnSums(
+      `layerNormParams:${dweight ? 1 : 0}${dbias ? 1 : 0}`,
+      x,
+      [
+        { name: "X", view: x },
+        { name: "MU", view: mean },
+        { name: "RS", view: rstd },
+        { name: "G", view: dy },
+      ],
+      outs,
+      `  var dw = 0.0;
   var db = 0.0;
-  for (var r = 0u; r < rows; r = r + 1u) {
+  for (var r = rbeg; r < rend; r = r + 1u) {
     let g = G[o_G + r * cols + c];
     dw = dw + g * (X[o_X + r * cols + c] - MU[o_MU + r]) * RS[o_RS + r];
     db = db + g;
   }
-  ${dweight ? "DW[o_DW + c] = dw;" : ""}
-  ${dbias ? "DB[o_DB + c] = db;" : ""}`,
-          );
-          return;
-        }
-        this.intoContiguous(outs[k].view, (o) =>
-          run(k + 1, [...acc, { name: outs[k].name, view: o, access: "rw" }]),
+  ${dweight ? "DW[o_DW + chunk * cols + c] = dw;" : ""}
+  ${dbias ? "DB[o_DB + chunk * cols + c] = db;" : ""}`,
+    );
+  }
+
+  /**
+   * Column sums of a [rows, cols] problem into [cols] outputs: partial sums per chunk of rows
+   * (columnKernel), then a reduction over the chunks into each output.
+   */
+  private columnSums(
+    key: string,
+    shapeOf: View,
+    inputs: { name: string; view: View }[],
+    outputs: { name: string; view: View }[],
+    body: string,
+  ): void {
+    const { rows, cols } = this.rows(shapeOf);
+    const chunks = Math.max(1, Math.ceil(rows / COLUMN_CHUNK));
+    const partial = outputs.map(() => this.scratch("f32", [chunks, cols]));
+    this.withContiguous(
+      inputs.map((i) => i.view),
+      (...cv) => {
+        columnKernel(
+          this.rt,
+          key,
+          rows,
+          cols,
+          [
+            ...inputs.map((inp, k) => ({ name: inp.name, view: cv[k]!, access: "r" as const })),
+            ...outputs.map((o, k) => ({
+              name: o.name,
+              view: partial[k].view,
+              access: "rw" as const,
+            })),
+          ],
+          body,
         );
+      },
+    );
+    outputs.forEach((o, k) => {
+      const target: View = {
+        ...o.view,
+        shape: [1, cols],
+        strides: [cols, o.view.strides.at(-1) ?? 1],
       };
-      run(0, ops);
+      this.intoContiguous(target, (t) => reduce(this.rt, "sum", partial[k].view, [0], t));
+      partial[k].release();
     });
   }
 
@@ -618,28 +684,21 @@ export class WebGpuBackend implements Backend {
       { perRow: ["RS"], fixed: ["Wt"] },
     );
     if (!dweight) return;
-    const { rows, cols } = this.rows(x);
-    this.withContiguous([x, rstd, dy], (cx, cr, cg) => {
-      this.intoContiguous(dweight, (dw) =>
-        columnKernel(
-          this.rt,
-          "rmsNormParams",
-          rows,
-          cols,
-          [
-            { name: "X", view: cx!, access: "r" },
-            { name: "RS", view: cr!, access: "r" },
-            { name: "G", view: cg!, access: "r" },
-            { name: "DW", view: dw, access: "rw" },
-          ],
-          `  var dw = 0.0;
-  for (var r = 0u; r < rows; r = r + 1u) {
+    this.columnSums(
+      "rmsNormParams",
+      x,
+      [
+        { name: "X", view: x },
+        { name: "RS", view: rstd },
+        { name: "G", view: dy },
+      ],
+      [{ name: "DW", view: dweight }],
+      `  var dw = 0.0;
+  for (var r = rbeg; r < rend; r = r + 1u) {
     dw = dw + G[o_G + r * cols + c] * X[o_X + r * cols + c] * RS[o_RS + r];
   }
-  DW[o_DW + c] = dw;`,
-        ),
-      );
-    });
+  DW[o_DW + chunk * cols + c] = dw;`,
+    );
   }
 
   // ---- indexing ------------------------------------------------------------------------
@@ -704,8 +763,11 @@ export class WebGpuBackend implements Backend {
   // ---- attention -----------------------------------------------------------------------
 
   attention(args: AttentionArgs, out: View, lse: View): void {
+    const flash = Math.max(args.q.shape[3], args.v.shape[3]) <= FLASH_MAX_HEAD;
     this.intoContiguous(out, (o) =>
-      this.intoContiguous(lse, (l) => attn.attention(this.rt, args, o, l)),
+      this.intoContiguous(lse, (l) =>
+        flash ? flashAttention(this.rt, args, o, l) : attn.attention(this.rt, args, o, l),
+      ),
     );
   }
 
@@ -724,12 +786,31 @@ export class WebGpuBackend implements Backend {
       this.intoContiguous(dq, (q) =>
         this.intoContiguous(dk, (k) =>
           this.intoContiguous(dv, (v) =>
-            attn.attentionBackward(this.rt, args, co!, cl!, cd!, delta.view, q, k, v),
+            this.attentionGrads(args, co!, cl!, cd!, delta.view, q, k, v),
           ),
         ),
       ),
     );
     delta.release();
+  }
+
+  private attentionGrads(
+    args: AttentionArgs,
+    out: View,
+    lse: View,
+    dout: View,
+    delta: View,
+    dq: View,
+    dk: View,
+    dv: View,
+  ): void {
+    if (Math.max(args.q.shape[3], args.v.shape[3]) > FLASH_MAX_HEAD) {
+      attn.attentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv);
+      return;
+    }
+    const [B, Hq, Tq] = args.q.shape;
+    attn.attentionDelta(this.rt, out, dout, delta, B * Hq * Tq, args.v.shape[3]);
+    flashAttentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv);
   }
 
   // ---- optimizers ----------------------------------------------------------------------

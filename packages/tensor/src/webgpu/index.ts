@@ -6,10 +6,10 @@
  */
 
 import { type AdapterOptions, NoAdapterError, selectAdapter } from "./adapter.js";
-import { type WebGpuBackendOptions, WebGpuBackend, type WebGpuInfo } from "./backend.js";
+import { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./backend.js";
 
 export { type AdapterOptions, NoAdapterError } from "./adapter.js";
-export { type WebGpuBackendOptions, WebGpuBackend, type WebGpuInfo } from "./backend.js";
+export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./backend.js";
 
 /** Features the kernels use when the adapter has them. */
 const OPTIONAL_FEATURES = ["subgroups", "shader-f16", "timestamp-query"] as const;

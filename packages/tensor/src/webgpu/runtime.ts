@@ -54,6 +54,19 @@ export interface RuntimeOptions {
   poolBytes: number;
   /** Dispatches recorded before a submit happens on its own (default 128). */
   batch: number;
+  /**
+   * Per-kernel GPU time through timestamp queries (each dispatch in its own pass; slower).
+   * Needs the adapter's "timestamp-query" feature; read with `Runtime.profile()`.
+   */
+  profile: boolean;
+}
+
+/** GPU time per kernel key, from timestamp queries. */
+export interface KernelProfile {
+  key: string;
+  calls: number;
+  /** Total GPU milliseconds. */
+  ms: number;
 }
 
 export class Runtime {
@@ -68,6 +81,10 @@ export class Runtime {
   private chunkUsed = PARAM_CHUNK;
   private readonly paramAlign: number;
   private lost: string | null = null;
+  private querySet: GPUQuerySet | null = null;
+  private queryKeys: string[] = [];
+  private readonly profileTotals = new Map<string, { calls: number; ms: number }>();
+  private readonly profilePending: Promise<void>[] = [];
   private error: string | null = null;
   /** Bytes held by live storages and temporaries (allocated, not freed). */
   liveBytes = 0;
@@ -214,7 +231,11 @@ export class Runtime {
   }
 
   /** Copies `params` into the arena; returns its buffer and byte offset. */
-  private paramSlot(params: ArrayLike<number>): { buffer: GPUBuffer; offset: number; size: number } {
+  private paramSlot(params: ArrayLike<number>): {
+    buffer: GPUBuffer;
+    offset: number;
+    size: number;
+  } {
     const bytes = Math.max(4, params.length * 4);
     let off = Math.ceil(this.chunkUsed / this.paramAlign) * this.paramAlign;
     if (off + bytes > PARAM_CHUNK || this.chunks.length === 0) {
@@ -247,6 +268,23 @@ export class Runtime {
       ],
     });
     const enc = this.ensureEncoder();
+    if (this.options.profile && this.device.features.has("timestamp-query")) {
+      if (!this.querySet)
+        this.querySet = this.device.createQuerySet({
+          type: "timestamp",
+          count: 2 * this.options.batch,
+        });
+      const i = this.queryKeys.length;
+      this.queryKeys.push(d.key);
+      this.endPass();
+      this.pass = enc.beginComputePass({
+        timestampWrites: {
+          querySet: this.querySet,
+          beginningOfPassWriteIndex: 2 * i,
+          endOfPassWriteIndex: 2 * i + 1,
+        },
+      });
+    }
     if (!this.pass) this.pass = enc.beginComputePass();
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);
@@ -289,6 +327,7 @@ export class Runtime {
   flush(): void {
     if (!this.encoder) return;
     this.endPass();
+    const timing = this.resolveProfile(this.encoder);
     const cmd = this.encoder.finish();
     this.encoder = null;
     this.recorded = 0;
@@ -301,6 +340,44 @@ export class Runtime {
     this.chunks = [];
     this.chunkUsed = PARAM_CHUNK;
     for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
+    if (timing) this.profilePending.push(timing());
+  }
+
+  /** Records the timestamp resolve; returns what to run after the submit. */
+  private resolveProfile(enc: GPUCommandEncoder): (() => Promise<void>) | null {
+    const qs = this.querySet;
+    const keys = this.queryKeys;
+    if (!qs || keys.length === 0) return null;
+    this.querySet = null;
+    this.queryKeys = [];
+    const bytes = keys.length * 16;
+    const resolved = this.device.createBuffer({ size: bytes, usage: 0x200 | COPY_SRC });
+    const staging = this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+    enc.resolveQuerySet(qs, 0, 2 * keys.length, resolved, 0);
+    enc.copyBufferToBuffer(resolved, 0, staging, 0, bytes);
+    return async () => {
+      await staging.mapAsync(1);
+      const t = new BigUint64Array(staging.getMappedRange());
+      keys.forEach((k, i) => {
+        const e = this.profileTotals.get(k) ?? { calls: 0, ms: 0 };
+        e.calls++;
+        e.ms += Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+        this.profileTotals.set(k, e);
+      });
+      staging.unmap();
+      staging.destroy();
+      resolved.destroy();
+      qs.destroy();
+    };
+  }
+
+  /** Per-kernel GPU time since the last reset (profile option), slowest first. */
+  async profile(reset = false): Promise<KernelProfile[]> {
+    this.flush();
+    await Promise.all(this.profilePending.splice(0));
+    const out = [...this.profileTotals].map(([key, v]) => ({ key, ...v }));
+    if (reset) this.profileTotals.clear();
+    return out.sort((a, b) => b.ms - a.ms);
   }
 
   /** Copies `bytes` from `src` at `offset` to the host (flushes the batch). */

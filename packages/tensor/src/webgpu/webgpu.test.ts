@@ -38,7 +38,9 @@ describe("no adapter", () => {
       expect(err).toBeInstanceOf(NoAdapterError);
       const msg = (err as Error).message;
       expect(msg).toContain("no adapter found");
-      expect(msg).toContain('navigator.gpu.requestAdapter({ powerPreference: "high-performance" })');
+      expect(msg).toContain(
+        'navigator.gpu.requestAdapter({ powerPreference: "high-performance" })',
+      );
       expect(msg).toContain("forceFallbackAdapter");
       expect(msg).toContain("lavapipe");
     } finally {
@@ -82,11 +84,7 @@ suite(title, () => {
         const out = fn(...xs);
         const outs = Array.isArray(out) ? out : [out];
         ops
-          .sum(
-            outs
-              .map((o, k) => ops.sum(ops.mul(o, k + 1)))
-              .reduce((a, c) => ops.add(a, c)),
-          )
+          .sum(outs.map((o, k) => ops.sum(ops.mul(o, k + 1))).reduce((a, c) => ops.add(a, c)))
           .backward();
         const read = [...outs, ...xs.map((x) => x.grad!)];
         return await Promise.all(read.map((t) => t.dataAsync()));
@@ -101,16 +99,23 @@ suite(title, () => {
     });
   }
 
-  it("matmul: every size class, odd and transposed shapes, broadcast batch", async () => {
+  it("matmul: every size class, odd and transposed shapes, broadcast batch, split-K", async () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[37, 53], [53, 29], false, false],
       [[2, 67, 45], [2, 45, 71], true, false],
       [[3, 1, 50, 33], [1, 4, 33, 65], false, true],
       [[257, 130], [130, 263], true, true],
+      // few output tiles, long K: split-K partial products, then their sum
+      [[40, 600], [600, 30], true, false],
+      [[2, 33, 700], [2, 700, 20], false, false],
     ];
     for (const [sa, sb, ta, tb] of cases) {
-      await parity([ta ? [...sa.slice(0, -2), sa.at(-1)!, sa.at(-2)!] : sa, tb ? [...sb.slice(0, -2), sb.at(-1)!, sb.at(-2)!] : sb], (a, b) =>
-        ops.matmul(ta ? ops.transpose(a, -2, -1) : a, tb ? ops.transpose(b, -2, -1) : b),
+      await parity(
+        [
+          ta ? [...sa.slice(0, -2), sa.at(-1)!, sa.at(-2)!] : sa,
+          tb ? [...sb.slice(0, -2), sb.at(-1)!, sb.at(-2)!] : sb,
+        ],
+        (a, b) => ops.matmul(ta ? ops.transpose(a, -2, -1) : a, tb ? ops.transpose(b, -2, -1) : b),
       );
     }
   });
@@ -142,10 +147,29 @@ suite(title, () => {
     }
   });
 
-  it("attention: KV-cache decode (Tq < Tk), GQA, wide heads, padding mask", async () => {
+  it("layerNorm / rmsNorm weight gradients over many rows (chunked column sums)", async () => {
+    await parity([[3, 71, 33], [33], [33]], (x, w, b) => ops.layerNorm(x, w, b));
+    await parity([[150, 19], [19]], (x, w) => ops.rmsNorm(x, w));
+  });
+
+  it("attention: KV-cache decode (Tq < Tk), GQA, wide heads (tiled and row kernels), padding mask", async () => {
     // one new query per head against a 37-key cache; head size 80 > one workgroup's width
-    await parity([[2, 4, 1, 80], [2, 2, 37, 80], [2, 2, 37, 80]], (q, k, v2) =>
-      ops.attention(q, k, v2, { causal: true }),
+    await parity(
+      [
+        [2, 4, 1, 80],
+        [2, 2, 37, 80],
+        [2, 2, 37, 80],
+      ],
+      (q, k, v2) => ops.attention(q, k, v2, { causal: true }),
+    );
+    // heads wider than the tiled kernels take (128) run on the row-per-workgroup kernels
+    await parity(
+      [
+        [1, 2, 5, 136],
+        [1, 1, 7, 136],
+        [1, 1, 7, 136],
+      ],
+      (q, k, v2) => ops.attention(q, k, v2, { causal: true }),
     );
     // three new tokens, a padding mask hiding the first two keys of batch 1
     const mask = (b: Backend) => {
@@ -160,9 +184,7 @@ suite(title, () => {
         const q = tensor(randomValues(2 * 2 * 3 * 16, 7), [2, 2, 3, 16], { backend: b });
         const k = tensor(randomValues(2 * 2 * 9 * 16, 8), [2, 2, 9, 16], { backend: b });
         const vv = tensor(randomValues(2 * 2 * 9 * 24, 9), [2, 2, 9, 24], { backend: b });
-        return await ops
-          .attention(q, k, vv, { causal: true, mask: mask(b) })
-          .dataAsync();
+        return await ops.attention(q, k, vv, { causal: true, mask: mask(b) }).dataAsync();
       } finally {
         endScope();
       }
@@ -219,7 +241,8 @@ suite(title, () => {
         const opt = make([p]);
         for (let s = 0; s < 3; s++) {
           startScope();
-          ops.sum(ops.mul(ops.square(p), tensor(randomValues(37, 20 + s), [37], { backend: b })))
+          ops
+            .sum(ops.mul(ops.square(p), tensor(randomValues(37, 20 + s), [37], { backend: b })))
             .backward();
           opt.step();
           opt.zeroGrad();

@@ -21,7 +21,7 @@ function view4(v: View | null): number[] {
   return [v.offset, ...v.strides];
 }
 
-function common(args: AttentionArgs): number[] {
+export function common(args: AttentionArgs): number[] {
   const [B, Hq, Tq, D] = args.q.shape;
   const Hkv = args.k.shape[1];
   const Tk = args.k.shape[2];
@@ -51,7 +51,7 @@ function common(args: AttentionArgs): number[] {
 }
 
 /** Shared WGSL: parameter names and the score of (query row of Q at qb / shared qs, key j). */
-const PRELUDE = /* wgsl */ `
+export const PRELUDE = /* wgsl */ `
 fn qoff(b: u32, h: u32, i: u32) -> u32 { return P[10] + b * P[11] + h * P[12] + i * P[13]; }
 fn koff(b: u32, h: u32, j: u32) -> u32 { return P[15] + b * P[16] + h * P[17] + j * P[18]; }
 fn voff(b: u32, h: u32, j: u32) -> u32 { return P[20] + b * P[21] + h * P[22] + j * P[23]; }
@@ -69,14 +69,14 @@ fn masked_score(dot: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
 }
 `;
 
-const BINDINGS_IN = [
+export const BINDINGS_IN = [
   { name: "Q", type: "f32", access: "r" as const },
   { name: "K", type: "f32", access: "r" as const },
   { name: "V", type: "f32", access: "r" as const },
   { name: "M", type: "f32", access: "r" as const },
 ];
 
-function inBuffers(args: AttentionArgs) {
+export function inBuffers(args: AttentionArgs) {
   const mask = args.mask ?? args.q;
   return [args.q, args.k, args.v, mask].map((v) => ({
     buffer: (v.storage as GpuStorage).buffer,
@@ -84,7 +84,7 @@ function inBuffers(args: AttentionArgs) {
   }));
 }
 
-function buf(v: View, access: "r" | "rw") {
+export function buf(v: View, access: "r" | "rw") {
   return { buffer: (v.storage as GpuStorage).buffer, access };
 }
 
@@ -191,25 +191,7 @@ export function attentionBackward(
     dk.offset,
     dv.offset,
   ];
-  // delta = rowwise Σ dout · out
-  rt.dispatch({
-    key: "attention:delta",
-    wgsl: () => `${bindings([
-      { name: "O", type: "f32", access: "r" },
-      { name: "G", type: "f32", access: "r" },
-      { name: "DL", type: "f32", access: "rw" },
-    ])}
-${entry(256)}
-  if (gi >= P[0]) { return; }
-  let Dv = P[1];
-  var s = 0.0;
-  for (var d = 0u; d < Dv; d = d + 1u) { s = fma(O[P[2] + gi * Dv + d], G[P[3] + gi * Dv + d], s); }
-  DL[P[4] + gi] = s;
-}`,
-    buffers: [buf(out, "r"), buf(dout, "r"), buf(delta, "rw")],
-    params: [rows, Dv, out.offset, dout.offset, delta.offset],
-    groups: grid(Math.ceil(rows / 256)),
-  });
+  attentionDelta(rt, out, dout, delta, rows, Dv);
   const outs = `${bindings([
     ...BINDINGS_IN,
     { name: "L", type: "f32", access: "r" },
@@ -364,4 +346,33 @@ ${entry(WG)}
       groups: grid(kvRows),
     });
   }
+}
+
+/** delta[row] = Σ_d dout·out (the softmax-backward term every attention backward needs). */
+export function attentionDelta(
+  rt: Runtime,
+  out: View,
+  dout: View,
+  delta: View,
+  rows: number,
+  Dv: number,
+): void {
+  rt.dispatch({
+    key: "attention:delta",
+    wgsl: () => `${bindings([
+      { name: "O", type: "f32", access: "r" },
+      { name: "G", type: "f32", access: "r" },
+      { name: "DL", type: "f32", access: "rw" },
+    ])}
+${entry(256)}
+  if (gi >= P[0]) { return; }
+  let Dv = P[1];
+  var s = 0.0;
+  for (var d = 0u; d < Dv; d = d + 1u) { s = fma(O[P[2] + gi * Dv + d], G[P[3] + gi * Dv + d], s); }
+  DL[P[4] + gi] = s;
+}`,
+    buffers: [buf(out, "r"), buf(dout, "r"), buf(delta, "rw")],
+    params: [rows, Dv, out.offset, dout.offset, delta.offset],
+    groups: grid(Math.ceil(rows / 256)),
+  });
 }

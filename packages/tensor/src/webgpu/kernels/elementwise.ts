@@ -8,8 +8,7 @@
  */
 
 import type { BinaryOp, DType, UnaryOp, View } from "../../backend.js";
-import type { Access, Runtime } from "../runtime.js";
-import type { GpuStorage } from "../runtime.js";
+import type { Access, GpuStorage, Runtime } from "../runtime.js";
 import { bindings, entry, grid, MATH, wgslType } from "../wgsl.js";
 
 export interface Operand {
@@ -93,7 +92,7 @@ export function elementwise(
     key,
     wgsl: () => {
       const decl = bindings(
-        storages.map((s, i) => ({ name: `b${i}`, type: wgslType(s.dtype), access: access[i] })),
+        storages.map((s, i) => ({ name: `buf${i}`, type: wgslType(s.dtype), access: access[i] })),
       );
       const offs = operands
         .map((_, k) =>
@@ -117,11 +116,11 @@ export function elementwise(
         )
         .join("\n");
       const loads = operands
-        .map((o, k) => (o.mode === "w" ? "" : `  let a${k} = b${slot[k]}[off${k}(gi)];`))
+        .map((o, k) => (o.mode === "w" ? "" : `  let a${k} = buf${slot[k]}[off${k}(gi)];`))
         .filter((l) => l)
         .join("\n");
       const stores = operands
-        .map((o, k) => (o.mode === "r" ? "" : `  b${slot[k]}[off${k}(gi)] = r${k};`))
+        .map((o, k) => (o.mode === "r" ? "" : `  buf${slot[k]}[off${k}(gi)] = r${k};`))
         .filter((l) => l)
         .join("\n");
       return `${decl}

@@ -84,7 +84,8 @@ const GEOM = /* wgsl */ `
 
 export function im2col(rt: Runtime, x: View, g: Conv2dGeometry, cols: View): void {
   const OHW = cols.shape[2];
-  const OH = Math.floor((x.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
+  const OH =
+    Math.floor((x.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
   const OW = OHW / OH;
   let total = 1;
   for (const d of cols.shape) total *= d;
@@ -130,7 +131,8 @@ ${visit}
 
 export function col2im(rt: Runtime, cols: View, g: Conv2dGeometry, dx: View): void {
   const OHW = cols.shape[2];
-  const OH = Math.floor((dx.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
+  const OH =
+    Math.floor((dx.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
   const OW = OHW / OH;
   let total = 1;
   for (const d of dx.shape) total *= d;
@@ -240,13 +242,7 @@ export function pool2dBackward(
 }
 
 /** out[o, l, i] = x[o, ids[l], i]; x contiguous [outer, n, inner]. */
-export function indexSelect(
-  rt: Runtime,
-  x: View,
-  axis: number,
-  index: View,
-  out: View,
-): void {
+export function indexSelect(rt: Runtime, x: View, axis: number, index: View, out: View): void {
   const n = x.shape[axis];
   const L = index.shape[0];
   let inner = 1;

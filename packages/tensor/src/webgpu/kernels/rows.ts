@@ -35,7 +35,12 @@ export function rowKernel(
   if (rows === 0) return;
   const perRow = new Set(options.perRow ?? []);
   const fixed = new Set(options.fixed ?? []);
-  const params = [rows, cols, ...operands.map((o) => o.view.offset), ...Array.from(options.extras ?? [])];
+  const params = [
+    rows,
+    cols,
+    ...operands.map((o) => o.view.offset),
+    ...Array.from(options.extras ?? []),
+  ];
   rt.dispatch({
     key: `row:${key}:${operands.map((o) => `${o.name}${o.view.storage.dtype}`).join(",")}`,
     wgsl: () => `${bindings(
@@ -84,7 +89,14 @@ export const ROW_LSE = /* wgsl */ `
   let lse = select(-f_inf(), m + log(s), m > -f_inf());
 `;
 
-/** Column sums: O[c] = Σ_r body(r, c) with one invocation per column. */
+/** Rows per chunk of the column kernels' first stage. */
+export const COLUMN_CHUNK = 64;
+
+/**
+ * First stage of column sums over `rows`: one invocation per (column, chunk of COLUMN_CHUNK
+ * rows), so a tall matrix still spreads over the whole GPU. The body sees `c`, `chunk`, `rbeg`,
+ * `rend` and writes partial sums at `o_<out> + chunk * cols + c`; the caller sums the chunks.
+ */
 export function columnKernel(
   rt: Runtime,
   key: string,
@@ -94,8 +106,10 @@ export function columnKernel(
   body: string,
 ): void {
   if (cols === 0) return;
+  const chunks = Math.max(1, Math.ceil(rows / COLUMN_CHUNK));
   const params = [rows, cols, ...operands.map((o) => o.view.offset)];
   const C = 64;
+  const colGroups = Math.ceil(cols / C);
   rt.dispatch({
     key: `col:${key}`,
     wgsl: () => `${bindings(
@@ -106,11 +120,15 @@ export function columnKernel(
       })),
     )}
 ${MATH}
-${entry(C)}
-  let c = gi;
+@compute @workgroup_size(${C})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let rows = P[0];
   let cols = P[1];
+  let c = wid.x * ${C}u + lid;
+  let chunk = wid.y;
   if (c >= cols) { return; }
+  let rbeg = chunk * ${COLUMN_CHUNK}u;
+  let rend = min(rows, rbeg + ${COLUMN_CHUNK}u);
 ${operands.map((o, i) => `  let o_${o.name} = P[${2 + i}u];`).join("\n")}
 ${body}
 }`,
@@ -119,6 +137,6 @@ ${body}
       access: o.access,
     })),
     params,
-    groups: grid(Math.ceil(cols / C)),
+    groups: [colGroups, chunks, 1],
   });
 }

@@ -1,0 +1,62 @@
+// Shared by the webgpu benchmarks: creating the backend, timing GPU work (the clock stops only
+// when the GPU has finished), and running PyTorch in the same run (CUDA when present, fp32 with
+// TF32 off; else the CPU) as the peer.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+/** The tensor package and a webgpu backend (throws the backend's no-adapter error). */
+export async function webgpu() {
+  const T = await import("@athanor/tensor");
+  const gpu = await T.createWebGpuBackend();
+  return { T, gpu };
+}
+
+/** Median of `reps` timings of `run()` followed by a full GPU sync, in seconds. */
+export async function timeGpu(gpu, run, { reps = 5, warmup = 1 } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    run();
+    await gpu.sync();
+  }
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    run();
+    await gpu.sync();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** Python with torch: $PYTHON, else python3 on PATH (a GPU machine's venv), else /usr/bin/python3. */
+function python() {
+  if (process.env.PYTHON) return process.env.PYTHON;
+  const onPath = spawnSync("python3", ["-c", "import torch"], { stdio: "ignore" });
+  if (onPath.status === 0 || !existsSync("/usr/bin/python3")) return "python3";
+  return "/usr/bin/python3";
+}
+
+/** Runs a PyTorch script (its last stdout line is JSON); `{ error }` when it cannot. */
+export function runTorch(script, args) {
+  const r = spawnSync(python(), ["-c", script, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 22,
+    timeout: 600_000,
+  });
+  if (r.error) return { error: r.error.message };
+  if (r.status !== 0)
+    return { error: (r.stderr || "").trim().split("\n").slice(-1)[0] || `exit ${r.status}` };
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+
+/** Python prelude: picks CUDA when available, fp32 without TF32, and a sync helper. */
+export const TORCH_PRELUDE = `
+import json, math, sys, time, torch
+dev = "cuda" if torch.cuda.is_available() else "cpu"
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
+if dev == "cpu": torch.set_num_threads(max(1, torch.get_num_threads()))
+def sync():
+    if dev == "cuda": torch.cuda.synchronize()
+name = torch.cuda.get_device_name(0) if dev == "cuda" else "cpu"
+`;

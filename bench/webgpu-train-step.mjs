@@ -1,0 +1,243 @@
+// Training step on the webgpu backend: the GPT-2-shaped model of `train-step` (6 layers, width
+// 384, 6 heads, context 256, batch 8, vocabulary 8192, pre-LayerNorm, GELU MLP 4x, tied
+// embeddings), forward + backward + AdamW, tokens/s, against the same model in PyTorch eager
+// fp32 (CUDA with TF32 off on a GPU machine; the CPU otherwise) in the same run.
+//
+//   npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N]
+//                                     [--context N] [--batch N] [--vocab N] [--no-torch]
+//
+// On a software adapter (lavapipe) the default model is cut to 2 layers, width 128, context 64,
+// batch 2, vocabulary 1024, so the run takes seconds, not hours.
+import { runTorch, TORCH_PRELUDE, webgpu } from "./_webgpu-common.mjs";
+
+const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
+const SMALL = { layers: 2, width: 128, heads: 4, context: 64, batch: 2, vocab: 1024 };
+
+function parseArgs(args) {
+  const o = { json: false, steps: 5, torch: true, set: {} };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--json") o.json = true;
+    else if (a === "--no-torch") o.torch = false;
+    else if (a === "--steps") o.steps = Number(args[++i]);
+    else if (a === "--help" || a === "-h") {
+      console.log(
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--no-torch]",
+      );
+      process.exit(0);
+    } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
+    else throw new Error(`webgpu-train-step: unknown argument ${a}`);
+  }
+  return o;
+}
+
+/** Analytic FLOPs of one step (as in train-step: matmuls + attention, ×3 for backward). */
+function stepFlops(c) {
+  const tokens = c.batch * c.context;
+  const d = c.width;
+  const perLayer = 2 * tokens * (d * 3 * d + d * d + 2 * d * 4 * d);
+  const attn = 2 * 2 * c.batch * c.context * c.context * d;
+  return 3 * (c.layers * (perLayer + attn) + 2 * tokens * d * c.vocab);
+}
+
+function buildModel(T, c, backend) {
+  const { ops } = T;
+  const rng = new T.Rng(1);
+  const init = (shape, std = 0.02) => T.randn(shape, { std, rng, backend }).requireGrad();
+  const constant = (shape, v) => T.full(shape, v, { backend }).requireGrad();
+  const d = c.width;
+  const projStd = 0.02 / Math.sqrt(2 * c.layers);
+  const p = { wte: init([c.vocab, d]), wpe: init([c.context, d], 0.01), layers: [] };
+  p.lnfW = constant([d], 1);
+  p.lnfB = constant([d], 0);
+  for (let l = 0; l < c.layers; l++) {
+    p.layers.push({
+      ln1W: constant([d], 1),
+      ln1B: constant([d], 0),
+      qkvW: init([3 * d, d]),
+      qkvB: constant([3 * d], 0),
+      projW: init([d, d], projStd),
+      projB: constant([d], 0),
+      ln2W: constant([d], 1),
+      ln2B: constant([d], 0),
+      fcW: init([4 * d, d]),
+      fcB: constant([4 * d], 0),
+      fc2W: init([d, 4 * d], projStd),
+      fc2B: constant([d], 0),
+    });
+  }
+  const params = [p.wte, p.wpe, p.lnfW, p.lnfB, ...p.layers.flatMap((l) => Object.values(l))];
+  const hd = d / c.heads;
+  const forward = (ids, targets) => {
+    const [B, S] = ids.shape;
+    let x = ops.add(ops.embedding(p.wte, ids), ops.slice(p.wpe, 0, 0, S));
+    const block = (l, x) => {
+      const qkv = ops.linear(ops.layerNorm(x, l.ln1W, l.ln1B), l.qkvW, l.qkvB);
+      const heads = (i) =>
+        ops.permute(
+          ops.reshape(ops.slice(qkv, 2, i * d, (i + 1) * d), [B, S, c.heads, hd]),
+          [0, 2, 1, 3],
+        );
+      const a = ops.attention(heads(0), heads(1), heads(2), { causal: true });
+      const merged = ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B, S, d]);
+      x = ops.add(x, ops.linear(merged, l.projW, l.projB));
+      const h2 = ops.layerNorm(x, l.ln2W, l.ln2B);
+      return ops.add(x, ops.linear(ops.gelu(ops.linear(h2, l.fcW, l.fcB)), l.fc2W, l.fc2B));
+    };
+    for (const l of p.layers) x = T.tidy(() => block(l, x));
+    const logits = ops.matmul(ops.layerNorm(x, p.lnfW, p.lnfB), ops.transpose(p.wte));
+    return ops.crossEntropy(logits, targets);
+  };
+  return { params, forward };
+}
+
+const TORCH = `${TORCH_PRELUDE}
+import torch.nn.functional as F
+c = json.loads(sys.argv[1])
+torch.manual_seed(0)
+d, H, L, V, S, B = c["width"], c["heads"], c["layers"], c["vocab"], c["context"], c["batch"]
+hd = d // H
+class Block(torch.nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.ln1 = torch.nn.LayerNorm(d); s.qkv = torch.nn.Linear(d, 3 * d); s.proj = torch.nn.Linear(d, d)
+        s.ln2 = torch.nn.LayerNorm(d); s.fc = torch.nn.Linear(d, 4 * d); s.fc2 = torch.nn.Linear(4 * d, d)
+        s.register_buffer("mask", torch.full((S, S), float("-inf")).triu(1))
+    def forward(s, x):
+        b, t, _ = x.shape
+        q, k, v = s.qkv(s.ln1(x)).split(d, dim=2)
+        q, k, v = [z.view(b, t, H, hd).transpose(1, 2) for z in (q, k, v)]
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd) + s.mask[:t, :t]
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
+        x = x + s.proj(y)
+        return x + s.fc2(F.gelu(s.fc(s.ln2(x)), approximate="tanh"))
+class GPT(torch.nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.wte = torch.nn.Embedding(V, d); s.wpe = torch.nn.Embedding(S, d)
+        s.blocks = torch.nn.ModuleList([Block() for _ in range(L)]); s.lnf = torch.nn.LayerNorm(d)
+    def forward(s, ids, tg):
+        x = s.wte(ids) + s.wpe.weight[: ids.shape[1]]
+        for blk in s.blocks: x = blk(x)
+        return F.cross_entropy((s.lnf(x) @ s.wte.weight.T).view(-1, V), tg.view(-1))
+m = GPT().to(dev); opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.1)
+ids = torch.randint(0, V, (B, S), device=dev); tg = torch.randint(0, V, (B, S), device=dev)
+def step():
+    loss = m(ids, tg); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True); return loss.item()
+step(); step()
+times = []
+for _ in range(c["steps"]):
+    t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+times.sort()
+print(json.dumps({"device": name, "torch": torch.__version__, "secPerStep": times[len(times) // 2]}))
+`;
+
+export async function main(args) {
+  const o = parseArgs(args);
+  const { T, gpu } = await webgpu();
+  const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
+  const model = buildModel(T, c, gpu);
+  const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
+  const rng = new T.Rng(2);
+  const n = c.batch * c.context;
+  const ids = T.tensor(
+    Int32Array.from({ length: n }, () => rng.int(c.vocab)),
+    [c.batch, c.context],
+    {
+      dtype: "i32",
+      backend: gpu,
+    },
+  );
+  const tg = T.tensor(
+    Int32Array.from({ length: n }, () => rng.int(c.vocab)),
+    [c.batch, c.context],
+    {
+      dtype: "i32",
+      backend: gpu,
+    },
+  );
+  const losses = [];
+  // One step = forward, backward, AdamW, then reading the loss back (the GPU must finish).
+  const step = async () => {
+    T.startScope();
+    try {
+      const loss = T.tidy(() => model.forward(ids, tg));
+      loss.backward();
+      opt.step();
+      opt.zeroGrad();
+      losses.push((await loss.dataAsync())[0]);
+    } finally {
+      T.endScope();
+    }
+  };
+  await step(); // warm-up: compiles every pipeline, allocates optimizer state
+  await step();
+  const before = gpu.stats();
+  const times = [];
+  for (let i = 0; i < c.steps; i++) {
+    const t0 = performance.now();
+    await step();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const after = gpu.stats();
+  // One more step with every kernel timed on the GPU (timestamp queries), when available.
+  let profile = null;
+  if (gpu.info.features.includes("timestamp-query")) {
+    gpu.setProfile(true);
+    await step();
+    profile = (await gpu.profile(true)).slice(0, 12).map((p) => ({ ...p, ms: +p.ms.toFixed(3) }));
+    gpu.setProfile(false);
+  }
+  times.sort((a, b) => a - b);
+  const sec = times[Math.floor(times.length / 2)];
+  const flops = stepFlops(c);
+  const athanor = {
+    secPerStep: sec,
+    tokensPerSec: n / sec,
+    gflops: flops / sec / 1e9,
+    dispatchesPerStep: (after.dispatches - before.dispatches) / c.steps,
+    submitsPerStep: (after.submits - before.submits) / c.steps,
+    loss: [losses[0], losses.at(-1)],
+    peakBytes: T.memoryStats(gpu).peakBytes,
+    profile,
+  };
+  opt.dispose();
+  for (const p of model.params) p.dispose();
+  ids.dispose();
+  tg.dispose();
+  let torch = o.torch ? runTorch(TORCH, [JSON.stringify(c)]) : null;
+  if (torch && !torch.error) torch = { ...torch, tokensPerSec: n / torch.secPerStep };
+  const ratio = torch?.tokensPerSec ? athanor.tokensPerSec / torch.tokensPerSec : null;
+  if (o.json) {
+    console.log(
+      JSON.stringify({
+        bench: "webgpu-train-step",
+        adapter: gpu.info.adapter,
+        config: c,
+        stepGflop: flops / 1e9,
+        athanor,
+        torch,
+        ratio,
+      }),
+    );
+  } else {
+    console.log(
+      `webgpu-train-step: ${c.layers} layers, width ${c.width}, ${c.heads} heads, context ${c.context}, batch ${c.batch}, vocab ${c.vocab}; ${(flops / 1e9).toFixed(1)} GFLOP per step`,
+    );
+    console.log(`adapter: ${gpu.info.adapter}`);
+    console.log(
+      `  athanor webgpu: ${athanor.tokensPerSec.toFixed(0)} tokens/s (${sec.toFixed(3)} s/step), ${athanor.gflops.toFixed(1)} GFLOP/s; ${athanor.dispatchesPerStep} kernels and ${athanor.submitsPerStep} submits per step; loss ${athanor.loss[0].toFixed(3)} → ${athanor.loss[1].toFixed(3)}`,
+    );
+    if (profile) {
+      console.log("  GPU time per kernel in one step (timestamp queries):");
+      for (const p of profile)
+        console.log(`    ${p.ms.toFixed(2).padStart(8)} ms  ${p.calls}x  ${p.key}`);
+    }
+    if (torch?.error) console.log(`  pytorch: unavailable (${torch.error})`);
+    else if (torch)
+      console.log(
+        `  pytorch ${torch.torch} eager fp32 on ${torch.device}: ${torch.tokensPerSec.toFixed(0)} tokens/s (${torch.secPerStep.toFixed(3)} s/step); ratio ${ratio.toFixed(2)}`,
+      );
+  }
+  gpu.dispose();
+}
