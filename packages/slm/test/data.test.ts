@@ -2,10 +2,10 @@ import { APP_NAMES } from "@athanor/optiguide";
 import { describe, expect, it } from "vitest";
 import {
   actionAutomaton,
-  expand,
-  generateExamples,
   delexicalize,
   delexicalizeAction,
+  expand,
+  generateExamples,
   normalizeQuestion,
   OFF_DOMAIN_EVAL,
   parseActions,
@@ -98,22 +98,29 @@ describe("normalize", () => {
 
 describe("placeholders", () => {
   it("replace names and numbers in order of mention, and come back", () => {
-    const d = delexicalize("workforce1", "Can Gu move from Sun7 to Tue2, and can Gu work two more?");
-    expect(d.text).toBe("can worker#1 move from shift#1 to shift#2 , and can worker#1 work num#1 more ?");
+    const d = delexicalize(
+      "workforce1",
+      "Can Gu move from Sun7 to Tue2, and can Gu work two more?",
+    );
+    expect(d.text).toBe(
+      "can worker#1 move from shift#1 to shift#2 , and can worker#1 work num#1 more ?",
+    );
     const a = delexicalizeAction("forbid work gu sun7 ; fix work gu tue2 =1", d.slots);
     expect(a).toBe("forbid work worker#1 shift#1 ; fix work worker#1 shift#2 =1");
     expect(relexicalizeAction(a, d.slots)).toBe("forbid work gu sun7 ; fix work gu tue2 =1");
     const c = delexicalize("coffee", "What if cafe 3 needs 12.5% more?");
     expect(c.text).toBe("what if cafe#1 needs num#1% more ?");
-    expect(delexicalizeAction("set demand cafe3 +12.5%", c.slots)).toBe("set demand cafe#1 +num#1%");
+    expect(delexicalizeAction("set demand cafe3 +12.5%", c.slots)).toBe(
+      "set demand cafe#1 +num#1%",
+    );
   });
 
   it("keep a numbered name the app lacks, so validation reports it", () => {
     const d = delexicalize("coffee", "What if cafe9 doubles?");
     expect([...d.slots]).toEqual([["cafe#1", "cafe9"]]);
-    expect(() => planActions("coffee", relexicalizeAction("set demand cafe#1 *2", d.slots))).toThrow(
-      /"cafe9" is not a cafe/,
-    );
+    expect(() =>
+      planActions("coffee", relexicalizeAction("set demand cafe#1 *2", d.slots)),
+    ).toThrow(/"cafe9" is not a cafe/);
   });
 
   it("read a bare number after a point as a point (tsp)", () => {

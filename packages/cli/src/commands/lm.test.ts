@@ -94,6 +94,47 @@ describe("athanor lm", () => {
     expect(err).toMatch(/constraint/);
   });
 
+  it("generate --json-schema gives JSON valid for the schema", async () => {
+    const schema = join(dir, "schema.json");
+    writeFileSync(
+      schema,
+      JSON.stringify({
+        type: "object",
+        properties: { ok: { type: "boolean" }, n: { type: "integer" } },
+        required: ["ok", "n"],
+      }),
+    );
+    const { out } = await lm(
+      "generate",
+      "--model",
+      join(fixtures, "llama-tiny"),
+      "--prompt",
+      "result = ",
+      "--json-schema",
+      schema,
+      "--temperature",
+      "1",
+      "--seed",
+      "4",
+      "--json",
+    );
+    const o = JSON.parse(out).outputs[0];
+    const v = JSON.parse(o.text);
+    expect(typeof v.ok).toBe("boolean");
+    expect(Number.isInteger(v.n)).toBe(true);
+    await expect(
+      lm(
+        "generate",
+        "--model",
+        join(fixtures, "llama-tiny"),
+        "--prompt",
+        "x",
+        "--json-schema",
+        join(dir, "none.json"),
+      ),
+    ).rejects.toThrow(/--json-schema .*none\.json/);
+  });
+
   it("trains from scratch on a text file, then evaluates", async () => {
     const data = join(dir, "data.txt");
     writeFileSync(data, "the cat sat on the mat. the dog sat on the log. ".repeat(60));

@@ -189,6 +189,21 @@ describe("generate", () => {
     }
   });
 
+  it("frees the cache when a stream is abandoned", async () => {
+    const m = new ToyLM(512, []);
+    let disposed = 0;
+    const create = m.createCache.bind(m);
+    m.createCache = (b, n) => {
+      const c = create(b, n);
+      c.dispose = () => {
+        disposed++;
+      };
+      return c;
+    };
+    for await (const e of streamGenerate(m, [[1]], { maxNewTokens: 20 })) if (e.token >= 0) break;
+    expect(disposed).toBe(1);
+  });
+
   it("constrains output to a fixed set of choices", () => {
     const t = tok();
     const choices = ["north", "south", "east", "west side"];

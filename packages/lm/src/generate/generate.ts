@@ -89,10 +89,14 @@ export function generate(
   options: GenerateOptions = {},
 ): GenerationBatch {
   const steps = decodeLoop(model, prompts, options);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    for (const e of r.value) options.onToken?.(e);
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      for (const e of r.value) options.onToken?.(e);
+    }
+  } finally {
+    steps.return(undefined as never); // frees the KV cache if a callback threw
   }
 }
 
@@ -106,14 +110,18 @@ export async function* streamGenerate(
   options: GenerateOptions = {},
 ): AsyncGenerator<TokenEvent, GenerationBatch, undefined> {
   const steps = decodeLoop(model, prompts, options);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    for (const e of r.value) {
-      options.onToken?.(e);
-      yield e;
+  try {
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      for (const e of r.value) {
+        options.onToken?.(e);
+        yield e;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    steps.return(undefined as never); // frees the KV cache when the reader stops early
   }
 }
 

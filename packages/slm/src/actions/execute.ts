@@ -169,7 +169,9 @@ export async function executePlan(plan: Plan, opts: RunOptions = {}): Promise<Ac
   const base = await baselineOutcome(plan.app, opts);
   if (plan.kind === "query") {
     const q = query(ctx, plan.resolved, base);
-    const warn = plan.warnings.length ? `${q.text ? "\n" : ""}Note: ${plan.warnings.join("; ")}.` : "";
+    const warn = plan.warnings.length
+      ? `${q.text ? "\n" : ""}Note: ${plan.warnings.join("; ")}.`
+      : "";
     return { plan, text: q.text + warn, values: q.values, baseline: base, solveMs: 0 };
   }
   const outcome = await runApp(ctx.app, plan.edit, opts);

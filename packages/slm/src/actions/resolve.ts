@@ -285,7 +285,8 @@ function resolveInner(ctx: ActionContext, action: Action, line: string): Resolve
         const vars = d.vars(k).flatMap((v) => canonicalVar(ctx, v) ?? []);
         const label = `${d.name} ${k.map(surfaceName).join(" ")}`;
         if (vars.length > 0) steps.push({ op: "show-decision", label, vars });
-        else if (!wild) warnings.push(`${label} is not a decision of the model (it is never possible)`);
+        else if (!wild)
+          warnings.push(`${label} is not a decision of the model (it is never possible)`);
       }
       return { action, kind: "query", steps, warnings };
     }

@@ -66,6 +66,11 @@ const fill = (qs: string[], x: string) => qs.map((q) => q.replaceAll("{X}", x));
 export const TEMPLATES: Record<string, Template[]> = {
   coffee: [
     {
+      kind: "capacity",
+      c: [`[the] capacity of {supplier} [is slashed|is lowered|gets cut|is trimmed] by {pct}%`],
+      a: "set capacity {supplier} -{pct}%",
+    },
+    {
       kind: "demand",
       c: [
         `[the] demand [at|of|for|from] {cafe} ${UP} by {pct}%`,
@@ -234,7 +239,10 @@ export const TEMPLATES: Record<string, Template[]> = {
         "[suppose|assume] {roastery} [serves|supplies] no [cafe|one] but {cafe}. [what happens|how does the cost change]?",
         "what if {roastery} [is|were] [limited|restricted|confined] to [serving|supplying] {cafe} [only|alone]?",
       ],
-      np: ["{roastery} [serving|supplying] only {cafe}", "restricting {roastery} to {cafe} [alone|only]"],
+      np: [
+        "{roastery} [serving|supplying] only {cafe}",
+        "restricting {roastery} to {cafe} [alone|only]",
+      ],
       a: "only deliver {roastery} {cafe}",
     },
     {
@@ -426,6 +434,82 @@ export const TEMPLATES: Record<string, Template[]> = {
     {
       kind: "open-close",
       c: [
+        `[we|you] [cease|stop|terminate|end|discontinue] [operations|production] at {plant}`,
+        `{plant} [ceases|stops|ends] [operations|operating|production]`,
+        `[we|you] [stop operating|decommission] {plant}`,
+      ],
+      np: [
+        `[ceasing|stopping|terminating|ending|halting] [operations|production] at {plant}`,
+        `[terminating|ending|halting|ceasing] {plant}'s operations`,
+        `the closure of {plant}`,
+      ],
+      a: "fix open {plant} =0",
+    },
+    {
+      kind: "open-close",
+      q: [
+        ...fill(WHY_USED, "[opening|] {plant}"),
+        "why [do|did|would] [we|you] open {plant}?",
+        "[for what purpose|to what end|what for] [do|did] we open {plant}?",
+        "what is the [purpose|point|rationale] of opening {plant}?",
+        "[could|can] you [provide|give|share] the [reasoning|rationale|justification] for [the launch of|opening|the opening of|launching] {plant}?",
+        "what [factors|considerations] [contribute to|lead to|drive] the decision [of|to] [open|opening] {plant}?",
+        "what [objectives|goals|benefits] [are achieved|are met|do we get] by opening {plant}?",
+        "why do we [proceed with|go ahead with|go with] [the establishment of|establishing|opening] {plant}?",
+      ],
+      a: "why open {plant}",
+      weight: 1.5,
+    },
+    {
+      kind: "open-close",
+      q: [
+        ...fill(WHY_NOT, "[opening|] {plant}"),
+        "why [don't|do not|didn't] [we|you] open {plant}?",
+        "why is {plant} [closed|kept closed|not opened]?",
+        "what [prevents|stops|keeps] us from opening {plant}?",
+      ],
+      a: "whynot open {plant}",
+    },
+    {
+      kind: "transport",
+      q: [
+        ...fill(
+          WHY_USED,
+          "[the route|shipping|the link|the edge|the connection|the path] [between|linking|that links|connecting] {plant} [and|with|to] {warehouse}",
+        ),
+      ],
+      a: "why transport {plant} {warehouse}",
+    },
+    {
+      kind: "transport",
+      q: [
+        ...fill(
+          WHY_NOT,
+          "[the route|the link|the edge|the connection|the path] [between|linking|that links|connecting] {plant} [and|with|to] {warehouse}",
+        ),
+        "what [prevents|stops|keeps] [us|the plan] from [selecting|choosing|picking|using] the [edge|path|link|connection|route] [from|between|linking|that links|connecting] {plant} [to|and|with] {warehouse}?",
+        "what prevents the [selection|choice|use] of the [edge|path|link|connection|route] [from|between|linking|that links|connecting] {plant} [to|and|with] {warehouse}?",
+        "what [factors|considerations] [contribute to|lead to] not [picking|choosing|selecting|using] the [edge|link|connection] [between|linking|that links|from] {plant} [and|to|with] {warehouse}?",
+        "why [shouldn't|should not|wouldn't] we [opt for|choose|pick|use] the [connection|edge|link|route] [between|from] {plant} [and|to] {warehouse}?",
+        "why should the [edge|link|connection|route] [connecting|between|from] {plant} [and|to] {warehouse} be [disregarded|ignored|left out|skipped]?",
+      ],
+      a: "whynot transport {plant} {warehouse}",
+      weight: 1.5,
+    },
+    {
+      kind: "fixed-cost",
+      c: [
+        `[the] [opening|fixed|setup] ${COST} of {plant} [is slashed|is lowered|gets cut|is trimmed|is slashed] by {pct}%`,
+      ],
+      np: [
+        `halving [the|] [opening|fixed|setup] cost of {plant}`,
+        `halving {plant}'s [opening|fixed] cost`,
+      ],
+      a: "set fixed_cost {plant} -{pct}%",
+    },
+    {
+      kind: "open-close",
+      c: [
         `[we|you] [close|shut down|shut|decommission] {plant}`,
         `{plant} [is|were|was|gets] [closed|shut down|out of service|unavailable]`,
         `{plant} [cannot|can't|could not] be [opened|used]`,
@@ -469,7 +553,10 @@ export const TEMPLATES: Record<string, Template[]> = {
         `[the] [opening|fixed|setup] ${COST} of {plant} ${DOWN} by {pct}%`,
         `{plant}'s [opening|fixed] cost ${DOWN} by {pct}%`,
       ],
-      np: [`a {pct}% ${DOWNN} in {plant}'s [opening|fixed] cost`, `[cutting|reducing|lowering] the [opening|fixed] cost of {plant} by {pct}%`],
+      np: [
+        `a {pct}% ${DOWNN} in {plant}'s [opening|fixed] cost`,
+        `[cutting|reducing|lowering] the [opening|fixed] cost of {plant} by {pct}%`,
+      ],
       a: "set fixed_cost {plant} -{pct}%",
     },
     {
@@ -731,6 +818,69 @@ export const TEMPLATES: Record<string, Template[]> = {
       q: [
         ...fill(
           WHY_USED,
+          "[transitioning|proceeding|heading|shifting] [from|between] {point} [to|and|towards] {point2}",
+        ),
+        "what is the [reason|driving force|motivation|rationale] [for|behind] [transitioning|moving|going|travelling|proceeding|heading] from {point} [to|towards] {point2}?",
+        "why is it [essential|important|necessary|crucial] to [shift|move|go|travel|transition|proceed] [our focus|] from {point} to {point2}?",
+        "what [benefits|advantages|gains] [can be gained|come|do we get] [by|from] [moving|going|travelling] from {point} to {point2}?",
+      ],
+      a: "why edge {point} {point2}",
+    },
+    {
+      kind: "force",
+      q: [
+        "is it [possible|achievable|feasible|doable] to [go|move|travel|transition|get|navigate] [directly|] from {point} to {point2}?",
+        "can [we|I|the salesman|the tour] [go|move|travel|navigate|make our way|successfully navigate] [directly|] from {point} to {point2}?",
+        "is [navigating|moving|travelling|traveling|going] from {point} to {point2} [feasible|possible|an option|allowed|achievable]?",
+        "can [traveling|travelling|moving|going] from {point} to {point2} be [achieved|done|managed]?",
+        "are we able to [navigate|go|travel|move] from {point} to {point2}?",
+      ],
+      a: "fix edge {point} {point2} =1",
+      weight: 1.5,
+    },
+    {
+      kind: "forbid",
+      q: [
+        "what [is the result of|happens when|happens if we go about] [getting rid of|cutting|dropping] the [edge|road|link|connection] [between|that joins|joining|linking] {point} [and|to] {point2}?",
+      ],
+      a: "forbid edge {point} {point2}",
+    },
+    {
+      kind: "distance",
+      q: [
+        "[how can we|what if we|can we] [increase|multiply|scale] the distance [from|between] {point} [to|and] {point2} by [a factor of 2|2 times|two times|2]?",
+        "can the distance [from|between] {point} [to|and] {point2} be [increased|made] [twofold|two times as long|2 times longer]?",
+        "[can we|what if we|how would it be if we] double the distance [from|between] {point} [to|and] {point2}?",
+      ],
+      a: "set dist {point} {point2} *2",
+    },
+    {
+      kind: "distance",
+      c: [
+        `the distance [from|between] {point} [to|and] {point2} [increases|grows|goes up|is increased] by {pct}%`,
+      ],
+      q: ["how can we increase the distance [from|between] {point} [to|and] {point2} by {pct}%?"],
+      a: "set dist {point} {point2} +{pct}%",
+    },
+    {
+      kind: "remove-point",
+      c: [
+        `[we|you] [omit|eradicate|get rid of|take out|leave out] {point}`,
+        `{point} [is|were|gets|was] [omitted|eradicated|taken out|left out|eliminated]`,
+        `{point} [is|were] no longer [present|there|part of the tour|in the problem]`,
+      ],
+      np: [
+        `[omitting|eradicating|getting rid of|taking out|leaving out|taking away] {point}`,
+        `the [deletion|elimination|omission] of {point}`,
+      ],
+      a: "set dist {point} * =0",
+      weight: 1.5,
+    },
+    {
+      kind: "why",
+      q: [
+        ...fill(
+          WHY_USED,
           "[the edge|the trip|the leg|going|travelling|traveling|moving] [from|between] {point} [to|and] {point2}",
         ),
         "why [is it|is it important|is it necessary|do we need] to [go|travel|proceed|move] from {point} to {point2}?",
@@ -831,6 +981,49 @@ export const TEMPLATES: Record<string, Template[]> = {
   ],
 
   workforce1: [
+    {
+      kind: "availability",
+      q: [
+        "is it [possible|an option] for {worker} to [remove|drop|skip] {shift} and [switch to working|work|focus] on {shift2} [instead|]?",
+        "[is there an option|is it possible] for {worker} to take [a day off on|] {shift} off and [work|come in] [instead|] on {shift2}?",
+        "can we arrange for {worker} to [be off|take off] on {shift} and [work|come to work] on {shift2} [in exchange|instead|]?",
+        "is it an option for {worker} to not work on {shift} and work on {shift2} instead?",
+        "is {worker} [able|capable of|allowed] [to take|taking] off {shift} and [work|working|putting in time] on {shift2}?",
+        "[could|can] {worker} [transition|shift|change] from {shift} to {shift2} [for work|]?",
+      ],
+      a: "forbid work {worker} {shift} ; fix work {worker} {shift2} =1",
+      weight: 2,
+    },
+    {
+      kind: "availability",
+      q: [
+        "[can|could] {worker} work [on|] {shift2} and have {shift} off?",
+        "is it an option for {worker} to work on {shift2} and [have|take] {shift} off?",
+        "[can|could] {worker} [take|cover] {shift2} and [skip|drop] {shift}?",
+      ],
+      a: "forbid work {worker} {shift} ; fix work {worker} {shift2} =1",
+      weight: 1.5,
+    },
+    {
+      kind: "requirements",
+      q: [
+        "is it possible to have {n} more [people|workers|staff|team members] [on|for] {day}?",
+        "[can|could] we [have|get|add] {n} [more|extra|additional] [people|workers|staff|team members] [on|for] {day}?",
+        "how [can|should|do] I [manage|handle|approach|deal with] [needing|requiring] {n} [more|additional|extra] [people|workers|team members|staff|person|team member] [on|for] {day} [specifically|]?",
+        "what[ is|'s] the best way to handle [needing|requiring] {n} [more|additional|extra] [person|people|workers|team members] on {day} [specifically|]?",
+        "what [to do|should I do|do I do] if {n} [extra|more|additional] [person|people|workers] [is|are] needed on {day} [shifts|]?",
+        "how can I [get|acquire|find|hire] {n} more [team members|workers|people|staff] [on|for] {day}?",
+      ],
+      a: "set requirement {day} +{n}",
+      weight: 1.5,
+    },
+    {
+      kind: "shift-limit",
+      c: [
+        `[all|every|each] [worker|workers|employee|employees] [need|needs|must|has to|have to|is required] [to|] [perform|complete|do|work|take] [at least|a minimum of] {n} [shift|shifts]`,
+      ],
+      a: "limit shifts * >={n}",
+    },
     {
       kind: "availability",
       q: [
@@ -942,7 +1135,10 @@ export const TEMPLATES: Record<string, Template[]> = {
         `[every|each|all] [worker|workers|employee|employees] [can|may] work at most {n} shifts`,
         `[workers|employees|everyone|all staff] [are|were] [limited|restricted|capped] to {n} shifts [each|]`,
       ],
-      np: [`limiting [all|] [workers|employees|staff] to {n} shifts`, `a [maximum|cap|limit] of {n} shifts [per worker|for everyone|for all workers]`],
+      np: [
+        `limiting [all|] [workers|employees|staff] to {n} shifts`,
+        `a [maximum|cap|limit] of {n} shifts [per worker|for everyone|for all workers]`,
+      ],
       a: "limit shifts * <={n}",
     },
     {

@@ -82,7 +82,10 @@ export class SlmModel {
 
   /** The grammar for a question's placeholders (cached per app and placeholder set). */
   private constraint(app: AppName, placeholders: string[]): TokenConstraint {
-    const key = `${app}|${placeholders.filter((p) => !p.startsWith("num#")).sort().join(",")}`;
+    const key = `${app}|${placeholders
+      .filter((p) => !p.startsWith("num#"))
+      .sort()
+      .join(",")}`;
     let c = this.constraints.get(key);
     if (!c) {
       c = automatonConstraint(actionAutomaton(app, placeholders), this.tokenizer);

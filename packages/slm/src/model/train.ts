@@ -26,7 +26,7 @@ import {
 } from "@athanor/lm";
 import { APP_NAMES, type AppName } from "@athanor/optiguide";
 import { type Example, generateExamples } from "../data/generate.js";
-import { delexicalizeAction, promptOf, promptText } from "../data/normalize.js";
+import { delexicalizeAction, promptOf } from "../data/normalize.js";
 
 export const PAD = "<pad>";
 export const EOS = "<eos>";
@@ -100,7 +100,10 @@ export function encodeExample(tok: Tokenizer, eos: number, e: Example): SftExamp
   const { text, slots } = promptOf(e.app, e.question);
   return {
     prompt: tok.encode(text, { addSpecialTokens: false }),
-    response: [...tok.encode(` ${delexicalizeAction(e.action, slots)}`, { addSpecialTokens: false }), eos],
+    response: [
+      ...tok.encode(` ${delexicalizeAction(e.action, slots)}`, { addSpecialTokens: false }),
+      eos,
+    ],
   };
 }
 
