@@ -5,9 +5,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 /** The tensor package and a webgpu backend (throws the backend's no-adapter error). */
-export async function webgpu() {
+export async function webgpu(options = {}) {
   const T = await import("@athanor/tensor");
-  const gpu = await T.createWebGpuBackend();
+  const gpu = await T.createWebGpuBackend(options);
   return { T, gpu };
 }
 

@@ -50,5 +50,26 @@ if (!args.includes("--parity-only")) {
 }
 if (!args.includes("--parity-only")) {
   await matmul(["--json", "--sizes", "1024,2048,4096", "--reps", "7"]);
+  // attention kernels A/B at the GPT-2 shapes: forward + backward, GPU-synchronised
+  const ab = {};
+  for (const kind of ["rows", "tiled"]) {
+    const g = await T.createWebGpuBackend({ attentionKernel: kind });
+    const mk = () => T.randn([8, 6, 256, 64], { backend: g }).requireGrad();
+    const [q, k, v] = [mk(), mk(), mk()];
+    const run = () =>
+      T.tidy(() => {
+        T.ops.sum(T.ops.attention(q, k, v, { causal: true })).backward();
+        for (const x of [q, k, v]) x.zeroGrad();
+      });
+    run();
+    await g.sync();
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) run();
+    await g.sync();
+    ab[kind] = (performance.now() - t0) / 10;
+    g.dispose();
+  }
+  console.log(JSON.stringify({ part: "attention-fwd-bwd-ms-8x6x256x64", ...ab }));
   await trainStep(["--json", "--steps", "5"]);
+  await trainStep(["--json", "--steps", "5", "--attention", "tiled", "--no-torch"]);
 }

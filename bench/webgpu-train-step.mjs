@@ -5,6 +5,7 @@
 //
 //   npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N]
 //                                     [--context N] [--batch N] [--vocab N] [--no-torch]
+//                                     [--attention rows|tiled]  (the backend's attention kernels)
 //
 // On a software adapter (lavapipe) the default model is cut to 2 layers, width 128, context 64,
 // batch 2, vocabulary 1024, so the run takes seconds, not hours.
@@ -14,15 +15,16 @@ const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8
 const SMALL = { layers: 2, width: 128, heads: 4, context: 64, batch: 2, vocab: 1024 };
 
 function parseArgs(args) {
-  const o = { json: false, steps: 5, torch: true, set: {} };
+  const o = { json: false, steps: 5, torch: true, attention: undefined, set: {} };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--steps") o.steps = Number(args[++i]);
+    else if (a === "--attention") o.attention = args[++i];
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -134,7 +136,7 @@ print(json.dumps({"device": name, "torch": torch.__version__, "secPerStep": time
 
 export async function main(args) {
   const o = parseArgs(args);
-  const { T, gpu } = await webgpu();
+  const { T, gpu } = await webgpu({ attentionKernel: o.attention });
   const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
   const model = buildModel(T, c, gpu);
   const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
@@ -214,6 +216,7 @@ export async function main(args) {
         bench: "webgpu-train-step",
         adapter: gpu.info.adapter,
         config: c,
+        attention: o.attention ?? "default",
         stepGflop: flops / 1e9,
         athanor,
         torch,

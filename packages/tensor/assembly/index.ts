@@ -14,6 +14,7 @@ export {
 export { col2im, im2col, pool2d, pool2dBackward } from "./conv";
 export { ndRun } from "./elementwise";
 export { sgemm, sgemmList, sgemmScratchBytes } from "./gemm";
+export { sgemvCols, sgemvRows } from "./matvec";
 export {
   adamw,
   addInto,

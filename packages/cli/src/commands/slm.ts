@@ -67,7 +67,8 @@ export function registerSlm(program: Command): void {
     )
     .option("--app <apps>", "all, or a comma-separated list of apps", "all")
     .option("--seed <n>", "seed of data, tokenizer, weights and batch order", "0")
-    .option("--steps <n>", "optimizer steps", "900")
+    .option("--steps <n>", "optimizer steps", "1500")
+    .option("--per-template <n>", "generated examples per template", "80")
     .option("--batch <n>", "sequences per step", "32")
     .option("--lr <x>", "peak learning rate (default 3e-3 from scratch, 1e-3 LoRA)")
     .option("--out <dir>", "where to write the model folder", DEFAULT_MODEL_DIR)
@@ -83,6 +84,7 @@ export function registerSlm(program: Command): void {
         app: string;
         seed: string;
         steps: string;
+        perTemplate: string;
         batch: string;
         lr?: string;
         out: string;
@@ -117,6 +119,7 @@ export function registerSlm(program: Command): void {
           apps,
           seed,
           steps: positiveInt("--steps", o.steps),
+          perTemplate: positiveInt("--per-template", o.perTemplate),
           batchSize: positiveInt("--batch", o.batch),
           lr,
           base: o.base,

@@ -45,10 +45,14 @@ function rulesFor(app: AppName): Rule[] {
         if (word === "plant") alts.push("facility", "factory");
         if (word === "warehouse") alts.push("depot", "distribution center", "customer");
         const pre = `(?:${alts.map(esc).join("|")})(?:e?s)?`;
+        // Any number, not only the members: "cafe 9" must reach validation as `cafe9` (an
+        // error that lists the cafes), never become a value. Shifts keep their own names.
+        const digits = et.name === "shift" ? m[2]! : "(\\d+)";
         rules.push({
-          re: new RegExp(`\\b${pre}\\s*(?:#|no\\.?\\s*|number\\s*)?\\s*${m[2]}\\b`, "g"),
-          to: surface,
+          re: new RegExp(`\\b${pre}\\s*(?:#|no\\.?\\s*|number\\s*)?\\s*${digits}\\b`, "g"),
+          to: et.name === "shift" ? surface : `${word}$1`,
         });
+        if (et.name !== "shift") break;
       } else {
         for (const v of nameVariants(surface))
           rules.push({ re: new RegExp(`\\b${v}\\b`, "g"), to: surface });

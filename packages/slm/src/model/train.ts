@@ -53,12 +53,12 @@ export const DEFAULT_SHAPE: ModelShape = {
 export interface TrainOptions {
   apps?: readonly AppName[];
   seed?: number;
-  /** Optimizer steps (default 900). */
+  /** Optimizer steps (default 1500). */
   steps?: number;
   batchSize?: number;
   lr?: number;
   shape?: Partial<ModelShape>;
-  /** Examples per template (generator). */
+  /** Examples per template (generator; default 80). */
   perTemplate?: number;
   /** A Hugging Face checkpoint folder to fine-tune with LoRA instead of training from scratch. */
   base?: string;
@@ -79,6 +79,7 @@ export interface SlmMeta {
   batchSize: number;
   lr: number;
   examples: number;
+  perTemplate: number;
   /** Examples per kind. */
   kinds: Record<string, number>;
   trainSeconds: number;
@@ -123,12 +124,13 @@ function countParams(model: Model): number {
 export async function trainSlm(options: TrainOptions = {}): Promise<TrainResult> {
   const seed = options.seed ?? 0;
   const apps = [...(options.apps ?? APP_NAMES)];
-  const steps = options.steps ?? 900;
+  const steps = options.steps ?? 1500;
+  const perTemplate = options.perTemplate ?? 80;
   const batchSize = options.batchSize ?? 32;
   const stage = options.onStage ?? (() => {});
   stage("generating task data");
   const examples = [
-    ...generateExamples({ apps, seed, perTemplate: options.perTemplate }),
+    ...generateExamples({ apps, seed, perTemplate }),
     ...(options.extra ?? []),
   ];
   const kinds: Record<string, number> = {};
@@ -206,12 +208,13 @@ export async function trainSlm(options: TrainOptions = {}): Promise<TrainResult>
     batchSize,
     lr,
     examples: train.length,
+    perTemplate,
     kinds,
     trainSeconds,
     finalLoss: tail.reduce((s, m) => s + m.loss, 0) / Math.max(1, tail.length),
     parameters: countParams(model),
     base: options.base ?? "scratch",
-    command: `athanor slm train --app ${apps.length === APP_NAMES.length ? "all" : apps.join(",")} --seed ${seed} --steps ${steps}`,
+    command: `athanor slm train --app ${apps.length === APP_NAMES.length ? "all" : apps.join(",")} --seed ${seed} --steps ${steps} --per-template ${perTemplate} --batch ${batchSize}${options.base ? ` --base ${options.base}` : ""}`,
   };
   return { model, tokenizer, meta };
 }

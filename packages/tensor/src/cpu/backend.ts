@@ -423,6 +423,7 @@ export class CpuBackend implements Backend {
     const fb = this.asF32(b);
     try {
       const ptrs = this.batchPointers(fa, fb, out, batch);
+      if (M === 1 && this.matvec(fa, fb, out, ptrs, N, K)) return;
       if (this.blas) this.matmulBlas(fa, fb, out, ptrs, M, N, K);
       else this.matmulWasm(fa, fb, out, ptrs, M, N, K);
     } finally {
@@ -638,6 +639,15 @@ export class CpuBackend implements Backend {
   // ---- attention ----------------------------------------------------------------------------
 
   attention(args: AttentionArgs, out: View, lse: View): void {
+    const [B, Hq, Tq, D] = args.q.shape;
+    const Tk = args.k.shape[2];
+    if (2 * B * Hq * Tq * Tk * (D + args.v.shape[3]) < PAR_FLOPS) {
+      // Small (a decoding step): one pass of the fused kernel on this thread beats per-head
+      // BLAS calls and a hand-off to the workers.
+      const prm = this.attentionParams(args, out, lse, null, null, null, null);
+      this.attentionRun("attentionForward", prm, args, 1);
+      return;
+    }
     if (this.blas && this.blasAttentionOk(args, null)) {
       this.attentionBlas(args, out, this.ptr(out), lse, this.ptr(lse), null);
       return;
@@ -1044,6 +1054,30 @@ export class CpuBackend implements Backend {
     return ptrs;
   }
 
+  /**
+   * One-row products (M = 1: a decoding step's projections) as a direct vector × matrix
+   * kernel when x and one axis of B are unit-stride: BLAS and the blocked sgemm pack all of B
+   * first, which costs more than the product at these sizes. Returns false to decline.
+   */
+  private matvec(a: View, b: View, out: View, ptrs: Int32Array, N: number, K: number): boolean {
+    const r = out.shape.length;
+    if ((K > 1 && a.strides[r - 1] !== 1) || out.strides[r - 1] !== 1) return false;
+    const rsb = b.strides[r - 2];
+    const csb = b.strides[r - 1];
+    let fn: "sgemvRows" | "sgemvCols";
+    let ldb: number;
+    if (rsb === 1 && (csb >= K || N === 1)) [fn, ldb] = ["sgemvRows", csb];
+    else if (csb === 1 && (rsb >= N || K === 1)) [fn, ldb] = ["sgemvCols", rsb];
+    else return false;
+    // One thread: splitting columns across the workers measured slower on a busy 2-vCPU
+    // machine, even for a vocabulary head (the hand-off outweighs the halved memory stream).
+    const batch = ptrs.length / 3;
+    const kernel = this.k[fn] as (...args: number[]) => void;
+    for (let i = 0; i < batch; i++)
+      kernel(K, ptrs[3 * i], ptrs[3 * i + 1], ldb, ptrs[3 * i + 2], 0, N);
+    return true;
+  }
+
   private matmulBlas(
     a: View,
     b: View,
@@ -1438,12 +1472,13 @@ export class CpuBackend implements Backend {
     fn: "attentionForward" | "attentionBackward",
     prm: number,
     args: AttentionArgs,
+    maxThreads = this.threads,
   ): void {
     const [B, , Tq] = args.q.shape;
     const [, Hkv, Tk] = args.k.shape;
     const groups = B * Hkv;
     if (groups === 0 || Tq === 0) return;
-    const threads = Math.min(this.threads, groups);
+    const threads = Math.min(maxThreads, groups);
     const bytes = this.k.attentionScratchBytes(Tq, Tk);
     const scratch: number[] = [];
     try {

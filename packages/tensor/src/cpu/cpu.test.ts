@@ -152,39 +152,78 @@ for (const path of ["wasm", "blas"] as const) {
       expectClose(r, 1e-5);
     });
 
-    it("fused attention forward and backward (GQA, causal, mask) on this matmul path", () => {
-      const [B, Hq, Hkv, Tq, Tk, D] = [2, 4, 2, 37, 45, 16];
-      const mask = Float32Array.from({ length: B * Tk }, (_, i) => (i % 11 === 3 ? -Infinity : 0));
-      const r = both(
-        cpu,
-        [
-          { data: randomData(B * Hq * Tq * D, 22), shape: [B, Hq, Tq, D] },
-          { data: randomData(B * Hkv * Tk * D, 23), shape: [B, Hkv, Tk, D] },
-          { data: randomData(B * Hkv * Tk * D, 24), shape: [B, Hkv, Tk, D] },
-          { data: mask, shape: [B, Tk] },
-          { data: randomData(B * Hq * Tq * D, 25), shape: [B, Hq, Tq, D] },
-        ],
-        [
-          [B, Hq, Tq, D],
-          [B, Hq, Tq],
-          [B, Hq, Tq, D],
-          [B, Hkv, Tk, D],
-          [B, Hkv, Tk, D],
-        ],
-        (b, [q, k, v, m, dout], [o, lse, dq, dk, dv]) => {
-          const args = {
-            q,
-            k,
-            v,
-            mask: { ...m, shape: [B, Hq, Tq, Tk], strides: [Tk, 0, 0, 1] },
-            causal: true,
-            scale: 0.25,
-          };
-          b.attention(args, o, lse);
-          b.attentionBackward(args, o, lse, dout, dq, dk, dv);
-        },
-      );
-      expectClose(r, 2e-5);
+    // Under ~4 MFLOP the forward runs the fused kernel on the calling thread (a decoding step,
+    // Tq = 1); above, this matmul path's per-head products.
+    for (const [B, Hq, Hkv, Tq, Tk, D] of [
+      [2, 4, 2, 37, 45, 16],
+      [2, 4, 2, 1, 45, 16],
+      [2, 4, 2, 70, 90, 64],
+    ]) {
+      it(`fused attention forward and backward (GQA, causal, mask) on this matmul path, Tq ${Tq} Tk ${Tk} D ${D}`, () => {
+        const mask = Float32Array.from({ length: B * Tk }, (_, i) =>
+          i % 11 === 3 ? -Infinity : 0,
+        );
+        const r = both(
+          cpu,
+          [
+            { data: randomData(B * Hq * Tq * D, 22), shape: [B, Hq, Tq, D] },
+            { data: randomData(B * Hkv * Tk * D, 23), shape: [B, Hkv, Tk, D] },
+            { data: randomData(B * Hkv * Tk * D, 24), shape: [B, Hkv, Tk, D] },
+            { data: mask, shape: [B, Tk] },
+            { data: randomData(B * Hq * Tq * D, 25), shape: [B, Hq, Tq, D] },
+          ],
+          [
+            [B, Hq, Tq, D],
+            [B, Hq, Tq],
+            [B, Hq, Tq, D],
+            [B, Hkv, Tk, D],
+            [B, Hkv, Tk, D],
+          ],
+          (b, [q, k, v, m, dout], [o, lse, dq, dk, dv]) => {
+            const args = {
+              q,
+              k,
+              v,
+              mask: { ...m, shape: [B, Hq, Tq, Tk], strides: [Tk, 0, 0, 1] },
+              causal: true,
+              scale: 0.25,
+            };
+            b.attention(args, o, lse);
+            b.attentionBackward(args, o, lse, dout, dq, dk, dv);
+          },
+        );
+        expectClose(r, 2e-5);
+      });
+    }
+
+    it("one-row products (M = 1) against either unit-stride layout of B, batched and ragged", () => {
+      for (const [K, N] of [
+        [256, 768],
+        [37, 21],
+        [3, 1],
+        [1, 19],
+      ]) {
+        const r = both(
+          cpu,
+          [
+            { data: randomData(K, 7), shape: [1, K] },
+            { data: randomData(N * K, 8), shape: [N, K], perm: [1, 0] },
+            { data: randomData(K * N, 9), shape: [K, N] },
+            { data: randomData(3 * K, 10), shape: [3, 1, K] },
+          ],
+          [
+            [1, N],
+            [1, N],
+            [3, 1, N],
+          ],
+          (b, [x, wt, w, xs], [o1, o2, o3]) => {
+            b.matmul(x, wt, o1);
+            b.matmul(x, w, o2);
+            b.matmul(xs, { ...wt, shape: [3, K, N], strides: [0, ...wt.strides] }, o3);
+          },
+        );
+        expectClose(r, 1e-5);
+      }
     });
 
     it("many small matmuls split by batch (attention-shaped)", () => {

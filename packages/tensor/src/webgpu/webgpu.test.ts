@@ -57,16 +57,22 @@ const title = probe.available
 
 suite(title, () => {
   let gpu: WebGpuBackend;
+  let rows: WebGpuBackend;
   beforeAll(async () => {
     gpu = await createWebGpuBackend({ name: "webgpu-test" });
+    rows = await createWebGpuBackend({ name: "webgpu-rows", attentionKernel: "rows" });
   });
-  afterAll(() => gpu?.dispose());
+  afterAll(() => {
+    gpu?.dispose();
+    rows?.dispose();
+  });
 
   /** Runs `fn` on both backends with the same inputs and compares every returned tensor. */
   async function parity(
     shapes: number[][],
     fn: (...xs: Tensor[]) => Tensor | Tensor[],
     tol = 1e-4,
+    backend: Backend = gpu,
   ): Promise<void> {
     const run = async (b: Backend) => {
       startScope();
@@ -92,7 +98,7 @@ suite(title, () => {
         endScope();
       }
     };
-    const got = await run(gpu);
+    const got = await run(backend);
     const want = await run(ref);
     want.forEach((w, i) => {
       close(got[i], w, tol);
@@ -152,16 +158,31 @@ suite(title, () => {
     await parity([[150, 19], [19]], (x, w) => ops.rmsNorm(x, w));
   });
 
-  it("attention: KV-cache decode (Tq < Tk), GQA, wide heads (tiled and row kernels), padding mask", async () => {
-    // one new query per head against a 37-key cache; head size 80 > one workgroup's width
-    await parity(
-      [
-        [2, 4, 1, 80],
-        [2, 2, 37, 80],
-        [2, 2, 37, 80],
-      ],
-      (q, k, v2) => ops.attention(q, k, v2, { causal: true }),
-    );
+  it("attention (tiled and row kernels): KV-cache decode (Tq < Tk), GQA, wide heads, padding mask", async () => {
+    for (const b of [gpu, rows]) {
+      // one new query per head against a 37-key cache; head size 80 > one workgroup's width
+      await parity(
+        [
+          [2, 4, 1, 80],
+          [2, 2, 37, 80],
+          [2, 2, 37, 80],
+        ],
+        (q, k, v2) => ops.attention(q, k, v2, { causal: true }),
+        1e-4,
+        b,
+      );
+      // more rows than one 64-row block, Tq < Tk, GQA
+      await parity(
+        [
+          [1, 4, 70, 16],
+          [1, 2, 75, 16],
+          [1, 2, 75, 24],
+        ],
+        (q, k, v2) => ops.attention(q, k, v2, { causal: true }),
+        1e-4,
+        b,
+      );
+    }
     // heads wider than the tiled kernels take (128) run on the row-per-workgroup kernels
     await parity(
       [
@@ -189,7 +210,9 @@ suite(title, () => {
         endScope();
       }
     };
-    close(await run(gpu), await run(ref));
+    const want = await run(ref);
+    close(await run(gpu), want);
+    close(await run(rows), want);
   });
 
   it("batches kernels into few submits and orders writes after recorded kernels", async () => {

@@ -20,7 +20,7 @@ export interface Tile {
 }
 
 export const TILES: Record<"large" | "medium" | "small", Tile> = {
-  large: { name: "large", BM: 128, BN: 128, BK: 16, TM: 8, TN: 8 },
+  large: { name: "large", BM: 128, BN: 128, BK: 8, TM: 8, TN: 8 },
   medium: { name: "medium", BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 },
   small: { name: "small", BM: 32, BN: 32, BK: 16, TM: 2, TN: 2 },
 };
@@ -43,11 +43,10 @@ function shader(t: Tile, aKFast: boolean, bNFast: boolean): string {
   const aLoads = (BM * BK) / threads;
   const bLoads = (BN * BK) / threads;
   const lines: string[] = [];
-  // Invocation (tx, ty) owns rows ty + i·RY and columns tx + j·TX: neighbouring invocations read
-  // neighbouring shared-memory words (no bank conflicts) and store neighbouring outputs.
-  const RY = BM / TM;
-  for (let i = 0; i < TM; i++) lines.push(`  let a${i} = As[kk * ${BM}u + ty + ${i * RY}u];`);
-  for (let j = 0; j < TN; j++) lines.push(`  let b${j} = Bs[kk * ${BN}u + tx + ${j * TX}u];`);
+  // Invocation (tx, ty) owns the TM×TN block at rows ty·TM.., columns tx·TN.. (measured on an
+  // H200: faster than interleaved ownership, which avoids bank conflicts but costs locality).
+  for (let i = 0; i < TM; i++) lines.push(`  let a${i} = As[kk * ${BM}u + ty * ${TM}u + ${i}u];`);
+  for (let j = 0; j < TN; j++) lines.push(`  let b${j} = Bs[kk * ${BN}u + tx * ${TN}u + ${j}u];`);
   for (let i = 0; i < TM; i++)
     for (let j = 0; j < TN; j++) lines.push(`  c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`);
   const decl: string[] = [];
@@ -56,7 +55,7 @@ function shader(t: Tile, aKFast: boolean, bNFast: boolean): string {
   for (let i = 0; i < TM; i++)
     for (let j = 0; j < TN; j++)
       stores.push(
-        `  if (m0 + ${i * RY}u < M && n0 + ${j * TX}u < N) { O[ob + (m0 + ${i * RY}u) * N + n0 + ${j * TX}u] = c${i}_${j}; }`,
+        `  if (m0 + ${i}u < M && n0 + ${j}u < N) { O[ob + (m0 + ${i}u) * N + n0 + ${j}u] = c${i}_${j}; }`,
       );
   // A tile element e → (m, k): k varies fastest when A's K axis has unit stride.
   const aIdx = aKFast
@@ -123,8 +122,8 @@ ${lines.join("\n")}
     }
     workgroupBarrier();
   }
-  let m0 = rowBase + ty;
-  let n0 = colBase + tx;
+  let m0 = rowBase + ty * ${TM}u;
+  let n0 = colBase + tx * ${TN}u;
 ${stores.join("\n")}
 }`;
 }
