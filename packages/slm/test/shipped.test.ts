@@ -14,11 +14,16 @@ describe.skipIf(!SlmModel.exists())("the shipped model", () => {
       ["diet", "What if I can't eat hot dogs?", "forbid buy hot_dog"],
       ["facility", "What if we close plant 1?", "fix open plant1 =0"],
       ["netflow", "Why do we ship pens from Denver to Seattle?", "why flow pens denver seattle"],
-      ["tsp", "What if the edge between point 2 and point 7 is removed?", "forbid edge point2 point7"],
+      [
+        "tsp",
+        "What if the edge between point 2 and point 7 is removed?",
+        "forbid edge point2 point7",
+      ],
       ["workforce1", "What if Amy and Dan cannot work on the same day?", "apart work amy dan"],
       ["workforce1", "What if every worker can work at most 4 shifts?", "limit shifts * <=4"],
     ];
-    for (const [app, q, want] of cases) expect(model.predict(app, q).line, `${app}: ${q}`).toBe(want);
+    for (const [app, q, want] of cases)
+      expect(model.predict(app, q).line, `${app}: ${q}`).toBe(want);
   });
 
   it("declines most off-domain requests it was never trained on", async () => {

@@ -11,6 +11,7 @@
 // 31 dout ptr, 32..35 dout strides           36 dq, 37 dk, 38 dv ptrs (contiguous)
 
 import { sgemm, sgemmScratchBytes } from "./gemm";
+import { sgemvCols, sgemvRows } from "./matvec";
 import { exp4 } from "./vmath";
 
 function w(p: usize, i: i32): i32 {
@@ -136,28 +137,32 @@ export function attentionForward(prm: usize, g0: i32, g1: i32, scratch: usize): 
     for (let r = 0; r < rep; r++) {
       const h = kh * rep + r;
       const qp = ptr(w(prm, 9), w(prm, 10), b, w(prm, 11), h);
-      // S = q · kᵀ
-      sgemm(
-        tq,
-        tk,
-        d,
-        qp,
-        w(prm, 12),
-        w(prm, 13),
-        kp,
-        w(prm, 18),
-        w(prm, 17),
-        s,
-        tk,
-        false,
-        gemmScratch,
-      );
+      // S = q · kᵀ (one query row: a direct vector × matrix product, no packing)
+      if (tq === 1 && w(prm, 13) === 1 && w(prm, 18) === 1)
+        sgemvRows(d, qp, kp, w(prm, 17), s, 0, tk);
+      else
+        sgemm(
+          tq,
+          tk,
+          d,
+          qp,
+          w(prm, 12),
+          w(prm, 13),
+          kp,
+          w(prm, 18),
+          w(prm, 17),
+          s,
+          tk,
+          false,
+          gemmScratch,
+        );
       const mask = w(prm, 24) ? ptr(w(prm, 24), w(prm, 25), b, w(prm, 26), h) : 0;
       const lse = <usize>w(prm, 30) + ((<usize>((b * hq + h) * tq)) << 2);
       scoresToProbs(s, tq, tk, scale, causal, mask, w(prm, 27), w(prm, 28), lse, false);
       // O = P · v
       const out = <usize>w(prm, 29) + ((<usize>((b * hq + h) * tq * dv)) << 2);
-      sgemm(tq, dv, tk, s, tk, 1, vp, w(prm, 22), w(prm, 23), out, dv, false, gemmScratch);
+      if (tq === 1 && w(prm, 23) === 1) sgemvCols(tk, s, vp, w(prm, 22), out, 0, dv);
+      else sgemm(tq, dv, tk, s, tk, 1, vp, w(prm, 22), w(prm, 23), out, dv, false, gemmScratch);
     }
   }
 }

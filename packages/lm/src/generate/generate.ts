@@ -345,8 +345,10 @@ function forwardLast(
       cache,
       attentionMask,
       positionIds: tensor(positions, [B, T], { dtype: "i32" }),
+      logitsFor: "last",
     });
-    const last = T === 1 ? logits : ops.slice(logits, 1, T - 1, T);
+    const Tl = logits.shape[1];
+    const last = Tl === 1 ? logits : ops.slice(logits, 1, Tl - 1, Tl);
     const data = last.data();
     return data instanceof Float32Array ? data : Float32Array.from(data);
   });

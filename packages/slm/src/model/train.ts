@@ -129,10 +129,7 @@ export async function trainSlm(options: TrainOptions = {}): Promise<TrainResult>
   const batchSize = options.batchSize ?? 32;
   const stage = options.onStage ?? (() => {});
   stage("generating task data");
-  const examples = [
-    ...generateExamples({ apps, seed, perTemplate }),
-    ...(options.extra ?? []),
-  ];
+  const examples = [...generateExamples({ apps, seed, perTemplate }), ...(options.extra ?? [])];
   const kinds: Record<string, number> = {};
   for (const e of examples) kinds[`${e.app}/${e.kind}`] = (kinds[`${e.app}/${e.kind}`] ?? 0) + 1;
 

@@ -2,10 +2,13 @@
 // suite (forward and gradients, odd shapes, non-contiguous views). Runs on any WebGPU adapter;
 // in CI that is Mesa's lavapipe (software Vulkan, see .ci/run). Without an adapter the suite is
 // skipped with the reason (what was looked for), never failed.
-import { describe, it } from "vitest";
+import { describe, it, vi } from "vitest";
 import "../index.js";
 import { runBackendConformance } from "../../test/conformance.js";
 import { createWebGpuBackend, webgpuAvailable } from "./index.js";
+
+// lavapipe compiles the larger kernels slowly on a loaded machine
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const probe = await webgpuAvailable();
 

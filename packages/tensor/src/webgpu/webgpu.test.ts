@@ -55,7 +55,8 @@ const title = probe.available
   ? `webgpu backend (${probe.adapter})`
   : `webgpu backend (skipped: no WebGPU adapter: ${probe.reason})`;
 
-suite(title, () => {
+// lavapipe compiles the larger kernels slowly on a loaded machine: generous timeouts
+suite(title, { timeout: 120_000 }, () => {
   let gpu: WebGpuBackend;
   let rows: WebGpuBackend;
   beforeAll(async () => {
