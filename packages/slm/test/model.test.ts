@@ -70,17 +70,37 @@ describe("training and decoding (a tiny model)", () => {
     const out = mkdtempSync(join(tmpdir(), "slm-lora-"));
     try {
       // A stand-in for the user's checkpoint: a tiny model saved in Hugging Face's layout.
-      const scratch = await trainSlm({ seed: 1, steps: 1, batchSize: 2, perTemplate: 1, shape: TINY, apps: ["tsp"] });
+      const scratch = await trainSlm({
+        seed: 1,
+        steps: 1,
+        batchSize: 2,
+        perTemplate: 1,
+        shape: TINY,
+        apps: ["tsp"],
+      });
       await saveSlm(scratch, base);
       const before = new Map(
-        [...scratch.model.parameters()].map(([k, t]) => [k, Array.from(t.toArray() as Float32Array)]),
+        [...scratch.model.parameters()].map(([k, t]) => [
+          k,
+          Array.from(t.toArray() as Float32Array),
+        ]),
       );
-      const lora = await trainSlm({ seed: 1, steps: 2, batchSize: 2, perTemplate: 1, apps: ["tsp"], base, loraRank: 2 });
+      const lora = await trainSlm({
+        seed: 1,
+        steps: 2,
+        batchSize: 2,
+        perTemplate: 1,
+        apps: ["tsp"],
+        base,
+        loraRank: 2,
+      });
       expect(lora.meta.base).toBe(base);
       expect(lora.model.adapter?.config.r).toBe(2);
       for (const [k, t] of lora.model.parameters())
         expect(Array.from(t.toArray() as Float32Array), k).toEqual(before.get(k));
-      const bs = [...lora.model.adapter!.modules.values()].map((m) => m.b.toArray() as Float32Array);
+      const bs = [...lora.model.adapter!.modules.values()].map(
+        (m) => m.b.toArray() as Float32Array,
+      );
       expect(bs.some((b) => b.some((x) => x !== 0))).toBe(true); // B starts at 0: it trained
       await saveSlm(lora, out);
       expect(readFileSync(join(out, "adapter_config.json"), "utf8")).toContain('"r": 2');

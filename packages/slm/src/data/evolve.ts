@@ -54,7 +54,9 @@ export async function evolveExamples(
       temperature: 0.9,
       seed: options.seed,
     });
-    const need = requiredWords(e.action);
+    // Words the original says (implicit values such as the 1 of "work this shift" are not).
+    const orig = ` ${normalizeQuestion(e.app, e.question)} `;
+    const need = requiredWords(e.action).filter((w) => orig.includes(w));
     for (const line of (res.content ?? "").split("\n")) {
       const q = line.replace(/^\s*(?:[-*]|\d+[.)])\s*/, "").trim();
       if (q.length < 8 || q === e.question) continue;

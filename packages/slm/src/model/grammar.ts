@@ -16,10 +16,10 @@ type Slot = { words: Set<string> } | { pattern: "change" | "bound" };
 // A value is a number or a number placeholder of the question (`num#1`).
 const V = String.raw`(?:\d{1,6}(?:\.\d{1,4})?|num#\d)`;
 const VP = String.raw`(?:\d{1,6}(?:\.\d{0,4})?|n|nu|num|num#|num#\d)`;
-const CHANGE_PREFIX = new RegExp(String.raw`^(?:[=*/]${VP}?|[+-](?:${VP}|${V}%)?)?$`);
-const CHANGE = new RegExp(String.raw`^(?:[=*/]${V}|[+-]${V}%?)$`);
-const BOUND_PREFIX = new RegExp(String.raw`^(?:[<>](?:=${VP}?)?)?$`);
-const BOUND = new RegExp(String.raw`^[<>]=${V}$`);
+const CHANGE_PREFIX = new RegExp(`^(?:[=*/]${VP}?|[+-](?:${VP}|${V}%)?)?$`);
+const CHANGE = new RegExp(`^(?:[=*/]${V}|[+-]${V}%?)$`);
+const BOUND_PREFIX = new RegExp(`^(?:[<>](?:=${VP}?)?)?$`);
+const BOUND = new RegExp(`^[<>]=${V}$`);
 
 function prefixOk(slot: Slot, s: string): boolean {
   if ("words" in slot) {
