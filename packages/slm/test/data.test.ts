@@ -140,6 +140,15 @@ describe("placeholders", () => {
     expect(ok("set demand cafe#2 +num#1%")).toBe(false);
     expect(ok("set demand cafe3 +5%")).toBe(false);
     expect(ok("forbid ship * *")).toBe(true);
+    const t = actionAutomaton("tsp", ["point#1", "point#2"]);
+    const okT = (line: string) => {
+      let st: ReturnType<typeof t.initial> | undefined = t.initial();
+      for (const b of Buffer.from(line)) if (st !== undefined) st = t.step(st, b);
+      return st !== undefined && t.accepts(st);
+    };
+    expect(okT("forbid edge point#1 point#2")).toBe(true);
+    expect(okT("forbid edge point#1 point#1")).toBe(false); // one point is not an edge
+    expect(okT("exclusive edge point#1 point#2")).toBe(false); // only for two kinds of thing
   });
 });
 

@@ -43,7 +43,7 @@ describe("prompt evolution", () => {
       "How does a 13 percent jump in cafe3's demand change things?",
     ]);
     expect(out.every((e) => e.action === ex.action)).toBe(true);
-    expect(client.seen[0]!.messages[1]!.content).toContain(ex.question);
+    expect(JSON.stringify(client.seen[0]!.messages[1])).toContain(ex.question);
   });
 
   it("does not require values the question only implies", async () => {

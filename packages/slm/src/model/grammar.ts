@@ -21,16 +21,19 @@ const CHANGE = new RegExp(`^(?:[=*/]${V}|[+-]${V}%?)$`);
 const BOUND_PREFIX = new RegExp(`^(?:[<>](?:=${VP}?)?)?$`);
 const BOUND = new RegExp(`^[<>]=${V}$`);
 
-function prefixOk(slot: Slot, s: string): boolean {
+/** A placeholder names one thing: it cannot fill two key parts of one action (`point#1 point#1`). */
+const isEntityPlaceholder = (w: string) => w.includes("#") && !w.startsWith("num#");
+
+function prefixOk(slot: Slot, s: string, used: readonly string[] = []): boolean {
   if ("words" in slot) {
-    for (const w of slot.words) if (w.startsWith(s)) return true;
+    for (const w of slot.words) if (w.startsWith(s) && !used.includes(w)) return true;
     return false;
   }
   return (slot.pattern === "change" ? CHANGE_PREFIX : BOUND_PREFIX).test(s);
 }
 
-function complete(slot: Slot, s: string): boolean {
-  if ("words" in slot) return slot.words.has(s);
+function complete(slot: Slot, s: string, used: readonly string[] = []): boolean {
+  if ("words" in slot) return slot.words.has(s) && !used.includes(s);
   return (slot.pattern === "change" ? CHANGE : BOUND).test(s);
 }
 
@@ -69,16 +72,16 @@ export function signatures(spec: AppSpec, placeholders?: readonly string[]): Slo
       sigs.push([one(verb), one(d.name), ...keys(d.keys, verb === "forbid")]);
     sigs.push([one("fix"), one(d.name), ...keys(d.keys), change]);
     sigs.push([one("limit"), one(d.name), ...keys(d.keys), bound]);
-    if (d.keys.length === 2) {
+    // only / exclusive / apart relate two kinds of thing (a roastery and its cafes).
+    if (d.keys.length === 2 && d.keys[0] !== d.keys[1]) {
       sigs.push([one("only"), one(d.name), ...keys(d.keys, false)]);
       sigs.push([one("exclusive"), one(d.name), ...keys(d.keys, false)]);
-      if (d.keys[0] !== d.keys[1])
-        sigs.push([
-          one("apart"),
-          one(d.name),
-          keySlot(d.keys[0]!, false),
-          keySlot(d.keys[0]!, false),
-        ]);
+      sigs.push([
+        one("apart"),
+        one(d.name),
+        keySlot(d.keys[0]!, false),
+        keySlot(d.keys[0]!, false),
+      ]);
     }
   }
   return sigs;
@@ -94,6 +97,8 @@ export interface GrammarState {
   phase: 0 | 1 | 2 | 3;
   /** Actions completed before this one (at most MAX_ACTIONS in a line). */
   done: number;
+  /** Entity placeholders the current action already names. */
+  used: string[];
 }
 
 /** Most actions in one line (a what-if needs at most two: move a worker off one shift and onto another). */
@@ -108,25 +113,40 @@ export function actionAutomaton(
     sig.every((slot) => !("words" in slot) || slot.words.size > 0),
   );
   const all = sigs.map((_, i) => i);
-  const start: GrammarState = { alive: all, pos: 0, buf: "", phase: 0, done: 0 };
+  const start: GrammarState = { alive: all, pos: 0, buf: "", phase: 0, done: 0, used: [] };
   const ended = (st: GrammarState) =>
-    st.alive.some((i) => sigs[i]!.length === st.pos + 1 && complete(sigs[i]![st.pos]!, st.buf));
+    st.alive.some(
+      (i) => sigs[i]!.length === st.pos + 1 && complete(sigs[i]![st.pos]!, st.buf, st.used),
+    );
+  // Every slot still ahead must have a word left once `used` are taken (no dead ends).
+  const open = (sig: Slot[], from: number, used: readonly string[]) =>
+    sig
+      .slice(from)
+      .every((slot) => !("words" in slot) || [...slot.words].some((w) => !used.includes(w)));
   return {
     initial: () => start,
     step(st, byte) {
       const ch = String.fromCharCode(byte);
       if (st.phase === 2) return ch === ";" ? { ...st, phase: 3 } : undefined;
       if (st.phase === 3)
-        return ch === " " ? { alive: all, pos: 0, buf: "", phase: 1, done: st.done } : undefined;
+        return ch === " "
+          ? { alive: all, pos: 0, buf: "", phase: 1, done: st.done, used: [] }
+          : undefined;
       if (ch === " ") {
         if (st.phase === 0 && st.pos === 0 && st.buf === "") return { ...st, phase: 1 };
+        const used = isEntityPlaceholder(st.buf) ? [...st.used, st.buf] : st.used;
         const alive = st.alive.filter((i) => {
           const sig = sigs[i]!;
-          return sig.length > st.pos + 1 && complete(sig[st.pos]!, st.buf);
+          return (
+            sig.length > st.pos + 1 &&
+            complete(sig[st.pos]!, st.buf, st.used) &&
+            open(sig, st.pos + 1, used)
+          );
         });
-        if (alive.length > 0) return { alive, pos: st.pos + 1, buf: "", phase: 1, done: st.done };
+        if (alive.length > 0)
+          return { alive, pos: st.pos + 1, buf: "", phase: 1, done: st.done, used };
         return ended(st) && st.done + 1 < MAX_ACTIONS
-          ? { alive: [], pos: 0, buf: "", phase: 2, done: st.done + 1 }
+          ? { alive: [], pos: 0, buf: "", phase: 2, done: st.done + 1, used: [] }
           : undefined;
       }
       if (byte < 0x21 || byte > 0x7e) return undefined;
@@ -134,11 +154,12 @@ export function actionAutomaton(
       if (buf.length > 24) return undefined;
       const alive = st.alive.filter((i) => {
         const sig = sigs[i]!;
-        return sig.length > st.pos && prefixOk(sig[st.pos]!, buf);
+        return sig.length > st.pos && prefixOk(sig[st.pos]!, buf, st.used);
       });
-      return alive.length > 0 ? { alive, pos: st.pos, buf, phase: 1, done: st.done } : undefined;
+      return alive.length > 0 ? { ...st, alive, buf, phase: 1 } : undefined;
     },
     accepts: (st) => st.phase === 1 && ended(st),
-    key: (st) => `${st.phase}|${st.done}|${st.pos}|${st.buf}|${st.alive.join(",")}`,
+    key: (st) =>
+      `${st.phase}|${st.done}|${st.pos}|${st.buf}|${st.used.join(",")}|${st.alive.join(",")}`,
   };
 }

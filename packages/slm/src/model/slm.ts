@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   automatonConstraint,
+  ConstraintError,
   generate,
   loadAdapter,
   loadModel,
@@ -101,18 +102,27 @@ export class SlmModel {
     const { text, slots } = promptOf(app, question);
     const prompt = this.tokenizer.encode(text, { addSpecialTokens: false });
     const eos = this.tokenizer.tokenToId(EOS) ?? this.model.config.eosTokenIds[0]!;
-    const { outputs } = generate(this.model, [prompt], {
-      tokenizer: this.tokenizer,
-      constraint: this.constraint(app, [...slots.keys()]),
-      maxNewTokens: 64,
-      eosTokenIds: [eos],
-    });
-    const out = outputs[0]!;
-    const raw = out.text.trim();
+    let raw: string;
+    let tokens: number;
+    try {
+      const { outputs } = generate(this.model, [prompt], {
+        tokenizer: this.tokenizer,
+        constraint: this.constraint(app, [...slots.keys()]),
+        maxNewTokens: 64,
+        eosTokenIds: [eos],
+      });
+      raw = outputs[0]!.text.trim();
+      tokens = outputs[0]!.tokens.length;
+    } catch (e) {
+      // The grammar left no way to continue: no action, which validation reports as an error.
+      if (!(e instanceof ConstraintError)) throw e;
+      raw = "";
+      tokens = 0;
+    }
     return {
       line: relexicalizeAction(raw, slots),
       raw,
-      tokens: out.tokens.length,
+      tokens,
       ms: performance.now() - t0,
     };
   }
