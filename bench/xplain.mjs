@@ -50,7 +50,9 @@ export async function main(args) {
     await closeDefaultSolver();
   }
   const exactBy = new Map(rows.filter((r) => r.method === "exact").map((r) => [r.topology, r.gap]));
-  console.log("topology  pairs  method               gap        % capacity  vs exact  seconds  evals");
+  console.log(
+    "topology  pairs  method               gap        % capacity  vs exact  seconds  evals",
+  );
   for (const r of rows) {
     const ex = exactBy.get(r.topology);
     const ratio = ex ? (r.gap ?? 0) / ex : null;
@@ -58,6 +60,8 @@ export async function main(args) {
       `${r.topology.padEnd(9)} ${String(r.pairs).padStart(5)}  ${(r.method + (r.status === "time_limit" ? "*" : "")).padEnd(19)} ${(r.gap ?? 0).toFixed(3).padStart(9)}  ${((r.gapFraction ?? 0) * 100).toFixed(2).padStart(9)}%  ${ratio === null ? "    -" : ratio.toFixed(2).padStart(8)}  ${r.seconds.toFixed(1).padStart(7)}  ${r.evaluations ?? "MILP"}`,
     );
   }
-  console.log("* exact stopped at its time limit: the gap is the incumbent (a lower bound on the worst gap)");
+  console.log(
+    "* exact stopped at its time limit: the gap is the incumbent (a lower bound on the worst gap)",
+  );
   if (json) console.log(JSON.stringify({ benchmark: "xplain", timeLimit, evaluations, rows }));
 }
