@@ -23,9 +23,9 @@ import { showSlmAnswer } from "./slm.js";
 /**
  * `athanor start` (what `npm start` runs): what-if questions over the six OptiGuide
  * applications. With a model endpoint configured (ATHANOR_BASE_URL / ATHANOR_MODEL, or Azure),
- * questions are answered by the OptiGuide agents; without one, a tour runs one benchmark
- * question per app with its ground-truth edit (oracle mode), through the same sandbox,
- * solver and explanation.
+ * the OptiGuide agents answer; without one, the embedded small model (`packages/slm/model`)
+ * does. `--tour` runs one benchmark question per app with its ground-truth edit (oracle mode)
+ * through the same sandbox, solver and explanation.
  */
 export function registerStart(program: Command): void {
   program
