@@ -161,10 +161,12 @@ async function embedded(app: AppName, words: string[], json: boolean): Promise<v
     `OptiGuide on ${app} with the embedded task model (${model.meta.parameters.toLocaleString("en-US")} parameters, no endpoint). Ask a question about the plan, a what-if or a why (empty line to quit; --app picks another app).`,
   );
   if (process.stdin.isTTY) process.stdout.write("? ");
+  let asked = 0;
   try {
     for await (const line of rl) {
       const q = line.trim();
       if (!q) break;
+      asked++;
       try {
         await ask(q);
       } catch (err) {
@@ -175,4 +177,25 @@ async function embedded(app: AppName, words: string[], json: boolean): Promise<v
   } finally {
     rl.close();
   }
+  // Not a terminal and nothing piped in (CI, `npm start < /dev/null`): show what it does.
+  if (!process.stdin.isTTY && asked === 0) {
+    console.log("No questions on standard input; answering one example per app:\n");
+    for (const [exampleApp, q] of EXAMPLES) {
+      console.log(`[${exampleApp}] ${q}`);
+      const a = await model.answer(exampleApp, q);
+      if (json) printJson(a);
+      else showSlmAnswer(a);
+      console.log();
+    }
+  }
 }
+
+/** One question per app, written for this demo (not from the OptiGuide benchmark). */
+const EXAMPLES: [AppName, string][] = [
+  ["coffee", "What if light coffee demand at cafe2 grew by 29%?"],
+  ["diet", "What if we could buy at most 2 hamburgers?"],
+  ["facility", "What if plant 3 were closed?"],
+  ["netflow", "What if shipping pens from Detroit to Boston cost 20% more?"],
+  ["tsp", "What if we had to travel directly from point 2 to point 5?"],
+  ["workforce1", "What if Amy could not work on Tue2?"],
+];

@@ -1,0 +1,98 @@
+// The matmul kernel's vec4 fast path (contiguous inner axes, offsets and strides multiples of 4)
+// against a host triple loop: both vec4 tiles with ragged M and N edges, a padded row stride,
+// offsets, a broadcast batch and split-K. Skipped (with the reason) when no WebGPU adapter exists.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { View } from "../../backend.js";
+import { testing } from "../../index.js";
+import { Rng } from "../../random.js";
+import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "../index.js";
+import { matmul, TILES, type Tile } from "./matmul.js";
+
+const probe = await webgpuAvailable();
+const suite = probe.available ? describe : describe.skip;
+
+interface Operand {
+  shape: number[];
+  strides: number[];
+  offset: number;
+}
+
+const contiguous = (shape: number[], offset = 0): Operand => ({
+  shape,
+  strides: shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1)),
+  offset,
+});
+
+/** Elements a strided operand spans in its storage. */
+const span = (o: Operand) =>
+  o.offset + 1 + o.shape.reduce((s, d, i) => s + (d - 1) * o.strides[i], 0);
+
+suite(`webgpu matmul vec4 path (${probe.available ? probe.adapter : probe.reason})`, {
+  timeout: 120_000,
+}, () => {
+  let gpu: WebGpuBackend;
+  beforeAll(async () => {
+    gpu = await createWebGpuBackend({ name: "webgpu-matmul-test" });
+  });
+  afterAll(() => gpu?.dispose());
+
+  async function check(a: Operand, b: Operand, outOffset: number, tile: Tile): Promise<void> {
+    const rank = a.shape.length;
+    const [M, K, N] = [a.shape[rank - 2], a.shape[rank - 1], b.shape[rank - 1]];
+    const batch = a.shape.slice(0, -2).map((d, i) => Math.max(d, b.shape[i]));
+    const out = contiguous([...batch, M, N], outOffset);
+    const rng = new Rng(7);
+    const av = Float32Array.from({ length: span(a) }, () => rng.normal());
+    const bv = Float32Array.from({ length: span(b) }, () => rng.normal());
+    const nb = batch.reduce((p, d) => p * d, 1);
+    const want = new Float32Array(nb * M * N);
+    for (let p = 0; p < nb; p++) {
+      // batch index → offsets (broadcast: size-1 dimensions stay at 0)
+      let [ao, bo, q] = [a.offset, b.offset, p];
+      for (let d = batch.length - 1; d >= 0; d--) {
+        const i = q % batch[d];
+        q = Math.floor(q / batch[d]);
+        if (a.shape[d] !== 1) ao += i * a.strides[d];
+        if (b.shape[d] !== 1) bo += i * b.strides[d];
+      }
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++)
+            s +=
+              av[ao + m * a.strides[rank - 2] + k * a.strides[rank - 1]] *
+              bv[bo + k * b.strides[rank - 2] + n * b.strides[rank - 1]];
+          want[(p * M + m) * N + n] = s;
+        }
+    }
+    const sa = gpu.alloc("f32", av.length);
+    const sb = gpu.alloc("f32", bv.length);
+    const so = gpu.alloc("f32", span(out));
+    gpu.write(sa, av);
+    gpu.write(sb, bv);
+    const view = (storage: View["storage"], o: Operand): View => ({ storage, ...o });
+    matmul(gpu.rt, view(sa, a), view(sb, b), view(so, out), tile);
+    const got = await gpu.read(view(so, out));
+    const err = testing.maxRelError(got, want);
+    expect(err, `max relative error ${err}`).toBeLessThanOrEqual(1e-4);
+    for (const s of [sa, sb, so]) gpu.free(s);
+  }
+
+  it("128×128 and 64×64 vec4 tiles with ragged M and N edges", async () => {
+    for (const tile of [TILES.large, TILES.medium]) {
+      await check(contiguous([133, 36]), contiguous([36, 140]), 0, tile);
+    }
+  });
+
+  it("padded row stride, offsets and a broadcast batch", async () => {
+    const a: Operand = { shape: [2, 37, 20], strides: [37 * 24, 24, 1], offset: 8 };
+    const b: Operand = { shape: [1, 20, 44], strides: [0, 44, 1], offset: 4 };
+    await check(a, b, 4, TILES.medium);
+    await check(a, b, 0, TILES.large);
+  });
+
+  it("split-K over a long K (partial products, then their sum)", async () => {
+    await check(contiguous([40, 600]), contiguous([600, 32]), 0, TILES.medium);
+    await check(contiguous([2, 24, 520]), contiguous([2, 520, 36]), 0, TILES.large);
+  });
+});
