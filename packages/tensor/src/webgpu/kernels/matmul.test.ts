@@ -1,6 +1,6 @@
-// The matmul kernel's vec4 fast path (contiguous inner axes, offsets and strides multiples of 4)
-// against a host triple loop: both vec4 tiles with ragged M and N edges, a padded row stride,
-// offsets, a broadcast batch and split-K. Skipped (with the reason) when no WebGPU adapter exists.
+// The matmul kernel on strided views against a host triple loop: the large and medium tiles
+// with ragged M and N edges, a padded row stride, storage offsets, a broadcast batch and split-K.
+// Skipped (with the reason) when no WebGPU adapter exists.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { View } from "../../backend.js";
 import { testing } from "../../index.js";
@@ -27,7 +27,7 @@ const contiguous = (shape: number[], offset = 0): Operand => ({
 const span = (o: Operand) =>
   o.offset + 1 + o.shape.reduce((s, d, i) => s + (d - 1) * o.strides[i], 0);
 
-suite(`webgpu matmul vec4 path (${probe.available ? probe.adapter : probe.reason})`, {
+suite(`webgpu matmul kernel on strided views (${probe.available ? probe.adapter : probe.reason})`, {
   timeout: 120_000,
 }, () => {
   let gpu: WebGpuBackend;
@@ -78,7 +78,7 @@ suite(`webgpu matmul vec4 path (${probe.available ? probe.adapter : probe.reason
     for (const s of [sa, sb, so]) gpu.free(s);
   }
 
-  it("128×128 and 64×64 vec4 tiles with ragged M and N edges", async () => {
+  it("128×128 and 64×64 tiles with ragged M and N edges", async () => {
     for (const tile of [TILES.large, TILES.medium]) {
       await check(contiguous([133, 36]), contiguous([36, 140]), 0, tile);
     }
