@@ -1,5 +1,5 @@
 import os from "node:os";
-import { cpuBackendInfo } from "@athanor/tensor";
+import { cpuBackendInfo, webgpuAvailable } from "@athanor/tensor";
 import type { Command } from "commander";
 import { printJson } from "../output.js";
 
@@ -9,13 +9,17 @@ export function registerDoctor(program: Command): void {
     .command("doctor")
     .description("report the runtime and which accelerated paths are active")
     .option("--json", "print JSON")
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
+      const gpu = await webgpuAvailable();
       const report = {
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
         cpus: os.cpus().length,
         memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
         tensorCpu: tensorCpuLine(),
+        webgpu: gpu.available
+          ? `adapter ${gpu.adapter}`
+          : `no adapter (${gpu.reason.split("\n")[0]})`,
       };
       if (opts.json) printJson(report);
       else for (const [k, v] of Object.entries(report)) console.log(`${k.padEnd(12)} ${v}`);
