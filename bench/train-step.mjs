@@ -7,6 +7,7 @@
 //   npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers 6] [--backend cpu] [--no-torch]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { TORCH_GPT2_MODEL } from "./_gpt2-torch.mjs";
 
 const DEFAULTS = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
 
@@ -189,31 +190,7 @@ import torch.nn.functional as F
 c = json.loads(sys.argv[1]); threads = int(sys.argv[2])
 torch.set_num_threads(threads); torch.manual_seed(0)
 d, H, L, V, S, B = c["width"], c["heads"], c["layers"], c["vocab"], c["context"], c["batch"]
-hd = d // H
-class Block(torch.nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.ln1 = torch.nn.LayerNorm(d); s.qkv = torch.nn.Linear(d, 3 * d); s.proj = torch.nn.Linear(d, d)
-        s.ln2 = torch.nn.LayerNorm(d); s.fc = torch.nn.Linear(d, 4 * d); s.fc2 = torch.nn.Linear(4 * d, d)
-        s.register_buffer("mask", torch.full((S, S), float("-inf")).triu(1))
-    def forward(s, x):
-        b, t, _ = x.shape
-        q, k, v = s.qkv(s.ln1(x)).split(d, dim=2)
-        q, k, v = [z.view(b, t, H, hd).transpose(1, 2) for z in (q, k, v)]
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd) + s.mask[:t, :t]
-        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
-        x = x + s.proj(y)
-        return x + s.fc2(F.gelu(s.fc(s.ln2(x)), approximate="tanh"))
-class GPT(torch.nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.wte = torch.nn.Embedding(V, d); s.wpe = torch.nn.Embedding(S, d)
-        s.blocks = torch.nn.ModuleList([Block() for _ in range(L)]); s.lnf = torch.nn.LayerNorm(d)
-    def forward(s, ids, tg):
-        x = s.wte(ids) + s.wpe.weight[: ids.shape[1]]
-        for blk in s.blocks: x = blk(x)
-        return F.cross_entropy((s.lnf(x) @ s.wte.weight.T).view(-1, V), tg.view(-1))
-m = GPT(); opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.1)
+${TORCH_GPT2_MODEL}m = GPT(); opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.1)
 ids = torch.randint(0, V, (B, S)); tg = torch.randint(0, V, (B, S))
 def step():
     loss = m(ids, tg); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True); return loss.item()

@@ -9,6 +9,7 @@
 //
 // On a software adapter (lavapipe) the default model is cut to 2 layers, width 128, context 64,
 // batch 2, vocabulary 1024, so the run takes seconds, not hours.
+import { TORCH_GPT2_MODEL } from "./_gpt2-torch.mjs";
 import { runTorch, TORCH_PRELUDE, webgpu } from "./_webgpu-common.mjs";
 
 const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
@@ -98,31 +99,7 @@ import torch.nn.functional as F
 c = json.loads(sys.argv[1])
 torch.manual_seed(0)
 d, H, L, V, S, B = c["width"], c["heads"], c["layers"], c["vocab"], c["context"], c["batch"]
-hd = d // H
-class Block(torch.nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.ln1 = torch.nn.LayerNorm(d); s.qkv = torch.nn.Linear(d, 3 * d); s.proj = torch.nn.Linear(d, d)
-        s.ln2 = torch.nn.LayerNorm(d); s.fc = torch.nn.Linear(d, 4 * d); s.fc2 = torch.nn.Linear(4 * d, d)
-        s.register_buffer("mask", torch.full((S, S), float("-inf")).triu(1))
-    def forward(s, x):
-        b, t, _ = x.shape
-        q, k, v = s.qkv(s.ln1(x)).split(d, dim=2)
-        q, k, v = [z.view(b, t, H, hd).transpose(1, 2) for z in (q, k, v)]
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd) + s.mask[:t, :t]
-        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
-        x = x + s.proj(y)
-        return x + s.fc2(F.gelu(s.fc(s.ln2(x)), approximate="tanh"))
-class GPT(torch.nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.wte = torch.nn.Embedding(V, d); s.wpe = torch.nn.Embedding(S, d)
-        s.blocks = torch.nn.ModuleList([Block() for _ in range(L)]); s.lnf = torch.nn.LayerNorm(d)
-    def forward(s, ids, tg):
-        x = s.wte(ids) + s.wpe.weight[: ids.shape[1]]
-        for blk in s.blocks: x = blk(x)
-        return F.cross_entropy((s.lnf(x) @ s.wte.weight.T).view(-1, V), tg.view(-1))
-m = GPT().to(dev); opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.1)
+${TORCH_GPT2_MODEL}m = GPT().to(dev); opt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.1)
 ids = torch.randint(0, V, (B, S), device=dev); tg = torch.randint(0, V, (B, S), device=dev)
 def step():
     loss = m(ids, tg); loss.backward(); opt.step(); opt.zero_grad(set_to_none=True); return loss.item()
