@@ -4,14 +4,12 @@
  * of rank space where the gap stays high, and an explanation of the worst sequence.
  */
 import {
+  BLACK_BOX_SEARCHES,
   type GapFunction,
-  hillClimb,
   type InputSpace,
-  randomSearch,
   type SearchResult,
-  simulatedAnnealing,
 } from "../search/blackbox.js";
-import { growRegion, type Region } from "../search/regions.js";
+import { growRegion, type Region, regionSeeds, widenedCoordinates } from "../search/regions.js";
 import { explainSpPifo, type SchedExplanation } from "./explain.js";
 import { compareSchedulers, SCHED_METRICS, type SchedMetric } from "./simulate.js";
 
@@ -164,11 +162,7 @@ export async function analyzeSpPifo(options: SchedAnalysisOptions = {}): Promise
       });
       continue;
     }
-    const search = {
-      random: randomSearch,
-      "hill-climbing": hillClimb,
-      "simulated-annealing": simulatedAnnealing,
-    }[method];
+    const search = BLACK_BOX_SEARCHES[method];
     if (!search) throw new Error(`unknown method "${method}": use ${SCHED_METHODS.join(", ")}`);
     const r = await search(space, gapFn, {
       evaluations: options.evaluations ?? 2000,
@@ -189,20 +183,18 @@ export async function analyzeSpPifo(options: SchedAnalysisOptions = {}): Promise
   const explain = (ranks: number[]) => explainSpPifo(ranks, queues, { dequeueEvery, maxRank });
   const explanation = best?.ranks ? explain(best.ranks) : undefined;
   const regions: SchedRegionReport[] = [];
-  const seeds = results
-    .filter((r) => r.ranks && r.gap! > 0)
-    .sort((a, b) => b.gap! - a.gap!)
-    .filter((r, i, arr) => arr.findIndex((o) => o.ranks!.join() === r.ranks!.join()) === i)
-    .slice(0, options.regions ?? 1);
+  const seeds = regionSeeds(results, (r) => r.ranks, options.regions ?? 1);
   for (const [i, s] of seeds.entries()) {
-    const region = await growRegion(space, gapFn, s.ranks!, s.gap!, {
-      threshold: s.gap! * 0.5,
+    const region = await growRegion(space, gapFn, s.x, s.gap, {
+      threshold: s.gap * 0.5,
       seed: (options.seed ?? 1) + i,
       budget: options.regionBudget ?? 2000,
     });
-    const ranges = region.lower.flatMap((lo, k) =>
-      lo !== region.upper[k] ? [{ packet: k, lower: lo, upper: region.upper[k]! }] : [],
-    );
+    const ranges = widenedCoordinates(region).map(({ index, lower, upper }) => ({
+      packet: index,
+      lower,
+      upper,
+    }));
     regions.push({ ...region, ranges, explanation: explain(region.seed) });
   }
   return {

@@ -104,6 +104,13 @@ async function run(
 const done = (opts: SearchOptions, n: number) =>
   n >= opts.evaluations || opts.signal?.aborted === true;
 
+/** A black-box search: what `randomSearch`, `hillClimb` and `simulatedAnnealing` have in common. */
+export type BlackBoxSearch = (
+  space: InputSpace,
+  f: GapFunction,
+  opts: SearchOptions,
+) => Promise<SearchResult>;
+
 export function randomSearch(
   space: InputSpace,
   f: GapFunction,
@@ -184,3 +191,13 @@ export function simulatedAnnealing(
     f,
   );
 }
+
+/** The black-box baselines by method name, as the analyses and the CLI name them. */
+export const BLACK_BOX_SEARCHES: Record<
+  "random" | "hill-climbing" | "simulated-annealing",
+  BlackBoxSearch
+> = {
+  random: randomSearch,
+  "hill-climbing": hillClimb,
+  "simulated-annealing": simulatedAnnealing,
+};

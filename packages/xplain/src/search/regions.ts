@@ -136,3 +136,37 @@ export async function growRegion(
     significant: test.p < (opts.alpha ?? 0.05),
   };
 }
+
+/**
+ * The adversarial inputs to grow regions from: the results with a positive gap, best first,
+ * without repeating an input, at most `limit`.
+ */
+export function regionSeeds<T extends { gap?: number }>(
+  results: readonly T[],
+  point: (r: T) => number[] | undefined,
+  limit: number,
+): { x: number[]; gap: number }[] {
+  const seen = new Set<string>();
+  const seeds: { x: number[]; gap: number }[] = [];
+  const ranked = results
+    .filter((r) => point(r) !== undefined && (r.gap ?? 0) > 0)
+    .sort((a, b) => b.gap! - a.gap!);
+  for (const r of ranked) {
+    if (seeds.length >= limit) break;
+    const x = point(r)!;
+    const key = x.join();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    seeds.push({ x, gap: r.gap! });
+  }
+  return seeds;
+}
+
+/** The coordinates a region widened (its other coordinates stay at the seed's values). */
+export function widenedCoordinates(
+  region: Region,
+): { index: number; lower: number; upper: number }[] {
+  return region.lower.flatMap((lower, index) =>
+    lower !== region.upper[index] ? [{ index, lower, upper: region.upper[index]! }] : [],
+  );
+}

@@ -4,14 +4,8 @@
  * and an explanation of each.
  */
 import type { Solver } from "@athanor/opt";
-import {
-  hillClimb,
-  type InputSpace,
-  randomSearch,
-  type SearchResult,
-  simulatedAnnealing,
-} from "../search/blackbox.js";
-import { growRegion, type Region } from "../search/regions.js";
+import { BLACK_BOX_SEARCHES, type InputSpace, type SearchResult } from "../search/blackbox.js";
+import { growRegion, type Region, regionSeeds, widenedCoordinates } from "../search/regions.js";
 import type { Topology } from "../topology.js";
 import { explainDemandPinning, type PinningExplanation } from "./explain.js";
 import { demandPinningGap, popGap, popPartition } from "./heuristics.js";
@@ -168,11 +162,7 @@ export async function analyzeTe(
       });
       continue;
     }
-    const search = {
-      random: randomSearch,
-      "hill-climbing": hillClimb,
-      "simulated-annealing": simulatedAnnealing,
-    }[method];
+    const search = BLACK_BOX_SEARCHES[method];
     if (!search) throw new Error(`unknown method "${method}"`);
     const r: SearchResult = await search(space, gapFn, {
       evaluations: options.evaluations ?? 300,
@@ -197,22 +187,18 @@ export async function analyzeTe(
 
   // Regions: from the best distinct inputs found.
   const regions: RegionReport[] = [];
-  const seeds = results
-    .filter((r) => r.demands && r.gap! > 0)
-    .sort((a, b) => b.gap! - a.gap!)
-    .filter((r, i, arr) => arr.findIndex((o) => o.demands!.join() === r.demands!.join()) === i)
-    .slice(0, options.regions ?? 1);
+  const seeds = regionSeeds(results, (r) => r.demands, options.regions ?? 1);
   for (const [i, s] of seeds.entries()) {
-    const region = await growRegion(space, gapFn, s.demands!, s.gap!, {
-      threshold: s.gap! * 0.5,
+    const region = await growRegion(space, gapFn, s.x, s.gap, {
+      threshold: s.gap * 0.5,
       seed: (options.seed ?? 1) + i,
       budget: options.regionBudget ?? 600,
     });
-    const ranges = region.lower.flatMap((lo, k) =>
-      lo !== region.upper[k]
-        ? [{ pair: pairName(inst.pairs[k]!), lower: lo, upper: region.upper[k]! }]
-        : [],
-    );
+    const ranges = widenedCoordinates(region).map(({ index, lower, upper }) => ({
+      pair: pairName(inst.pairs[index]!),
+      lower,
+      upper,
+    }));
     regions.push({ ...region, ranges, explanation: await explain(region.seed) });
   }
   return {

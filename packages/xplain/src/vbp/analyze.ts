@@ -10,14 +10,12 @@
  */
 import type { Solver } from "@athanor/opt";
 import {
+  BLACK_BOX_SEARCHES,
   type GapFunction,
-  hillClimb,
   type InputSpace,
-  randomSearch,
   type SearchResult,
-  simulatedAnnealing,
 } from "../search/blackbox.js";
-import { growRegion, type Region } from "../search/regions.js";
+import { growRegion, type Region, regionSeeds, widenedCoordinates } from "../search/regions.js";
 import { explainPacking, type PackingExplanation } from "./explain.js";
 import { worstCaseFirstFit } from "./metaopt.js";
 import { type FfdVariant, firstFit, type Item, isFfdVariant, optimalPacking } from "./packing.js";
@@ -240,11 +238,7 @@ export async function analyzeVbp(
       });
       continue;
     }
-    const search = {
-      random: randomSearch,
-      "hill-climbing": hillClimb,
-      "simulated-annealing": simulatedAnnealing,
-    }[method];
+    const search = BLACK_BOX_SEARCHES[method];
     if (!search) throw new Error(`unknown method "${method}": use ${VBP_METHODS.join(", ")}`);
     const r: SearchResult = await search(space, g.gap, {
       evaluations: options.evaluations ?? 150,
@@ -273,25 +267,20 @@ export async function analyzeVbp(
   }
 
   const regions: VbpRegionReport[] = [];
-  const seeds = results
-    .filter((r) => r.items && r.gap! > 0)
-    .sort((a, b) => b.gap! - a.gap!)
-    .filter(
-      (r, i, arr) => arr.findIndex((o) => o.items!.flat().join() === r.items!.flat().join()) === i,
-    )
-    .slice(0, options.regions ?? 1);
+  const seeds = regionSeeds(results, (r) => r.items?.flat(), options.regions ?? 1);
   for (const [i, s] of seeds.entries()) {
-    const region = await growRegion(space, g.gap, s.items!.flat(), s.gap!, {
-      threshold: s.gap! * 0.5,
+    const region = await growRegion(space, g.gap, s.x, s.gap, {
+      threshold: s.gap * 0.5,
       seed: (options.seed ?? 1) + i,
       budget: options.regionBudget ?? 200,
       testSamples: 30,
     });
-    const ranges = region.lower.flatMap((lo, k) =>
-      lo !== region.upper[k]
-        ? [{ item: Math.floor(k / d), dim: k % d, lower: lo, upper: region.upper[k]! }]
-        : [],
-    );
+    const ranges = widenedCoordinates(region).map(({ index, lower, upper }) => ({
+      item: Math.floor(index / d),
+      dim: index % d,
+      lower,
+      upper,
+    }));
     regions.push({ ...region, ranges });
   }
   const unproven = [...g.cache.values()].filter((e) => !e.proven).length;
