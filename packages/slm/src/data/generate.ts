@@ -5,6 +5,7 @@
  * Seeded: the same seed gives the same data. Every generated action is validated against its
  * app before it is kept, so the model never learns an action that cannot run.
  */
+import { seededRandom } from "@athanor/lm";
 import { APP_NAMES, type AppName } from "@athanor/optiguide";
 import { planActions } from "../actions/execute.js";
 import { ActionError, actionContext } from "../actions/resolve.js";
@@ -29,17 +30,8 @@ export interface GenerateOptions {
   declinePerApp?: number;
 }
 
-/** mulberry32. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The generator's seeded PRNG: the lm package's mulberry32, so data and training share one. */
+export const rng: (seed: number) => () => number = seededRandom;
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
