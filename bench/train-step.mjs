@@ -7,7 +7,7 @@
 //   npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers 6] [--backend cpu] [--no-torch]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { TORCH_GPT2_MODEL } from "./_gpt2-torch.mjs";
+import { buildModel, stepFlops, TORCH_GPT2_MODEL } from "./_gpt2.mjs";
 
 const DEFAULTS = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
 
@@ -31,74 +31,6 @@ function parseArgs(args) {
   if (o.width % o.heads !== 0)
     throw new Error(`train-step: width ${o.width} is not divisible by ${o.heads} heads`);
   return o;
-}
-
-/** Analytic FLOPs of one step (matmuls and attention; forward ×3 for forward+backward). */
-function stepFlops(c) {
-  const tokens = c.batch * c.context;
-  const d = c.width;
-  const perLayerMatmul = 2 * tokens * (d * 3 * d + d * d + 2 * d * 4 * d);
-  const perLayerAttn = 2 * 2 * c.batch * c.context * c.context * d; // q·kᵀ and p·v (full square)
-  const head = 2 * tokens * d * c.vocab;
-  const forward = c.layers * (perLayerMatmul + perLayerAttn) + head;
-  return 3 * forward;
-}
-
-function buildModel(T, c, rng) {
-  const { ops } = T;
-  const init = (shape, std = 0.02) => T.randn(shape, { std, rng }).requireGrad();
-  const constant = (shape, v) => T.full(shape, v).requireGrad();
-  const d = c.width;
-  const p = {
-    wte: init([c.vocab, d]),
-    wpe: init([c.context, d], 0.01),
-    lnfW: constant([d], 1),
-    lnfB: constant([d], 0),
-    layers: [],
-  };
-  const projStd = 0.02 / Math.sqrt(2 * c.layers);
-  for (let l = 0; l < c.layers; l++) {
-    p.layers.push({
-      ln1W: constant([d], 1),
-      ln1B: constant([d], 0),
-      qkvW: init([3 * d, d]),
-      qkvB: constant([3 * d], 0),
-      projW: init([d, d], projStd),
-      projB: constant([d], 0),
-      ln2W: constant([d], 1),
-      ln2B: constant([d], 0),
-      fcW: init([4 * d, d]),
-      fcB: constant([4 * d], 0),
-      fc2W: init([d, 4 * d], projStd),
-      fc2B: constant([d], 0),
-    });
-  }
-  const params = [p.wte, p.wpe, p.lnfW, p.lnfB, ...p.layers.flatMap((l) => Object.values(l))];
-  const hd = d / c.heads;
-  const forward = (ids, targets) => {
-    const [B, S] = ids.shape;
-    let x = ops.add(ops.embedding(p.wte, ids), ops.slice(p.wpe, 0, 0, S));
-    // Each block in its own scope: its intermediates are freed as soon as it returns (the
-    // graph keeps what backward needs), so the forward's peak is not every intermediate.
-    const block = (l, x) => {
-      const h = ops.layerNorm(x, l.ln1W, l.ln1B);
-      const qkv = ops.linear(h, l.qkvW, l.qkvB); // [B, S, 3d]
-      const heads = (i) =>
-        ops.permute(
-          ops.reshape(ops.slice(qkv, 2, i * d, (i + 1) * d), [B, S, c.heads, hd]),
-          [0, 2, 1, 3],
-        );
-      const a = ops.attention(heads(0), heads(1), heads(2), { causal: true }); // [B, H, S, hd]
-      const merged = ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B, S, d]);
-      x = ops.add(x, ops.linear(merged, l.projW, l.projB));
-      const h2 = ops.layerNorm(x, l.ln2W, l.ln2B);
-      return ops.add(x, ops.linear(ops.gelu(ops.linear(h2, l.fcW, l.fcB)), l.fc2W, l.fc2B));
-    };
-    for (const l of p.layers) x = T.tidy(() => block(l, x));
-    const logits = ops.matmul(ops.layerNorm(x, p.lnfW, p.lnfB), ops.transpose(p.wte)); // tied
-    return ops.crossEntropy(logits, targets);
-  };
-  return { params, forward };
 }
 
 function batchData(T, c, rng, backend) {
@@ -131,7 +63,7 @@ function runAthanor(T, c, threads) {
   const backend = T.getBackend();
   if (backend.setThreads) backend.setThreads(threads);
   const rng = new T.Rng(1);
-  const model = buildModel(T, c, rng);
+  const model = buildModel(T, c, { rng });
   const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
   const data = batchData(T, c, rng, backend);
   const paramBytes = model.params.reduce((s, t) => s + t.size * 4, 0);

@@ -9,7 +9,7 @@
 //
 // On a software adapter (lavapipe) the default model is cut to 2 layers, width 128, context 64,
 // batch 2, vocabulary 1024, so the run takes seconds, not hours.
-import { TORCH_GPT2_MODEL } from "./_gpt2-torch.mjs";
+import { buildModel, stepFlops, TORCH_GPT2_MODEL } from "./_gpt2.mjs";
 import { runTorch, TORCH_PRELUDE, webgpu } from "./_webgpu-common.mjs";
 
 const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
@@ -34,66 +34,6 @@ function parseArgs(args) {
   return o;
 }
 
-/** Analytic FLOPs of one step (as in train-step: matmuls + attention, ×3 for backward). */
-function stepFlops(c) {
-  const tokens = c.batch * c.context;
-  const d = c.width;
-  const perLayer = 2 * tokens * (d * 3 * d + d * d + 2 * d * 4 * d);
-  const attn = 2 * 2 * c.batch * c.context * c.context * d;
-  return 3 * (c.layers * (perLayer + attn) + 2 * tokens * d * c.vocab);
-}
-
-function buildModel(T, c, backend) {
-  const { ops } = T;
-  const rng = new T.Rng(1);
-  const init = (shape, std = 0.02) => T.randn(shape, { std, rng, backend }).requireGrad();
-  const constant = (shape, v) => T.full(shape, v, { backend }).requireGrad();
-  const d = c.width;
-  const projStd = 0.02 / Math.sqrt(2 * c.layers);
-  const p = { wte: init([c.vocab, d]), wpe: init([c.context, d], 0.01), layers: [] };
-  p.lnfW = constant([d], 1);
-  p.lnfB = constant([d], 0);
-  for (let l = 0; l < c.layers; l++) {
-    p.layers.push({
-      ln1W: constant([d], 1),
-      ln1B: constant([d], 0),
-      qkvW: init([3 * d, d]),
-      qkvB: constant([3 * d], 0),
-      projW: init([d, d], projStd),
-      projB: constant([d], 0),
-      ln2W: constant([d], 1),
-      ln2B: constant([d], 0),
-      fcW: init([4 * d, d]),
-      fcB: constant([4 * d], 0),
-      fc2W: init([d, 4 * d], projStd),
-      fc2B: constant([d], 0),
-    });
-  }
-  const params = [p.wte, p.wpe, p.lnfW, p.lnfB, ...p.layers.flatMap((l) => Object.values(l))];
-  const hd = d / c.heads;
-  const forward = (ids, targets) => {
-    const [B, S] = ids.shape;
-    let x = ops.add(ops.embedding(p.wte, ids), ops.slice(p.wpe, 0, 0, S));
-    const block = (l, x) => {
-      const qkv = ops.linear(ops.layerNorm(x, l.ln1W, l.ln1B), l.qkvW, l.qkvB);
-      const heads = (i) =>
-        ops.permute(
-          ops.reshape(ops.slice(qkv, 2, i * d, (i + 1) * d), [B, S, c.heads, hd]),
-          [0, 2, 1, 3],
-        );
-      const a = ops.attention(heads(0), heads(1), heads(2), { causal: true });
-      const merged = ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B, S, d]);
-      x = ops.add(x, ops.linear(merged, l.projW, l.projB));
-      const h2 = ops.layerNorm(x, l.ln2W, l.ln2B);
-      return ops.add(x, ops.linear(ops.gelu(ops.linear(h2, l.fcW, l.fcB)), l.fc2W, l.fc2B));
-    };
-    for (const l of p.layers) x = T.tidy(() => block(l, x));
-    const logits = ops.matmul(ops.layerNorm(x, p.lnfW, p.lnfB), ops.transpose(p.wte));
-    return ops.crossEntropy(logits, targets);
-  };
-  return { params, forward };
-}
-
 const TORCH = `${TORCH_PRELUDE}
 import torch.nn.functional as F
 c = json.loads(sys.argv[1])
@@ -115,7 +55,7 @@ export async function main(args) {
   const o = parseArgs(args);
   const { T, gpu } = await webgpu({ attentionKernel: o.attention });
   const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
-  const model = buildModel(T, c, gpu);
+  const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
   const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
   const rng = new T.Rng(2);
   const n = c.batch * c.context;
