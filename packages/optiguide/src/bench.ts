@@ -19,8 +19,17 @@ import {
 } from "./questions.js";
 import { type Outcome, runApp } from "./whatif.js";
 
-/** Produces the edit for a question: the oracle, or an LLM pipeline. */
-export type EditSource = (app: AppName, q: Question) => Promise<Edit> | Edit;
+/** An edit its source has already run (an agent pipeline needs the outcome for its debug rounds). */
+export interface RanEdit {
+  edit: Edit;
+  outcome: Outcome;
+}
+
+/**
+ * Produces the edit for a question: the oracle, a task model, or an LLM pipeline. A source that
+ * already ran the edit returns its outcome too, so the benchmark does not solve it again.
+ */
+export type EditSource = (app: AppName, q: Question) => Promise<Edit | RanEdit> | Edit | RanEdit;
 
 export const oracleSource: EditSource = (app, q) => oracleEdit(getApp(app), q);
 
@@ -116,10 +125,11 @@ export async function runQuestion(
   let edit: Edit | undefined;
   let outcome: Outcome;
   try {
-    const e = await source(app, q);
+    const got = await source(app, q);
+    const e = "outcome" in got ? got.edit : got;
     edit = e;
     const id = `${app}\u0000${e.kind}\u0000${e.code}`;
-    let pending = memo?.get(id);
+    let pending = memo?.get(id) ?? ("outcome" in got ? Promise.resolve(got.outcome) : undefined);
     if (!pending) {
       pending = runApp(getApp(app), e, { solver });
       memo?.set(id, pending);

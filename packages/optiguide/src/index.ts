@@ -9,6 +9,7 @@ export {
   oracleSource,
   percentile,
   type QuestionResult,
+  type RanEdit,
   runBenchmark,
   runQuestion,
   type Tally,

@@ -3,6 +3,7 @@ import { closeDefaultSolver } from "@athanor/opt";
 import { afterAll, describe, expect, it } from "vitest";
 import { getApp } from "../apps/index.js";
 import { editFromReply, OptiGuide, parseVerdict } from "./optiguide.js";
+import { pipelineSource } from "./source.js";
 
 afterAll(() => closeDefaultSolver());
 
@@ -102,6 +103,17 @@ describe("OptiGuide pipeline (scripted models)", () => {
     expect(JSON.stringify(interpreter.requests[0]!.messages)).toMatch(
       /The objective changes from 2470/,
     );
+  });
+});
+
+describe("pipelineSource", () => {
+  it("hands the benchmark the outcome it already solved", async () => {
+    const writer = ReplayModelClient.fromResults([
+      js('data.light_coffee_needed_for_cafe["cafe2"] += 1;'),
+    ]);
+    const source = pipelineSource({ writer, skipSafeguard: true });
+    const got = await source("coffee", { QUESTION: "One more at cafe2?", "GT EXEC RESULT": 0 });
+    expect("outcome" in got && got.outcome.status).toBe("optimal");
   });
 });
 

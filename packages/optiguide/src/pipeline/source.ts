@@ -4,9 +4,10 @@ import type { EditSource } from "../bench.js";
 import { OptiGuide, type OptiGuideOptions } from "./optiguide.js";
 
 /**
- * An `EditSource` backed by the agent pipeline (one `OptiGuide` per app, baselines cached).
- * A question the pipeline refuses or fails on throws, so the benchmark scores it wrong and
- * reports why.
+ * An `EditSource` backed by the agent pipeline (one `OptiGuide` per app, baselines cached). It
+ * returns the outcome the pipeline already computed, so the benchmark does not solve again. A
+ * question the pipeline refuses or fails on throws, so the benchmark scores it wrong and reports
+ * why.
  */
 export function pipelineSource(options: OptiGuideOptions): EditSource {
   const guides = new Map<string, OptiGuide>();
@@ -17,7 +18,9 @@ export function pipelineSource(options: OptiGuideOptions): EditSource {
       guides.set(app, og);
     }
     const a = await og.ask(q.QUESTION);
-    if (!a.edit || a.status !== "answered") throw new Error(`${a.status}: ${a.explanation}`);
-    return a.edit;
+    if (!a.edit || !a.outcome || a.status !== "answered") {
+      throw new Error(`${a.status}: ${a.explanation}`);
+    }
+    return { edit: a.edit, outcome: a.outcome };
   };
 }
