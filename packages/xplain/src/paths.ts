@@ -9,8 +9,16 @@ export interface Path {
 
 type Weight = (linkIndex: number) => number;
 
+/** Indices of the links leaving each node. */
+function outLinks(t: Topology): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [i, l] of t.links.entries()) out.set(l.from, [...(out.get(l.from) ?? []), i]);
+  return out;
+}
+
 function dijkstra(
   t: Topology,
+  out: Map<string, number[]>,
   from: string,
   to: string,
   weight: Weight,
@@ -20,8 +28,6 @@ function dijkstra(
   const dist = new Map<string, number>([[from, 0]]);
   const prev = new Map<string, number>();
   const done = new Set<string>();
-  const out = new Map<string, number[]>();
-  for (const [i, l] of t.links.entries()) out.set(l.from, [...(out.get(l.from) ?? []), i]);
   for (;;) {
     // Linear scan: topologies here have tens of nodes; ties broken by node order for determinism.
     let u: string | undefined;
@@ -69,7 +75,8 @@ export function kShortestPaths(
   weight: Weight = () => 1,
 ): Path[] {
   if (from === to) throw new Error(`kShortestPaths: source and target are both "${from}"`);
-  const first = dijkstra(t, from, to, weight, new Set(), new Set());
+  const out = outLinks(t);
+  const first = dijkstra(t, out, from, to, weight, new Set(), new Set());
   if (!first) return [];
   const found: Path[] = [first];
   const candidates: Path[] = [];
@@ -86,7 +93,7 @@ export function kShortestPaths(
         }
       }
       const bannedNodes = new Set(last.nodes.slice(0, i));
-      const tail = dijkstra(t, spur, to, weight, bannedLinks, bannedNodes);
+      const tail = dijkstra(t, out, spur, to, weight, bannedLinks, bannedNodes);
       if (!tail) continue;
       const cand: Path = {
         nodes: [...last.nodes.slice(0, i), ...tail.nodes],
