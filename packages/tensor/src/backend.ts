@@ -2,6 +2,7 @@
  * The Backend interface: everything device-specific in the engine sits behind it.
  *
  * Change log (keep changes small; newest first):
+ * - 2026-11-26 10:05 UTC: optional `checkIndices` (device-side index range checks).
  * - 2026-11-26 07:35 UTC: first version.
  *
  * ## Model
@@ -23,7 +24,9 @@
  *   record them into a command encoder and submit lazily (`flush`); ordering between kernels,
  *   `write`, `free` and reads must be preserved as if they ran immediately.
  * - Reads: `read` (async) is mandatory; `readSync` exists on CPU backends only. The frontend's
- *   `Tensor.data()` uses `readSync` and throws a clear error if the backend has none.
+ *   `Tensor.data()` uses `readSync` and throws a clear error if the backend has none. Backends
+ *   without `readSync` validate indices on the device (`checkIndices`) and report a bad index
+ *   at the next read, like CUDA's device-side asserts.
  * - All integer sizes (shapes, strides, offsets, lengths) are element counts, never bytes.
  * - Shapes are small arrays (rank ≤ 8 in practice). A rank-0 view has shape [] and strides [].
  */
@@ -297,6 +300,15 @@ export interface Backend {
    * shape with `axis` of size L; duplicate indices add up. (Embedding backward.)
    */
   indexAdd(src: View, axis: number, index: View, out: View): void;
+  /**
+   * Range check of an i32 index tensor for backends without synchronous reads (the frontend
+   * checks on the host where it can read synchronously). Every value must lie in [0, bound)
+   * or equal `ignore` (when not null). A violation is reported by the backend's next read
+   * (`read`, or `sync` on GPU backends) as an Error with the same text the host check gives:
+   * "`op`: index 9 at position 3 is out of range [0, 8)". `what` names the values ("index",
+   * "target").
+   */
+  checkIndices?(op: string, what: string, index: View, bound: number, ignore: number | null): void;
 
   // ---- convolution / pooling (NCHW) ----------------------------------------------------
 
@@ -382,4 +394,17 @@ export function isContiguous(view: Pick<View, "shape" | "strides">): boolean {
     s *= view.shape[i];
   }
   return true;
+}
+
+/** The error text of an index outside [0, bound) (host and device checks say the same). */
+export function outOfRangeMessage(
+  op: string,
+  what: string,
+  value: number,
+  position: number,
+  bound: number,
+  ignore: number | null,
+): string {
+  const tail = ignore === null ? "" : ` (ignoreIndex ${ignore})`;
+  return `${op}: ${what} ${value} at position ${position} is out of range [0, ${bound})${tail}`;
 }

@@ -89,6 +89,7 @@ export {
   type SafetensorsFile,
   saveSafetensors,
   serializeSafetensors,
+  serializeSafetensorsAsync,
 } from "./safetensors.js";
 export { endScope, keep, startScope, tidy } from "./scope.js";
 export { type NestedArray, Tensor } from "./tensor.js";

@@ -31,10 +31,34 @@ export interface SerializeOptions {
   format?: StorageFormat | ((name: string, t: Tensor) => StorageFormat);
 }
 
-/** Serializes named tensors (read synchronously from their backend). */
+/** Serializes named tensors (read synchronously: CPU backends; see serializeSafetensorsAsync). */
 export function serializeSafetensors(
   tensors: Record<string, Tensor>,
   options: SerializeOptions = {},
+): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  return serializeValues(
+    tensors,
+    names.map((n) => tensors[n].data()),
+    options,
+  );
+}
+
+/** Serializes named tensors from any backend (GPU tensors are read back asynchronously). */
+export async function serializeSafetensorsAsync(
+  tensors: Record<string, Tensor>,
+  options: SerializeOptions = {},
+): Promise<Uint8Array> {
+  const names = Object.keys(tensors).sort();
+  const values = await Promise.all(names.map((n) => tensors[n].dataAsync()));
+  return serializeValues(tensors, values, options);
+}
+
+/** The file bytes of `tensors` whose host values (in sorted-name order) are `values`. */
+function serializeValues(
+  tensors: Record<string, Tensor>,
+  values: HostArray[],
+  options: SerializeOptions,
 ): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
@@ -47,7 +71,7 @@ export function serializeSafetensors(
   }
   const chunks: Uint8Array[] = [];
   let offset = 0;
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
     const t = tensors[name];
     let format: StorageFormat =
       t.dtype === "i32"
@@ -56,8 +80,7 @@ export function serializeSafetensors(
           ? options.format(name, t)
           : (options.format ?? "f32");
     if (t.dtype === "i32") format = "i32";
-    const values = t.data();
-    const raw = encodeRaw(values, format);
+    const raw = encodeRaw(values[i], format);
     header[name] = {
       dtype: FORMAT_TAG[format],
       shape: [...t.shape],
@@ -214,7 +237,7 @@ export async function saveSafetensors(
   options: SerializeOptions = {},
 ): Promise<void> {
   const { writeFile } = await import("node:fs/promises");
-  await writeFile(path, serializeSafetensors(tensors, options));
+  await writeFile(path, await serializeSafetensorsAsync(tensors, options));
 }
 
 /** Reads a .safetensors file (Node). */

@@ -5,10 +5,10 @@ import {
   choiceConstraint,
   createAdapter,
   createModel,
-  evaluate,
+  evaluateAsync,
   type FitOptions,
   fit,
-  generate,
+  generateAsync,
   jsonSchemaConstraint,
   lmBatch,
   loadAdapter,
@@ -29,7 +29,14 @@ import {
   tokenBlocks,
   trainBpe,
 } from "@athanor/lm";
-import { loadSafetensors, saveSafetensors, tensor } from "@athanor/tensor";
+import {
+  backendByName,
+  createWebGpuBackend,
+  loadSafetensors,
+  saveSafetensors,
+  setBackend,
+  tensor,
+} from "@athanor/tensor";
 import type { Command } from "commander";
 import { printJson } from "../output.js";
 
@@ -56,6 +63,19 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 // ---- loading -----------------------------------------------------------------------------
 
+const BACKEND_HELP =
+  'where tensors live and kernels run: "cpu" (WebAssembly SIMD + BLAS) or "webgpu" (a GPU ' +
+  "through Dawn; Mesa's lavapipe without one)";
+
+/** Makes `--backend` the default backend of this run. */
+async function selectBackend(name: string | undefined): Promise<void> {
+  if (name === undefined || name === "cpu") return;
+  if (name !== "webgpu") throw new Error(`--backend must be "cpu" or "webgpu", got "${name}"`);
+  const gpu = await createWebGpuBackend();
+  setBackend(gpu);
+  process.stderr.write(`backend: webgpu on ${gpu.info.adapter}\n`);
+}
+
 async function loadWithAdapter(dir: string, adapterDir?: string): Promise<Model> {
   if (!existsSync(dir)) throw new Error(`--model ${dir}: no such folder`);
   const model = await loadModel(dir);
@@ -76,6 +96,7 @@ function loadTokenizer(dir: string): Tokenizer {
 // ---- generate ----------------------------------------------------------------------------
 
 interface GenerateFlags {
+  backend?: string;
   model: string;
   adapter?: string;
   prompt: string[];
@@ -92,6 +113,7 @@ interface GenerateFlags {
 }
 
 async function runGenerate(f: GenerateFlags): Promise<void> {
+  await selectBackend(f.backend);
   if (!f.prompt?.length) throw new Error("--prompt is required (repeat it for a batch)");
   if (f.jsonSchema && f.choices) throw new Error("use --json-schema or --choices, not both");
   const model = await loadWithAdapter(f.model, f.adapter);
@@ -122,7 +144,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
     constraint,
   };
   if (f.json) {
-    const { outputs, stats } = generate(model, f.prompt, options);
+    const { outputs, stats } = await generateAsync(model, f.prompt, options);
     printJson({
       outputs: outputs.map((o, i) => ({ prompt: f.prompt[i], ...o })),
       stats: {
@@ -158,7 +180,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
     }
     return;
   }
-  const { outputs } = generate(model, f.prompt, options);
+  const { outputs } = await generateAsync(model, f.prompt, options);
   outputs.forEach((o, i) => {
     process.stdout.write(`--- [${i}] ${o.finishReason}, ${o.tokens.length} tokens\n`);
     process.stdout.write(`${f.prompt[i]}${o.text}\n`);
@@ -167,10 +189,20 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
 
 // ---- forward -----------------------------------------------------------------------------
 
-async function runForward(f: { model: string; adapter?: string; input: string; out: string }) {
+interface ForwardFlags {
+  model: string;
+  adapter?: string;
+  input: string;
+  out: string;
+  backend?: string;
+}
+
+async function runForward(f: ForwardFlags) {
+  await selectBackend(f.backend);
   const model = await loadWithAdapter(f.model, f.adapter);
   if (!existsSync(f.input)) throw new Error(`--input ${f.input}: no such file`);
-  const { tensors } = await loadSafetensors(f.input);
+  // The inputs are checked on the host, so they are read onto the cpu backend.
+  const { tensors } = await loadSafetensors(f.input, { backend: backendByName("cpu") });
   const ids = tensors.input_ids;
   if (!ids)
     throw new Error(
@@ -187,7 +219,7 @@ async function runForward(f: { model: string; adapter?: string; input: string; o
       );
   const i32 = tensor(Int32Array.from(data), ids.shape, { dtype: "i32" });
   const mask = tensors.attention_mask
-    ? tensor(Float32Array.from(tensors.attention_mask.data()), tensors.attention_mask.shape)
+    ? Float32Array.from(tensors.attention_mask.data())
     : undefined;
   const logits = model.forward(i32, { attentionMask: mask }).logits;
   await saveSafetensors(f.out, { logits });
@@ -203,9 +235,11 @@ interface EvalFlags {
   context?: number;
   batchSize: number;
   json?: boolean;
+  backend?: string;
 }
 
 async function runEval(f: EvalFlags): Promise<void> {
+  await selectBackend(f.backend);
   const model = await loadWithAdapter(f.model, f.adapter);
   const tokenizer = loadTokenizer(f.model);
   const context = Math.min(f.context ?? 256, model.info.maxPositions);
@@ -221,7 +255,7 @@ async function runEval(f: EvalFlags): Promise<void> {
         : lmBatch(chunk as number[][], { padId: pad }),
     );
   }
-  const r = evaluate(model, batches);
+  const r = await evaluateAsync(model, batches);
   if (f.json) printJson({ data: f.data, ...r, sequences: items.length });
   else
     console.log(
@@ -263,6 +297,7 @@ function trainingItems(
 // ---- train -------------------------------------------------------------------------------
 
 interface TrainFlags {
+  backend?: string;
   data: string;
   out: string;
   model?: string;
@@ -293,6 +328,7 @@ interface TrainFlags {
 }
 
 async function runTrain(f: TrainFlags): Promise<void> {
+  await selectBackend(f.backend);
   const log = (s: string) => process.stderr.write(`${s}\n`);
   mkdirSync(f.out, { recursive: true });
   const t0 = performance.now();
@@ -462,6 +498,7 @@ export function registerLm(program: Command): void {
     .option("--json-schema <file>", "constrain the output to JSON valid for this schema")
     .option("--choices <a,b,...>", "constrain the output to one of these strings")
     .option("--json", "print JSON (no streaming)")
+    .option("--backend <name>", BACKEND_HELP, "cpu")
     .action((f: GenerateFlags) => runGenerate(f));
 
   lm.command("train")
@@ -533,6 +570,7 @@ export function registerLm(program: Command): void {
     )
     .option("--seed <n>", "seed of the init and data order", int("--seed", 0), 0)
     .option("--json", "print a JSON summary")
+    .option("--backend <name>", BACKEND_HELP, "cpu")
     .action((f: TrainFlags) => runTrain(f));
 
   lm.command("eval")
@@ -547,6 +585,7 @@ export function registerLm(program: Command): void {
     )
     .option("--batch-size <n>", "sequences per batch", int("--batch-size"), 8)
     .option("--json", "print JSON")
+    .option("--backend <name>", BACKEND_HELP, "cpu")
     .action((f: EvalFlags) => runEval(f));
 
   lm.command("forward")
@@ -558,5 +597,6 @@ export function registerLm(program: Command): void {
       "safetensors file with input_ids [B, T] (optional attention_mask)",
     )
     .requiredOption("--out <file>", "safetensors file to write: logits [B, T, vocab] f32")
-    .action((f: { model: string; adapter?: string; input: string; out: string }) => runForward(f));
+    .option("--backend <name>", BACKEND_HELP, "cpu")
+    .action((f: ForwardFlags) => runForward(f));
 }

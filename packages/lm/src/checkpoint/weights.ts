@@ -11,7 +11,7 @@ import { join } from "node:path";
 import {
   parseSafetensors,
   type StorageFormat,
-  serializeSafetensors,
+  serializeSafetensorsAsync,
   type Tensor,
 } from "@athanor/tensor";
 
@@ -171,7 +171,10 @@ export async function writeWeights(
   const max = options.maxShardBytes;
   if (!max) {
     const path = join(dir, `${prefix}.safetensors`);
-    await writeFile(path, serializeSafetensors(Object.fromEntries(tensors), { format, metadata }));
+    await writeFile(
+      path,
+      await serializeSafetensorsAsync(Object.fromEntries(tensors), { format, metadata }),
+    );
     return [path];
   }
   const groups: string[][] = [[]];
@@ -192,7 +195,7 @@ export async function writeWeights(
   for (let i = 0; i < groups.length; i++) {
     const file = `${prefix}-${pad(i + 1)}-of-${pad(groups.length)}.safetensors`;
     const part = Object.fromEntries(groups[i].map((n) => [n, tensors.get(n)!]));
-    await writeFile(join(dir, file), serializeSafetensors(part, { format, metadata }));
+    await writeFile(join(dir, file), await serializeSafetensorsAsync(part, { format, metadata }));
     for (const n of groups[i]) weightMap[n] = file;
     written.push(join(dir, file));
   }

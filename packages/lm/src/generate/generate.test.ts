@@ -1,6 +1,6 @@
-import { type Tensor, tensor } from "@athanor/tensor";
+import { Tensor, tensor } from "@athanor/tensor";
 import { describe, expect, it } from "vitest";
-import type { CausalLM, ForwardOptions, KVCache } from "../model/causal-lm.js";
+import type { CausalLM, ForwardOptions, HostInput, KVCache } from "../model/causal-lm.js";
 import { fixturePath } from "../testing/fixtures.js";
 import { Tokenizer } from "../tokenizer/index.js";
 import { choiceConstraint } from "./choices.js";
@@ -30,6 +30,12 @@ class ToyCache implements KVCache {
  * right for batched generation to match one-prompt-at-a-time generation. It also checks the
  * position ids it is given against the mask.
  */
+/** Values of a mask / positions input (host array or cpu tensor). */
+function hostInput(x: HostInput | undefined): ArrayLike<number> | undefined {
+  if (x === undefined) return undefined;
+  return x instanceof Tensor ? x.data() : (x as ArrayLike<number>);
+}
+
 class ToyLM implements CausalLM {
   readonly info;
   forwards = 0;
@@ -51,8 +57,8 @@ class ToyLM implements CausalLM {
     const ids = inputIds.data();
     const cache = (o.cache as ToyCache | undefined) ?? new ToyCache(B, T);
     const past = cache.length;
-    const mask = o.attentionMask?.data();
-    const pos = o.positionIds?.data();
+    const mask = hostInput(o.attentionMask);
+    const pos = hostInput(o.positionIds);
     const V = this.vocabSize;
     const logits = new Float32Array(B * T * V);
     for (let b = 0; b < B; b++) {

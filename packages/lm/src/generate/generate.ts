@@ -82,7 +82,29 @@ export interface GenerationBatch {
   stats: GenerationStats;
 }
 
-/** Generates for a batch of prompts; synchronous (cpu backends). */
+/**
+ * One step of the decode loop: token events to hand out, or logits to read back (the driver
+ * reads them, synchronously or not, and resumes the loop with the host values).
+ */
+type Step = { events: TokenEvent[] } | { read: Tensor };
+
+/** Host values of a logits tensor, read synchronously (backends with `readSync`). */
+function readSync(t: Tensor): Float32Array {
+  if (!t.backend.syncRead)
+    throw new Error(
+      `generate: backend "${t.backend.name}" cannot be read synchronously; use ` +
+        "generateAsync or streamGenerate",
+    );
+  const d = t.data();
+  return d instanceof Float32Array ? d : Float32Array.from(d);
+}
+
+async function readAsync(t: Tensor): Promise<Float32Array> {
+  const d = await t.dataAsync();
+  return d instanceof Float32Array ? d : Float32Array.from(d);
+}
+
+/** Generates for a batch of prompts, synchronously (backends with synchronous reads: cpu). */
 export function generate(
   model: CausalLM,
   prompts: readonly Prompt[],
@@ -90,19 +112,36 @@ export function generate(
 ): GenerationBatch {
   const steps = decodeLoop(model, prompts, options);
   try {
+    let input: Float32Array | undefined;
     for (;;) {
-      const r = steps.next();
+      const r = steps.next(input as Float32Array);
       if (r.done) return r.value;
-      for (const e of r.value) options.onToken?.(e);
+      input = undefined;
+      if ("read" in r.value) input = readSync(r.value.read);
+      else for (const e of r.value.events) options.onToken?.(e);
     }
   } finally {
     steps.return(undefined as never); // frees the KV cache if a callback threw
   }
 }
 
+/** {@link generate} on any backend (GPU logits are read back asynchronously). */
+export async function generateAsync(
+  model: CausalLM,
+  prompts: readonly Prompt[],
+  options: GenerateOptions = {},
+): Promise<GenerationBatch> {
+  const stream = streamGenerate(model, prompts, options);
+  for (;;) {
+    const r = await stream.next();
+    if (r.done) return r.value;
+  }
+}
+
 /**
  * Streams the tokens of a batch as they are decoded (yielding to the event loop between
- * steps); the iterator's return value is the finished batch.
+ * steps; logits are read asynchronously, so any backend works); the iterator's return value
+ * is the finished batch.
  */
 export async function* streamGenerate(
   model: CausalLM,
@@ -111,10 +150,18 @@ export async function* streamGenerate(
 ): AsyncGenerator<TokenEvent, GenerationBatch, undefined> {
   const steps = decodeLoop(model, prompts, options);
   try {
+    let input: Float32Array | undefined;
     for (;;) {
-      const r = steps.next();
+      const r = steps.next(input as Float32Array);
       if (r.done) return r.value;
-      for (const e of r.value) {
+      input = undefined;
+      if ("read" in r.value) {
+        input = r.value.read.backend.syncRead
+          ? readSync(r.value.read)
+          : await readAsync(r.value.read);
+        continue;
+      }
+      for (const e of r.value.events) {
         options.onToken?.(e);
         yield e;
       }
@@ -144,7 +191,7 @@ function* decodeLoop(
   model: CausalLM,
   prompts: readonly Prompt[],
   o: GenerateOptions,
-): Generator<TokenEvent[], GenerationBatch, undefined> {
+): Generator<Step, GenerationBatch, Float32Array> {
   validateSampling(o);
   if (!Array.isArray(prompts) || prompts.length === 0)
     throw new TypeError("generate: prompts must be a non-empty array of strings or id arrays");
@@ -219,7 +266,7 @@ function* decodeLoop(
   try {
     // Prefill.
     let t0 = performance.now();
-    let logits = forwardLast(
+    let logits = yield* readLogits(
       model,
       prefillIds,
       prefillPos,
@@ -257,7 +304,7 @@ function* decodeLoop(
         }
         if (r.done) padded = true; // its next positions are masked
       }
-      yield events;
+      yield { events };
       if (rows.every((r) => r.done)) break;
       // Next step: one token per row; finished rows get a masked pad.
       const ids = new Int32Array(B);
@@ -273,7 +320,16 @@ function* decodeLoop(
         }
       }
       t0 = performance.now();
-      logits = forwardLast(model, ids, pos, [B, 1], padded ? mask : null, total, past + 1, cache);
+      logits = yield* readLogits(
+        model,
+        ids,
+        pos,
+        [B, 1],
+        padded ? mask : null,
+        total,
+        past + 1,
+        cache,
+      );
       const ms = performance.now() - t0;
       stats.stepMs.push(ms);
       stats.decodeMs += ms;
@@ -322,8 +378,12 @@ function encodePrompt(
   return ids;
 }
 
-/** Runs the model on [B, T] ids; returns the last position's logits, host [B × vocab]. */
-function forwardLast(
+/**
+ * Runs the model on [B, T] ids and returns the last position's logits, host [B × vocab]:
+ * ids, positions and the mask go in as host arrays, and the logits come back through the
+ * driver (a `read` step), so GPU backends work too.
+ */
+function* readLogits(
   model: CausalLM,
   ids: Int32Array,
   positions: Int32Array,
@@ -332,26 +392,29 @@ function forwardLast(
   total: number,
   upTo: number,
   cache: ReturnType<CausalLM["createCache"]>,
-): Float32Array {
-  return tidy(() => {
+): Generator<Step, Float32Array, Float32Array> {
+  const last = tidy(() => {
     const [B, T] = shape;
-    let attentionMask: Tensor | undefined;
+    let attentionMask: Float32Array | undefined;
     if (mask) {
-      const m = new Float32Array(B * upTo);
-      for (let b = 0; b < B; b++) m.set(mask.subarray(b * total, b * total + upTo), b * upTo);
-      attentionMask = tensor(m, [B, upTo]);
+      attentionMask = new Float32Array(B * upTo);
+      for (let b = 0; b < B; b++)
+        attentionMask.set(mask.subarray(b * total, b * total + upTo), b * upTo);
     }
     const { logits } = model.forward(tensor(ids, [B, T], { dtype: "i32" }), {
       cache,
       attentionMask,
-      positionIds: tensor(positions, [B, T], { dtype: "i32" }),
+      positionIds: positions,
       logitsFor: "last",
     });
     const Tl = logits.shape[1];
-    const last = Tl === 1 ? logits : ops.slice(logits, 1, Tl - 1, Tl);
-    const data = last.data();
-    return data instanceof Float32Array ? data : Float32Array.from(data);
+    return Tl === 1 ? logits : ops.slice(logits, 1, Tl - 1, Tl);
   });
+  try {
+    return yield { read: last };
+  } finally {
+    last.dispose();
+  }
 }
 
 /** Chooses row `r`'s next token from its logits (modified in place); returns its event. */

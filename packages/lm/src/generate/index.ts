@@ -15,6 +15,7 @@ export {
   type GenerationBatch,
   type GenerationStats,
   generate,
+  generateAsync,
   type Prompt,
   streamGenerate,
   type TokenEvent,

@@ -33,16 +33,23 @@ export interface KVCache {
   dispose(): void;
 }
 
+/** A small [B, n] input read on the host: a tensor, or its values row-major. */
+export type HostInput = Tensor | Float32Array | Int32Array | readonly number[];
+
 export interface ForwardOptions {
   /** Past keys/values; the call appends this step's and reads all of them. */
   cache?: KVCache;
-  /** f32 [B, past + T]: 1 for real tokens, 0 for (left) padding. Default: all ones. */
-  attentionMask?: Tensor;
+  /**
+   * [B, past + T]: 1 for real tokens, 0 for (left) padding. Default: all ones. Masks and
+   * positions are read on the host: give a host array (row-major) or a tensor on a backend
+   * with synchronous reads (a GPU tensor here is refused with a clear error).
+   */
+  attentionMask?: HostInput;
   /**
    * Positions of the new tokens, i32 [B, T]. Default: derived from `attentionMask` (count of
    * real tokens before each one) or `past .. past + T - 1`.
    */
-  positionIds?: Tensor;
+  positionIds?: HostInput;
   /**
    * "last": compute logits for the last position only ([B, 1, vocab]); what decoding needs,
    * and it skips the vocabulary projection of every prompt position. Default "all".

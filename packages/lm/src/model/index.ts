@@ -3,6 +3,7 @@ export type {
   CausalLMInfo,
   ForwardOptions,
   ForwardResult,
+  HostInput,
   KVCache,
 } from "./causal-lm.js";
 export {

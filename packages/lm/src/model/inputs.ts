@@ -4,7 +4,7 @@
  */
 
 import { type Tensor, tensor } from "@athanor/tensor";
-import type { ForwardOptions } from "./causal-lm.js";
+import type { ForwardOptions, HostInput } from "./causal-lm.js";
 
 /**
  * Added to the scores of padded keys. Finite (not −∞), like `transformers`' finfo.min, so
@@ -36,22 +36,18 @@ export function prepareInputs(
   const [B, T] = inputIds.shape;
   if (T === 0) throw new Error("forward: inputIds has no positions (T = 0)");
   const total = past + T;
-  let maskValues: Float32Array | null = null;
   const am = options.attentionMask;
-  if (am) {
-    if (am.rank !== 2 || am.shape[0] !== B || am.shape[1] !== total)
-      throw new Error(
-        `forward: attentionMask ${am.describe()} must be [${B}, ${total}] (batch, cached + new positions)`,
-      );
-    const raw = am.data();
-    maskValues = raw instanceof Float32Array ? raw : Float32Array.from(raw);
-  }
+  const maskValues = am
+    ? Float32Array.from(
+        hostValues(am, "attentionMask", [B, total], "batch, cached + new positions"),
+      )
+    : null;
   let positions: Int32Array;
   if (options.positionIds) {
     const p = options.positionIds;
-    if (p.rank !== 2 || p.shape[0] !== B || p.shape[1] !== T || p.dtype !== "i32")
-      throw new Error(`forward: positionIds ${p.describe()} must be i32 [${B}, ${T}]`);
-    positions = Int32Array.from(p.data());
+    if (!Array.isArray(p) && !ArrayBuffer.isView(p) && (p as Tensor).dtype !== "i32")
+      throw new Error(`forward: positionIds ${(p as Tensor).describe()} must be i32 [${B}, ${T}]`);
+    positions = Int32Array.from(hostValues(p, "positionIds", [B, T], "batch, new positions"));
   } else {
     positions = new Int32Array(B * T);
     for (let b = 0; b < B; b++) {
@@ -79,4 +75,29 @@ export function prepareInputs(
     mask = tensor(add, [B, 1, 1, total]);
   }
   return { B, T, past, positions, mask, lastOnly: options.logitsFor === "last" };
+}
+
+/** The values of a host input of shape `shape`, checked; `meaning` names the axes. */
+function hostValues(
+  x: HostInput,
+  name: string,
+  shape: [number, number],
+  meaning: string,
+): ArrayLike<number> {
+  const want = `[${shape.join(", ")}] (${meaning})`;
+  if (Array.isArray(x) || ArrayBuffer.isView(x)) {
+    const values = x as ArrayLike<number>;
+    if (values.length !== shape[0] * shape[1])
+      throw new Error(`forward: ${name} has ${values.length} values; expected ${want}, row-major`);
+    return values;
+  }
+  const t = x as Tensor;
+  if (t.rank !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1])
+    throw new Error(`forward: ${name} ${t.describe()} must be ${want}`);
+  if (!t.backend.syncRead)
+    throw new Error(
+      `forward: ${name} is on backend "${t.backend.name}", which cannot be read synchronously; ` +
+        "pass it as a host array (Float32Array / Int32Array, row-major) instead",
+    );
+  return t.data();
 }

@@ -5,7 +5,7 @@
  */
 
 import { type Tensor, tensor } from "@athanor/tensor";
-import { IGNORE_INDEX } from "./loss.js";
+import { countIn, IGNORE_INDEX } from "./loss.js";
 
 /** One supervised example: the loss counts only the response tokens. */
 export interface SftExample {
@@ -19,6 +19,11 @@ export interface Batch {
   labels: Tensor;
   /** Real (non-padding) tokens in the batch. */
   tokens: number;
+  /**
+   * Labels that count toward the loss (labels[:, 1:] ≠ −100). Batches built here carry it;
+   * without it the trainer counts on the host, which needs a backend with synchronous reads.
+   */
+  labelTokens?: number;
 }
 
 export interface BatchOptions {
@@ -48,6 +53,7 @@ function build(rows: { ids: number[]; labels: number[] }[], o: BatchOptions): Ba
     inputIds: tensor(ids, [rows.length, T]),
     labels: tensor(labels, [rows.length, T]),
     tokens,
+    labelTokens: countIn(labels, rows.length, T),
   };
 }
 

@@ -81,10 +81,10 @@ export async function fit(model: Model, options: FitOptions): Promise<FitResult>
   }
   const history: StepMetrics[] = [];
   const evals: { step: number; result: EvalResult }[] = [];
-  const runEval = () => {
+  const runEval = async () => {
     if (!options.eval?.length) return;
     const batches = evalBatches();
-    const result = trainer.evaluate(batches);
+    const result = await trainer.evaluateAsync(batches);
     for (const b of batches) {
       b.inputIds.dispose();
       b.labels.dispose();
@@ -101,17 +101,17 @@ export async function fit(model: Model, options: FitOptions): Promise<FitResult>
   while (trainer.step < options.totalSteps) {
     const micro: Batch[] = [];
     for (let i = 0; i < accum; i++) micro.push(toBatch(loader.next(), batchOpts));
-    history.push(trainer.trainStep(micro));
+    history.push(await trainer.trainStepAsync(micro));
     for (const b of micro) {
       b.inputIds.dispose();
       b.labels.dispose();
     }
     const s = trainer.step;
-    if (options.evalEvery && s % options.evalEvery === 0 && s < options.totalSteps) runEval();
+    if (options.evalEvery && s % options.evalEvery === 0 && s < options.totalSteps) await runEval();
     if (options.checkpointEvery && s % options.checkpointEvery === 0 && s < options.totalSteps)
       await checkpoint();
   }
-  runEval();
+  await runEval();
   await checkpoint();
   const step = trainer.step;
   trainer.dispose();

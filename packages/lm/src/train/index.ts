@@ -14,6 +14,7 @@ export { type CausalLMLossOptions, causalLMLoss, countLabelTokens, IGNORE_INDEX 
 export {
   type EvalResult,
   evaluate,
+  evaluateAsync,
   type StepMetrics,
   Trainer,
   type TrainerOptions,

@@ -1,6 +1,6 @@
 /** The causal-LM loss: next-token cross-entropy with ignored (−100) labels, like `transformers`. */
 
-import { ops, type Tensor, tensor } from "@athanor/tensor";
+import { full, ops, type Tensor } from "@athanor/tensor";
 
 export const IGNORE_INDEX = -100;
 
@@ -34,10 +34,10 @@ export function causalLMLoss(
   // Shift the labels rather than the logits (as transformers 5 does): targets[t] = labels[t+1],
   // the last position ignored, so the [B, T, V] logits are used in place, never copied.
   const ignore = options.ignoreIndex ?? IGNORE_INDEX;
-  const l = labels.data();
-  const shifted = new Int32Array(B * T).fill(ignore);
-  for (let b = 0; b < B; b++) shifted.set(l.subarray(b * T + 1, (b + 1) * T), b * T);
-  const targets = tensor(shifted, [B, T]);
+  const targets = ops.concat(
+    [ops.slice(labels, 1, 1, T), full([B, 1], ignore, { dtype: "i32", backend: labels.backend })],
+    1,
+  );
   const loss = ops.crossEntropy(logits, targets, {
     reduction: options.reduction ?? "mean",
     ignoreIndex: ignore,
@@ -46,10 +46,29 @@ export function causalLMLoss(
   return loss;
 }
 
-/** Number of labels that count toward the loss (labels[:, 1:] ≠ ignore). */
+/**
+ * Number of labels that count toward the loss (labels[:, 1:] ≠ ignore), read on the host:
+ * batches made by `sftBatch` / `lmBatch` carry it as `labelTokens` already (use that for
+ * tensors on a GPU backend).
+ */
 export function countLabelTokens(labels: Tensor, ignoreIndex = IGNORE_INDEX): number {
   const [B, T] = labels.shape;
+  if (!labels.backend.syncRead)
+    throw new Error(
+      `countLabelTokens: labels are on backend "${labels.backend.name}", which cannot be read ` +
+        "synchronously; give the batch its labelTokens count (sftBatch / lmBatch do)",
+    );
   const d = labels.data();
+  return countIn(d, B, T, ignoreIndex);
+}
+
+/** Label tokens of host labels [B, T] (row-major). */
+export function countIn(
+  d: ArrayLike<number>,
+  B: number,
+  T: number,
+  ignoreIndex = IGNORE_INDEX,
+): number {
   let n = 0;
   for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) if (d[b * T + t] !== ignoreIndex) n++;
   return n;

@@ -11,10 +11,11 @@ import { join } from "node:path";
 import {
   AdamW,
   clipGradNorm,
+  full,
   noGrad,
   type OptimizerState,
   ops,
-  serializeSafetensors,
+  serializeSafetensorsAsync,
   type Tensor,
   tidy,
   warmupCosine,
@@ -158,23 +159,58 @@ export class Trainer {
   /**
    * One optimizer step over `microBatches` (gradient accumulation): gradients of the summed
    * token losses divided by the total label-token count, so the update equals one step on all
-   * of them at once.
+   * of them at once. Synchronous: backends with synchronous reads (cpu); `trainStepAsync`
+   * works on every backend.
    */
   trainStep(microBatches: Batch[]): StepMetrics {
+    const step = this.recordStep(microBatches);
+    try {
+      return this.finishStep(step, step.loss.item(), step.gradNorm.item());
+    } finally {
+      step.loss.dispose();
+      step.gradNorm.dispose();
+    }
+  }
+
+  /** {@link trainStep} on any backend: the loss and norm are read back once, asynchronously. */
+  async trainStepAsync(microBatches: Batch[]): Promise<StepMetrics> {
+    const step = this.recordStep(microBatches);
+    try {
+      const [loss, norm] = await Promise.all([step.loss.itemAsync(), step.gradNorm.itemAsync()]);
+      return this.finishStep(step, loss, norm);
+    } finally {
+      step.loss.dispose();
+      step.gradNorm.dispose();
+    }
+  }
+
+  /**
+   * Records one step's work (forwards, backwards, clipping, optimizer updates) without reading
+   * anything back; returns the summed loss and the gradient norm as device scalars.
+   */
+  private recordStep(microBatches: Batch[]): PendingStep {
     if (microBatches.length === 0) throw new Error("trainStep: no batches");
     const t0 = performance.now();
-    const labelTokens = microBatches.reduce((s, b) => s + countLabelTokens(b.labels), 0);
+    const labelTokens = microBatches.reduce(
+      (s, b) => s + (b.labelTokens ?? countLabelTokens(b.labels)),
+      0,
+    );
     if (labelTokens === 0) throw new Error("trainStep: no label tokens (every label is −100)");
-    let lossSum = 0;
+    let loss: Tensor | null = null;
     for (const b of microBatches) {
-      lossSum += tidy(() => {
+      const sum = tidy(() => {
         const sum = causalLMLoss(this.model.forward(b.inputIds).logits, b.labels, {
           reduction: "sum",
         });
-        const value = sum.item();
         sum.div(labelTokens).backward();
-        return value;
+        return sum;
       });
+      if (loss) {
+        const next = noGrad(() => ops.add(loss!, sum));
+        loss.dispose();
+        sum.dispose();
+        loss = next;
+      } else loss = sum;
     }
     const params = [...this.trainable.values()];
     const maxNorm = this.options.maxGradNorm ?? 1;
@@ -186,17 +222,21 @@ export class Trainer {
       o.step();
       o.zeroGrad();
     }
-    const ms = performance.now() - t0;
     const tokens = microBatches.reduce((s, b) => s + b.tokens, 0);
+    return { loss: loss!, gradNorm, lr, t0, tokens, labelTokens };
+  }
+
+  private finishStep(p: PendingStep, lossSum: number, gradNorm: number): StepMetrics {
+    const ms = performance.now() - p.t0;
     const metrics: StepMetrics = {
       step: this._step,
       totalSteps: this.options.totalSteps,
-      loss: lossSum / labelTokens,
-      lr,
+      loss: lossSum / p.labelTokens,
+      lr: p.lr,
       gradNorm,
-      tokens,
-      labelTokens,
-      tokensPerSecond: tokens / (ms / 1000),
+      tokens: p.tokens,
+      labelTokens: p.labelTokens,
+      tokensPerSecond: p.tokens / (ms / 1000),
       ms,
     };
     this.options.onProgress?.(metrics);
@@ -206,6 +246,11 @@ export class Trainer {
   /** Mean loss over the label tokens of `batches`, and its perplexity (no gradients). */
   evaluate(batches: Iterable<Batch>): EvalResult {
     return evaluate(this.model, batches);
+  }
+
+  /** {@link evaluate} on any backend. */
+  evaluateAsync(batches: Iterable<Batch>): Promise<EvalResult> {
+    return evaluateAsync(this.model, batches);
   }
 
   /**
@@ -226,7 +271,7 @@ export class Trainer {
     });
     await writeFile(
       join(dir, "optimizer.safetensors"),
-      serializeSafetensors(tensors, { metadata: { format: "athanor-adamw" } }),
+      await serializeSafetensorsAsync(tensors, { metadata: { format: "athanor-adamw" } }),
     );
     const state: TrainerStateFile = {
       step: this._step,
@@ -294,29 +339,71 @@ export class Trainer {
   }
 }
 
-function gradientNorm(params: Tensor[]): number {
-  return tidy(() => {
-    let acc = 0;
-    for (const p of params) if (p.grad) acc += ops.sum(ops.square(p.grad)).item();
-    return Math.sqrt(acc);
-  });
+/** What a recorded step leaves to read back. */
+interface PendingStep {
+  /** Σ token losses over the micro-batches (device scalar). */
+  loss: Tensor;
+  gradNorm: Tensor;
+  lr: number;
+  t0: number;
+  tokens: number;
+  labelTokens: number;
 }
 
-/** Mean next-token loss over the label tokens of `batches` and its perplexity. */
-export function evaluate(model: Model, batches: Iterable<Batch>): EvalResult {
-  let sum = 0;
-  let n = 0;
+/** The global L2 norm of the gradients, as a device scalar. */
+function gradientNorm(params: Tensor[]): Tensor {
+  return noGrad(() =>
+    tidy(() => {
+      let acc: Tensor = full([], 0);
+      for (const p of params) if (p.grad) acc = ops.add(acc, ops.sum(ops.square(p.grad)));
+      return ops.sqrt(acc);
+    }),
+  );
+}
+
+/** Per batch: the summed token loss (device scalar) and the label-token count. */
+function* evalLosses(model: Model, batches: Iterable<Batch>): Generator<[Tensor, number]> {
   for (const b of batches) {
-    const count = countLabelTokens(b.labels);
+    const count = b.labelTokens ?? countLabelTokens(b.labels);
     if (count === 0) continue;
-    sum += noGrad(() =>
-      tidy(() =>
-        causalLMLoss(model.forward(b.inputIds).logits, b.labels, { reduction: "sum" }).item(),
+    yield [
+      noGrad(() =>
+        tidy(() => causalLMLoss(model.forward(b.inputIds).logits, b.labels, { reduction: "sum" })),
       ),
-    );
-    n += count;
+      count,
+    ];
   }
+}
+
+function evalResult(sum: number, n: number): EvalResult {
   if (n === 0) throw new Error("evaluate: no label tokens");
   const loss = sum / n;
   return { loss, perplexity: Math.exp(loss), labelTokens: n };
+}
+
+/** Mean next-token loss over the label tokens of `batches` and its perplexity (cpu backends). */
+export function evaluate(model: Model, batches: Iterable<Batch>): EvalResult {
+  let sum = 0;
+  let n = 0;
+  for (const [loss, count] of evalLosses(model, batches)) {
+    sum += loss.item();
+    loss.dispose();
+    n += count;
+  }
+  return evalResult(sum, n);
+}
+
+/** {@link evaluate} on any backend (one asynchronous read per batch, overlapped). */
+export async function evaluateAsync(model: Model, batches: Iterable<Batch>): Promise<EvalResult> {
+  const reads: Promise<number>[] = [];
+  let n = 0;
+  for (const [loss, count] of evalLosses(model, batches)) {
+    reads.push(loss.itemAsync().finally(() => loss.dispose()));
+    n += count;
+  }
+  const values = await Promise.all(reads);
+  return evalResult(
+    values.reduce((a, b) => a + b, 0),
+    n,
+  );
 }

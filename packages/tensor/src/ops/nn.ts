@@ -4,7 +4,7 @@
  */
 
 import { attach, needsGrad, save } from "../autograd.js";
-import type { Conv2dGeometry } from "../backend.js";
+import { type Conv2dGeometry, outOfRangeMessage } from "../backend.js";
 import { outSize } from "../reference/backend.js";
 import type { Tensor } from "../tensor.js";
 import { add, div, ne } from "./elementwise.js";
@@ -95,16 +95,7 @@ export function crossEntropy(
     );
   }
   const backend = sameBackend(op, logits, targets);
-  if (backend.readSync) {
-    const ts = backend.readSync(targets._view(op));
-    for (let i = 0; i < ts.length; i++) {
-      if (ts[i] !== ignoreIndex && (ts[i] < 0 || ts[i] >= C)) {
-        throw new Error(
-          `${op}: target ${ts[i]} at position ${i} is out of range [0, ${C}) (ignoreIndex ${ignoreIndex})`,
-        );
-      }
-    }
-  }
+  checkRange(op, "target", targets, C, ignoreIndex);
   const x2 = reshape(logits, [-1, C]);
   const t1 = reshape(targets, [-1]);
   const N = x2.shape[0];
@@ -251,16 +242,33 @@ export function rmsNorm(x: Tensor, weight?: Tensor | null, eps = 1e-6): Tensor {
 
 // ---- indexing -----------------------------------------------------------------------------
 
+/**
+ * Every value of the i32 `index` must lie in [0, n) (or equal `ignore`). Checked on the host
+ * where the backend reads synchronously; otherwise on the device, reported at the next read.
+ */
+function checkRange(
+  op: string,
+  what: string,
+  index: Tensor,
+  n: number,
+  ignore: number | null,
+): void {
+  const b = index.backend;
+  if (!b.readSync) {
+    b.checkIndices?.(op, what, index._view(op), n, ignore);
+    return;
+  }
+  const ids = b.readSync(index._view(op));
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] !== ignore && (ids[i] < 0 || ids[i] >= n))
+      throw new Error(outOfRangeMessage(op, what, ids[i], i, n, ignore));
+  }
+}
+
 function checkIndex(op: string, index: Tensor, n: number): void {
   requireDType(op, index, "i32", "index");
   requireRank(op, index, 1, "index");
-  const b = index.backend;
-  if (!b.readSync) return;
-  const ids = b.readSync(index._view(op));
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] < 0 || ids[i] >= n)
-      throw new Error(`${op}: index ${ids[i]} at position ${i} is out of range [0, ${n})`);
-  }
+  checkRange(op, "index", index, n, null);
 }
 
 /** Gathers slices along `axis` at the positions in `index` (1-D i32). */

@@ -1,7 +1,8 @@
 /** Learning-rate schedules and gradient clipping. */
 
 import { noGrad } from "../autograd.js";
-import { add, mul, square } from "../ops/elementwise.js";
+import { full } from "../creation.js";
+import { add, div, minimum, mul, sqrt, square } from "../ops/elementwise.js";
 import { sum } from "../ops/reduce.js";
 import { keep, tidy } from "../scope.js";
 import type { Tensor } from "../tensor.js";
@@ -34,28 +35,29 @@ export function warmupCosine(o: WarmupCosineOptions): (step: number) => number {
 
 /**
  * Scales gradients so their global L2 norm is at most `maxNorm` (`torch.nn.utils.clip_grad_norm_`:
- * coefficient maxNorm / (norm + 1e-6), capped at 1). Returns the norm before clipping.
+ * coefficient maxNorm / (norm + 1e-6), capped at 1). Returns the norm before clipping as a
+ * scalar tensor (the caller disposes it; `await norm.itemAsync()` reads it). Everything stays
+ * on the device: no readback, so it works on GPU backends without stalling the queue.
  */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor {
   const ps = [...params].filter((p) => p.grad);
-  if (ps.length === 0) return 0;
-  // One readback for all parameters: Σ_p Σ g² accumulated on the device.
-  const total = tidy(() =>
-    noGrad(() => {
-      let acc = sum(square(ps[0].grad!));
-      for (const p of ps.slice(1)) acc = add(acc, sum(square(p.grad!)));
-      return Math.sqrt(acc.item());
-    }),
-  );
-  const coef = maxNorm / (total + 1e-6);
-  if (coef < 1) {
-    noGrad(() => {
+  if (ps.length === 0) return full([], 0);
+  return noGrad(() => {
+    const total = keep(
+      tidy(() => {
+        let acc = sum(square(ps[0].grad!));
+        for (const p of ps.slice(1)) acc = add(acc, sum(square(p.grad!)));
+        return sqrt(acc);
+      }),
+    );
+    tidy(() => {
+      const coef = minimum(div(maxNorm, add(total, 1e-6)), 1);
       for (const p of ps) {
         const scaled = keep(mul(p.grad!, coef));
         p.grad!.dispose();
         p.grad = scaled;
       }
     });
-  }
-  return total;
+    return total;
+  });
 }

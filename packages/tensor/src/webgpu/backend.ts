@@ -25,6 +25,7 @@ import {
 } from "../backend.js";
 import { deviceOf } from "../memory.js";
 import * as attn from "./kernels/attention.js";
+import { FAULT_WORDS, IndexChecks } from "./kernels/checks.js";
 import {
   binaryBody,
   convert,
@@ -91,6 +92,8 @@ export class WebGpuBackend implements Backend {
   readonly name: string;
   readonly syncRead = false;
   readonly rt: Runtime;
+  /** Device-side index checks; their failures surface at the next read (kernels/checks.ts). */
+  private readonly checks: IndexChecks;
 
   /**
    * @param keepAlive objects that must outlive the device (the GPU instance and adapter it
@@ -118,6 +121,9 @@ export class WebGpuBackend implements Backend {
       if (dev.budget === null) return cap;
       return Math.max(0, Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes));
     };
+    const fault = this.rt.newStorage(this.name, "i32", FAULT_WORDS);
+    this.rt.write(fault.buffer, 0, new Uint32Array(FAULT_WORDS));
+    this.checks = new IndexChecks(this.rt, fault);
   }
 
   // ---- storage -------------------------------------------------------------------------
@@ -155,23 +161,35 @@ export class WebGpuBackend implements Backend {
     const n = shapeSize(view.shape);
     const dtype = view.storage.dtype;
     if (n === 0) return dtype === "i32" ? new Int32Array(0) : new Float32Array(0);
+    const fault = this.checks.collect();
+    fault.catch(() => {});
     const c = this.contiguous(view);
+    let bytes: ArrayBuffer;
     try {
       const s = c.view.storage as GpuStorage;
-      const bytes = await this.rt.readBytes(s.buffer, c.view.offset * 4, n * 4);
-      return dtype === "i32" ? new Int32Array(bytes) : new Float32Array(bytes);
+      bytes = await this.rt.readBytes(s.buffer, c.view.offset * 4, n * 4);
     } finally {
       c.release();
     }
+    const error = await fault;
+    if (error) throw error;
+    return dtype === "i32" ? new Int32Array(bytes) : new Float32Array(bytes);
   }
 
   flush(): void {
     this.rt.flush();
   }
 
-  /** Resolves when every kernel recorded so far has finished on the GPU. */
-  sync(): Promise<void> {
-    return this.rt.sync();
+  /**
+   * Resolves when every kernel recorded so far has finished on the GPU; rejects with the error
+   * of a failed device-side index check recorded before it.
+   */
+  async sync(): Promise<void> {
+    const fault = this.checks.collect();
+    fault.catch(() => {});
+    await this.rt.sync();
+    const error = await fault;
+    if (error) throw error;
   }
 
   /** Kernel and memory counters (dispatches, submits, live / pooled bytes). */
@@ -714,6 +732,10 @@ export class WebGpuBackend implements Backend {
     this.withContiguous([x, index], (cx, ci) =>
       this.intoContiguous(out, (o) => gather.indexSelect(this.rt, cx!, axis, ci!, o)),
     );
+  }
+
+  checkIndices(op: string, what: string, index: View, bound: number, ignore: number | null): void {
+    this.withContiguous([index], (ci) => this.checks.record(op, what, ci!, bound, ignore));
   }
 
   indexAdd(src: View, axis: number, index: View, out: View): void {

@@ -1,0 +1,186 @@
+// The language models on the webgpu backend, unchanged: forward logits against transformers,
+// greedy generation with the KV cache and left padding, training steps, evaluation and a
+// checkpoint written from GPU tensors, each against the same work on the cpu backend.
+// Skipped (with the reason) when no WebGPU adapter exists; CI installs lavapipe so they run.
+
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type Backend,
+  createWebGpuBackend,
+  getBackend,
+  noGrad,
+  setBackend,
+  type Tensor,
+  tensor,
+  testing,
+  type WebGpuBackend,
+  webgpuAvailable,
+} from "@athanor/tensor";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "./checkpoint/model-io.js";
+import { generate, generateAsync } from "./generate/generate.js";
+import type { Model } from "./model/create.js";
+import { loadReference } from "./testing/reference.js";
+import { lmBatch } from "./train/data.js";
+import { evaluate, Trainer } from "./train/trainer.js";
+
+const probe = await webgpuAvailable();
+const suite = probe.available ? describe : describe.skip;
+const title = probe.available
+  ? `language models on webgpu (${probe.adapter})`
+  : `language models on webgpu (skipped: no WebGPU adapter: ${probe.reason})`;
+
+const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number) => {
+  const err = testing.maxRelError(got, want);
+  expect(err, `max relative error ${err}`).toBeLessThanOrEqual(tol);
+};
+
+suite(title, { timeout: 300_000 }, () => {
+  let gpu: WebGpuBackend;
+  let cpu: Backend;
+
+  beforeAll(async () => {
+    cpu = getBackend();
+    gpu = await createWebGpuBackend();
+  });
+  afterAll(() => {
+    setBackend(cpu);
+    gpu?.dispose();
+  });
+
+  /** Runs `fn` with the webgpu backend as the default (where models and inputs are made). */
+  async function onGpu<T>(fn: () => Promise<T> | T): Promise<T> {
+    setBackend(gpu);
+    try {
+      return await fn();
+    } finally {
+      setBackend(cpu);
+    }
+  }
+
+  for (const name of ["gpt2-tiny", "llama-tiny"]) {
+    it(`${name}: logits within 1e-4 of transformers, the same greedy tokens`, async () => {
+      const ref = await loadReference(name);
+      const ids = ref.tensors.input_ids;
+      const want = ref.tensors.logits.data();
+      const prompt = Array.from(ids.data().subarray(0, 8));
+      const expected = Array.from(ref.tensors.generated.data()).slice(8);
+      await onGpu(async () => {
+        const model = await loadModel(ref.dir);
+        expect(model.parameters().values().next().value!.backend).toBe(gpu);
+        const logits = noGrad(() => model.forward(tensor(ids.data(), ids.shape)).logits);
+        const got = await logits.dataAsync();
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+        expect(worst).toBeLessThan(1e-4);
+        const out = await generateAsync(model, [prompt], { maxNewTokens: expected.length });
+        expect(out.outputs[0].tokens).toEqual(expected);
+        // The synchronous API says what to use instead.
+        expect(() => generate(model, [prompt], { maxNewTokens: 2 })).toThrow(
+          /cannot be read synchronously; use generateAsync or streamGenerate/,
+        );
+      });
+    });
+  }
+
+  it("left-padded batched generation matches the cpu backend", async () => {
+    const ref = await loadReference("llama-tiny");
+    const prompts = [
+      [5, 9, 200, 31, 7],
+      [44, 3],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    ];
+    const cpuModel = await loadModel(ref.dir);
+    const want = generate(cpuModel, prompts, { maxNewTokens: 6 }).outputs.map((o) => o.tokens);
+    const got = await onGpu(async () => {
+      const model = await loadModel(ref.dir);
+      return (await generateAsync(model, prompts, { maxNewTokens: 6 })).outputs.map(
+        (o) => o.tokens,
+      );
+    });
+    expect(got).toEqual(want);
+  });
+
+  it("training steps, evaluation and a checkpoint match the cpu backend", async () => {
+    const ref = await loadReference("llama-tiny");
+    const sequences = [
+      [5, 9, 200, 31, 7, 64, 12, 90, 3],
+      [44, 3, 17, 250, 8],
+      [1, 2, 3, 4, 5, 6, 7],
+    ];
+    const options = { lr: 1e-3, totalSteps: 3, warmupSteps: 1 };
+    const run = async (model: Model) => {
+      const trainer = new Trainer(model, options);
+      const metrics = [];
+      for (let i = 0; i < 3; i++) {
+        const micro = [
+          lmBatch(sequences.slice(0, 2), { padId: 0 }),
+          lmBatch([sequences[2]], { padId: 0 }),
+        ];
+        metrics.push(await trainer.trainStepAsync(micro));
+        for (const b of micro) {
+          b.inputIds.dispose();
+          b.labels.dispose();
+        }
+      }
+      const batch = lmBatch(sequences, { padId: 0 });
+      const evalResult = await trainer.evaluateAsync([batch]);
+      return { trainer, metrics, evalResult };
+    };
+    const cpuModel = await loadModel(ref.dir);
+    const onCpu = await run(cpuModel);
+    const dir = await mkdtemp(join(tmpdir(), "athanor-lm-webgpu-"));
+    try {
+      const onGpuRun = await onGpu(async () => {
+        const model = await loadModel(ref.dir);
+        const r = await run(model);
+        await r.trainer.save(dir);
+        return { ...r, model };
+      });
+      onGpuRun.metrics.forEach((m, i) => {
+        expect(m.loss).toBeCloseTo(onCpu.metrics[i].loss, 4);
+        expect(m.gradNorm).toBeCloseTo(onCpu.metrics[i].gradNorm, 3);
+        expect(m.labelTokens).toBe(onCpu.metrics[i].labelTokens);
+      });
+      expect(onGpuRun.evalResult.loss).toBeCloseTo(onCpu.evalResult.loss, 4);
+      // The checkpoint written from GPU tensors holds the GPU weights; read on the cpu.
+      const saved = await loadModel(join(dir, "model"));
+      const gpuParams = onGpuRun.model.parameters();
+      for (const [key, p] of cpuModel.parameters()) {
+        const fromFile = saved.parameters().get(key) as Tensor;
+        close(fromFile.data(), await (gpuParams.get(key) as Tensor).dataAsync(), 1e-6);
+        close(fromFile.data(), p.data(), 1e-3);
+      }
+      expect(evaluate(saved, [lmBatch(sequences, { padId: 0 })]).loss).toBeCloseTo(
+        onGpuRun.evalResult.loss,
+        4,
+      );
+      onCpu.trainer.dispose();
+      onGpuRun.trainer.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a token id outside the vocabulary is reported at the next read", async () => {
+    const ref = await loadReference("gpt2-tiny");
+    await onGpu(async () => {
+      const model = await loadModel(ref.dir);
+      const vocab = model.config.vocabSize;
+      const logits = noGrad(
+        () =>
+          model.forward(tensor(Int32Array.from([1, vocab + 5]), [1, 2], { dtype: "i32" })).logits,
+      );
+      await expect(logits.dataAsync()).rejects.toThrow(
+        new RegExp(`index ${vocab + 5} at position 1 is out of range \\[0, ${vocab}\\)`),
+      );
+      // The fault is cleared: the next forward reads fine.
+      const ok = noGrad(
+        () => model.forward(tensor(Int32Array.from([1, 2]), [1, 2], { dtype: "i32" })).logits,
+      );
+      expect((await ok.dataAsync()).every(Number.isFinite)).toBe(true);
+    });
+  });
+});
