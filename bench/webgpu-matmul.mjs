@@ -3,22 +3,33 @@
 // GPU finishing (`sync`), median of the repetitions.
 //
 //   npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch]
+//                                  [--precision f32|f16]
+//
+// --precision f16 runs the backend with matmulPrecision "f16" (f32 storage, inputs rounded to f16
+// in the kernel's tiles, f32 accumulation; needs the adapter's "shader-f16"); its peer is
+// torch.matmul on half tensors with fp32 accumulation (allow_fp16_reduced_precision_reduction
+// off), i.e. cuBLAS's fp16-input / fp32-accumulate path. The host check then uses f16-rounded
+// inputs, so it still measures only accumulation error.
 //
 // Without a GPU this runs on Mesa's lavapipe (software Vulkan): correct but slow, so the default
 // sizes drop to 128, 256, 512 on a software adapter.
 import { runTorch, TORCH_PRELUDE, timeGpu, webgpu } from "./_webgpu-common.mjs";
 
 function parseArgs(args) {
-  const o = { json: false, sizes: null, reps: 5, torch: true };
+  const o = { json: false, sizes: null, reps: 5, torch: true, precision: "f32" };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--sizes") o.sizes = args[++i].split(",").map(Number);
     else if (a === "--reps") o.reps = Number(args[++i]);
     else if (a === "--no-torch") o.torch = false;
-    else if (a === "--help" || a === "-h") {
+    else if (a === "--precision") {
+      o.precision = args[++i];
+      if (o.precision !== "f32" && o.precision !== "f16")
+        throw new Error(`webgpu-matmul: --precision must be f32 or f16, got ${o.precision}`);
+    } else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch]",
+        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16]",
       );
       process.exit(0);
     } else throw new Error(`webgpu-matmul: unknown argument ${a}`);
@@ -40,9 +51,41 @@ for n in sizes:
 print(json.dumps(out))
 `;
 
+// The f16 peer: half inputs, fp32 accumulation (cuBLAS's default for half allows reduced-precision
+// reductions; turned off so that both sides accumulate in fp32).
+const TORCH_F16 = `${TORCH_PRELUDE}
+torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
+sizes = json.loads(sys.argv[1]); reps = int(sys.argv[2])
+out = {"device": name, "torch": torch.__version__, "gflops": {}}
+for n in sizes:
+    a = torch.randn(n, n, device=dev).half(); b = torch.randn(n, n, device=dev).half()
+    a @ b; sync()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t0)
+    ts.sort()
+    out["gflops"][str(n)] = 2 * n ** 3 / ts[len(ts) // 2] / 1e9
+print(json.dumps(out))
+`;
+
+/** Round-to-nearest-even to f16 (Node 20 has no Math.f16round); ±Infinity beyond 65520. */
+function f16round(x) {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Number.POSITIVE_INFINITY;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  const quantum = 2 ** (Math.max(e, -14) - 10);
+  const q = a / quantum;
+  const f = Math.floor(q);
+  return Math.sign(x) * (q - f > 0.5 || (q - f === 0.5 && f % 2 === 1) ? f + 1 : f) * quantum;
+}
+
 export async function main(args) {
   const o = parseArgs(args);
-  const { T, gpu } = await webgpu();
+  const f16 = o.precision === "f16";
+  const { T, gpu } = await webgpu(f16 ? { matmulPrecision: "f16" } : {});
   const sizes = o.sizes ?? (gpu.info.software ? [128, 256, 512] : [1024, 2048, 4096]);
   const rows = [];
   for (const n of sizes) {
@@ -50,7 +93,8 @@ export async function main(args) {
     const b = T.randn([n, n], { backend: gpu });
     // check one result against a row computed on the host, so a fast wrong kernel cannot pass
     const c = T.ops.matmul(a, b);
-    const [av, bv, cv] = await Promise.all([a.dataAsync(), b.dataAsync(), c.dataAsync()]);
+    const [a32, b32, cv] = await Promise.all([a.dataAsync(), b.dataAsync(), c.dataAsync()]);
+    const [av, bv] = f16 ? [a32.map(f16round), b32.map(f16round)] : [a32, b32];
     let err = 0;
     const row = n >> 1;
     for (let j = 0; j < n; j += Math.max(1, n >> 6)) {
@@ -65,7 +109,9 @@ export async function main(args) {
     b.dispose();
     rows.push({ n, gflops: (2 * n ** 3) / sec / 1e9, sec, maxErr: err });
   }
-  const torch = o.torch ? runTorch(TORCH, [JSON.stringify(sizes), String(o.reps)]) : null;
+  const torch = o.torch
+    ? runTorch(f16 ? TORCH_F16 : TORCH, [JSON.stringify(sizes), String(o.reps)])
+    : null;
   for (const r of rows) {
     const t = torch?.gflops?.[String(r.n)];
     r.torchGflops = t ?? null;
@@ -73,11 +119,14 @@ export async function main(args) {
   }
   const info = gpu.info;
   if (o.json) {
-    console.log(JSON.stringify({ bench: "webgpu-matmul", adapter: info.adapter, torch, rows }));
+    const figures = { bench: "webgpu-matmul", adapter: info.adapter, torch, rows };
+    console.log(JSON.stringify(f16 ? { ...figures, precision: "f16" } : figures));
   } else {
     console.log(`webgpu-matmul: adapter ${info.adapter} (${info.source})`);
+    if (f16) console.log("matmul precision f16: f16-rounded inputs, f32 accumulation");
+    const peer = f16 ? "fp16 inputs, fp32 accumulate" : "fp32, TF32 off";
     if (torch?.error) console.log(`pytorch: unavailable (${torch.error})`);
-    else if (torch) console.log(`pytorch ${torch.torch} on ${torch.device} (fp32, TF32 off)`);
+    else if (torch) console.log(`pytorch ${torch.torch} on ${torch.device} (${peer})`);
     console.log("    n | webgpu GFLOP/s | pytorch GFLOP/s | ratio | max |err|/√n");
     for (const r of rows) {
       console.log(

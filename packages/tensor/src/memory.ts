@@ -45,7 +45,17 @@ export class Device {
   budget: number | null = null;
   /** Maximum pooled bytes (default 256 MiB; pooled storages are dropped first under budget). */
   poolLimit = 256 * 1024 * 1024;
+  /**
+   * Which pooled storage an allocation reuses: "lifo" (the most recently freed, warm in CPU
+   * caches) or "oldest" (the earliest created). With "oldest" a loop that allocates and frees
+   * in the same sequence every iteration gets the same storages every iteration (the webgpu
+   * backend caches bind groups by buffer identity); "lifo" permutes them between iterations.
+   */
+  poolOrder: "lifo" | "oldest" = "lifo";
   private readonly pool = new Map<string, Storage[]>();
+  /** Creation order of the storages this device allocated (for poolOrder "oldest"). */
+  private readonly born = new WeakMap<Storage, number>();
+  private created = 0;
 
   constructor(readonly backend: Backend) {}
 
@@ -53,7 +63,7 @@ export class Device {
     const bytes = size * DTYPE_BYTES;
     const key = `${dtype}:${size}`;
     const list = this.pool.get(key);
-    let storage = list?.pop();
+    let storage = list && (this.poolOrder === "lifo" ? list.pop() : this.takeOldest(list));
     if (storage) this.pooledBytes -= bytes;
     else {
       if (this.budget !== null && this.liveBytes + this.pooledBytes + bytes > this.budget) {
@@ -67,11 +77,30 @@ export class Device {
         );
       }
       storage = this.backend.alloc(dtype, size);
+      this.born.set(storage, ++this.created);
     }
     this.liveBytes += bytes;
     this.liveBuffers++;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     return storage;
+  }
+
+  /** Removes and returns the earliest-created storage of a pool list. */
+  private takeOldest(list: Storage[]): Storage | undefined {
+    if (list.length === 0) return undefined;
+    let best = 0;
+    let bestAge = this.born.get(list[0]) ?? 0;
+    for (let i = 1; i < list.length; i++) {
+      const age = this.born.get(list[i]) ?? 0;
+      if (age < bestAge) {
+        best = i;
+        bestAge = age;
+      }
+    }
+    const s = list[best];
+    list[best] = list[list.length - 1];
+    list.pop();
+    return s;
   }
 
   /** Returns a storage; it is pooled for reuse unless `pool` is false or the pool is full. */

@@ -24,6 +24,7 @@ import {
   type View,
 } from "../backend.js";
 import { deviceOf } from "../memory.js";
+import { Fuser } from "./fusion.js";
 import * as attn from "./kernels/attention.js";
 import { FAULT_WORDS, IndexChecks } from "./kernels/checks.js";
 import {
@@ -35,7 +36,13 @@ import {
 } from "./kernels/elementwise.js";
 import { FLASH_MAX_HEAD, flashAttention, flashAttentionBackward } from "./kernels/flash.js";
 import * as gather from "./kernels/gather.js";
-import { matmul, TILES } from "./kernels/matmul.js";
+import {
+  checkMatmulPrecision,
+  type MatmulPrecision,
+  matmul,
+  matmulTiles,
+  type TILES,
+} from "./kernels/matmul.js";
 import { argmax, reduce } from "./kernels/reduce.js";
 import {
   COLUMN_CHUNK,
@@ -46,6 +53,7 @@ import {
   W,
 } from "./kernels/rows.js";
 import { type GpuStorage, type KernelProfile, Runtime } from "./runtime.js";
+import { resolveSubgroups } from "./wgsl.js";
 
 /** What the backend runs on. */
 export interface WebGpuInfo {
@@ -79,6 +87,25 @@ export interface WebGpuBackendOptions {
    * [8, 6, 256, 64], causal forward + backward with its autograd: tiled 6.0 ms, rows 8.1 ms.
    */
   attentionKernel?: "rows" | "tiled";
+  /**
+   * Row kernels (softmax, cross-entropy, norms), reductions and argmax reduce within each
+   * subgroup (subgroupAdd / subgroupMax / subgroupMin) instead of shared-memory trees. Default:
+   * on when the device has the "subgroups" feature and WGSL's `subgroup_id` extension; false
+   * forces the shared-memory path; true throws at construction if either is missing.
+   */
+  subgroups?: boolean;
+  /**
+   * Compute precision of matmul (default "f32"). "f16" rounds the inputs to f16 as the kernels
+   * load their tiles and accumulates in f32 (cuBLAS's fp16-input, fp32-accumulate numerics; like
+   * PyTorch's `set_float32_matmul_precision`); storage stays f32, attention stays f32. Needs the
+   * adapter's "shader-f16" feature: without it construction throws. See `setMatmulPrecision`.
+   */
+  matmulPrecision?: "f32" | "f16";
+  /**
+   * Fuse chains of elementwise ops that share a shape into one kernel (default true; the
+   * environment variable ATHANOR_WEBGPU_FUSE=0 turns it off). See webgpu/fusion.ts.
+   */
+  fuseElementwise?: boolean;
   /** Force one matmul tile for every size (tuning aid); default: chosen per size class. */
   matmulTile?: keyof typeof TILES;
 }
@@ -92,8 +119,12 @@ export class WebGpuBackend implements Backend {
   readonly name: string;
   readonly syncRead = false;
   readonly rt: Runtime;
+  /** Whether reductions use subgroup operations (the `subgroups` option, resolved). */
+  readonly subgroups: boolean;
   /** Device-side index checks; their failures surface at the next read (kernels/checks.ts). */
   private readonly checks: IndexChecks;
+  /** Pending elementwise chains (null when fusion is off). */
+  private readonly fuser: Fuser | null;
 
   /**
    * @param keepAlive objects that must outlive the device (the GPU instance and adapter it
@@ -106,6 +137,8 @@ export class WebGpuBackend implements Backend {
     readonly keepAlive: readonly unknown[] = [],
   ) {
     this.name = options.name ?? "webgpu";
+    this.precision = checkMatmulPrecision(options.matmulPrecision ?? "f32", device, info.adapter);
+    this.subgroups = resolveSubgroups(options.subgroups, info.adapter, info.features, keepAlive);
     this.rt = new Runtime(device, {
       poolBytes: options.poolBytes ?? 256 * 1024 * 1024,
       batch: options.batch ?? 128,
@@ -121,9 +154,21 @@ export class WebGpuBackend implements Backend {
       if (dev.budget === null) return cap;
       return Math.max(0, Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes));
     };
+    // Same storages for the same allocation sequence every step: bind-group cache hits.
+    deviceOf(this).poolOrder = "oldest";
     const fault = this.rt.newStorage(this.name, "i32", FAULT_WORDS);
     this.rt.write(fault.buffer, 0, new Uint32Array(FAULT_WORDS));
     this.checks = new IndexChecks(this.rt, fault);
+    const fuse =
+      options.fuseElementwise ??
+      !(typeof process !== "undefined" && process.env?.ATHANOR_WEBGPU_FUSE === "0");
+    this.fuser = fuse
+      ? new Fuser(this.rt, device.limits.maxStorageBuffersPerShaderStage - 1)
+      : null;
+    if (this.fuser) {
+      const fuser = this.fuser;
+      this.rt.beforeRecord = () => fuser.drain();
+    }
   }
 
   // ---- storage -------------------------------------------------------------------------
@@ -136,6 +181,7 @@ export class WebGpuBackend implements Backend {
     const s = storage as GpuStorage;
     if (s.freed) return;
     s.freed = true;
+    if (this.fuser?.deferRelease(s, () => this.rt.release(s.buffer))) return;
     this.rt.release(s.buffer);
   }
 
@@ -192,16 +238,44 @@ export class WebGpuBackend implements Backend {
     if (error) throw error;
   }
 
-  /** Kernel and memory counters (dispatches, submits, live / pooled bytes). */
-  stats(): { dispatches: number; submits: number; liveBytes: number; pooledBytes: number } {
+  /**
+   * Kernel and memory counters: dispatches, submits, live / pooled bytes, and the fused
+   * elementwise kernels with the ops they replaced.
+   */
+  stats(): {
+    dispatches: number;
+    submits: number;
+    liveBytes: number;
+    pooledBytes: number;
+    fusedKernels: number;
+    fusedOps: number;
+  } {
+    this.fuser?.drain();
     const { dispatches, submits, liveBytes, pooledBytes } = this.rt;
-    return { dispatches, submits, liveBytes, pooledBytes };
+    const fusedKernels = this.fuser?.fusedKernels ?? 0;
+    const fusedOps = this.fuser?.fusedOps ?? 0;
+    return { dispatches, submits, liveBytes, pooledBytes, fusedKernels, fusedOps };
   }
 
   /** Turns per-kernel GPU timing on or off (see the `profile` option). */
   setProfile(on: boolean): void {
     this.rt.flush();
     this.rt.options.profile = on;
+  }
+
+  private precision: MatmulPrecision;
+
+  /** The compute precision of matmul kernels recorded from now on (the `matmulPrecision` option). */
+  get matmulPrecision(): MatmulPrecision {
+    return this.precision;
+  }
+
+  /**
+   * Sets the compute precision of matmul kernels recorded from now on (see the `matmulPrecision`
+   * option); "f16" throws on a device without "shader-f16".
+   */
+  setMatmulPrecision(precision: "f32" | "f16"): void {
+    this.precision = checkMatmulPrecision(precision, this.rt.device, this.info.adapter);
   }
 
   /** GPU milliseconds per kernel (with the `profile` option), slowest first. */
@@ -298,71 +372,67 @@ export class WebGpuBackend implements Backend {
 
   // ---- elementwise ---------------------------------------------------------------------
 
-  unary(op: UnaryOp, x: View, out: View): void {
-    elementwise(this.rt, `unary:${op}`, `let r0 = ${unaryExpr(op, "a1")};`, [
+  /**
+   * An elementwise op writing `out` from `inputs` (`body` defines r0 from a1, a2, …): joins
+   * the pending fused chain when it can, else runs as its own kernel.
+   */
+  private pointwise(key: string, body: string, inputs: View[], out: View): void {
+    if (this.fuser?.add(key, body, inputs, out)) return;
+    elementwise(this.rt, key, body, [
       { view: out, mode: "w" },
-      { view: x, mode: "r" },
+      ...inputs.map((view) => ({ view, mode: "r" as const })),
     ]);
   }
 
+  unary(op: UnaryOp, x: View, out: View): void {
+    this.pointwise(`unary:${op}`, `let r0 = ${unaryExpr(op, "a1")};`, [x], out);
+  }
+
   unaryBackward(op: UnaryOp, x: View, y: View, dy: View, dx: View): void {
-    elementwise(
-      this.rt,
+    this.pointwise(
       `unaryBackward:${op}`,
       `  let x = a1;\n  let y = a2;\n  ${unaryGradBody(op)}\n  let r0 = a3 * g;`,
-      [
-        { view: dx, mode: "w" },
-        { view: x, mode: "r" },
-        { view: y, mode: "r" },
-        { view: dy, mode: "r" },
-      ],
+      [x, y, dy],
+      dx,
     );
   }
 
   binary(op: BinaryOp, a: View, b: View, out: View): void {
-    elementwise(
-      this.rt,
+    this.pointwise(
       `binary:${op}`,
       binaryBody(op, a.storage.dtype, b.storage.dtype, out.storage.dtype),
-      [
-        { view: out, mode: "w" },
-        { view: a, mode: "r" },
-        { view: b, mode: "r" },
-      ],
+      [a, b],
+      out,
     );
   }
 
   where(cond: View, a: View, b: View, out: View): void {
     const t = out.storage.dtype;
     const zero = cond.storage.dtype === "i32" ? "0" : "0.0";
-    elementwise(
-      this.rt,
+    this.pointwise(
       "where",
       `let r0 = select(${convert("a3", b.storage.dtype, t)}, ${convert("a2", a.storage.dtype, t)}, a1 != ${zero});`,
-      [
-        { view: out, mode: "w" },
-        { view: cond, mode: "r" },
-        { view: a, mode: "r" },
-        { view: b, mode: "r" },
-      ],
+      [cond, a, b],
+      out,
     );
   }
 
   // ---- reductions ----------------------------------------------------------------------
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
-    reduce(this.rt, op, x, axes, out);
+    reduce(this.rt, op, x, axes, out, this.subgroups);
   }
 
   argmax(x: View, axis: number, out: View): void {
-    argmax(this.rt, x, axis, out);
+    argmax(this.rt, x, axis, out, this.subgroups);
   }
 
   // ---- linear algebra ------------------------------------------------------------------
 
   matmul(a: View, b: View, out: View): void {
-    const tile = this.options.matmulTile ? TILES[this.options.matmulTile] : undefined;
-    this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile));
+    const forced = this.options.matmulTile;
+    const tile = forced ? matmulTiles(this.precision)[forced] : undefined;
+    this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile, this.precision));
   }
 
   // ---- rows ----------------------------------------------------------------------------
@@ -390,7 +460,7 @@ export class WebGpuBackend implements Backend {
       const outs = outputs.filter((o) => o.view);
       const go = (k: number, acc: RowOperand[]): void => {
         if (k === outs.length) {
-          rowKernel(this.rt, key, rows, cols, acc, body, options);
+          rowKernel(this.rt, key, rows, cols, acc, body, { ...options, subgroups: this.subgroups });
           return;
         }
         this.intoContiguous(outs[k].view!, (o) =>
@@ -652,7 +722,9 @@ export class WebGpuBackend implements Backend {
         shape: [1, cols],
         strides: [cols, o.view.strides.at(-1) ?? 1],
       };
-      this.intoContiguous(target, (t) => reduce(this.rt, "sum", partial[k].view, [0], t));
+      this.intoContiguous(target, (t) =>
+        reduce(this.rt, "sum", partial[k].view, [0], t, this.subgroups),
+      );
       partial[k].release();
     });
   }

@@ -1,12 +1,15 @@
 /// <reference types="@webgpu/types" />
 /**
  * The GPU runtime under the webgpu backend: a pooling buffer allocator, one command encoder
- * that kernels are recorded into and submitted in batches, a parameter arena (each dispatch's
- * small integer / float parameters live in one mapped-at-creation storage buffer per batch),
- * a pipeline cache and asynchronous readback.
+ * that kernels are recorded into and submitted in batches, a persistent parameter arena (each
+ * dispatch's small integer / float parameters are packed on the host and written with one
+ * `queue.writeBuffer` per arena chunk right before the batch's submit), a pipeline cache, a
+ * bind-group cache (the parameters are bound at a dynamic offset, so one bind group serves
+ * every dispatch of a kernel on the same buffers) and asynchronous readback.
  */
 
 import type { DType, Storage } from "../backend.js";
+import { BindGroupCache } from "./bind-cache.js";
 
 // GPUBufferUsage / GPUMapMode values (constants of the WebGPU spec; globals differ by host).
 const MAP_READ = 1;
@@ -31,15 +34,47 @@ export interface Dispatch {
   key: string;
   /** Builds the WGSL source (called once per key). Binding 0 is the parameter array `P`. */
   wgsl: () => string;
-  /** Buffers bound at 1, 2, …, with their access. */
+  /**
+   * Buffers bound at 1, 2, …, with their access: buffers of {@link Runtime.acquire} (bind
+   * groups are cached by buffer identity and dropped when the runtime destroys the buffer).
+   */
   buffers: { buffer: GPUBuffer; access: Access }[];
-  /** Parameters (u32 words; floats as their bits) bound as `P` at binding 0. */
+  /**
+   * Parameters (u32 words; floats as their bits) bound as `P` at binding 0. `P` may be longer
+   * than `params` (its binding is rounded up to 256 bytes): read only the words passed.
+   */
   params: ArrayLike<number>;
   /** Workgroup counts. */
   groups: [number, number, number];
 }
 
-const PARAM_CHUNK = 256 * 1024;
+/** Bytes of one parameter-arena chunk (a batch of 128 small dispatches needs 32 KiB). */
+const PARAM_CHUNK = 64 * 1024;
+/** Bind groups the cache keeps; past this, the least recently used half is dropped. */
+export const BIND_CACHE_MAX = 4096;
+
+/** A compiled kernel: its pipeline and bind-group layout, per access pattern. */
+interface Kernel {
+  /** The access pattern (see `Runtime.kernel`). */
+  code: number;
+  layout: GPUBindGroupLayout;
+  pipeline: GPUComputePipeline;
+}
+
+/** A persistent parameter buffer and its host copy, rewritten by every batch that uses it. */
+interface ParamChunk {
+  buffer: GPUBuffer;
+  words: Uint32Array;
+  /** Bytes the current batch has packed. */
+  used: number;
+}
+
+/** Where a dispatch's parameters live: a chunk, a dynamic offset and the binding size. */
+interface ParamSlot {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
 
 /** Size class of a byte count: powers of two up to 64 MiB, then multiples of 16 MiB. */
 export function sizeClass(bytes: number): number {
@@ -59,6 +94,11 @@ export interface RuntimeOptions {
    * Needs the adapter's "timestamp-query" feature; read with `Runtime.profile()`.
    */
   profile: boolean;
+  /**
+   * Reuse bind groups across dispatches on the same buffers (default true; the environment
+   * variable ATHANOR_WEBGPU_BINDCACHE=0 turns it off). Off, every dispatch creates its own.
+   */
+  bindCache?: boolean;
 }
 
 /** GPU time per kernel key, from timestamp queries. */
@@ -73,13 +113,25 @@ export class Runtime {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private recorded = 0;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Pipelines by kernel key, then by the access pattern of the bound buffers. */
+  private readonly kernels = new Map<string, Kernel[]>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly pool = new Map<number, GPUBuffer[]>();
+  /** Creation order of the pooled buffers (see `takeOldest`). */
+  private readonly born = new WeakMap<GPUBuffer, number>();
+  private created = 0;
   private readonly destroyAfterSubmit: GPUBuffer[] = [];
-  private chunks: { buffer: GPUBuffer; words: Uint32Array }[] = [];
-  private chunkUsed = PARAM_CHUNK;
+  /** Persistent parameter chunks, filled from chunk 0 by each batch. */
+  private readonly chunks: ParamChunk[] = [];
+  /** Chunk the current batch writes into, and its bytes used. */
+  private chunk = 0;
+  private chunkUsed = 0;
   private readonly paramAlign: number;
+  /** The pipeline set last in the open pass (setPipeline is skipped when it repeats). */
+  private passPipeline: GPUComputePipeline | null = null;
+  private readonly dynamicOffset = new Uint32Array(1);
+  /** Bind groups by the identity of what they bind (see {@link RuntimeOptions.bindCache}). */
+  readonly bindGroups = new BindGroupCache(BIND_CACHE_MAX);
   private lost: string | null = null;
   private querySet: GPUQuerySet | null = null;
   private queryKeys: string[] = [];
@@ -94,6 +146,11 @@ export class Runtime {
   submits = 0;
   /** Number of dispatches recorded so far. */
   dispatches = 0;
+  /**
+   * Called before anything is recorded or submitted: the backend emits its pending fused
+   * elementwise ops here (webgpu/fusion.ts), so they keep their place in the stream.
+   */
+  beforeRecord: (() => void) | null = null;
   /** Returns the pool cap in bytes right now (the backend ties it to the engine's budget). */
   poolCap: () => number;
 
@@ -103,6 +160,8 @@ export class Runtime {
   ) {
     this.paramAlign = Math.max(256, device.limits.minStorageBufferOffsetAlignment);
     this.poolCap = () => options.poolBytes;
+    options.bindCache ??=
+      typeof process === "undefined" || process.env?.ATHANOR_WEBGPU_BINDCACHE !== "0";
     void device.lost.then((info) => {
       this.lost = `${info.reason}: ${info.message}`;
     });
@@ -136,13 +195,37 @@ export class Runtime {
     }
     const size = Math.min(cls, Math.ceil(max / 4) * 4);
     const list = this.pool.get(size);
-    const pooled = list?.pop();
+    const pooled = list && this.takeOldest(list);
     this.liveBytes += size;
     if (pooled) {
       this.pooledBytes -= size;
       return pooled;
     }
-    return this.device.createBuffer({ size, usage: STORAGE | COPY_SRC | COPY_DST });
+    const buffer = this.device.createBuffer({ size, usage: STORAGE | COPY_SRC | COPY_DST });
+    this.born.set(buffer, ++this.created);
+    return buffer;
+  }
+
+  /**
+   * Removes the earliest-created buffer from a pool list. Not the last freed: a loop that
+   * acquires and releases in the same sequence every iteration then gets the same buffers
+   * every iteration, so its bind groups are cache hits (a stack would permute them).
+   */
+  private takeOldest(list: GPUBuffer[]): GPUBuffer | undefined {
+    if (list.length === 0) return undefined;
+    let best = 0;
+    let bestAge = this.born.get(list[0]) ?? 0;
+    for (let i = 1; i < list.length; i++) {
+      const age = this.born.get(list[i]) ?? 0;
+      if (age < bestAge) {
+        best = i;
+        bestAge = age;
+      }
+    }
+    const b = list[best];
+    list[best] = list[list.length - 1];
+    list.pop();
+    return b;
   }
 
   /** Returns a buffer from {@link acquire}: pooled, or destroyed once recorded work is submitted. */
@@ -157,7 +240,13 @@ export class Runtime {
       }
       list.push(buffer);
       this.pooledBytes += size;
-    } else if (this.encoder) this.destroyAfterSubmit.push(buffer);
+    } else this.destroyBuffer(buffer);
+  }
+
+  /** Destroys a buffer of {@link acquire} (after the submit when work is recorded). */
+  private destroyBuffer(buffer: GPUBuffer): void {
+    this.bindGroups.forget(buffer);
+    if (this.encoder) this.destroyAfterSubmit.push(buffer);
     else buffer.destroy();
   }
 
@@ -165,10 +254,8 @@ export class Runtime {
   trim(keepBytes = 0): void {
     for (const [size, list] of this.pool) {
       while (list.length > 0 && this.pooledBytes > keepBytes) {
-        const b = list.pop()!;
         this.pooledBytes -= size;
-        if (this.encoder) this.destroyAfterSubmit.push(b);
-        else b.destroy();
+        this.destroyBuffer(list.pop()!);
       }
       if (list.length === 0) this.pool.delete(size);
     }
@@ -190,15 +277,21 @@ export class Runtime {
     if (this.pass) {
       this.pass.end();
       this.pass = null;
+      this.passPipeline = null;
     }
   }
 
+  /** The bind-group layout of an access pattern: `P` at a dynamic offset, then the buffers. */
   private layout(accesses: Access[]): GPUBindGroupLayout {
     const key = accesses.join("");
     let l = this.layouts.get(key);
     if (!l) {
       const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: 4, buffer: { type: "read-only-storage" } },
+        {
+          binding: 0,
+          visibility: 4,
+          buffer: { type: "read-only-storage", hasDynamicOffset: true },
+        },
         ...accesses.map((a, i) => ({
           binding: i + 1,
           visibility: 4,
@@ -211,62 +304,92 @@ export class Runtime {
     return l;
   }
 
-  private pipeline(d: Dispatch): GPUComputePipeline {
-    const key = `${d.buffers.map((b) => b.access).join("")}|${d.key}`;
-    let p = this.pipelines.get(key);
-    if (!p) {
-      const code = d.wgsl();
-      const module = this.device.createShaderModule({ code, label: d.key });
-      const layout = this.device.createPipelineLayout({
-        bindGroupLayouts: [this.layout(d.buffers.map((b) => b.access))],
-      });
-      p = this.device.createComputePipeline({
-        layout,
-        compute: { module, entryPoint: "main" },
-        label: d.key,
-      });
-      this.pipelines.set(key, p);
+  /** The pipeline of a dispatch: by its key, then by its buffers' access pattern. */
+  private kernel(d: Dispatch): Kernel {
+    // The access pattern as a number: a leading 1, then one bit per buffer (1 = read-write).
+    let code = 1;
+    for (const b of d.buffers) code = code * 2 + (b.access === "rw" ? 1 : 0);
+    let list = this.kernels.get(d.key);
+    if (list) {
+      for (const k of list) if (k.code === code) return k;
+    } else {
+      list = [];
+      this.kernels.set(d.key, list);
     }
-    return p;
+    const layout = this.layout(d.buffers.map((b) => b.access));
+    const module = this.device.createShaderModule({ code: d.wgsl(), label: d.key });
+    const pipeline = this.device.createComputePipeline({
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: "main" },
+      label: d.key,
+    });
+    const k: Kernel = { code, layout, pipeline };
+    list.push(k);
+    return k;
   }
 
-  /** Copies `params` into the arena; returns its buffer and byte offset. */
-  private paramSlot(params: ArrayLike<number>): {
-    buffer: GPUBuffer;
-    offset: number;
-    size: number;
-  } {
+  /**
+   * Packs `params` into the current batch's arena slot and returns it: the chunk, the byte
+   * offset (the dynamic offset) and the binding size (a multiple of the offset alignment, so
+   * dispatches with parameter lists of similar length share bind groups).
+   */
+  private paramSlot(params: ArrayLike<number>): ParamSlot {
     const bytes = Math.max(4, params.length * 4);
-    let off = Math.ceil(this.chunkUsed / this.paramAlign) * this.paramAlign;
-    if (off + bytes > PARAM_CHUNK || this.chunks.length === 0) {
+    const size = Math.ceil(bytes / this.paramAlign) * this.paramAlign;
+    if (size > PARAM_CHUNK) {
+      throw new Error(
+        `webgpu: a dispatch has ${params.length} parameters; at most ${PARAM_CHUNK / 4} fit`,
+      );
+    }
+    if (this.chunkUsed + size > PARAM_CHUNK) {
+      this.chunk++;
+      this.chunkUsed = 0;
+    }
+    let chunk = this.chunks[this.chunk];
+    if (!chunk) {
       const buffer = this.device.createBuffer({
         size: PARAM_CHUNK,
-        usage: STORAGE,
-        mappedAtCreation: true,
+        usage: STORAGE | COPY_DST,
+        label: "athanor params",
       });
-      this.chunks.push({ buffer, words: new Uint32Array(buffer.getMappedRange()) });
-      off = 0;
+      chunk = { buffer, words: new Uint32Array(PARAM_CHUNK / 4), used: 0 };
+      this.chunks.push(chunk);
     }
-    const chunk = this.chunks[this.chunks.length - 1];
-    const base = off / 4;
-    for (let i = 0; i < params.length; i++) chunk.words[base + i] = params[i] >>> 0;
-    this.chunkUsed = off + bytes;
-    return { buffer: chunk.buffer, offset: off, size: bytes };
+    const offset = this.chunkUsed;
+    const words = chunk.words;
+    const base = offset / 4;
+    for (let i = 0; i < params.length; i++) words[base + i] = params[i] >>> 0;
+    this.chunkUsed = offset + size;
+    chunk.used = this.chunkUsed;
+    return { buffer: chunk.buffer, offset, size };
+  }
+
+  /** The bind group of a dispatch: cached by identity, or new (bindCache off). */
+  private bindGroup(k: Kernel, slot: ParamSlot, buffers: Dispatch["buffers"]): GPUBindGroup {
+    const cache = this.options.bindCache !== false;
+    if (cache) {
+      const hit = this.bindGroups.find(k.layout, slot.size, slot.buffer, buffers);
+      if (hit) return hit;
+    }
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: slot.buffer, offset: 0, size: slot.size } },
+    ];
+    for (let i = 0; i < buffers.length; i++) {
+      entries.push({ binding: i + 1, resource: { buffer: buffers[i].buffer } });
+    }
+    const group = this.device.createBindGroup({ layout: k.layout, entries });
+    if (cache) this.bindGroups.insert(k.layout, slot.size, slot.buffer, buffers, group);
+    return group;
   }
 
   /** Records one compute dispatch (submitted with the batch). */
   dispatch(d: Dispatch): void {
+    this.beforeRecord?.();
     this.check();
     if (d.groups[0] === 0 || d.groups[1] === 0 || d.groups[2] === 0) return;
-    const pipeline = this.pipeline(d);
+    const k = this.kernel(d);
     const slot = this.paramSlot(d.params);
-    const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: slot.buffer, offset: slot.offset, size: slot.size } },
-        ...d.buffers.map((b, i) => ({ binding: i + 1, resource: { buffer: b.buffer } })),
-      ],
-    });
+    const bindGroup = this.bindGroup(k, slot, d.buffers);
     const enc = this.ensureEncoder();
     if (this.options.profile && this.device.features.has("timestamp-query")) {
       if (!this.querySet)
@@ -286,8 +409,12 @@ export class Runtime {
       });
     }
     if (!this.pass) this.pass = enc.beginComputePass();
-    this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup);
+    if (this.passPipeline !== k.pipeline) {
+      this.pass.setPipeline(k.pipeline);
+      this.passPipeline = k.pipeline;
+    }
+    this.dynamicOffset[0] = slot.offset;
+    this.pass.setBindGroup(0, bindGroup, this.dynamicOffset, 0, 1);
     this.pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
     this.dispatches++;
     if (++this.recorded >= this.options.batch) this.flush();
@@ -295,6 +422,7 @@ export class Runtime {
 
   /** Records a buffer-to-buffer copy (byte offsets and size multiples of 4). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.beforeRecord?.();
     this.check();
     if (bytes === 0) return;
     this.endPass();
@@ -303,6 +431,7 @@ export class Runtime {
 
   /** Writes host bytes into a buffer, ordered after everything recorded so far. */
   write(dst: GPUBuffer, dstOffset: number, data: ArrayBufferView): void {
+    this.beforeRecord?.();
     this.check();
     if (data.byteLength === 0) return;
     if (!this.encoder) {
@@ -325,20 +454,27 @@ export class Runtime {
 
   /** Submits everything recorded. */
   flush(): void {
+    this.beforeRecord?.();
     if (!this.encoder) return;
     this.endPass();
     const timing = this.resolveProfile(this.encoder);
     const cmd = this.encoder.finish();
     this.encoder = null;
     this.recorded = 0;
-    for (const c of this.chunks) c.buffer.unmap();
+    // The batch's parameters go in right before its submit. A queue write is ordered after
+    // every earlier submit and before this one, so reusing the chunks never changes what an
+    // earlier batch, possibly still running, reads.
+    for (let i = 0; i <= this.chunk && i < this.chunks.length; i++) {
+      const c = this.chunks[i];
+      if (c.used > 0) this.device.queue.writeBuffer(c.buffer, 0, c.words.buffer, 0, c.used);
+      c.used = 0;
+    }
+    this.chunk = 0;
+    this.chunkUsed = 0;
     this.device.queue.submit([cmd]);
     this.submits++;
     // Destroying after submit is safe: the implementation keeps buffers alive until the
     // submitted work that uses them completes.
-    for (const c of this.chunks) c.buffer.destroy();
-    this.chunks = [];
-    this.chunkUsed = PARAM_CHUNK;
     for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
     if (timing) this.profilePending.push(timing());
   }
@@ -404,6 +540,8 @@ export class Runtime {
     this.endPass();
     this.encoder = null;
     this.trim(0);
+    this.bindGroups.clear();
+    for (const c of this.chunks.splice(0)) c.buffer.destroy();
     this.device.destroy();
   }
 }

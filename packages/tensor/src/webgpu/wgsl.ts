@@ -80,39 +80,168 @@ fn pow_s(a: f32, b: f32) -> f32 {
 }
 `;
 
-/** Workgroup reduction helpers over `wg` invocations through shared memory. */
-export function reducers(wg: number): string {
-  return /* wgsl */ `
-var<workgroup> red: array<f32, ${wg}>;
-fn wg_sum(v: f32, lid: u32) -> f32 {
+/**
+ * Entry point header like {@link entry}, plus (with `subgroups`) the subgroup builtins copied
+ * into the private `sg_id`, `sg_count` and `sg_lane` that {@link workgroupReducer}'s subgroup
+ * variant reads. The module must start with {@link enableSubgroups}.
+ */
+export function reduceEntry(wg: number, subgroups: boolean): string {
+  if (!subgroups) return entry(wg);
+  return `var<private> sg_id: u32;
+var<private> sg_count: u32;
+var<private> sg_lane: u32;
+@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_id) sid: u32,
+        @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) sgl: u32) {
+  sg_id = sid;
+  sg_count = nsg;
+  sg_lane = sgl;
+  let group = wid.x + wid.y * nwg.x;
+  let gi = group * ${wg}u + lid;`;
+}
+
+/** The directive a module using subgroup operations starts with ("" without them). */
+export function enableSubgroups(subgroups: boolean): string {
+  return subgroups ? "enable subgroups;\n" : "";
+}
+
+/** Smallest subgroup size WebGPU allows: the subgroup path's slots are sized for it. */
+export const MIN_SUBGROUP = 4;
+
+export interface ReducerSpec {
+  /** WGSL function name. */
+  name: string;
+  type: "f32" | "i32";
+  /** Workgroup size (a power of two). */
+  wg: number;
+  /** Combines two values (WGSL expression over `a` and `b`). */
+  combine: (a: string, b: string) => string;
+  /** The subgroup-wide reduction of `v` (e.g. `subgroupAdd(v)`); used with `subgroups`. */
+  subgroup: (v: string) => string;
+  subgroups: boolean;
+}
+
+/**
+ * `fn <name>(v: T, lid: u32) -> T`: combines `v` over the whole workgroup and returns the
+ * result to every invocation. Must be called in workgroup-uniform control flow (every
+ * invocation, no early return before it in divergent code).
+ *
+ * - shared memory: a tree over `wg` slots, log2(wg) barrier rounds.
+ * - subgroups: each subgroup reduces in registers, its first invocation stores the partial in
+ *   slot `subgroup_id` (wg / 4 slots: enough for the smallest subgroup size), one barrier, and
+ *   every invocation combines the `num_subgroups` partials in slot order (so the result does
+ *   not depend on scheduling). Correct for any subgroup size, partially filled subgroups and
+ *   any mapping of invocations to subgroups.
+ */
+export function workgroupReducer(spec: ReducerSpec): string {
+  const { name, type: t, wg } = spec;
+  const buf = `${name}_slots`;
+  if (spec.subgroups) {
+    return /* wgsl */ `
+var<workgroup> ${buf}: array<${t}, ${Math.max(1, wg / MIN_SUBGROUP)}>;
+fn ${name}(v: ${t}, lid: u32) -> ${t} {
+  let part = ${spec.subgroup("v")};
   workgroupBarrier();
-  red[lid] = v;
+  if (sg_lane == 0u) { ${buf}[sg_id] = part; }
   workgroupBarrier();
-  var s = ${wg / 2}u;
-  loop {
-    if (s == 0u) { break; }
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-    s = s / 2u;
-  }
-  let r = red[0];
-  workgroupBarrier();
+  var r = ${buf}[0];
+  for (var k = 1u; k < sg_count; k = k + 1u) { r = ${spec.combine("r", `${buf}[k]`)}; }
   return r;
 }
-fn wg_max(v: f32, lid: u32) -> f32 {
+`;
+  }
+  return /* wgsl */ `
+var<workgroup> ${buf}: array<${t}, ${wg}>;
+fn ${name}(v: ${t}, lid: u32) -> ${t} {
   workgroupBarrier();
-  red[lid] = v;
+  ${buf}[lid] = v;
   workgroupBarrier();
   var s = ${wg / 2}u;
   loop {
     if (s == 0u) { break; }
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
+    if (lid < s) { ${buf}[lid] = ${spec.combine(`${buf}[lid]`, `${buf}[lid + s]`)}; }
     workgroupBarrier();
     s = s / 2u;
   }
-  let r = red[0];
+  let r = ${buf}[0];
   workgroupBarrier();
   return r;
 }
 `;
+}
+
+/**
+ * `wg_sum(v, lid)` and `wg_max(v, lid)` over f32 for `wg` invocations: shared-memory trees, or
+ * with `subgroups` subgroup reductions (see {@link workgroupReducer}; the module needs
+ * {@link enableSubgroups} and {@link reduceEntry}).
+ */
+export function reducers(wg: number, subgroups = false): string {
+  return `${workgroupReducer({
+    name: "wg_sum",
+    type: "f32",
+    wg,
+    combine: (a, b) => `${a} + ${b}`,
+    subgroup: (v) => `subgroupAdd(${v})`,
+    subgroups,
+  })}${workgroupReducer({
+    name: "wg_max",
+    type: "f32",
+    wg,
+    combine: (a, b) => `max(${a}, ${b})`,
+    subgroup: (v) => `subgroupMax(${v})`,
+    subgroups,
+  })}`;
+}
+
+/**
+ * Whether the kernels use the subgroup path: `requested` (the backend's `subgroups` option)
+ * or, by default, whenever it is possible. It needs the device's "subgroups" feature
+ * (`features`, as enabled at device creation) and the WGSL `subgroup_id` language extension
+ * (the `subgroup_id` / `num_subgroups` builtins), read from the GPU object's
+ * `wgslLanguageFeatures` among `gpuObjects` (the backend's keepAlive list) or from
+ * `navigator.gpu`. Throws, naming the adapter and what is missing, when `requested` is true
+ * and the path is not possible.
+ */
+export function resolveSubgroups(
+  requested: boolean | undefined,
+  adapter: string,
+  features: readonly string[],
+  gpuObjects: readonly unknown[],
+): boolean {
+  if (requested === false) return false;
+  const language = wgslLanguageFeatures(gpuObjects);
+  const missing: string[] = [];
+  if (!features.includes("subgroups")) {
+    missing.push(
+      `the "subgroups" feature (enabled features: ${features.length ? features.join(", ") : "none"})`,
+    );
+  }
+  if (!language?.has("subgroup_id")) {
+    missing.push(
+      language
+        ? `the WGSL "subgroup_id" language extension (offered: ${[...language].join(", ") || "none"})`
+        : 'the WGSL "subgroup_id" language extension (no GPU object with wgslLanguageFeatures was given)',
+    );
+  }
+  if (missing.length === 0) return true;
+  if (requested === true) {
+    throw new Error(
+      `webgpu: subgroups: true, but adapter "${adapter}" lacks ${missing.join(" and ")}; ` +
+        "leave the option out (or pass false) to use the shared-memory reductions",
+    );
+  }
+  return false;
+}
+
+function wgslLanguageFeatures(objects: readonly unknown[]): ReadonlySet<string> | null {
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  for (const o of [...objects, nav?.gpu]) {
+    const set = (o as { wgslLanguageFeatures?: unknown } | null | undefined)?.wgslLanguageFeatures;
+    // A WGSLLanguageFeatures (set-like) in browsers and Dawn.
+    if (set && typeof (set as ReadonlySet<string>).has === "function") {
+      return set as ReadonlySet<string>;
+    }
+  }
+  return null;
 }

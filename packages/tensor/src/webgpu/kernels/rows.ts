@@ -1,5 +1,6 @@
 /**
- * Row kernels over the last axis (one workgroup per row, shared-memory reductions): softmax,
+ * Row kernels over the last axis (one workgroup per row; its reductions through subgroup
+ * operations when enabled, else shared-memory trees: see `workgroupReducer`): softmax,
  * log-softmax and their backwards, cross-entropy, LayerNorm and RMSNorm with their backwards,
  * and the column sums their weight gradients need. Operands arrive contiguous (the backend
  * copies strided inputs first); each has its own element offset in the parameters.
@@ -7,7 +8,7 @@
 
 import type { View } from "../../backend.js";
 import type { Access, GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, MATH, reducers, wgslType } from "../wgsl.js";
+import { bindings, enableSubgroups, grid, MATH, reduceEntry, reducers, wgslType } from "../wgsl.js";
 
 const WG = 128;
 
@@ -21,7 +22,8 @@ export interface RowOperand {
  * Runs `body` once per row with `lid` the invocation in the row's workgroup. The body sees
  * `row`, `cols`, `o_<name>` (element offset of the operand at this row: its offset + row·cols,
  * + row for operands named in `perRow`, + 0 for those in `fixed`) and `E` (first extra
- * parameter).
+ * parameter). The body may call `wg_sum(v, lid)` / `wg_max(v, lid)` in uniform control flow;
+ * with `subgroups` they use subgroup operations (the adapter must have the feature enabled).
  */
 export function rowKernel(
   rt: Runtime,
@@ -30,9 +32,15 @@ export function rowKernel(
   cols: number,
   operands: RowOperand[],
   body: string,
-  options: { perRow?: string[]; fixed?: string[]; extras?: ArrayLike<number> } = {},
+  options: {
+    perRow?: string[];
+    fixed?: string[];
+    extras?: ArrayLike<number>;
+    subgroups?: boolean;
+  } = {},
 ): void {
   if (rows === 0) return;
+  const sg = options.subgroups ?? false;
   const perRow = new Set(options.perRow ?? []);
   const fixed = new Set(options.fixed ?? []);
   const params = [
@@ -42,8 +50,8 @@ export function rowKernel(
     ...Array.from(options.extras ?? []),
   ];
   rt.dispatch({
-    key: `row:${key}:${operands.map((o) => `${o.name}${o.view.storage.dtype}`).join(",")}`,
-    wgsl: () => `${bindings(
+    key: `row:${key}:${operands.map((o) => `${o.name}${o.view.storage.dtype}`).join(",")}:${sg ? "sg" : "wg"}`,
+    wgsl: () => `${enableSubgroups(sg)}${bindings(
       operands.map((o) => ({
         name: o.name,
         type: wgslType(o.view.storage.dtype),
@@ -51,8 +59,8 @@ export function rowKernel(
       })),
     )}
 ${MATH}
-${reducers(WG)}
-${entry(WG)}
+${reducers(WG, sg)}
+${reduceEntry(WG, sg)}
   let row = group;
   if (row >= P[0]) { return; }
   let cols = P[1];
