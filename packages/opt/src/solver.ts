@@ -158,11 +158,29 @@ interface Slot {
   solves: number;
 }
 
+/**
+ * Helpers a transpiler may have injected into `highsCore`'s source: esbuild with `keepNames`
+ * (tsx, some bundlers) wraps nested functions in `__name(fn, "name")`, renamed `__name2`, ...
+ * on a clash. They live at the top of the transpiled module, not in the function, so the
+ * worker defines them itself, with esbuild's meaning (set `fn.name`, return `fn`).
+ */
+function helperPrelude(source: string): string {
+  const names = new Set(["__name", ...(source.match(/\b__name\d*(?=\s*\()/g) ?? [])]);
+  return [...names]
+    .map(
+      (name) =>
+        `const ${name} = (fn, value) => Object.defineProperty(fn, "name", { value, configurable: true });`,
+    )
+    .join("\n");
+}
+
 /** The worker's program: the self-contained core plus a message loop. */
 function workerSource(): string {
+  const core = highsCore.toString();
   return `"use strict";
+${helperPrelude(core)}
 const { parentPort, workerData } = require("node:worker_threads");
-const core = (${highsCore.toString()})();
+const core = (${core})();
 const mod = require(workerData.highsPath);
 const highs = (typeof mod === "function" ? mod : mod.default)({ wasmModule: workerData.wasmModule });
 parentPort.on("message", async (msg) => {

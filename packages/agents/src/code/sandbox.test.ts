@@ -1,3 +1,9 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { DEBUG_SYNC, newQuickJSWASMModule, type QuickJSRuntime } from "quickjs-emscripten";
 import { describe, expect, it } from "vitest";
 import { runSandboxed } from "./sandbox.js";
@@ -71,6 +77,9 @@ describe("runSandboxed: values in and out", () => {
     );
     await expect(runSandboxed("1", { memoryBytes: 1000 })).rejects.toThrow(
       /memoryBytes must be at least/,
+    );
+    await expect(runSandboxed("1", { maxOutputBytes: 2 ** 40 })).rejects.toThrow(
+      /maxOutputBytes must be at most 1073741824/,
     );
     await expect(runSandboxed("1", { grants: { x: 5 as never } })).rejects.toThrow(
       /grants.x must be a function/,
@@ -214,11 +223,14 @@ describe("runSandboxed: errors and limits", () => {
 
   it("survives code that exhausts the host stack, and keeps working after", async () => {
     // JSON.stringify of a very deep array recurses in C faster than QuickJS's stack check sees.
+    // Its time grows with the square of the depth (QuickJS scans the open objects for cycles),
+    // and a worker's host stack (4 MiB) lets it go about 4x deeper than the main thread's
+    // before it runs out: seconds, so the time limit is set well above that.
     const r = await runSandboxed(
       "let a = []; for (let i = 0; i < 1e5; i++) a = [a]; JSON.stringify(a).length",
       {
         stackBytes: 4 * 1024 * 1024,
-        timeoutMs: 5000,
+        timeoutMs: 20_000,
       },
     );
     expect(["stack", "crash"]).toContain(r.error?.kind);
@@ -229,6 +241,134 @@ describe("runSandboxed: errors and limits", () => {
     const controller = new AbortController();
     controller.abort();
     expect((await runSandboxed("1", { signal: controller.signal })).error?.kind).toBe("aborted");
+  });
+});
+
+describe("runSandboxed: the hard time limit", () => {
+  // Catches its own stack overflows and recurses again: each operation builds a deep backtrace,
+  // so QuickJS's interrupt handler (polled by operation count) is reached far too rarely; this
+  // overran a 500 ms limit by about 25 s before runs were moved into terminable workers.
+  const storm = "function f() { try { f(); } catch { f(); } }\nf();";
+
+  it("ends code that defeats the interrupt handler as a timeout, keeping its output", async () => {
+    const started = Date.now();
+    const r = await runSandboxed(`console.log('before the storm');\n${storm}`, {
+      timeoutMs: 500,
+    });
+    // A generous correctness bound, not a speed claim.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.error).toEqual({
+      kind: "timeout",
+      name: "TimeoutError",
+      message: "timed out after 500 ms",
+    });
+    expect(r.output).toBe("before the storm\n");
+    expect(r.value).toBeUndefined();
+  });
+
+  it("stops `while (true) {}` at the time limit", async () => {
+    const started = Date.now();
+    const r = await runSandboxed("while (true) {}", { timeoutMs: 200 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.error).toMatchObject({ kind: "timeout", message: "timed out after 200 ms" });
+  });
+
+  it("keeps working after a run was stopped the hard way", async () => {
+    expect((await runSandboxed(storm, { timeoutMs: 100 })).error?.kind).toBe("timeout");
+    const next = await runSandboxed("console.log(input.n); lookup(input.n)", {
+      input: { n: 3 },
+      grants: { lookup: (n) => ({ n, squared: (n as number) ** 2 }) },
+    });
+    expect(next).toEqual({ value: { n: 3, squared: 9 }, output: "3\n", truncated: false });
+    // Twice in a row, then a memory limit and a thrown error in the fresh worker.
+    expect((await runSandboxed(storm, { timeoutMs: 100 })).error?.kind).toBe("timeout");
+    expect((await runSandboxed(storm, { timeoutMs: 100 })).error?.kind).toBe("timeout");
+    const memory = await runSandboxed("const a = []; for (;;) a.push(new Float64Array(1e5));", {
+      memoryBytes: 8 * 1024 * 1024,
+      timeoutMs: 5000,
+    });
+    expect(memory.error?.kind).toBe("memory");
+    const thrown = await runSandboxed("throw new RangeError('after')");
+    expect(thrown.error).toMatchObject({ kind: "thrown", name: "RangeError", message: "after" });
+  });
+
+  it("runs concurrent calls independently, one of them stopped the hard way", async () => {
+    const [stopped, ...rest] = await Promise.all([
+      runSandboxed(storm, { timeoutMs: 300 }),
+      ...[1, 2, 3].map((n) => runSandboxed("input * 2", { input: n })),
+      runSandboxed("console.log('x'); twice(21)", { grants: { twice: (v) => (v as number) * 2 } }),
+    ]);
+    expect(stopped?.error?.kind).toBe("timeout");
+    expect(rest.map((r) => r.value)).toEqual([2, 4, 6, 42]);
+    expect(rest[3]?.output).toBe("x\n");
+  });
+
+  it("ends a run when its signal fires: gracefully, or by terminating its worker", async () => {
+    const abortIn = (ms: number) => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), ms);
+      return controller.signal;
+    };
+    const started = Date.now();
+    const loop = await runSandboxed("while (true) {}", { timeoutMs: 30_000, signal: abortIn(50) });
+    expect(loop.error).toMatchObject({ kind: "aborted", message: "the run was aborted" });
+    const stormed = await runSandboxed(storm, { timeoutMs: 30_000, signal: abortIn(50) });
+    expect(stormed.error).toEqual({
+      kind: "aborted",
+      name: "AbortError",
+      message: "the run was aborted",
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await runSandboxed("'still here'")).value).toBe("still here");
+  });
+
+  it("passes what a granted function throws into the sandbox, Error or not", async () => {
+    const r = await runSandboxed(
+      "const seen = []; for (const f of [a, b]) { try { f(); } catch (e) { seen.push([e.name, e.message]); } } seen",
+      {
+        grants: {
+          a: () => {
+            throw new RangeError("range from host");
+          },
+          b: () => {
+            throw "plain host string";
+          },
+        },
+      },
+    );
+    expect(r.value).toEqual([
+      ["RangeError", "range from host"],
+      ["Error", "plain host string"],
+    ]);
+  });
+});
+
+describe("runSandboxed under tsx", () => {
+  // Workers run `sandboxCore`'s source text; tsx (esbuild with keepNames) injects `__name(...)`
+  // calls into it, which the worker must define. Vitest's transform does not, hence a child process.
+  const root = fileURLToPath(new URL("../../../..", import.meta.url));
+  const tsx = join(root, "node_modules/.bin/tsx");
+
+  it.skipIf(!existsSync(tsx))("runs, calls grants and stops hard in its workers", async () => {
+    const entry = pathToFileURL(fileURLToPath(new URL("./sandbox.ts", import.meta.url))).href;
+    const dir = mkdtempSync(join(tmpdir(), "sandbox-tsx-"));
+    try {
+      const file = join(dir, "run.mts");
+      writeFileSync(
+        file,
+        `import { runSandboxed } from ${JSON.stringify(entry)};
+const ok = await runSandboxed("console.log('hi'); twice(input)", { input: 21, grants: { twice: (v) => v * 2 } });
+const storm = await runSandboxed("function f() { try { f(); } catch { f(); } } f()", { timeoutMs: 200 });
+console.log(JSON.stringify({ ok, storm: storm.error?.kind }));`,
+      );
+      const { stdout } = await promisify(execFile)(tsx, [file], { cwd: root, timeout: 60_000 });
+      expect(JSON.parse(stdout.trim().split("\n").at(-1) ?? "")).toEqual({
+        ok: { value: 42, output: "hi\n", truncated: false },
+        storm: "timeout",
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,17 +4,18 @@
  * memory, stack and time limits; values in and out as JSON.
  */
 
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import {
-  newQuickJSWASMModule,
-  newVariant,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSWASMModule,
-  RELEASE_SYNC,
-} from "quickjs-emscripten";
 import type { JsonValue } from "../agent.js";
+import {
+  type CoreJob,
+  type GrantCall,
+  type GrantShape,
+  type SandboxError,
+  type SandboxModule,
+  sandboxCore,
+} from "./sandbox-core.js";
+import { runInWorker } from "./sandbox-worker.js";
+
+export type { SandboxError, SandboxErrorKind, SandboxModule } from "./sandbox-core.js";
 
 /** A host function granted to sandboxed code. Arguments and return value cross as JSON; it must be synchronous. */
 export type HostFunction = (...args: JsonValue[]) => JsonValue | undefined;
@@ -25,7 +26,10 @@ export interface Grants {
 }
 
 export interface SandboxLimits {
-  /** Wall-clock limit in ms, checked by QuickJS's interrupt handler. Default 1 000. */
+  /**
+   * Wall-clock limit in ms. QuickJS's interrupt handler stops the code at the deadline; a run
+   * that defeats it is ended by terminating its worker thread 100 ms later. Default 1 000.
+   */
   timeoutMs?: number;
   /**
    * Memory for the code in bytes: the QuickJS runtime's limit (no single allocation may pass it)
@@ -38,12 +42,9 @@ export interface SandboxLimits {
    * small enough that QuickJS reports the overflow before the host's own stack runs out.
    */
   stackBytes?: number;
-  /** Cap on console output in bytes (UTF-8); later output is dropped. Default 64 KiB. */
+  /** Cap on console output in bytes (UTF-8); later output is dropped. Default 64 KiB, at most 1 GiB. */
   maxOutputBytes?: number;
 }
-
-/** The subset of a `QuickJSWASMModule` the sandbox uses; pass a `TestQuickJSWASMModule` to check for leaks. */
-export type SandboxModule = Pick<QuickJSWASMModule, "newRuntime">;
 
 export interface SandboxOptions extends SandboxLimits {
   /** The global `input`: a deep copy made through JSON. The host object itself is never exposed. */
@@ -52,35 +53,18 @@ export interface SandboxOptions extends SandboxLimits {
   grants?: Grants;
   /** File name in error positions and stack traces. Default "sandbox.js". */
   filename?: string;
-  /** Checked by the interrupt handler and before the run; an aborted run ends with kind "aborted". */
+  /**
+   * Checked before the run and by the interrupt handler; a run still going 100 ms after it fired
+   * has its worker terminated. An aborted run ends with kind "aborted".
+   */
   signal?: AbortSignal;
   /**
    * The QuickJS module to run in (e.g. a debug build, to check for leaks). Default: a
    * WebAssembly instance whose memory is capped at 16 MiB (QuickJS's base image) + memoryBytes,
-   * reused across runs with the same cap. A module passed here gets no such cap.
+   * reused across runs with the same cap, in a worker thread. A module passed here gets no such
+   * cap and runs on the calling thread, where the interrupt handler is the only time limit.
    */
   module?: SandboxModule;
-}
-
-export type SandboxErrorKind =
-  | "syntax" // the code does not parse
-  | "thrown" // the code threw (or its promise rejected)
-  | "timeout" // ran past timeoutMs
-  | "aborted" // the signal fired
-  | "memory" // ran past memoryBytes
-  | "stack" // ran past stackBytes
-  | "result" // the result is not JSON-serializable, or its promise never settled
-  | "crash"; // the WebAssembly instance failed (e.g. the host's stack ran out); it was discarded
-
-export interface SandboxError {
-  kind: SandboxErrorKind;
-  /** The error's name in the sandbox (`TypeError`, `SyntaxError`, ...), or a host-side name. */
-  name: string;
-  message: string;
-  /** 1-based position in the code, where known. */
-  line?: number;
-  column?: number;
-  stack?: string;
 }
 
 export interface SandboxResult {
@@ -104,64 +88,18 @@ const DEFAULTS = {
   maxOutputBytes: 64 * 1024,
 };
 
-/** Pages (64 KiB) in the QuickJS build's initial heap: its data, C stack and malloc arena start. */
-const BASE_PAGES = 256;
+/** The output buffer is allocated up front (shared with the worker): this is its ceiling. */
+const MAX_OUTPUT_BYTES = 2 ** 30;
 
-// The WebAssembly API, typed here because this package's lib (ES2023, no DOM) does not declare it.
-interface WasmApi {
-  compile(bytes: Uint8Array): Promise<object>;
-  Memory: new (descriptor: { initial: number; maximum: number }) => object;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-let compiled: Promise<object> | undefined;
-
-/** The QuickJS WebAssembly module (release build), compiled once per process. */
-function compiledQuickJs(): Promise<object> {
-  compiled ??= (async () => {
-    // Resolved through quickjs-emscripten's own dependencies, so any install layout works.
-    const fromQuickJs = createRequire(createRequire(import.meta.url).resolve("quickjs-emscripten"));
-    const bytes = await readFile(fromQuickJs.resolve("@jitl/quickjs-wasmfile-release-sync/wasm"));
-    return wasm.compile(bytes);
-  })().catch((err: unknown) => {
-    compiled = undefined;
-    throw err;
-  });
-  return compiled;
-}
-
-/**
- * A WebAssembly instance of QuickJS whose memory cannot grow past `memoryBytes` beyond the base
- * image: QuickJS's own limit counts allocations, not their sizes, in this build
- * ("malloc_usable_size unavailable"), so the hard ceiling is the WebAssembly memory's maximum.
- * Instances are kept per ceiling and reused (each run still gets a fresh runtime and context,
- * and frees everything it allocated); one whose run ran out of memory or crashed is discarded.
- */
-const instances = new Map<number, Promise<QuickJSWASMModule>>();
-const MAX_INSTANCES = 4;
-
-function instanceFor(memoryBytes: number): { pages: number; module: Promise<QuickJSWASMModule> } {
-  const pages = BASE_PAGES + Math.ceil(memoryBytes / 65536);
-  let module = instances.get(pages);
-  if (!module) {
-    module = (async () => {
-      const wasmModule = await compiledQuickJs();
-      const wasmMemory = new wasm.Memory({ initial: BASE_PAGES, maximum: pages });
-      return newQuickJSWASMModule(
-        newVariant(RELEASE_SYNC, { wasmModule, wasmMemory } as Parameters<typeof newVariant>[1]),
-      );
-    })();
-    module.catch(() => instances.delete(pages));
-    instances.set(pages, module);
-    if (instances.size > MAX_INSTANCES) instances.delete(instances.keys().next().value as number);
-  }
-  return { pages, module };
-}
+/** The core on the host: the in-process path, and the grant calls of worker runs. */
+const core = sandboxCore();
 
 /**
  * Runs `code` as a script in a fresh QuickJS runtime and context, and returns its value as JSON.
- * Never throws for anything the code does; throws a `TypeError`/`RangeError` for bad options
- * (an `input` that is not JSON-serializable, a non-function grant, a non-positive limit).
+ * Each run happens in a worker thread that is terminated if the code outlives `timeoutMs` (by a
+ * grace of 100 ms), so the time limit holds whatever the code does. Never throws for anything
+ * the code does; throws a `TypeError`/`RangeError` for bad options (an `input` that is not
+ * JSON-serializable, a non-function grant, a non-positive limit).
  *
  * ```ts
  * const r = await runSandboxed("input.capacity.A *= 1.2; input", { input: data, timeoutMs: 500 });
@@ -177,30 +115,60 @@ export async function runSandboxed(
     throw new TypeError(`runSandboxed: code must be a string, got ${typeof code}`);
   const limits = resolveLimits(options);
   const inputJson = options.input === undefined ? undefined : toJsonText(options.input);
-  if (options.grants !== undefined) checkGrants(options.grants, "grants");
-  const out = new OutputBuffer(limits.maxOutputBytes);
+  const granted = new Map<string, HostFunction>();
+  const grants =
+    options.grants === undefined ? undefined : shapeOf(options.grants, "grants", [], granted);
   if (options.signal?.aborted) return { output: "", truncated: false, error: abortedError() };
-  const own = options.module ? undefined : instanceFor(limits.memoryBytes);
-  const module = options.module ?? (await (own as { module: Promise<QuickJSWASMModule> }).module);
+  const job: CoreJob = {
+    code,
+    inputJson,
+    grants,
+    filename: options.filename ?? "sandbox.js",
+    limits,
+  };
+  const call: GrantCall = (path, args) =>
+    core.callGrant(path.at(-1) as string, granted.get(path.join("\0")) as HostFunction, args);
+  if (options.module) return runInProcess(options.module, job, call, options.signal);
+
+  const run = await runInWorker(job, call, options.signal);
+  const { output, truncated } = run;
+  if (run.stopped === "timeout") return { output, truncated, error: timeoutError(limits) };
+  if (run.stopped === "aborted") return { output, truncated, error: abortedError() };
+  if (run.crash !== undefined) return { output, truncated, error: crashError(run.crash, true) };
+  return { ...run.outcome, output, truncated };
+}
+
+/**
+ * Runs on the calling thread in a caller's module (a debug build, a browser's own instance):
+ * the time limit is QuickJS's interrupt handler alone.
+ */
+function runInProcess(
+  module: SandboxModule,
+  job: CoreJob,
+  call: GrantCall,
+  signal: AbortSignal | undefined,
+): SandboxResult {
+  const control = new Int32Array(core.CONTROL.SIZE);
+  const out = { bytes: new Uint8Array(job.limits.maxOutputBytes), state: control };
+  // AbortSignal dispatches synchronously, so an abort from a grant is seen by the interrupt handler.
+  const onAbort = () => Atomics.store(control, core.CONTROL.ABORT, 1);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const result = (): Pick<SandboxResult, "output" | "truncated"> => ({
+    output: new TextDecoder().decode(
+      out.bytes.subarray(0, Atomics.load(control, core.CONTROL.LENGTH)),
+    ),
+    truncated: Atomics.load(control, core.CONTROL.TRUNCATED) === 1,
+  });
   try {
-    const outcome = evaluate(module, code, inputJson, options, limits, out);
-    if (own && outcome.error?.kind === "memory") instances.delete(own.pages);
-    return { ...outcome, output: out.text(), truncated: out.truncated };
+    const outcome = core.evaluate(module, job, call, out, control);
+    return { ...outcome, ...result() };
   } catch (err) {
     // A failure outside QuickJS's own error handling (a WebAssembly trap, the host stack running
-    // out inside the interpreter) can leave the instance inconsistent: never reuse it.
-    if (own) instances.delete(own.pages);
-    const ownModule = own !== undefined;
+    // out inside the interpreter) can leave the instance inconsistent: it must not be reused.
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return {
-      output: out.text(),
-      truncated: out.truncated,
-      error: {
-        kind: "crash",
-        name: "SandboxCrash",
-        message: `the sandbox's WebAssembly instance failed (${message}); ${ownModule ? "it was discarded" : "discard the module you passed"}. Lower stackBytes if the code recursed deeply.`,
-      },
-    };
+    return { ...result(), error: crashError(message, false) };
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -227,6 +195,11 @@ function resolveLimits(options: SandboxLimits): Limits {
       throw new RangeError(`runSandboxed: ${name} must be a positive number, got ${value}`);
     }
   }
+  if (limits.maxOutputBytes > MAX_OUTPUT_BYTES) {
+    throw new RangeError(
+      `runSandboxed: maxOutputBytes must be at most ${MAX_OUTPUT_BYTES} (1 GiB), got ${limits.maxOutputBytes}`,
+    );
+  }
   if (limits.memoryBytes < 256 * 1024) {
     throw new RangeError(
       `runSandboxed: memoryBytes must be at least 262144 (256 KiB), got ${limits.memoryBytes}`,
@@ -245,299 +218,47 @@ function toJsonText(input: unknown): string | undefined {
   }
 }
 
-function checkGrants(grants: Grants, path: string): void {
+function shapeOf(
+  grants: Grants,
+  path: string,
+  at: string[],
+  granted: Map<string, HostFunction>,
+): GrantShape {
   if (grants === null || typeof grants !== "object" || Array.isArray(grants)) {
     throw new TypeError(`runSandboxed: ${path} must be an object of functions`);
   }
+  const shape: GrantShape = {};
   for (const [name, value] of Object.entries(grants)) {
-    if (typeof value === "function") continue;
-    if (value !== null && typeof value === "object" && !Array.isArray(value))
-      checkGrants(value, `${path}.${name}`);
-    else
+    if (typeof value === "function") {
+      granted.set([...at, name].join("\0"), value);
+      shape[name] = true;
+    } else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      shape[name] = shapeOf(value, `${path}.${name}`, [...at, name], granted);
+    } else {
       throw new TypeError(
         `runSandboxed: ${path}.${name} must be a function or an object of functions, got ${value === null ? "null" : typeof value}`,
       );
-  }
-}
-
-const utf8 = new TextEncoder();
-
-class OutputBuffer {
-  #parts: string[] = [];
-  #bytes = 0;
-  truncated = false;
-  constructor(readonly maxBytes: number) {}
-  write(text: string): void {
-    if (this.truncated) return;
-    const bytes = utf8.encode(text).length;
-    if (this.#bytes + bytes <= this.maxBytes) {
-      this.#parts.push(text);
-      this.#bytes += bytes;
-      return;
-    }
-    const room = this.maxBytes - this.#bytes;
-    // Cut on a character boundary.
-    this.#parts.push(
-      new TextDecoder().decode(utf8.encode(text).subarray(0, room)).replace(/\uFFFD$/, ""),
-    );
-    this.#bytes = this.maxBytes;
-    this.truncated = true;
-  }
-  text(): string {
-    return this.#parts.join("");
-  }
-}
-
-// The console, installed by calling this with a host `print(line)`; formatting runs inside the sandbox.
-const CONSOLE_PRELUDE = `(function (print) {
-  const fmt = (v) => {
-    if (typeof v === "string") return v;
-    if (v instanceof Error) return v.name + ": " + v.message;
-    if (typeof v === "function") return "[Function " + (v.name || "anonymous") + "]";
-    if (typeof v === "object" && v !== null) { try { return JSON.stringify(v); } catch (e) { return String(v); } }
-    return String(v);
-  };
-  const line = (...args) => { print(args.map(fmt).join(" ")); };
-  globalThis.console = Object.freeze({ log: line, info: line, debug: line, warn: line, error: line });
-})`;
-
-interface Outcome {
-  value?: JsonValue;
-  error?: SandboxError;
-}
-
-function evaluate(
-  module: SandboxModule,
-  code: string,
-  inputJson: string | undefined,
-  options: SandboxOptions,
-  limits: Limits,
-  out: OutputBuffer,
-): Outcome {
-  const filename = options.filename ?? "sandbox.js";
-  const runtime = module.newRuntime();
-  let healthy = true;
-  try {
-    runtime.setMemoryLimit(limits.memoryBytes);
-    runtime.setMaxStackSize(limits.stackBytes);
-    const deadline = Date.now() + limits.timeoutMs;
-    let stopped: "timeout" | "aborted" | undefined;
-    runtime.setInterruptHandler(() => {
-      if (Date.now() > deadline) stopped = "timeout";
-      else if (options.signal?.aborted) stopped = "aborted";
-      return stopped !== undefined;
-    });
-    const vm = runtime.newContext();
-    const owned: QuickJSHandle[] = [];
-    const own = (h: QuickJSHandle) => {
-      owned.push(h);
-      return h;
-    };
-    try {
-      const json = own(vm.getProp(vm.global, "JSON"));
-      const parse = own(vm.getProp(json, "parse"));
-      const stringify = own(vm.getProp(json, "stringify"));
-      // JSON text → a fresh value inside the sandbox (a deep copy, never a host reference).
-      const fromJson = (text: string): QuickJSHandle => {
-        const str = vm.newString(text);
-        try {
-          return vm.unwrapResult(vm.callFunction(parse, vm.undefined, str));
-        } finally {
-          str.dispose();
-        }
-      };
-
-      const prelude = own(
-        vm.unwrapResult(vm.evalCode(CONSOLE_PRELUDE, "<console>", { type: "global" })),
-      );
-      const print = own(
-        vm.newFunction("print", (line) => {
-          out.write(`${vm.getString(line)}\n`);
-        }),
-      );
-      own(vm.unwrapResult(vm.callFunction(prelude, vm.undefined, print)));
-      if (options.grants) installGrants(vm, vm.global, options.grants, fromJson, own);
-      if (inputJson !== undefined) {
-        const input = own(fromJson(inputJson));
-        vm.setProp(vm.global, "input", input);
-      }
-
-      const evaluated = vm.evalCode(code, filename, { type: "global" });
-      if (evaluated.error)
-        return { error: describeError(vm, own(evaluated.error), filename, limits, stopped) };
-      let value = own(evaluated.value);
-
-      // Run queued promise jobs; await a promise completion value.
-      const jobs = runtime.executePendingJobs();
-      if (jobs.error)
-        return { error: describeError(vm, own(jobs.error), filename, limits, stopped) };
-      const state = vm.getPromiseState(value);
-      if (state.type === "pending") {
-        return {
-          error: {
-            kind: "result",
-            name: "PendingPromise",
-            message: "the code's promise never settled (the sandbox has no timers or I/O)",
-          },
-        };
-      }
-      if (state.type === "rejected")
-        return { error: describeError(vm, own(state.error), filename, limits, stopped) };
-      if (state.value !== value) value = own(state.value);
-
-      // An explicit global `result` wins over the completion value.
-      const explicit = vm.evalCode(
-        "typeof result === 'undefined' ? undefined : result",
-        "<result>",
-        { type: "global" },
-      );
-      if (explicit.error) {
-        own(explicit.error);
-      } else {
-        own(explicit.value);
-        if (vm.typeof(explicit.value) !== "undefined") value = explicit.value;
-      }
-
-      const text = vm.callFunction(stringify, vm.undefined, value);
-      if (text.error) {
-        const error = describeError(vm, own(text.error), filename, limits, stopped);
-        if (error.kind !== "thrown") return { error };
-        return {
-          error: {
-            ...error,
-            kind: "result",
-            message: `the result is not JSON-serializable: ${error.message}`,
-          },
-        };
-      }
-      own(text.value);
-      if (vm.typeof(text.value) !== "string") return {};
-      return { value: JSON.parse(vm.getString(text.value)) as JsonValue };
-    } catch (err) {
-      healthy = false;
-      throw err;
-    } finally {
-      if (healthy) {
-        for (const h of owned.reverse()) if (h.alive) h.dispose();
-        vm.dispose();
-      }
-    }
-  } catch (err) {
-    healthy = false;
-    throw err;
-  } finally {
-    // After a host-level failure the instance is inconsistent (freeing would abort inside QuickJS);
-    // it is discarded instead.
-    if (healthy) runtime.dispose();
-  }
-}
-
-function installGrants(
-  vm: QuickJSContext,
-  target: QuickJSHandle,
-  grants: Grants,
-  fromJson: (text: string) => QuickJSHandle,
-  own: (h: QuickJSHandle) => QuickJSHandle,
-): void {
-  for (const [name, grant] of Object.entries(grants)) {
-    if (typeof grant === "function") {
-      const fn = own(
-        vm.newFunction(name, (...args) => {
-          const result = grant(...args.map((a) => vm.dump(a) as JsonValue));
-          if (
-            result !== null &&
-            typeof result === "object" &&
-            typeof (result as { then?: unknown }).then === "function"
-          ) {
-            throw new TypeError(
-              `granted function ${name} returned a Promise; granted functions must be synchronous`,
-            );
-          }
-          const text = result === undefined ? undefined : JSON.stringify(result);
-          return text === undefined ? undefined : fromJson(text);
-        }),
-      );
-      vm.setProp(target, name, fn);
-    } else {
-      const obj = own(vm.newObject());
-      installGrants(vm, obj, grant, fromJson, own);
-      vm.setProp(target, name, obj);
     }
   }
-}
-
-function describeError(
-  vm: QuickJSContext,
-  handle: QuickJSHandle,
-  filename: string,
-  limits: Limits,
-  stopped: "timeout" | "aborted" | undefined,
-): SandboxError {
-  const dumped: unknown = vm.dump(handle);
-  if (dumped === null || typeof dumped !== "object") {
-    // `throw 5`, `throw "x"`, or an exception QuickJS could not allocate (null: out of memory).
-    if (dumped === null)
-      return {
-        kind: "memory",
-        name: "InternalError",
-        message: `out of memory (limit ${limits.memoryBytes} bytes)`,
-      };
-    return {
-      kind: "thrown",
-      name: "Error",
-      message: `uncaught ${typeof dumped === "string" ? JSON.stringify(dumped) : String(dumped)}`,
-    };
-  }
-  const e = dumped as { name?: unknown; message?: unknown; stack?: unknown; lineNumber?: unknown };
-  const name = typeof e.name === "string" ? e.name : "Error";
-  const message = typeof e.message === "string" ? e.message : JSON.stringify(dumped);
-  const stack = typeof e.stack === "string" ? e.stack : undefined;
-  const position = positionOf(stack, filename);
-  const base = { name, message, stack, ...position };
-  if (name === "InternalError" && message === "interrupted") {
-    if (stopped === "aborted")
-      return { ...base, kind: "aborted", name: "AbortError", message: "the run was aborted" };
-    return {
-      ...base,
-      kind: "timeout",
-      name: "TimeoutError",
-      message: `timed out after ${limits.timeoutMs} ms`,
-    };
-  }
-  if (name === "InternalError" && message === "out of memory") {
-    return {
-      ...base,
-      kind: "memory",
-      message: `out of memory (limit ${limits.memoryBytes} bytes)`,
-    };
-  }
-  if (name === "InternalError" && message === "stack overflow") {
-    return { ...base, kind: "stack", message: `stack overflow (limit ${limits.stackBytes} bytes)` };
-  }
-  // A parse error's stack is just `at <filename>:line:column`; a SyntaxError thrown while
-  // running (JSON.parse) has frames with function names.
-  if (name === "SyntaxError" && stack?.trimStart().startsWith(`at ${filename}:`)) {
-    return {
-      ...base,
-      kind: "syntax",
-      line: typeof e.lineNumber === "number" ? e.lineNumber : position.line,
-    };
-  }
-  return { ...base, kind: "thrown" };
-}
-
-/** The first `filename:line:column` in a QuickJS stack. */
-function positionOf(
-  stack: string | undefined,
-  filename: string,
-): { line?: number; column?: number } {
-  if (!stack) return {};
-  const escaped = filename.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const match = new RegExp(`${escaped}:(\\d+)(?::(\\d+))?`).exec(stack);
-  if (!match) return {};
-  return { line: Number(match[1]), ...(match[2] ? { column: Number(match[2]) } : {}) };
+  return shape;
 }
 
 function abortedError(): SandboxError {
   return { kind: "aborted", name: "AbortError", message: "the run was aborted" };
+}
+
+function timeoutError(limits: Limits): SandboxError {
+  return {
+    kind: "timeout",
+    name: "TimeoutError",
+    message: `timed out after ${limits.timeoutMs} ms`,
+  };
+}
+
+function crashError(message: string, ownModule: boolean): SandboxError {
+  return {
+    kind: "crash",
+    name: "SandboxCrash",
+    message: `the sandbox's WebAssembly instance failed (${message}); ${ownModule ? "it was discarded" : "discard the module you passed"}. Lower stackBytes if the code recursed deeply.`,
+  };
 }
