@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The webgpu backend on a real GPU: op parity against the reference backend, then
-# `webgpu-matmul` (1024, 2048, 4096) and `webgpu-train-step` (GPT-2-shaped), each with PyTorch
-# (CUDA fp32, TF32 off) in the same run.
+# `webgpu-matmul` (1024, 2048, 4096; f32 and f16 inputs), `webgpu-reduce`, `webgpu-record` and
+# `webgpu-train-step` (GPT-2-shaped, plus fusion / bind-cache ablations), each with PyTorch
+# (CUDA, TF32 off) in the same run where there is a peer. `run --parts a,b` picks parts (see
+# bench/_webgpu-device.mjs); `run --parity-only` runs the op parity alone.
 #
 # GPU machines here have no Node and no node_modules, so this works in two steps:
 #   bash bench/webgpu-device-check.sh prep   # here: .device-carry/ = Node, dawn.node, Vulkan
@@ -35,7 +37,7 @@ case "${1:-}" in
     node .device-carry/webgpu-check.mjs "${@:2}"
     ;;
   *)
-    echo "usage: bash bench/webgpu-device-check.sh prep|run [--parity-only]" >&2
+    echo "usage: bash bench/webgpu-device-check.sh prep|run [--parity-only | --parts a,b,...]" >&2
     exit 2
     ;;
 esac
