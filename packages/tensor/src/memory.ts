@@ -10,6 +10,7 @@
 
 import type { Backend, DType, HostArray, Storage, StorageFormat } from "./backend.js";
 import { decode, encode, formatBytes } from "./dtype.js";
+import { takeOldest } from "./oldest.js";
 
 /** Thrown when an allocation would exceed a device's byte budget. */
 export class MemoryBudgetError extends Error {
@@ -63,7 +64,7 @@ export class Device {
     const bytes = size * DTYPE_BYTES;
     const key = `${dtype}:${size}`;
     const list = this.pool.get(key);
-    let storage = list && (this.poolOrder === "lifo" ? list.pop() : this.takeOldest(list));
+    let storage = list && (this.poolOrder === "lifo" ? list.pop() : takeOldest(list, this.born));
     if (storage) this.pooledBytes -= bytes;
     else {
       if (this.budget !== null && this.liveBytes + this.pooledBytes + bytes > this.budget) {
@@ -83,24 +84,6 @@ export class Device {
     this.liveBuffers++;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     return storage;
-  }
-
-  /** Removes and returns the earliest-created storage of a pool list. */
-  private takeOldest(list: Storage[]): Storage | undefined {
-    if (list.length === 0) return undefined;
-    let best = 0;
-    let bestAge = this.born.get(list[0]) ?? 0;
-    for (let i = 1; i < list.length; i++) {
-      const age = this.born.get(list[i]) ?? 0;
-      if (age < bestAge) {
-        best = i;
-        bestAge = age;
-      }
-    }
-    const s = list[best];
-    list[best] = list[list.length - 1];
-    list.pop();
-    return s;
   }
 
   /** Returns a storage; it is pooled for reuse unless `pool` is false or the pool is full. */

@@ -9,6 +9,7 @@
  */
 
 import type { DType, Storage } from "../backend.js";
+import { takeOldest } from "../oldest.js";
 import { BindGroupCache } from "./bind-cache.js";
 
 // GPUBufferUsage / GPUMapMode values (constants of the WebGPU spec; globals differ by host).
@@ -117,7 +118,7 @@ export class Runtime {
   private readonly kernels = new Map<string, Kernel[]>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private readonly pool = new Map<number, GPUBuffer[]>();
-  /** Creation order of the pooled buffers (see `takeOldest`). */
+  /** Creation order of the pooled buffers (reuse takes the oldest: ../oldest.ts). */
   private readonly born = new WeakMap<GPUBuffer, number>();
   private created = 0;
   private readonly destroyAfterSubmit: GPUBuffer[] = [];
@@ -195,7 +196,7 @@ export class Runtime {
     }
     const size = Math.min(cls, Math.ceil(max / 4) * 4);
     const list = this.pool.get(size);
-    const pooled = list && this.takeOldest(list);
+    const pooled = list && takeOldest(list, this.born);
     this.liveBytes += size;
     if (pooled) {
       this.pooledBytes -= size;
@@ -204,28 +205,6 @@ export class Runtime {
     const buffer = this.device.createBuffer({ size, usage: STORAGE | COPY_SRC | COPY_DST });
     this.born.set(buffer, ++this.created);
     return buffer;
-  }
-
-  /**
-   * Removes the earliest-created buffer from a pool list. Not the last freed: a loop that
-   * acquires and releases in the same sequence every iteration then gets the same buffers
-   * every iteration, so its bind groups are cache hits (a stack would permute them).
-   */
-  private takeOldest(list: GPUBuffer[]): GPUBuffer | undefined {
-    if (list.length === 0) return undefined;
-    let best = 0;
-    let bestAge = this.born.get(list[0]) ?? 0;
-    for (let i = 1; i < list.length; i++) {
-      const age = this.born.get(list[i]) ?? 0;
-      if (age < bestAge) {
-        best = i;
-        bestAge = age;
-      }
-    }
-    const b = list[best];
-    list[best] = list[list.length - 1];
-    list.pop();
-    return b;
   }
 
   /** Returns a buffer from {@link acquire}: pooled, or destroyed once recorded work is submitted. */
