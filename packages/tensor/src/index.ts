@@ -1,43 +1,14 @@
 /**
  * @athanor/tensor: tensors, autograd, memory management, optimizers and safetensors, over
- * pluggable backends (reference TypeScript, cpu WebAssembly/BLAS, WebGPU).
+ * pluggable backends (reference TypeScript, cpu WebAssembly/BLAS, WebGPU). This is the Node
+ * entry; bundlers targeting browsers get `browser.ts` (no cpu backend) through the package's
+ * "browser" export condition.
  */
 
-import "./engine.js";
 // Registers the cpu backend (WebAssembly SIMD + threads + BLAS) when its kernels are built.
 import "./cpu/index.js";
 
-export {
-  ActivationStore,
-  type ActivationStoreOptions,
-  type SavedActivation,
-} from "./activations.js";
-export {
-  type BackwardOptions,
-  backward,
-  isGradEnabled,
-  noGrad,
-  type SavedTensorHooks,
-  withGradEnabled,
-  withSavedTensorHooks,
-} from "./autograd.js";
-export type {
-  AdamWParams,
-  AttentionArgs,
-  Backend,
-  BinaryOp,
-  Conv2dGeometry,
-  DType,
-  HostArray,
-  ReduceOp,
-  SgdParams,
-  Storage,
-  StorageFormat,
-  UnaryOp,
-  View,
-} from "./backend.js";
-export { contiguousStrides, isContiguous, shapeSize } from "./backend.js";
-export { checkpoint } from "./checkpoint.js";
+export * from "./api.js";
 export {
   CpuBackend,
   type CpuBackendInfo,
@@ -47,57 +18,3 @@ export {
   createCpuBackend,
   setThreads,
 } from "./cpu/index.js";
-export {
-  arange,
-  type CreateOptions,
-  fromArray,
-  fromHalf,
-  full,
-  ones,
-  onesLike,
-  type RandomOptions,
-  randint,
-  randn,
-  tensor,
-  uniform,
-  zeros,
-  zerosLike,
-} from "./creation.js";
-export { type CustomOpContext, customOp } from "./custom.js";
-export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtype.js";
-export {
-  MemoryBudgetError,
-  type MemoryStats,
-  memoryStats,
-  resetPeak,
-  setMemoryBudget,
-} from "./memory.js";
-export * as ops from "./ops/index.js";
-export * from "./optim/index.js";
-export { manualSeed, Rng } from "./random.js";
-export { ReferenceBackend, type ReferenceOptions } from "./reference/backend.js";
-export {
-  backendByName,
-  getBackend,
-  listBackends,
-  registerBackend,
-  setBackend,
-} from "./registry.js";
-export {
-  loadSafetensors,
-  parseSafetensors,
-  type SafetensorsFile,
-  saveSafetensors,
-  serializeSafetensors,
-  serializeSafetensorsAsync,
-} from "./safetensors.js";
-export { endScope, keep, startScope, tidy } from "./scope.js";
-export { type NestedArray, Tensor } from "./tensor.js";
-export * as testing from "./testing/index.js";
-export {
-  createWebGpuBackend,
-  NoAdapterError,
-  type WebGpuBackend,
-  type WebGpuBackendOptions,
-  webgpuAvailable,
-} from "./webgpu/index.js";

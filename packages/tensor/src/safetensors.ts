@@ -9,6 +9,7 @@ import type { Backend, HostArray, StorageFormat } from "./backend.js";
 import { shapeSize } from "./backend.js";
 import { tensor } from "./creation.js";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtype.js";
+import { nodeImport } from "./node-import.js";
 import type { Tensor } from "./tensor.js";
 
 export interface SafetensorsFile {
@@ -236,7 +237,7 @@ export async function saveSafetensors(
   tensors: Record<string, Tensor>,
   options: SerializeOptions = {},
 ): Promise<void> {
-  const { writeFile } = await import("node:fs/promises");
+  const { writeFile } = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   await writeFile(path, await serializeSafetensorsAsync(tensors, options));
 }
 
@@ -245,7 +246,7 @@ export async function loadSafetensors(
   path: string,
   options: { backend?: Backend } = {},
 ): Promise<SafetensorsFile> {
-  const { readFile } = await import("node:fs/promises");
+  const { readFile } = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   const bytes = await readFile(path);
   return parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
     ...options,

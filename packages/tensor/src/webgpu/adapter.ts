@@ -4,6 +4,8 @@
  * the optional `webgpu` package. Fails with an error that names everything it looked for.
  */
 
+import { nodeImport } from "../node-import.js";
+
 /** Where to find a WebGPU adapter. */
 export interface AdapterOptions {
   /** "high-performance" (default) or "low-power"; a hint, adapters may ignore it. */
@@ -44,9 +46,9 @@ async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, 
   if (typeof process === "undefined" || !process.versions?.node) return null;
   if (!process.env.XDG_RUNTIME_DIR) {
     // Mesa's Vulkan drivers warn (and some builds fail) without it; any private dir works.
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
+    const { mkdtempSync } = await nodeImport<typeof import("node:fs")>("node:fs");
+    const { tmpdir } = await nodeImport<typeof import("node:os")>("node:os");
+    const { join } = await nodeImport<typeof import("node:path")>("node:path");
     process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), "athanor-xdg-"));
   }
   try {
@@ -56,11 +58,10 @@ async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, 
     const explicit = process.env.DAWN_NODE;
     let mod: Dawn;
     if (explicit) {
-      const { createRequire } = await import("node:module");
+      const { createRequire } = await nodeImport<typeof import("node:module")>("node:module");
       mod = createRequire(import.meta.url)(explicit) as Dawn;
     } else {
-      const name = "webgpu";
-      mod = (await import(name)) as Dawn;
+      mod = await nodeImport<Dawn>("webgpu");
     }
     for (const [k, v] of Object.entries(mod.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
