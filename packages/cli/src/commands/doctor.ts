@@ -18,7 +18,7 @@ export function registerDoctor(program: Command): void {
         memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
         tensorCpu: tensorCpuLine(),
         webgpu: gpu.available
-          ? `adapter ${gpu.adapter}`
+          ? `adapter ${gpu.adapter}; features: ${gpu.features.join(", ") || "none of subgroups, shader-f16, timestamp-query"}`
           : `no adapter (${gpu.reason.split("\n")[0]})`,
       };
       if (opts.json) printJson(report);

@@ -10,6 +10,7 @@ import { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./bac
 
 export { type AdapterOptions, NoAdapterError } from "./adapter.js";
 export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./backend.js";
+export { MATMUL_VARIANTS, type MatmulVariantName } from "./kernels/matmul.js";
 
 /** Features the kernels use when the adapter has them. */
 const OPTIONAL_FEATURES = ["subgroups", "shader-f16", "timestamp-query"] as const;
@@ -51,15 +52,19 @@ export async function createWebGpuBackend(
 }
 
 /**
- * Whether a WebGPU adapter is available here, with the reason when not (never throws). Tests
- * use it to skip with a clear message.
+ * Whether a WebGPU adapter is available here, with the optional features the kernels would use
+ * (subgroups, shader-f16, timestamp-query), or the reason when not (never throws). Tests use it
+ * to skip with a clear message.
  */
 export async function webgpuAvailable(
   options: AdapterOptions = {},
-): Promise<{ available: true; adapter: string } | { available: false; reason: string }> {
+): Promise<
+  { available: true; adapter: string; features: string[] } | { available: false; reason: string }
+> {
   try {
     const sel = await selectAdapter(options);
-    return { available: true, adapter: sel.description };
+    const features = OPTIONAL_FEATURES.filter((f) => sel.adapter.features.has(f));
+    return { available: true, adapter: sel.description, features };
   } catch (e) {
     if (e instanceof NoAdapterError) return { available: false, reason: e.message };
     return { available: false, reason: (e as Error).message };
