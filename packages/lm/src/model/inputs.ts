@@ -72,7 +72,7 @@ export function prepareInputs(
   if (maskValues?.some((v) => v === 0)) {
     const add = new Float32Array(maskValues.length);
     for (let i = 0; i < add.length; i++) add[i] = maskValues[i] === 0 ? MASKED : 0;
-    mask = tensor(add, [B, 1, 1, total]);
+    mask = tensor(add, [B, 1, 1, total], { backend: inputIds.backend });
   }
   return { B, T, past, positions, mask, lastOnly: options.logitsFor === "last" };
 }

@@ -128,8 +128,8 @@ export function applyRope(
 ): Tensor {
   const [B, , T, D] = x.shape;
   if (!fused || !x.backend.readSync) {
-    const c = tensor(cos, [B, 1, T, D / 2]);
-    const s = tensor(sin, [B, 1, T, D / 2]);
+    const c = tensor(cos, [B, 1, T, D / 2], { backend: x.backend });
+    const s = tensor(sin, [B, 1, T, D / 2], { backend: x.backend });
     const h = D / 2;
     const x1 = ops.slice(x, 3, 0, h);
     const x2 = ops.slice(x, 3, h, D);

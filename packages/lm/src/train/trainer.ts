@@ -350,12 +350,14 @@ interface PendingStep {
   labelTokens: number;
 }
 
-/** The global L2 norm of the gradients, as a device scalar. */
+/** The global L2 norm of the gradients, as a scalar on their backend. */
 function gradientNorm(params: Tensor[]): Tensor {
+  const grads = params.flatMap((p) => (p.grad ? [p.grad] : []));
+  if (grads.length === 0) return full([], 0);
   return noGrad(() =>
     tidy(() => {
-      let acc: Tensor = full([], 0);
-      for (const p of params) if (p.grad) acc = ops.add(acc, ops.sum(ops.square(p.grad)));
+      let acc = ops.sum(ops.square(grads[0]));
+      for (const g of grads.slice(1)) acc = ops.add(acc, ops.sum(ops.square(g)));
       return ops.sqrt(acc);
     }),
   );
