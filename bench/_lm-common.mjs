@@ -61,3 +61,16 @@ export function bestTorch(mode, config, threadList, score) {
   const best = ok.reduce((a, b) => (score(b) > score(a) ? b : a));
   return { ...best, byThreads: ok.map((r) => ({ threads: r.threads, value: score(r) })) };
 }
+
+/**
+ * `--backend cpu|webgpu`: with "webgpu" the model is made on a WebGPU device (Dawn) and the
+ * PyTorch peer runs on CUDA (`device` in its config) when it has one. Returns the backend's
+ * description and the extra PyTorch config.
+ */
+export async function useBackend(T, name) {
+  if (name === "cpu") return { backend: "cpu", torchConfig: {} };
+  if (name !== "webgpu") throw new Error(`--backend must be cpu or webgpu, got ${name}`);
+  const gpu = await T.createWebGpuBackend();
+  T.setBackend(gpu);
+  return { backend: `webgpu (${gpu.info.adapter})`, torchConfig: { device: "cuda" }, gpu };
+}

@@ -5,7 +5,8 @@
 // in plain PyTorch on the CPU (bench/lm_torch.py) in the same run.
 //
 //   npm run bench -- lm-decode [--json] [--threads 2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch]
-import { bestTorch, fmt, llamaConfig, SHAPE } from "./_lm-common.mjs";
+//                              [--backend cpu|webgpu]   (webgpu: PyTorch on CUDA, fp32, TF32 off)
+import { bestTorch, fmt, llamaConfig, SHAPE, useBackend } from "./_lm-common.mjs";
 
 function parseArgs(args) {
   const o = {
@@ -16,6 +17,7 @@ function parseArgs(args) {
     prompt: 32,
     new: 128,
     torch: true,
+    backend: "cpu",
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -26,9 +28,10 @@ function parseArgs(args) {
     else if (a === "--batches") o.batches = args[++i].split(",").map(Number);
     else if (a === "--prompt") o.prompt = Number(args[++i]);
     else if (a === "--new") o.new = Number(args[++i]);
+    else if (a === "--backend") o.backend = args[++i];
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch]",
+        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch] [--backend cpu|webgpu]",
       );
       process.exit(0);
     } else throw new Error(`lm-decode: unknown argument ${a}`);
@@ -54,6 +57,9 @@ export async function main(args) {
   const T = await import("../packages/tensor/dist/index.js");
   const lm = await import("../packages/lm/dist/index.js");
   T.setThreads(o.threads);
+  const { backend, torchConfig } = await useBackend(T, o.backend);
+  // The cpu backend decodes synchronously; a GPU reads each step's logits asynchronously.
+  const gen = backend === "cpu" ? async (...a) => lm.generate(...a) : lm.generateAsync;
   const config = lm.parseModelConfig(llamaConfig(SHAPE, o.prompt + o.new + 8), "bench config");
   const model = lm.createModel(config, { seed: 0 });
   let params = 0;
@@ -65,8 +71,8 @@ export async function main(args) {
       Array.from({ length: o.prompt }, () => rng.int(SHAPE.vocab)),
     );
     const opts = { maxNewTokens: o.new, eosTokenIds: [] };
-    lm.generate(model, prompts, { ...opts, maxNewTokens: 4 }); // warm-up
-    const { stats } = lm.generate(model, prompts, opts);
+    await gen(model, prompts, { ...opts, maxNewTokens: 4 }); // warm-up
+    const { stats } = await gen(model, prompts, opts);
     const steps = stats.stepMs.length;
     const ours = {
       prefillTokensPerSec: (batch * o.prompt) / (stats.prefillMs / 1000),
@@ -76,7 +82,7 @@ export async function main(args) {
     const torch = o.torch
       ? bestTorch(
           "decode",
-          { ...SHAPE, batch, prompt: o.prompt, new: o.new },
+          { ...SHAPE, batch, prompt: o.prompt, new: o.new, ...torchConfig },
           o.torchThreads,
           (r) => r.decodeTokensPerSec,
         )
@@ -86,7 +92,7 @@ export async function main(args) {
   }
 
   console.log(
-    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor ${o.threads} threads, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
+    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
   );
   console.log(
     "batch  athanor decode tok/s  torch decode tok/s  ratio  athanor prefill tok/s  torch prefill tok/s",
@@ -120,6 +126,7 @@ export async function main(args) {
     console.log(
       JSON.stringify({
         bench: "lm-decode",
+        backend,
         params,
         threads: o.threads,
         prompt: o.prompt,

@@ -4,7 +4,8 @@
 // model and step in plain PyTorch on the CPU (bench/lm_torch.py) in the same run.
 //
 //   npm run bench -- lm-train [--json] [--threads 2] [--batch 8] [--context 128] [--steps 3] [--no-torch]
-import { bestTorch, fmt, llamaConfig, SHAPE } from "./_lm-common.mjs";
+//                             [--backend cpu|webgpu]   (webgpu: PyTorch on CUDA, fp32, TF32 off)
+import { bestTorch, fmt, llamaConfig, SHAPE, useBackend } from "./_lm-common.mjs";
 
 function parseArgs(args) {
   const o = {
@@ -15,17 +16,19 @@ function parseArgs(args) {
     context: 128,
     steps: 3,
     torch: true,
+    backend: "cpu",
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--torch-threads") o.torchThreads = args[++i].split(",").map(Number);
+    else if (a === "--backend") o.backend = args[++i];
     else if (["--threads", "--batch", "--context", "--steps"].includes(a))
       o[a.slice(2)] = Number(args[++i]);
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-train [--json] [--threads N] [--torch-threads 1,2] [--batch 8] [--context 128] [--steps 3] [--no-torch]",
+        "usage: npm run bench -- lm-train [--json] [--threads N] [--torch-threads 1,2] [--batch 8] [--context 128] [--steps 3] [--no-torch] [--backend cpu|webgpu]",
       );
       process.exit(0);
     } else throw new Error(`lm-train: unknown argument ${a}`);
@@ -38,6 +41,7 @@ export async function main(args) {
   const T = await import("../packages/tensor/dist/index.js");
   const lm = await import("../packages/lm/dist/index.js");
   T.setThreads(o.threads);
+  const { backend, torchConfig } = await useBackend(T, o.backend);
   const config = lm.parseModelConfig(llamaConfig(SHAPE, o.context), "bench config");
   const model = lm.createModel(config, { seed: 0 });
   let params = 0;
@@ -48,22 +52,22 @@ export async function main(args) {
     Array.from({ length: o.context }, () => rng.int(SHAPE.vocab)),
   );
   const batch = lm.lmBatch(seqs, { padId: 0 });
-  trainer.trainStep([batch]); // warm-up (allocates the optimizer state)
+  await trainer.trainStepAsync([batch]); // warm-up (allocates the optimizer state)
   const ms = [];
-  for (let i = 0; i < o.steps; i++) ms.push(trainer.trainStep([batch]).ms);
+  for (let i = 0; i < o.steps; i++) ms.push((await trainer.trainStepAsync([batch])).ms);
   const sec = ms.reduce((a, b) => a + b, 0) / ms.length / 1000;
   const ours = { secPerStep: sec, tokensPerSec: (o.batch * o.context) / sec };
   const torch = o.torch
     ? bestTorch(
         "train",
-        { ...SHAPE, batch: o.batch, context: o.context, steps: o.steps },
+        { ...SHAPE, batch: o.batch, context: o.context, steps: o.steps, ...torchConfig },
         o.torchThreads,
         (r) => r.tokensPerSec,
       )
     : { skipped: "--no-torch" };
 
   console.log(
-    `lm-train: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, batch ${o.batch} x ${o.context} tokens, AdamW, athanor ${o.threads} threads, mean of ${o.steps} steps`,
+    `lm-train: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, batch ${o.batch} x ${o.context} tokens, AdamW, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, mean of ${o.steps} steps`,
   );
   console.log("            s/step  tokens/s");
   console.log(
@@ -82,6 +86,7 @@ export async function main(args) {
     console.log(
       JSON.stringify({
         bench: "lm-train",
+        backend,
         params,
         threads: o.threads,
         batch: o.batch,

@@ -1,4 +1,5 @@
-"""The lm-decode / lm-train baselines: a Llama-shaped model in plain PyTorch on the CPU.
+"""The lm-decode / lm-train baselines: a Llama-shaped model in plain PyTorch on the CPU (or
+on CUDA with "device": "cuda" in the config, fp32 with TF32 off, for the webgpu runs).
 
 Same shapes and the same loop structure as bench/lm-decode.mjs and bench/lm-train.mjs:
 RMSNorm, RoPE, grouped-query attention with a preallocated KV cache, SwiGLU, untied head.
@@ -18,6 +19,15 @@ import torch.nn.functional as F
 mode, c, threads = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
+dev = torch.device(c.get("device", "cpu"))
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
+
+
+def sync():
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
 D, H, KV, L, V, FF = c["width"], c["heads"], c["kvHeads"], c["layers"], c["vocab"], c["hidden"]
 HD = D // H
 
@@ -64,7 +74,7 @@ class Layer(torch.nn.Module):
         v = v.repeat_interleave(H // KV, dim=1)
         s = (q @ k.transpose(-2, -1)) / math.sqrt(HD)
         if T > 1:  # causal, aligned to the end (prefill and training)
-            s = s + torch.full((T, s.shape[-1]), float("-inf")).triu(s.shape[-1] - T + 1)
+            s = s + torch.full((T, s.shape[-1]), float("-inf"), device=dev).triu(s.shape[-1] - T + 1)
         a = s.softmax(-1) @ v
         x = x + self.o(a.transpose(1, 2).reshape(B, T, D))
         h = self.n2(x)
@@ -83,7 +93,7 @@ class Llama(torch.nn.Module):
 
     def forward(self, ids, caches=None, past=0):
         B, T = ids.shape
-        pos = torch.arange(past, past + T).float()
+        pos = torch.arange(past, past + T, device=dev).float()
         f = torch.outer(pos, self.inv)
         emb = torch.cat((f, f), dim=-1)
         cos, sin = emb.cos()[None, None], emb.sin()[None, None]
@@ -97,26 +107,32 @@ model = Llama()
 for p in model.parameters():
     if p.dim() > 1:
         torch.nn.init.normal_(p, std=0.02)
+model = model.to(dev)
 params = sum(p.numel() for p in model.parameters())
 
 if mode == "decode":
     model.eval()
     B, P, N = c["batch"], c["prompt"], c["new"]
     g = torch.Generator().manual_seed(1)
-    prompt = torch.randint(0, V, (B, P), generator=g)
+    prompt = torch.randint(0, V, (B, P), generator=g).to(dev)
 
     def run():
-        caches = [(torch.zeros(B, KV, P + N, HD), torch.zeros(B, KV, P + N, HD)) for _ in range(L)]
+        caches = [
+            (torch.zeros(B, KV, P + N, HD, device=dev), torch.zeros(B, KV, P + N, HD, device=dev))
+            for _ in range(L)
+        ]
         with torch.inference_mode():
             t0 = time.perf_counter()
             logits = model(prompt, caches, 0)
             nxt = logits[:, -1].argmax(-1, keepdim=True)
+            nxt.cpu()  # the next step's input must be known, as in the Athanor loop
             prefill = time.perf_counter() - t0
             steps = []
             for i in range(N - 1):
                 t0 = time.perf_counter()
                 logits = model(nxt, caches, P + i)
                 nxt = logits[:, -1].argmax(-1, keepdim=True)
+                nxt.cpu()
                 steps.append(time.perf_counter() - t0)
         return prefill, steps
 
@@ -133,7 +149,7 @@ else:
     B, S, steps = c["batch"], c["context"], c["steps"]
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
     g = torch.Generator().manual_seed(1)
-    ids = torch.randint(0, V, (B, S), generator=g)
+    ids = torch.randint(0, V, (B, S), generator=g).to(dev)
 
     def step():
         logits = model(ids)
@@ -146,8 +162,9 @@ else:
     step()  # warm-up
     times = []
     for _ in range(steps):
+        sync()
         t0 = time.perf_counter()
-        step()
+        step()  # ends with loss.item(): the step has finished
         times.append(time.perf_counter() - t0)
     sec = sum(times) / len(times)
     print(json.dumps({"params": params, "threads": threads, "secPerStep": sec, "tokensPerSec": B * S / sec}))
