@@ -3,7 +3,11 @@
 // GPU finishing (`sync`), median of the repetitions.
 //
 //   npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch]
-//                                  [--precision f32|f16]
+//                                  [--precision f32|f16] [--variant NAME]
+//
+// --variant NAME forces one f32 kernel variant of MATMUL_VARIANTS (or a size class: large,
+// medium, small) for every size, through the backend's matmulTile option; without it the
+// backend picks the size class per shape (the default, what users get).
 //
 // --precision f16 runs the backend with matmulPrecision "f16" (f32 storage, inputs rounded to f16
 // in the kernel's tiles, f32 accumulation; needs the adapter's "shader-f16"); its peer is
@@ -16,20 +20,24 @@
 import { runTorch, TORCH_PRELUDE, timeGpu, webgpu } from "./_webgpu-common.mjs";
 
 function parseArgs(args) {
-  const o = { json: false, sizes: null, reps: 5, torch: true, precision: "f32" };
+  const o = { json: false, sizes: null, reps: 5, torch: true, precision: "f32", variant: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--sizes") o.sizes = args[++i].split(",").map(Number);
     else if (a === "--reps") o.reps = Number(args[++i]);
     else if (a === "--no-torch") o.torch = false;
-    else if (a === "--precision") {
+    else if (a === "--variant") {
+      o.variant = args[++i];
+      if (!o.variant)
+        throw new Error("webgpu-matmul: --variant needs a name (see MATMUL_VARIANTS)");
+    } else if (a === "--precision") {
       o.precision = args[++i];
       if (o.precision !== "f32" && o.precision !== "f16")
         throw new Error(`webgpu-matmul: --precision must be f32 or f16, got ${o.precision}`);
     } else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16]",
+        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16] [--variant NAME]",
       );
       process.exit(0);
     } else throw new Error(`webgpu-matmul: unknown argument ${a}`);
@@ -85,7 +93,10 @@ function f16round(x) {
 export async function main(args) {
   const o = parseArgs(args);
   const f16 = o.precision === "f16";
-  const { T, gpu } = await webgpu(f16 ? { matmulPrecision: "f16" } : {});
+  const { T, gpu } = await webgpu({
+    ...(f16 ? { matmulPrecision: "f16" } : {}),
+    ...(o.variant ? { matmulTile: o.variant } : {}),
+  });
   const sizes = o.sizes ?? (gpu.info.software ? [128, 256, 512] : [1024, 2048, 4096]);
   const rows = [];
   for (const n of sizes) {
@@ -120,10 +131,13 @@ export async function main(args) {
   const info = gpu.info;
   if (o.json) {
     const figures = { bench: "webgpu-matmul", adapter: info.adapter, torch, rows };
-    console.log(JSON.stringify(f16 ? { ...figures, precision: "f16" } : figures));
+    if (f16) figures.precision = "f16";
+    if (o.variant) figures.variant = o.variant;
+    console.log(JSON.stringify(figures));
   } else {
     console.log(`webgpu-matmul: adapter ${info.adapter} (${info.source})`);
     if (f16) console.log("matmul precision f16: f16-rounded inputs, f32 accumulation");
+    if (o.variant) console.log(`matmul kernel variant ${o.variant} (forced for every size)`);
     const peer = f16 ? "fp16 inputs, fp32 accumulate" : "fp32, TF32 off";
     if (torch?.error) console.log(`pytorch: unavailable (${torch.error})`);
     else if (torch) console.log(`pytorch ${torch.torch} on ${torch.device} (${peer})`);

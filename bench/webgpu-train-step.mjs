@@ -16,16 +16,26 @@ const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8
 const SMALL = { layers: 2, width: 128, heads: 4, context: 64, batch: 2, vocab: 1024 };
 
 function parseArgs(args) {
-  const o = { json: false, steps: 5, torch: true, attention: undefined, set: {} };
+  const o = {
+    json: false,
+    steps: 5,
+    torch: true,
+    attention: undefined,
+    attentionVariant: undefined,
+    matmulTile: undefined,
+    set: {},
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--steps") o.steps = Number(args[++i]);
     else if (a === "--attention") o.attention = args[++i];
+    else if (a === "--attention-variant") o.attentionVariant = args[++i];
+    else if (a === "--matmul-tile") o.matmulTile = args[++i];
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -53,7 +63,12 @@ print(json.dumps({"device": name, "torch": torch.__version__, "secPerStep": time
 
 export async function main(args) {
   const o = parseArgs(args);
-  const { T, gpu } = await webgpu({ attentionKernel: o.attention });
+  // --attention-variant / --matmul-tile: try a variant from the device check's sweeps in the step
+  const { T, gpu } = await webgpu({
+    attentionKernel: o.attention,
+    attentionVariant: o.attentionVariant,
+    matmulTile: o.matmulTile,
+  });
   const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
   const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
   const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
@@ -134,6 +149,10 @@ export async function main(args) {
         adapter: gpu.info.adapter,
         config: c,
         attention: o.attention ?? "default",
+        attentionVariant: o.attentionVariant ?? "default",
+        matmulTile: o.matmulTile ?? "default",
+        fuse: process.env.ATHANOR_WEBGPU_FUSE !== "0",
+        bindCache: process.env.ATHANOR_WEBGPU_BINDCACHE !== "0",
         stepGflop: flops / 1e9,
         athanor,
         torch,

@@ -87,6 +87,10 @@ export { type NestedArray, Tensor } from "./tensor.js";
 export * as testing from "./testing/index.js";
 export {
   createWebGpuBackend,
+  FLASH_VARIANTS,
+  type FlashVariantName,
+  MATMUL_VARIANTS,
+  type MatmulVariantName,
   NoAdapterError,
   type WebGpuBackend,
   type WebGpuBackendOptions,

@@ -34,15 +34,23 @@ import {
   unaryExpr,
   unaryGradBody,
 } from "./kernels/elementwise.js";
-import { FLASH_MAX_HEAD, flashAttention, flashAttentionBackward } from "./kernels/flash.js";
+import {
+  FLASH_MAX_HEAD,
+  type FlashVariantName,
+  flashAttention,
+  flashAttentionBackward,
+  resolveFlashVariant,
+} from "./kernels/flash.js";
 import * as gather from "./kernels/gather.js";
 import {
   checkMatmulPrecision,
   type MatmulPrecision,
+  type MatmulVariantName,
   matmul,
-  matmulTiles,
-  type TILES,
+  resolveMatmulTile,
+  type TileClass,
 } from "./kernels/matmul.js";
+import { matvec, matvecApplies } from "./kernels/matvec.js";
 import { argmax, reduce } from "./kernels/reduce.js";
 import {
   COLUMN_CHUNK,
@@ -88,6 +96,12 @@ export interface WebGpuBackendOptions {
    */
   attentionKernel?: "rows" | "tiled";
   /**
+   * Shape of the tiled attention kernels (tuning aid): a variant of `FLASH_VARIANTS`
+   * (kernels/flash.ts; default "r64-l4"). A named variant that exceeds the device's workgroup
+   * limits throws when it is first used instead of falling back to "rows".
+   */
+  attentionVariant?: FlashVariantName;
+  /**
    * Row kernels (softmax, cross-entropy, norms), reductions and argmax reduce within each
    * subgroup (subgroupAdd / subgroupMax / subgroupMin) instead of shared-memory trees. Default:
    * on when the device has the "subgroups" feature and WGSL's `subgroup_id` extension; false
@@ -106,8 +120,12 @@ export interface WebGpuBackendOptions {
    * environment variable ATHANOR_WEBGPU_FUSE=0 turns it off). See webgpu/fusion.ts.
    */
   fuseElementwise?: boolean;
-  /** Force one matmul tile for every size (tuning aid); default: chosen per size class. */
-  matmulTile?: keyof typeof TILES;
+  /**
+   * Force one matmul tile for every size (tuning aid); default: chosen per size class. A size
+   * class ("large", "medium", "small") or, for f32, a kernel variant of `MATMUL_VARIANTS`
+   * (kernels/matmul.ts). See `setMatmulTile`.
+   */
+  matmulTile?: TileClass | MatmulVariantName;
 }
 
 const f32Bits = (x: number): number => {
@@ -138,6 +156,13 @@ export class WebGpuBackend implements Backend {
   ) {
     this.name = options.name ?? "webgpu";
     this.precision = checkMatmulPrecision(options.matmulPrecision ?? "f32", device, info.adapter);
+    if (options.matmulTile !== undefined) resolveMatmulTile(options.matmulTile, this.precision);
+    this.forcedTile = options.matmulTile;
+    if (options.attentionVariant !== undefined) {
+      resolveFlashVariant(options.attentionVariant);
+      if (options.attentionKernel === "rows")
+        throw new Error('webgpu backend: attentionVariant applies to attentionKernel "tiled"');
+    }
     this.subgroups = resolveSubgroups(options.subgroups, info.adapter, info.features, keepAlive);
     this.rt = new Runtime(device, {
       poolBytes: options.poolBytes ?? 256 * 1024 * 1024,
@@ -264,6 +289,8 @@ export class WebGpuBackend implements Backend {
   }
 
   private precision: MatmulPrecision;
+  /** The matmul tile forced for every size (the `matmulTile` option, or `setMatmulTile`). */
+  private forcedTile: TileClass | MatmulVariantName | undefined;
 
   /** The compute precision of matmul kernels recorded from now on (the `matmulPrecision` option). */
   get matmulPrecision(): MatmulPrecision {
@@ -275,7 +302,24 @@ export class WebGpuBackend implements Backend {
    * option); "f16" throws on a device without "shader-f16".
    */
   setMatmulPrecision(precision: "f32" | "f16"): void {
-    this.precision = checkMatmulPrecision(precision, this.rt.device, this.info.adapter);
+    const checked = checkMatmulPrecision(precision, this.rt.device, this.info.adapter);
+    if (this.forcedTile) resolveMatmulTile(this.forcedTile, checked);
+    this.precision = checked;
+  }
+
+  /** The matmul tile forced for every size (the `matmulTile` option), or undefined. */
+  get matmulTile(): TileClass | MatmulVariantName | undefined {
+    return this.forcedTile;
+  }
+
+  /**
+   * Forces one matmul tile for matmuls recorded from now on (see the `matmulTile` option);
+   * undefined goes back to choosing per size class. Throws on an unknown name, or on an f32
+   * variant under matmulPrecision "f16".
+   */
+  setMatmulTile(tile: TileClass | MatmulVariantName | undefined): void {
+    if (tile !== undefined) resolveMatmulTile(tile, this.precision);
+    this.forcedTile = tile;
   }
 
   /** GPU milliseconds per kernel (with the `profile` option), slowest first. */
@@ -430,8 +474,14 @@ export class WebGpuBackend implements Backend {
   // ---- linear algebra ------------------------------------------------------------------
 
   matmul(a: View, b: View, out: View): void {
-    const forced = this.options.matmulTile;
-    const tile = forced ? matmulTiles(this.precision)[forced] : undefined;
+    const forced = this.forcedTile;
+    // Products with a few rows (decoding) take the matvec kernels, unless a tile is forced
+    // (tuning) or f16 precision is on (the matvec kernels are f32).
+    if (!forced && this.precision === "f32" && matvecApplies(a, out)) {
+      this.intoContiguous(out, (o) => matvec(this.rt, a, b, o));
+      return;
+    }
+    const tile = forced ? resolveMatmulTile(forced, this.precision) : undefined;
     this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile, this.precision));
   }
 
@@ -867,7 +917,9 @@ export class WebGpuBackend implements Backend {
     const flash = this.tiledAttention(args);
     this.intoContiguous(out, (o) =>
       this.intoContiguous(lse, (l) =>
-        flash ? flashAttention(this.rt, args, o, l) : attn.attention(this.rt, args, o, l),
+        flash
+          ? flashAttention(this.rt, args, o, l, this.options.attentionVariant)
+          : attn.attention(this.rt, args, o, l),
       ),
     );
   }
@@ -901,7 +953,8 @@ export class WebGpuBackend implements Backend {
     return (
       (this.options.attentionKernel ?? "tiled") === "tiled" &&
       Math.max(args.q.shape[3], args.v.shape[3]) <= FLASH_MAX_HEAD &&
-      limits.maxComputeWorkgroupStorageSize >= 16384 + 1024 &&
+      (this.options.attentionVariant !== undefined ||
+        limits.maxComputeWorkgroupStorageSize >= 16384 + 1024) &&
       limits.maxStorageBuffersPerShaderStage >= 10
     );
   }
@@ -922,7 +975,8 @@ export class WebGpuBackend implements Backend {
     }
     const [B, Hq, Tq] = args.q.shape;
     attn.attentionDelta(this.rt, out, dout, delta, B * Hq * Tq, args.v.shape[3]);
-    flashAttentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv);
+    const variant = this.options.attentionVariant;
+    flashAttentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv, variant);
   }
 
   // ---- optimizers ----------------------------------------------------------------------

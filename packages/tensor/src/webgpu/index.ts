@@ -10,6 +10,7 @@ import { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./bac
 
 export { type AdapterOptions, NoAdapterError } from "./adapter.js";
 export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./backend.js";
+export { FLASH_VARIANTS, type FlashVariantName } from "./kernels/flash.js";
 export { MATMUL_VARIANTS, type MatmulVariantName } from "./kernels/matmul.js";
 
 /** Features the kernels use when the adapter has them. */

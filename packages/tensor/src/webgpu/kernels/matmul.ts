@@ -21,6 +21,12 @@ import type { View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
 import { bindings, entry, grid, MAX_GROUPS } from "../wgsl.js";
 
+/**
+ * A matmul tile: a workgroup computes a BM×BN block of the output, K in steps of BK through
+ * workgroup memory, and each of its (BM/TM)·(BN/TN) invocations a TM×TN block in registers. The
+ * optional fields select kernel variants (see {@link MATMUL_VARIANTS}); without them the tile
+ * runs the classic kernel (what {@link TILES} use).
+ */
 export interface Tile {
   name: string;
   BM: number;
@@ -28,6 +34,29 @@ export interface Tile {
   BK: number;
   TM: number;
   TN: number;
+  /**
+   * Workgroup-memory layout. "flat" (default): `array<f32>` tiles, A k-major, read one f32 at a
+   * time. "vec4": k-major `array<array<vec4<f32>, BM/4>, BK>` tiles (the same for B), filled
+   * one whole vec4 per load (4 rows of A / columns of B at one k: no component stores) and read
+   * as vec4s, with the k loop unrolled; needs TM and TN multiples of 4.
+   */
+  layout?: "flat" | "vec4";
+  /**
+   * Which outputs an invocation owns. "block" (default): rows ty·TM…ty·TM+TM−1 (columns alike).
+   * "strided": interleaved, so that neighbouring invocations read neighbouring workgroup-memory
+   * words: flat layout rows ty + i·(BM/TM); vec4 layout 4-row groups ty + g·(BM/TM), i.e. rows
+   * 4·ty + 4·g·(BM/TM) + 0…3.
+   */
+  map?: "block" | "strided";
+  /** Unroll the k loop over the workgroup tile (flat layout; the vec4 layout always does). */
+  unroll?: boolean;
+  /** f32 words of padding after each k row of the A tile (vec4 layout; a multiple of 4). */
+  padA?: number;
+  /**
+   * Load the next K tile from global memory into registers while the current one is being
+   * multiplied (vec4 layout): one tile of workgroup memory, two barriers per K tile.
+   */
+  prefetch?: boolean;
 }
 
 /** The matmul size classes (see {@link pickTile}). */
@@ -59,6 +88,142 @@ export const F16_TILES: Record<TileClass, Tile> = {
 /** The tile classes of a precision. */
 export function matmulTiles(precision: MatmulPrecision): Record<TileClass, Tile> {
   return precision === "f16" ? F16_TILES : TILES;
+}
+
+const T128 = { BM: 128, BN: 128, TM: 8, TN: 8 };
+
+/**
+ * Named f32 kernel variants for tuning on a GPU (the `matmulTile` backend option takes these
+ * names as well as the size classes; `npm run bench -- webgpu-matmul --variant NAME` times one,
+ * the device check's "tiles" part all of them). Each tests one hypothesis about why the classic
+ * 128² kernel ({@link TILES} `large`) stays near 0.4x of cuBLAS on an H200, mostly as one change
+ * on top of the variant before it, so a sweep says which change pays and by how much:
+ *
+ * - `large`, `medium`: the classic kernels (the baselines).
+ * - `t128-8x8-bk8-unroll`: `large` with the k loop unrolled in WGSL. If the driver keeps the
+ *   loop, each step pays loop bookkeeping, and each workgroup-memory index stays
+ *   `min(kk·128 + …, len − 1)` (Dawn's robustness clamp) instead of a loop-invariant address.
+ * - `t128-8x8-bk8-strided`: `large` with interleaved ownership (rows ty + 16·i): conflict-free
+ *   scalar reads of B. Measured 15% slower at BK 16 in an earlier session; kept as the control
+ *   for the vec4 mapping below.
+ * - `t128-8x8-bk8-vec4`: vec4 tiles read as vec4s (4 instead of 16 workgroup loads per k step,
+ *   a quarter of the clamps), filled by whole-vec4 stores, k loop unrolled; the block mapping.
+ * - `t128-8x8-bk8-vec4-strided`: the same with each invocation's 8 rows (columns) as two groups
+ *   of 4 spaced 64 apart: a warp's vec4 reads of B are consecutive (conflict-free).
+ * - `t128-8x8-bk8-vec4-strided-pad`: + 4 words of padding per k row of A: the k-major stores of a
+ *   row-major A (8 consecutive k per 4 rows) hit 8 different bank groups instead of one (8-way
+ *   conflict).
+ * - `t128-8x8-bk16-vec4-strided-pad`: K tiles of 16: half the barriers and load bookkeeping per
+ *   K (16.5 KiB of workgroup memory: above WebGPU's default 16 KiB, so it needs an adapter that
+ *   allows more; the backend requests the adapter's maximum).
+ * - `t128-8x8-bk8-vec4-strided-pad-prefetch`: the next K tile's global loads are issued into
+ *   named registers (never a dynamically indexed private array, the suspect in the reverted vec4
+ *   kernel) before the current tile's FMAs, to hide global latency at 1-2 workgroups per SM.
+ * - `t128-8x8-bk16-vec4-strided-pad-prefetch`: every change above together (the candidate for
+ *   the new default if the single changes each pay).
+ * - `t128x64-8x8-bk8-vec4-strided-pad`: the workgroup shape: 128×64 outputs by 128
+ *   invocations (8 columns × 16 rows of invocations instead of 16 × 16), same 8×8 per invocation:
+ *   twice the workgroups (better filling and a smaller tail at 2048), half the barrier domain.
+ * - `t64-4x4-bk16-vec4-pad`: the medium class (64², 4×4 per invocation) with vec4 tiles: the
+ *   candidate for the 2048 and smaller classes.
+ *
+ * To make a winner the default, give its fields to the size class in {@link TILES} (keeping the
+ * class's name, which the pipeline keys use).
+ */
+export const MATMUL_VARIANTS = {
+  large: TILES.large,
+  medium: TILES.medium,
+  "t128-8x8-bk8-unroll": { name: "t128-8x8-bk8-unroll", ...T128, BK: 8, unroll: true },
+  "t128-8x8-bk8-strided": { name: "t128-8x8-bk8-strided", ...T128, BK: 8, map: "strided" },
+  "t128-8x8-bk8-vec4": { name: "t128-8x8-bk8-vec4", ...T128, BK: 8, layout: "vec4" },
+  "t128-8x8-bk8-vec4-strided": {
+    name: "t128-8x8-bk8-vec4-strided",
+    ...T128,
+    BK: 8,
+    layout: "vec4",
+    map: "strided",
+  },
+  "t128-8x8-bk8-vec4-strided-pad": {
+    name: "t128-8x8-bk8-vec4-strided-pad",
+    ...T128,
+    BK: 8,
+    layout: "vec4",
+    map: "strided",
+    padA: 4,
+  },
+  "t128-8x8-bk16-vec4-strided-pad": {
+    name: "t128-8x8-bk16-vec4-strided-pad",
+    ...T128,
+    BK: 16,
+    layout: "vec4",
+    map: "strided",
+    padA: 4,
+  },
+  "t128-8x8-bk8-vec4-strided-pad-prefetch": {
+    name: "t128-8x8-bk8-vec4-strided-pad-prefetch",
+    ...T128,
+    BK: 8,
+    layout: "vec4",
+    map: "strided",
+    padA: 4,
+    prefetch: true,
+  },
+  "t128-8x8-bk16-vec4-strided-pad-prefetch": {
+    name: "t128-8x8-bk16-vec4-strided-pad-prefetch",
+    ...T128,
+    BK: 16,
+    layout: "vec4",
+    map: "strided",
+    padA: 4,
+    prefetch: true,
+  },
+  "t128x64-8x8-bk8-vec4-strided-pad": {
+    name: "t128x64-8x8-bk8-vec4-strided-pad",
+    BM: 128,
+    BN: 64,
+    BK: 8,
+    TM: 8,
+    TN: 8,
+    layout: "vec4",
+    map: "strided",
+    padA: 4,
+  },
+  "t64-4x4-bk16-vec4-pad": {
+    name: "t64-4x4-bk16-vec4-pad",
+    BM: 64,
+    BN: 64,
+    BK: 16,
+    TM: 4,
+    TN: 4,
+    layout: "vec4",
+    padA: 4,
+  },
+} as const satisfies Record<string, Tile>;
+
+/** The name of a matmul kernel variant (a key of {@link MATMUL_VARIANTS}). */
+export type MatmulVariantName = keyof typeof MATMUL_VARIANTS;
+
+/**
+ * The tile the `matmulTile` option names for a precision: a size class ("large", "medium",
+ * "small": that precision's tile) or a variant of {@link MATMUL_VARIANTS} (f32 only). Throws
+ * naming the valid choices otherwise.
+ */
+export function resolveMatmulTile(name: string, precision: MatmulPrecision): Tile {
+  const classes = matmulTiles(precision);
+  if (Object.hasOwn(classes, name)) return classes[name as TileClass];
+  if (Object.hasOwn(MATMUL_VARIANTS, name)) {
+    if (precision !== "f32") {
+      throw new Error(
+        `webgpu backend: matmulTile "${name}" is an f32 kernel variant; with matmulPrecision ` +
+          `"${precision}" use a size class (large, medium, small)`,
+      );
+    }
+    return MATMUL_VARIANTS[name as MatmulVariantName];
+  }
+  throw new Error(
+    `webgpu backend: unknown matmulTile ${JSON.stringify(name)}; expected a size class ` +
+      `(large, medium, small) or a variant (${Object.keys(MATMUL_VARIANTS).join(", ")})`,
+  );
 }
 
 /**
@@ -105,8 +270,27 @@ const lane = (w: number, c: number) => (w === 1 ? "" : `.${"xyzw"[c]}`);
 function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
   const { BM, BN, BK, TM, TN } = t;
   const threads = (BM / TM) * (BN / TN);
-  const [VA, VB] = precision === "f16" ? [vecWidth(TM), vecWidth(TN)] : [1, 1];
-  const bytes = (BM + BN) * BK * (precision === "f16" ? 2 : 4);
+  const variant = t.layout !== undefined || t.map !== undefined || t.unroll || t.prefetch;
+  if (precision === "f16" && (variant || t.padA)) {
+    throw new Error(
+      `webgpu matmul: tile "${t.name}" is an f32 kernel variant; the f16 kernels take the plain tiles of F16_TILES`,
+    );
+  }
+  const vec4 = t.layout === "vec4";
+  const padA = t.padA ?? 0;
+  if (!vec4 && (padA !== 0 || t.prefetch)) {
+    throw new Error(
+      `webgpu matmul: tile "${t.name}": padA and prefetch need layout "vec4" (got layout ${JSON.stringify(t.layout ?? "flat")})`,
+    );
+  }
+  if (vec4 && (TM % 4 !== 0 || TN % 4 !== 0 || padA % 4 !== 0 || padA < 0)) {
+    throw new Error(
+      `webgpu matmul: vec4 tile "${t.name}" needs TM, TN and padA multiples of 4 (got TM ${TM}, TN ${TN}, padA ${padA})`,
+    );
+  }
+  // Elements each load fills: f16 vectors, whole vec4s in the vec4 layout, else scalars.
+  const [VA, VB] = precision === "f16" ? [vecWidth(TM), vecWidth(TN)] : vec4 ? [4, 4] : [1, 1];
+  const bytes = vec4 ? (BM + padA + BN) * BK * 4 : (BM + BN) * BK * (precision === "f16" ? 2 : 4);
   const limits = rt.device.limits;
   const bad =
     !Number.isInteger(threads) ||
@@ -119,7 +303,8 @@ function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
     throw new Error(
       `webgpu matmul: tile ${JSON.stringify(t)} does not divide evenly: need BM % TM = BN % TN = 0 ` +
         `and BM·BK, BN·BK multiples of the ${threads} invocations` +
-        (precision === "f16" ? ` times the f16 vector widths (${VA}, ${VB})` : ""),
+        (precision === "f16" ? ` times the f16 vector widths (${VA}, ${VB})` : "") +
+        (vec4 ? " times 4 (whole vec4 loads)" : ""),
     );
   }
   if (
@@ -163,16 +348,26 @@ function prologue(BM: number, BN: number, TX: number): string {
   let colBase = wid.x * ${BN}u;`;
 }
 
-/** The TM×TN accumulators and their guarded stores. */
-function accumulators(TM: number, TN: number): { decl: string; stores: string } {
+/**
+ * The TM×TN accumulators and their guarded stores: accumulator (i, j) goes to row m0 + row(i),
+ * column n0 + col(j) (default: the TM×TN block at (m0, n0)).
+ */
+function accumulators(
+  TM: number,
+  TN: number,
+  row: (i: number) => number = (i) => i,
+  col: (j: number) => number = (j) => j,
+): { decl: string; stores: string } {
   const decl: string[] = [];
   for (let i = 0; i < TM; i++) for (let j = 0; j < TN; j++) decl.push(`  var c${i}_${j} = 0.0;`);
   const stores: string[] = [];
   for (let i = 0; i < TM; i++)
-    for (let j = 0; j < TN; j++)
+    for (let j = 0; j < TN; j++) {
+      const [r, c] = [row(i), col(j)];
       stores.push(
-        `  if (m0 + ${i}u < M && n0 + ${j}u < N) { O[ob + (m0 + ${i}u) * N + n0 + ${j}u] = c${i}_${j}; }`,
+        `  if (m0 + ${r}u < M && n0 + ${c}u < N) { O[ob + (m0 + ${r}u) * N + n0 + ${c}u] = c${i}_${j}; }`,
       );
+    }
   return { decl: decl.join("\n"), stores: stores.join("\n") };
 }
 
@@ -188,14 +383,35 @@ function shader(t: Tile, aKFast: boolean, bNFast: boolean): string {
   const threads = (BM / TM) * (BN / TN);
   const aLoads = (BM * BK) / threads;
   const bLoads = (BN * BK) / threads;
+  const TY = BM / TM;
+  const strided = t.map === "strided";
   const lines: string[] = [];
   // Invocation (tx, ty) owns the TM×TN block at rows ty·TM.., columns tx·TN.. (measured on an
   // H200: faster than interleaved ownership, which avoids bank conflicts but costs locality).
-  for (let i = 0; i < TM; i++) lines.push(`  let a${i} = As[kk * ${BM}u + ty * ${TM}u + ${i}u];`);
-  for (let j = 0; j < TN; j++) lines.push(`  let b${j} = Bs[kk * ${BN}u + tx * ${TN}u + ${j}u];`);
+  // The "strided" variant owns rows ty + i·TY, columns tx + j·TX instead.
+  const aAt = (i: number) => (strided ? `ty + ${i * TY}u` : `ty * ${TM}u + ${i}u`);
+  const bAt = (j: number) => (strided ? `tx + ${j * TX}u` : `tx * ${TN}u + ${j}u`);
+  for (let i = 0; i < TM; i++) lines.push(`  let a${i} = As[kk * ${BM}u + ${aAt(i)}];`);
+  for (let j = 0; j < TN; j++) lines.push(`  let b${j} = Bs[kk * ${BN}u + ${bAt(j)}];`);
   for (let i = 0; i < TM; i++)
     for (let j = 0; j < TN; j++) lines.push(`  c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});`);
-  const { decl, stores } = accumulators(TM, TN);
+  const { decl, stores } = strided
+    ? accumulators(
+        TM,
+        TN,
+        (i) => i * TY,
+        (j) => j * TX,
+      )
+    : accumulators(TM, TN);
+  // The k loop over the tile, or (variant "unroll") BK copies of its body with kk a constant.
+  const inner = t.unroll
+    ? Array.from(
+        { length: BK },
+        (_, kk) => `    {\n      const kk = ${kk}u;\n${lines.join("\n")}\n    }`,
+      ).join("\n")
+    : `    for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {
+${lines.join("\n")}
+    }`;
   // A tile element e → (m, k): k varies fastest when A's K axis has unit stride.
   const aIdx = aKFast
     ? `let mm = e / ${BK}u; let kk2 = e % ${BK}u;`
@@ -228,13 +444,162 @@ ${decl}
       Bs[kk2 * ${BN}u + nn] = v;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < ${BK}u; kk = kk + 1u) {
-${lines.join("\n")}
-    }
+${inner}
     workgroupBarrier();
   }
-  let m0 = rowBase + ty * ${TM}u;
-  let n0 = colBase + tx * ${TN}u;
+  let m0 = rowBase + ty${strided ? "" : ` * ${TM}u`};
+  let n0 = colBase + tx${strided ? "" : ` * ${TN}u`};
+${stores}
+}`;
+}
+
+/**
+ * One operand's global → workgroup loads for the vec4 layout, unrolled: unit u of the tile (u =
+ * lid + l·threads) fills one vec4, 4 consecutive rows of A (columns of B) at one k, into the
+ * named register `${reg}${l}`; `store` moves the registers into the tile as whole vec4s (no
+ * component stores into workgroup memory). With K of unit stride, runs of 8 consecutive k vary
+ * fastest across invocations (one 32-byte sector per row per run), else consecutive vectors.
+ * A unit's place in the tile and its global base address are loop-invariant (`setup`).
+ */
+function vec4Loads(
+  o: { src: "A" | "B"; dst: "As" | "Bs"; reg: string; span: number; bound: string },
+  addr: { base: string; origin: string; stride: string; kstride: string },
+  kFast: boolean,
+  BK: number,
+  threads: number,
+): { setup: string; fetch: (k0: string) => string; store: string } {
+  const per = o.span / 4; // vec4s per k row of the tile
+  const units = (per * BK) / threads;
+  const G = BK % 8 === 0 ? 8 : BK;
+  const r = o.reg;
+  const setup: string[] = [];
+  const fetch: string[] = [];
+  const store: string[] = [];
+  const lanes = ["x", "y", "z", "w"];
+  for (let l = 0; l < units; l++) {
+    const u = l === 0 ? "lid" : `(lid + ${l * threads}u)`;
+    const [kk, q] = !kFast
+      ? [`${u} / ${per}u`, `${u} % ${per}u`]
+      : G === BK
+        ? [`${u} % ${BK}u`, `${u} / ${BK}u`]
+        : [`${u} % ${G}u + ${u} / ${G * per}u * ${G}u`, `${u} / ${G}u % ${per}u`];
+    setup.push(
+      `  let ${r}k${l} = ${kk}; let ${r}q${l} = ${q};`,
+      `  let ${r}g${l} = ${addr.origin} + ${r}q${l} * 4u;`,
+      `  let ${r}o${l} = ${addr.base} + ${r}g${l} * ${addr.stride} + ${r}k${l} * ${addr.kstride};`,
+      `  var ${r}${l} = vec4<f32>(0.0);`,
+    );
+    const reads = lanes.map((c, i) => {
+      const at = i === 0 ? "g" : i === 1 ? `g + ${addr.stride}` : `g + ${i}u * ${addr.stride}`;
+      return `if (${r}g${l}${i === 0 ? "" : ` + ${i}u`} < ${o.bound}) { v.${c} = ${o.src}[${at}]; }`;
+    });
+    fetch.push(`      {
+        var v = vec4<f32>(0.0);
+        if (K0 + ${r}k${l} < kend) {
+          let g = ${r}o${l} + K0 * ${addr.kstride};
+          ${reads.join("\n          ")}
+        }
+        ${r}${l} = v;
+      }`);
+    store.push(`    ${o.dst}[${r}k${l}][${r}q${l}] = ${r}${l};`);
+  }
+  return {
+    setup: setup.join("\n"),
+    fetch: (k0) => fetch.join("\n").replaceAll("K0", k0),
+    store: store.join("\n"),
+  };
+}
+
+/**
+ * The vec4-layout f32 kernel (tiles with `layout: "vec4"`, see {@link MATMUL_VARIANTS}): k-major
+ * vec4 tiles `As[k][m / 4]`, `Bs[k][n / 4]`, each invocation reading TM/4 + TN/4 vec4s per k
+ * step (at loop-invariant indices, so Dawn's robustness clamps can be hoisted), the k loop
+ * unrolled, optional padding of A's rows and optional register prefetch of the next K tile.
+ */
+function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean): string {
+  const { BM, BN, BK, TM, TN } = t;
+  const TX = BN / TN;
+  const TY = BM / TM;
+  const threads = TX * TY;
+  const strided = t.map === "strided";
+  const [GA, GB] = [TM / 4, TN / 4];
+  const A4 = (BM + (t.padA ?? 0)) / 4;
+  const lanes = ["x", "y", "z", "w"];
+  // The vec4 (within a k row) of the invocation's g-th group of 4 rows / columns.
+  const idx: string[] = [];
+  for (let g = 0; g < GA; g++)
+    idx.push(`  let ia${g} = ${strided ? `ty + ${g * TY}u` : `ty * ${GA}u + ${g}u`};`);
+  for (let h = 0; h < GB; h++)
+    idx.push(`  let ib${h} = ${strided ? `tx + ${h * TX}u` : `tx * ${GB}u + ${h}u`};`);
+  const steps: string[] = [];
+  for (let kk = 0; kk < BK; kk++) {
+    const lines: string[] = [];
+    for (let g = 0; g < GA; g++) lines.push(`      let a${g} = As[${kk}][ia${g}];`);
+    for (let h = 0; h < GB; h++) lines.push(`      let b${h} = Bs[${kk}][ib${h}];`);
+    for (let i = 0; i < TM; i++)
+      for (let j = 0; j < TN; j++) {
+        const a = `a${i >> 2}.${lanes[i & 3]}`;
+        const b = `b${j >> 2}.${lanes[j & 3]}`;
+        lines.push(`      c${i}_${j} = fma(${a}, ${b}, c${i}_${j});`);
+      }
+    steps.push(`    {\n${lines.join("\n")}\n    }`);
+  }
+  // Accumulator (i, j): row m0 + row(i), column n0 + col(j).
+  const row = (i: number) => (strided ? (i >> 2) * 4 * TY + (i & 3) : i);
+  const col = (j: number) => (strided ? (j >> 2) * 4 * TX + (j & 3) : j);
+  const { decl, stores } = accumulators(TM, TN, row, col);
+  const a = vec4Loads(
+    { src: "A", dst: "As", reg: "ra", span: BM, bound: "M" },
+    { base: "ab", origin: "rowBase", stride: "ars", kstride: "acs" },
+    aKFast,
+    BK,
+    threads,
+  );
+  const b = vec4Loads(
+    { src: "B", dst: "Bs", reg: "rb", span: BN, bound: "N" },
+    { base: "bb", origin: "colBase", stride: "bcs", kstride: "brs" },
+    !bNFast,
+    BK,
+    threads,
+  );
+  const loop = t.prefetch
+    ? `${a.fetch("kbeg")}
+${b.fetch("kbeg")}
+  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
+${a.store}
+${b.store}
+    workgroupBarrier();
+    let kn = k0 + ${BK}u;
+    if (kn < kend) {
+${a.fetch("kn")}
+${b.fetch("kn")}
+    }
+${steps.join("\n")}
+    workgroupBarrier();
+  }`
+    : `  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
+${a.fetch("k0")}
+${b.fetch("k0")}
+${a.store}
+${b.store}
+    workgroupBarrier();
+${steps.join("\n")}
+    workgroupBarrier();
+  }`;
+  return `${OPERANDS}
+// k-major vec4 tiles: As[k][m / 4] (row padding: ${A4 - BM / 4} vec4), Bs[k][n / 4]
+var<workgroup> As: array<array<vec4<f32>, ${A4}>, ${BK}>;
+var<workgroup> Bs: array<array<vec4<f32>, ${BN / 4}>, ${BK}>;
+@compute @workgroup_size(${threads})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+${prologue(BM, BN, TX)}
+${decl}
+${idx.join("\n")}
+${a.setup}
+${b.setup}
+${loop}
+  let m0 = rowBase + ty * ${strided ? 4 : TM}u;
+  let n0 = colBase + tx * ${strided ? 4 : TN}u;
 ${stores}
 }`;
 }
@@ -404,7 +769,12 @@ export function matmul(
   for (let z0 = 0; z0 < z; z0 += MAX_GROUPS) {
     rt.dispatch({
       key: `${f16 ? "matmul-f16" : "matmul"}:${t.name}:${layout}`,
-      wgsl: () => (f16 ? shaderF16(t, aKFast, bNFast) : shader(t, aKFast, bNFast)),
+      wgsl: () =>
+        f16
+          ? shaderF16(t, aKFast, bNFast)
+          : t.layout === "vec4"
+            ? shaderVec4(t, aKFast, bNFast)
+            : shader(t, aKFast, bNFast),
       buffers: [
         { buffer: (a.storage as GpuStorage).buffer, access: "r" },
         { buffer: (b.storage as GpuStorage).buffer, access: "r" },

@@ -1,0 +1,149 @@
+/**
+ * Matmul for outputs with very few rows (decoding: one token per sequence), out = a·b with
+ * M ≤ {@link MATVEC_MAX_ROWS} per batch entry. The tiled kernels would give each workgroup a
+ * 32-row (or larger) tile of which one row is real, and only ⌈N / 32⌉ workgroups, too few to
+ * fill a GPU. Here each workgroup computes a handful of outputs of one row, and its 256
+ * invocations share the K loop, so every element of `b` is read once, by neighbouring
+ * invocations at neighbouring addresses:
+ * - "kfast" (b has unit stride along K: a transposed weight, `x·Wᵀ`): 32 invocations per
+ *   output each take every 32nd k of the weight row, 8 outputs per workgroup;
+ * - "nfast" (any other layout; coalesced when b has unit stride along N): 64 outputs per
+ *   workgroup, each summed by 4 invocations taking every 4th k.
+ * The partial sums meet in workgroup memory. Batch axes broadcast through their strides as in
+ * matmul.ts; `out` is contiguous.
+ */
+
+import type { View } from "../../backend.js";
+import type { GpuStorage, Runtime } from "../runtime.js";
+import { bindings, MAX_GROUPS } from "../wgsl.js";
+
+/** Largest M (rows per batch entry) the matvec kernels take. */
+export const MATVEC_MAX_ROWS = 4;
+
+const WG = 256;
+
+interface Layout {
+  /** Outputs per workgroup. */
+  outputs: number;
+  /** Invocations per output (they split K). */
+  lanes: number;
+}
+
+const LAYOUTS: Record<"kfast" | "nfast", Layout> = {
+  kfast: { outputs: 8, lanes: 32 },
+  nfast: { outputs: 64, lanes: 4 },
+};
+
+/** Whether the matvec path takes this product (few rows, a grid that fits). */
+export function matvecApplies(a: View, out: View): boolean {
+  const rank = a.shape.length;
+  const M = a.shape[rank - 2];
+  let rows = M;
+  for (const d of out.shape.slice(0, rank - 2)) rows *= d;
+  return M > 0 && M <= MATVEC_MAX_ROWS && rows <= MAX_GROUPS;
+}
+
+function shader(kind: "kfast" | "nfast"): string {
+  const { outputs, lanes } = LAYOUTS[kind];
+  // Output `o` of the workgroup and this invocation's lane: kfast puts an output's lanes in
+  // consecutive invocations (they read consecutive k of one weight row); nfast puts outputs in
+  // consecutive invocations (they read consecutive n of one row of b).
+  const mapping =
+    kind === "kfast"
+      ? `let o = lid / ${lanes}u; let lane = lid % ${lanes}u;`
+      : `let o = lid % ${outputs}u; let lane = lid / ${outputs}u;`;
+  const slot = (l: string) =>
+    kind === "kfast" ? `o * ${lanes}u + (${l})` : `(${l}) * ${outputs}u + o`;
+  return `${bindings([
+    { name: "A", type: "f32", access: "r" },
+    { name: "B", type: "f32", access: "r" },
+    { name: "O", type: "f32", access: "rw" },
+  ])}
+var<workgroup> red: array<f32, ${WG}>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let M = P[0]; let N = P[1]; let K = P[2]; let nb = P[3];
+  let ars = P[7]; let acs = P[8]; let brs = P[9]; let bcs = P[10];
+  // wid.y = batch entry · M + row
+  let m = wid.y % M;
+  var p = wid.y / M;
+  var ao = P[4];
+  var bo = P[5];
+  // batch index → operand offsets, last batch axis fastest (size-1 axes have stride 0)
+  var d = nb;
+  loop {
+    if (d == 0u) { break; }
+    d = d - 1u;
+    let size = P[11u + d];
+    let i = p % size;
+    p = p / size;
+    ao = ao + i * P[11u + nb + d];
+    bo = bo + i * P[11u + 2u * nb + d];
+  }
+  ${mapping}
+  let n = wid.x * ${outputs}u + o;
+  let arow = ao + m * ars;
+  var acc = 0.0;
+  if (n < N) {
+    let bcol = bo + n * bcs;
+    for (var k = lane; k < K; k = k + ${lanes}u) {
+      acc = acc + A[arow + k * acs] * B[bcol + k * brs];
+    }
+  }
+  red[lid] = acc;
+  workgroupBarrier();
+  var s = ${lanes / 2}u;
+  loop {
+    if (s == 0u) { break; }
+    if (lane < s) { red[${slot("lane")}] = red[${slot("lane")}] + red[${slot("lane + s")}]; }
+    workgroupBarrier();
+    s = s / 2u;
+  }
+  if (lane == 0u && n < N) { O[P[6] + wid.y * N + n] = red[${slot("0u")}]; }
+}`;
+}
+
+/** out = a·b over the last two axes for M ≤ MATVEC_MAX_ROWS (see {@link matvecApplies}). */
+export function matvec(rt: Runtime, a: View, b: View, out: View): void {
+  const rank = a.shape.length;
+  const M = a.shape[rank - 2];
+  const K = a.shape[rank - 1];
+  const N = b.shape[rank - 1];
+  const batchShape = out.shape.slice(0, rank - 2);
+  let rows = M;
+  for (const d of batchShape) rows *= d;
+  if (rows === 0 || N === 0) return;
+  const brs = b.strides[rank - 2];
+  const kind = brs === 1 && K > 1 ? "kfast" : "nfast";
+  const { outputs } = LAYOUTS[kind];
+  const groupsX = Math.ceil(N / outputs);
+  if (groupsX > MAX_GROUPS) {
+    throw new Error(`webgpu matvec: ${N} outputs per row need more than ${MAX_GROUPS} workgroups`);
+  }
+  rt.dispatch({
+    key: `matvec:${kind}`,
+    wgsl: () => shader(kind),
+    buffers: [
+      { buffer: (a.storage as GpuStorage).buffer, access: "r" },
+      { buffer: (b.storage as GpuStorage).buffer, access: "r" },
+      { buffer: (out.storage as GpuStorage).buffer, access: "rw" },
+    ],
+    params: [
+      M,
+      N,
+      K,
+      batchShape.length,
+      a.offset,
+      b.offset,
+      out.offset,
+      a.strides[rank - 2],
+      a.strides[rank - 1],
+      brs,
+      b.strides[rank - 1],
+      ...batchShape,
+      ...a.strides.slice(0, rank - 2),
+      ...b.strides.slice(0, rank - 2),
+    ],
+    groups: [groupsX, rows, 1],
+  });
+}
