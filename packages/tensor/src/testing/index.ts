@@ -15,3 +15,10 @@ export {
   gradcheck,
   gradcheckBackend,
 } from "./gradcheck.js";
+export {
+  rowMajor,
+  type StridedOperand,
+  stridedMatmul,
+  stridedSpan,
+  transposedLast2,
+} from "./strided.js";

@@ -10,6 +10,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, View } from "../../backend.js";
 import { ops, ReferenceBackend, type Tensor, tensor, testing } from "../../index.js";
 import { Rng } from "../../random.js";
+import {
+  rowMajor as contiguous,
+  stridedMatmul as hostMatmul,
+  type StridedOperand as Operand,
+  stridedSpan as span,
+  transposedLast2 as transposed,
+} from "../../testing/strided.js";
+
+/** A batch-broadcast operand as the frontend passes it: stride 0 on its size-1 batch axes. */
+const broadcast = (o: Operand): Operand => ({
+  ...o,
+  strides: o.strides.map((s, i) => (i < o.shape.length - 2 && o.shape[i] === 1 ? 0 : s)),
+});
+
 import { endScope, startScope } from "../../scope.js";
 import { selectAdapter } from "../adapter.js";
 import { WebGpuBackend } from "../backend.js";
@@ -58,76 +72,6 @@ describe("host f16 rounding (the reference's)", () => {
     expect(f16round(2 ** -14 - 2 ** -25)).toBe(2 ** -14); // top of the subnormals rounds up
   });
 });
-
-interface Operand {
-  shape: number[];
-  strides: number[];
-  offset: number;
-}
-
-const contiguous = (shape: number[], offset = 0): Operand => ({
-  shape,
-  strides: shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1)),
-  offset,
-});
-
-/** The same logical [..., r, c] operand stored transposed (column-major in its last two axes). */
-const transposed = (shape: number[], offset = 0): Operand => {
-  const n = shape.length;
-  const stored = contiguous([...shape.slice(0, -2), shape[n - 1], shape[n - 2]], offset);
-  return {
-    shape,
-    strides: [...stored.strides.slice(0, -2), stored.strides[n - 1], stored.strides[n - 2]],
-    offset,
-  };
-};
-
-/** A batch-broadcast operand as the frontend passes it: stride 0 on its size-1 batch axes. */
-const broadcast = (o: Operand): Operand => ({
-  ...o,
-  strides: o.strides.map((s, i) => (i < o.shape.length - 2 && o.shape[i] === 1 ? 0 : s)),
-});
-
-/** Elements a strided operand spans in its storage. */
-const span = (o: Operand) =>
-  o.offset + 1 + o.shape.reduce((s, d, i) => s + (d - 1) * o.strides[i], 0);
-
-/** f64 batched matmul of strided operands, each element mapped through `round` first. */
-function hostMatmul(
-  a: Operand,
-  av: Float32Array,
-  b: Operand,
-  bv: Float32Array,
-  round: (x: number) => number,
-): Float64Array {
-  const rank = a.shape.length;
-  const [M, K, N] = [a.shape[rank - 2], a.shape[rank - 1], b.shape[rank - 1]];
-  const batch = a.shape.slice(0, -2).map((d, i) => Math.max(d, b.shape[i]));
-  const nb = batch.reduce((p, d) => p * d, 1);
-  const ar = Float64Array.from(av, round);
-  const br = Float64Array.from(bv, round);
-  const out = new Float64Array(nb * M * N);
-  for (let p = 0; p < nb; p++) {
-    // batch index → offsets (broadcast: size-1 dimensions stay at 0)
-    let [ao, bo, q] = [a.offset, b.offset, p];
-    for (let d = batch.length - 1; d >= 0; d--) {
-      const i = q % batch[d];
-      q = Math.floor(q / batch[d]);
-      if (a.shape[d] !== 1) ao += i * a.strides[d];
-      if (b.shape[d] !== 1) bo += i * b.strides[d];
-    }
-    for (let m = 0; m < M; m++)
-      for (let n = 0; n < N; n++) {
-        let s = 0;
-        for (let k = 0; k < K; k++)
-          s +=
-            ar[ao + m * a.strides[rank - 2] + k * a.strides[rank - 1]] *
-            br[bo + k * b.strides[rank - 2] + n * b.strides[rank - 1]];
-        out[(p * M + m) * N + n] = s;
-      }
-  }
-  return out;
-}
 
 const suite = f16Probe.ok ? describe : describe.skip;
 const title = f16Probe.ok

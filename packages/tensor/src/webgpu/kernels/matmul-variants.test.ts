@@ -8,6 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { View } from "../../backend.js";
 import { ops, tensor } from "../../index.js";
 import { Rng } from "../../random.js";
+import {
+  stridedMatmul as hostMatmulRaw,
+  type StridedOperand as Operand,
+  stridedSpan as span,
+} from "../../testing/strided.js";
+
+/** out = a·b in f64 (see testing/strided.ts). */
+const hostMatmul = (a: Operand, av: Float32Array, b: Operand, bv: Float32Array) =>
+  hostMatmulRaw(a, av, b, bv);
+
 import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "../index.js";
 import {
   MATMUL_VARIANTS,
@@ -24,44 +34,6 @@ import {
 process.env.LP_NATIVE_VECTOR_WIDTH ??= "128";
 const probe = await webgpuAvailable();
 const suite = probe.available ? describe : describe.skip;
-
-interface Operand {
-  shape: number[];
-  strides: number[];
-  offset: number;
-}
-
-/** Elements a strided operand spans in its storage. */
-const span = (o: Operand) =>
-  o.offset + 1 + o.shape.reduce((s, d, i) => s + (d - 1) * o.strides[i], 0);
-
-/** out = a·b in f64 over the last two axes, batch axes broadcast; out is contiguous. */
-function hostMatmul(a: Operand, av: Float32Array, b: Operand, bv: Float32Array): Float64Array {
-  const rank = a.shape.length;
-  const [M, K, N] = [a.shape[rank - 2], a.shape[rank - 1], b.shape[rank - 1]];
-  const batch = a.shape.slice(0, -2).map((d, i) => Math.max(d, b.shape[i]));
-  const nb = batch.reduce((p, d) => p * d, 1);
-  const want = new Float64Array(nb * M * N);
-  for (let p = 0; p < nb; p++) {
-    let [ao, bo, q] = [a.offset, b.offset, p];
-    for (let d = batch.length - 1; d >= 0; d--) {
-      const i = q % batch[d];
-      q = Math.floor(q / batch[d]);
-      if (a.shape[d] !== 1) ao += i * a.strides[d];
-      if (b.shape[d] !== 1) bo += i * b.strides[d];
-    }
-    for (let m = 0; m < M; m++)
-      for (let n = 0; n < N; n++) {
-        let s = 0;
-        for (let k = 0; k < K; k++)
-          s +=
-            av[ao + m * a.strides[rank - 2] + k * a.strides[rank - 1]] *
-            bv[bo + k * b.strides[rank - 2] + n * b.strides[rank - 1]];
-        want[(p * M + m) * N + n] = s;
-      }
-  }
-  return want;
-}
 
 // A [2, 133, 21] with a padded row stride (24) at offset 8, B [1, 21, 137] broadcast over the
 // batch at offset 4: two row tiles and two column tiles of 128, ragged K, N not a multiple of 4.

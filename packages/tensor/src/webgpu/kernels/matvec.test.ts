@@ -5,23 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { View } from "../../backend.js";
 import { ops, tensor, testing } from "../../index.js";
 import { Rng } from "../../random.js";
+import {
+  type StridedOperand as Operand,
+  rowMajor,
+  stridedSpan as span,
+  stridedMatmul,
+} from "../../testing/strided.js";
 import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "../index.js";
 import { matvec, matvecApplies } from "./matvec.js";
 
 const probe = await webgpuAvailable();
 const suite = probe.available ? describe : describe.skip;
-
-interface Operand {
-  shape: number[];
-  strides: number[];
-  offset: number;
-}
-
-const rowMajor = (shape: number[], offset = 0): Operand => ({
-  shape,
-  strides: shape.map((_, i) => shape.slice(i + 1).reduce((p, d) => p * d, 1)),
-  offset,
-});
 
 /** [..., K, N] as the transpose of a row-major [..., N, K] (unit stride along K). */
 const transposed = (batch: number[], K: number, N: number, offset = 0): Operand => {
@@ -34,9 +28,6 @@ const transposed = (batch: number[], K: number, N: number, offset = 0): Operand 
   };
 };
 
-const span = (o: Operand) =>
-  o.offset + 1 + o.shape.reduce((s, d, i) => s + (d - 1) * o.strides[i], 0);
-
 suite(`webgpu matvec kernels (${probe.available ? probe.adapter : probe.reason})`, {
   timeout: 120_000,
 }, () => {
@@ -48,32 +39,13 @@ suite(`webgpu matvec kernels (${probe.available ? probe.adapter : probe.reason})
 
   async function check(a: Operand, b: Operand, outOffset = 0): Promise<void> {
     const rank = a.shape.length;
-    const [M, K, N] = [a.shape[rank - 2], a.shape[rank - 1], b.shape[rank - 1]];
+    const [M, N] = [a.shape[rank - 2], b.shape[rank - 1]];
     const batch = a.shape.slice(0, -2).map((d, i) => Math.max(d, b.shape[i]));
     const out = rowMajor([...batch, M, N], outOffset);
     const rng = new Rng(11);
     const av = Float32Array.from({ length: span(a) }, () => rng.normal());
     const bv = Float32Array.from({ length: span(b) }, () => rng.normal());
-    const nb = batch.reduce((p, d) => p * d, 1);
-    const want = new Float32Array(nb * M * N);
-    for (let p = 0; p < nb; p++) {
-      let [ao, bo, q] = [a.offset, b.offset, p];
-      for (let d = batch.length - 1; d >= 0; d--) {
-        const i = q % batch[d];
-        q = Math.floor(q / batch[d]);
-        ao += i * a.strides[d];
-        bo += i * b.strides[d];
-      }
-      for (let m = 0; m < M; m++)
-        for (let n = 0; n < N; n++) {
-          let s = 0;
-          for (let k = 0; k < K; k++)
-            s +=
-              av[ao + m * a.strides[rank - 2] + k * a.strides[rank - 1]] *
-              bv[bo + k * b.strides[rank - 2] + n * b.strides[rank - 1]];
-          want[(p * M + m) * N + n] = s;
-        }
-    }
+    const want = stridedMatmul(a, av, b, bv);
     const [sa, sb, so] = [av.length, bv.length, span(out)].map((n) => gpu.alloc("f32", n));
     gpu.write(sa, av);
     gpu.write(sb, bv);
