@@ -115,7 +115,12 @@ export async function main(args) {
     }
     c.dispose();
     const reps = o.reps;
-    const sec = await timeGpu(gpu, () => T.tidy(() => T.ops.matmul(a, b)), { reps });
+    // each product is freed at the end of its tidy (its storage is reused by the next rep)
+    const run = () =>
+      T.tidy(() => {
+        T.ops.matmul(a, b);
+      });
+    const sec = await timeGpu(gpu, run, { reps });
     a.dispose();
     b.dispose();
     rows.push({ n, gflops: (2 * n ** 3) / sec / 1e9, sec, maxErr: err });
