@@ -98,19 +98,34 @@ export async function fit(model: Model, options: FitOptions): Promise<FitResult>
     await trainer.save(join(options.checkpointDir, `step-${trainer.step}`), extra);
     await trainer.save(latest!, extra);
   };
+  // Steps overlap by one: step k + 1 is recorded before step k's loss is read back, so a GPU
+  // runs step k while the CPU records the next one. The updates are the same as one at a time.
+  let pending: ReturnType<Trainer["beginStep"]> | null = null;
+  const settle = async () => {
+    if (!pending) return;
+    const p = pending;
+    pending = null;
+    history.push(await p.metrics());
+  };
   while (trainer.step < options.totalSteps) {
     const micro: Batch[] = [];
     for (let i = 0; i < accum; i++) micro.push(toBatch(loader.next(), batchOpts));
-    history.push(await trainer.trainStepAsync(micro));
+    const next = trainer.beginStep(micro);
     for (const b of micro) {
       b.inputIds.dispose();
       b.labels.dispose();
     }
+    await settle();
+    pending = next;
     const s = trainer.step;
-    if (options.evalEvery && s % options.evalEvery === 0 && s < options.totalSteps) await runEval();
-    if (options.checkpointEvery && s % options.checkpointEvery === 0 && s < options.totalSteps)
-      await checkpoint();
+    const evalNow = options.evalEvery && s % options.evalEvery === 0 && s < options.totalSteps;
+    const saveNow =
+      options.checkpointEvery && s % options.checkpointEvery === 0 && s < options.totalSteps;
+    if (evalNow || saveNow) await settle();
+    if (evalNow) await runEval();
+    if (saveNow) await checkpoint();
   }
+  await settle();
   await runEval();
   await checkpoint();
   const step = trainer.step;

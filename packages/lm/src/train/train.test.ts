@@ -124,6 +124,33 @@ describe("Trainer", () => {
     }
   });
 
+  test("overlapped steps (beginStep, read later) equal steps read one at a time", async () => {
+    const data = examples(6);
+    const batches = () => [0, 2, 4].map((i) => sftBatch(data.slice(i, i + 2), { padId: 1 }));
+    const one = new Trainer(await llama(), { lr: 1e-3, totalSteps: 3 });
+    const sequential = batches().map((b) => one.trainStep([b]));
+    const seen: number[] = [];
+    const two = new Trainer(await llama(), {
+      lr: 1e-3,
+      totalSteps: 3,
+      onProgress: (m) => seen.push(m.step),
+    });
+    const handles = batches().map((b) => two.beginStep([b])); // all recorded, none read yet
+    expect(handles.map((h) => h.step)).toEqual([1, 2, 3]);
+    const overlapped = [];
+    for (const h of handles) overlapped.push(await h.metrics());
+    expect(seen).toEqual([1, 2, 3]);
+    overlapped.forEach((m, i) => {
+      expect(m.step).toBe(sequential[i].step);
+      expect(m.loss).toBe(sequential[i].loss);
+      expect(m.gradNorm).toBe(sequential[i].gradNorm);
+      expect(m.lr).toBe(sequential[i].lr);
+    });
+    expect(await handles[0].metrics()).toBe(overlapped[0]); // read once, then cached
+    one.dispose();
+    two.dispose();
+  });
+
   test("full fine-tuning learns the task; warmup-cosine schedule; progress callback", async () => {
     const model = await llama();
     const seen: number[] = [];

@@ -94,6 +94,8 @@ export class Trainer {
   }
   readonly trainable: Map<string, Tensor>;
   private _step = 0;
+  /** When the last step's metrics were read back (performance.now()). */
+  private lastDone = 0;
   private readonly optimizers: AdamW[];
   private readonly schedule: (step: number) => number;
 
@@ -173,15 +175,34 @@ export class Trainer {
   }
 
   /** {@link trainStep} on any backend: the loss and norm are read back once, asynchronously. */
-  async trainStepAsync(microBatches: Batch[]): Promise<StepMetrics> {
-    const step = this.recordStep(microBatches);
-    try {
-      const [loss, norm] = await Promise.all([step.loss.itemAsync(), step.gradNorm.itemAsync()]);
-      return this.finishStep(step, loss, norm);
-    } finally {
-      step.loss.dispose();
-      step.gradNorm.dispose();
-    }
+  trainStepAsync(microBatches: Batch[]): Promise<StepMetrics> {
+    return this.beginStep(microBatches).metrics();
+  }
+
+  /**
+   * Records one optimizer step (as {@link trainStep}) and returns at once; `metrics()` reads its
+   * loss and gradient norm back later. A loop that records step k + 1 before awaiting step k's
+   * metrics keeps a GPU busy while the CPU records (`fit` does this): the updates are the same,
+   * only the read-back waits less. `metrics()` may be called once; steps must be read in order.
+   */
+  beginStep(microBatches: Batch[]): { step: number; metrics(): Promise<StepMetrics> } {
+    const p = this.recordStep(microBatches);
+    let read: Promise<StepMetrics> | null = null;
+    return {
+      step: p.step,
+      metrics: () => {
+        read ??= (async () => {
+          try {
+            const [loss, norm] = await Promise.all([p.loss.itemAsync(), p.gradNorm.itemAsync()]);
+            return this.finishStep(p, loss, norm);
+          } finally {
+            p.loss.dispose();
+            p.gradNorm.dispose();
+          }
+        })();
+        return read;
+      },
+    };
   }
 
   /**
@@ -223,13 +244,17 @@ export class Trainer {
       o.zeroGrad();
     }
     const tokens = microBatches.reduce((s, b) => s + b.tokens, 0);
-    return { loss: loss!, gradNorm, lr, t0, tokens, labelTokens };
+    return { loss: loss!, gradNorm, lr, t0, tokens, labelTokens, step: this._step };
   }
 
   private finishStep(p: PendingStep, lossSum: number, gradNorm: number): StepMetrics {
-    const ms = performance.now() - p.t0;
+    // From the step's start, or from the previous step's read-back when steps overlap
+    // (`beginStep`): in a pipelined loop that is the time each step adds.
+    const now = performance.now();
+    const ms = now - Math.max(p.t0, this.lastDone);
+    this.lastDone = now;
     const metrics: StepMetrics = {
-      step: this._step,
+      step: p.step,
       totalSteps: this.options.totalSteps,
       loss: lossSum / p.labelTokens,
       lr: p.lr,
@@ -341,6 +366,8 @@ export class Trainer {
 
 /** What a recorded step leaves to read back. */
 interface PendingStep {
+  /** The optimizer step this is (1-based). */
+  step: number;
   /** Σ token losses over the micro-batches (device scalar). */
   loss: Tensor;
   gradNorm: Tensor;
