@@ -408,3 +408,36 @@ export function outOfRangeMessage(
   const tail = ignore === null ? "" : ` (ignoreIndex ${ignore})`;
   return `${op}: ${what} ${value} at position ${position} is out of range [0, ${bound})${tail}`;
 }
+
+/** Output height and width of a convolution or pooling window over an H×W input. */
+export function outSize(H: number, W: number, g: Conv2dGeometry): { OH: number; OW: number } {
+  return {
+    OH: Math.floor((H + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1,
+    OW: Math.floor((W + 2 * g.padW - g.dilationW * (g.kernelW - 1) - 1) / g.strideW) + 1,
+  };
+}
+
+/**
+ * The 14 integers convolution / pooling kernels take for an NCHW input of shape `x4`:
+ * N C H W OH OW kH kW sH sW pH pW dH dW.
+ */
+export function convGeometryWords(x4: readonly number[], g: Conv2dGeometry): number[] {
+  const [N, C, H, W] = x4;
+  const { OH, OW } = outSize(H, W, g);
+  return [
+    N,
+    C,
+    H,
+    W,
+    OH,
+    OW,
+    g.kernelH,
+    g.kernelW,
+    g.strideH,
+    g.strideW,
+    g.padH,
+    g.padW,
+    g.dilationH,
+    g.dilationW,
+  ];
+}

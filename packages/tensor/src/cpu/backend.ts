@@ -12,6 +12,7 @@ import {
   type Backend,
   type BinaryOp,
   type Conv2dGeometry,
+  convGeometryWords,
   type DType,
   type HostArray,
   isContiguous,
@@ -897,28 +898,8 @@ export class CpuBackend implements Backend {
   }
 
   private geometry(shape: readonly number[], g: Conv2dGeometry): number {
-    const [N, C, H, W] = shape;
-    const OH = Math.floor((H + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
-    const OW = Math.floor((W + 2 * g.padW - g.dilationW * (g.kernelW - 1) - 1) / g.strideW) + 1;
     const at = this.paramPtr(0);
-    this.heap
-      .i32(at, 14)
-      .set([
-        N,
-        C,
-        H,
-        W,
-        OH,
-        OW,
-        g.kernelH,
-        g.kernelW,
-        g.strideH,
-        g.strideW,
-        g.padH,
-        g.padW,
-        g.dilationH,
-        g.dilationW,
-      ]);
+    this.heap.i32(at, 14).set(convGeometryWords(shape, g));
     return at;
   }
 

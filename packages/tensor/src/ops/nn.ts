@@ -4,8 +4,7 @@
  */
 
 import { attach, needsGrad, save } from "../autograd.js";
-import { type Conv2dGeometry, outOfRangeMessage } from "../backend.js";
-import { outSize } from "../reference/backend.js";
+import { type Conv2dGeometry, outOfRangeMessage, outSize } from "../backend.js";
 import type { Tensor } from "../tensor.js";
 import { add, div, ne } from "./elementwise.js";
 import { matmul } from "./linalg.js";

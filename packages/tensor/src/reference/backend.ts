@@ -11,6 +11,7 @@ import {
   type Conv2dGeometry,
   type DType,
   type HostArray,
+  outSize,
   type ReduceOp,
   type SgdParams,
   type Storage,
@@ -677,13 +678,6 @@ function logSumExp(xs: ArrayLike<number>, o: number, n: number): number {
 }
 
 /** Output spatial size of a conv / pool window. */
-export function outSize(H: number, W: number, g: Conv2dGeometry): { OH: number; OW: number } {
-  return {
-    OH: Math.floor((H + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1,
-    OW: Math.floor((W + 2 * g.padW - g.dilationW * (g.kernelW - 1) - 1) / g.strideW) + 1,
-  };
-}
-
 /** Visits every (image, c·kh·kw row, output position, flat input index or −1 for padding). */
 function forEachTap(
   N: number,

@@ -5,7 +5,7 @@
  * loop on the float's bits, since WGSL has no float atomics).
  */
 
-import type { Conv2dGeometry, View } from "../../backend.js";
+import { type Conv2dGeometry, convGeometryWords, type View } from "../../backend.js";
 import type { Access, GpuStorage, Runtime } from "../runtime.js";
 import { bindings, entry, grid, MATH, wgslType } from "../wgsl.js";
 
@@ -53,26 +53,6 @@ ${body}
   });
 }
 
-function geometry(x4: readonly number[], g: Conv2dGeometry, OH: number, OW: number): number[] {
-  const [N, C, H, W] = x4;
-  return [
-    N,
-    C,
-    H,
-    W,
-    OH,
-    OW,
-    g.kernelH,
-    g.kernelW,
-    g.strideH,
-    g.strideW,
-    g.padH,
-    g.padW,
-    g.dilationH,
-    g.dilationW,
-  ];
-}
-
 /** Geometry names: P[1..14] = N C H W OH OW kH kW sH sW pH pW dH dW; P[15], P[16] offsets. */
 const GEOM = /* wgsl */ `
   let C = i32(P[2]); let H = i32(P[3]); let W = i32(P[4]); let OH = i32(P[5]); let OW = i32(P[6]);
@@ -83,10 +63,6 @@ const GEOM = /* wgsl */ `
 `;
 
 export function im2col(rt: Runtime, x: View, g: Conv2dGeometry, cols: View): void {
-  const OHW = cols.shape[2];
-  const OH =
-    Math.floor((x.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
-  const OW = OHW / OH;
   let total = 1;
   for (const d of cols.shape) total *= d;
   perElement(
@@ -97,7 +73,7 @@ export function im2col(rt: Runtime, x: View, g: Conv2dGeometry, cols: View): voi
       { name: "X", view: x, access: "r" },
       { name: "O", view: cols, access: "rw" },
     ],
-    [...geometry(x.shape, g, OH, OW), x.offset, cols.offset],
+    [...convGeometryWords(x.shape, g), x.offset, cols.offset],
     `${GEOM}
   let p = e % (OH * OW);
   let row = (e / (OH * OW)) % (C * kH * kW);
@@ -130,10 +106,6 @@ ${visit}
 }
 
 export function col2im(rt: Runtime, cols: View, g: Conv2dGeometry, dx: View): void {
-  const OHW = cols.shape[2];
-  const OH =
-    Math.floor((dx.shape[2] + 2 * g.padH - g.dilationH * (g.kernelH - 1) - 1) / g.strideH) + 1;
-  const OW = OHW / OH;
   let total = 1;
   for (const d of dx.shape) total *= d;
   perElement(
@@ -144,7 +116,7 @@ export function col2im(rt: Runtime, cols: View, g: Conv2dGeometry, dx: View): vo
       { name: "X", view: cols, access: "r" },
       { name: "O", view: dx, access: "rw" },
     ],
-    [...geometry(dx.shape, g, OH, OW), cols.offset, dx.offset],
+    [...convGeometryWords(dx.shape, g), cols.offset, dx.offset],
     `${GEOM}
   let w = e % W;
   let h = (e / W) % H;
@@ -165,7 +137,6 @@ export function pool2d(
   out: View,
   argmax: View | null,
 ): void {
-  const [, , OH, OW] = out.shape;
   let total = 1;
   for (const d of out.shape) total *= d;
   const ops: Bound[] = [
@@ -178,7 +149,7 @@ export function pool2d(
     `pool2d:${kind}:${argmax ? 1 : 0}`,
     total,
     ops,
-    [...geometry(x.shape, g, OH, OW), x.offset, out.offset, argmax?.offset ?? 0],
+    [...convGeometryWords(x.shape, g), x.offset, out.offset, argmax?.offset ?? 0],
     `${GEOM}
   let ow = e % OW;
   let oh = (e / OW) % OH;
@@ -212,7 +183,6 @@ export function pool2dBackward(
   argmax: View | null,
   dx: View,
 ): void {
-  const [, , OH, OW] = dy.shape;
   let total = 1;
   for (const d of dx.shape) total *= d;
   const ops: Bound[] = [
@@ -225,7 +195,7 @@ export function pool2dBackward(
     `pool2dBackward:${kind}`,
     total,
     ops,
-    [...geometry(dx.shape, g, OH, OW), dy.offset, dx.offset, argmax?.offset ?? 0],
+    [...convGeometryWords(dx.shape, g), dy.offset, dx.offset, argmax?.offset ?? 0],
     `${GEOM}
   let w = e % W;
   let h = (e / W) % H;
