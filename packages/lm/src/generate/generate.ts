@@ -88,6 +88,8 @@ export interface GenerationBatch {
  */
 type Step = { events: TokenEvent[] } | { read: Tensor };
 
+const asF32 = (d: ArrayLike<number>) => (d instanceof Float32Array ? d : Float32Array.from(d));
+
 /** Host values of a logits tensor, read synchronously (backends with `readSync`). */
 function readSync(t: Tensor): Float32Array {
   if (!t.backend.syncRead)
@@ -95,13 +97,7 @@ function readSync(t: Tensor): Float32Array {
       `generate: backend "${t.backend.name}" cannot be read synchronously; use ` +
         "generateAsync or streamGenerate",
     );
-  const d = t.data();
-  return d instanceof Float32Array ? d : Float32Array.from(d);
-}
-
-async function readAsync(t: Tensor): Promise<Float32Array> {
-  const d = await t.dataAsync();
-  return d instanceof Float32Array ? d : Float32Array.from(d);
+  return asF32(t.data());
 }
 
 /** Generates for a batch of prompts, synchronously (backends with synchronous reads: cpu). */
@@ -156,9 +152,7 @@ export async function* streamGenerate(
       if (r.done) return r.value;
       input = undefined;
       if ("read" in r.value) {
-        input = r.value.read.backend.syncRead
-          ? readSync(r.value.read)
-          : await readAsync(r.value.read);
+        input = asF32(await r.value.read.dataAsync());
         continue;
       }
       for (const e of r.value.events) {
