@@ -232,19 +232,21 @@ export class WebGpuBackend implements Backend {
     const n = shapeSize(view.shape);
     const dtype = view.storage.dtype;
     if (n === 0) return dtype === "i32" ? new Int32Array(0) : new Float32Array(0);
-    const fault = this.checks.collect();
-    fault.catch(() => {});
     const c = this.contiguous(view);
-    let bytes: ArrayBuffer;
+    const check = this.checks.begin(); // read with the data: one submit, one map
+    let parts: ArrayBuffer[];
     try {
       const s = c.view.storage as GpuStorage;
-      bytes = await this.rt.readBytes(s.buffer, c.view.offset * 4, n * 4);
+      const data = { buffer: s.buffer, offset: c.view.offset * 4, bytes: n * 4 };
+      const read = this.rt.readRanges(check ? [data, check.range] : [data]);
+      check?.clear();
+      parts = await read;
     } finally {
       c.release();
     }
-    const error = await fault;
+    const error = check?.finish(parts[1]);
     if (error) throw error;
-    return dtype === "i32" ? new Int32Array(bytes) : new Float32Array(bytes);
+    return dtype === "i32" ? new Int32Array(parts[0]) : new Float32Array(parts[0]);
   }
 
   flush(): void {

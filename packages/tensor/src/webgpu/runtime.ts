@@ -497,13 +497,33 @@ export class Runtime {
 
   /** Copies `bytes` from `src` at `offset` to the host (flushes the batch). */
   async readBytes(src: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
-    if (bytes === 0) return new ArrayBuffer(0);
-    const staging = this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
-    this.copy(src, offset, staging, 0, bytes);
+    return (await this.readRanges([{ buffer: src, offset, bytes }]))[0];
+  }
+
+  /**
+   * Copies several byte ranges to the host with one staging buffer, one submit and one map
+   * (flushes the batch). Ranges are recorded before this returns its promise, so work recorded
+   * afterwards does not affect what is read.
+   */
+  async readRanges(
+    ranges: readonly { buffer: GPUBuffer; offset: number; bytes: number }[],
+  ): Promise<ArrayBuffer[]> {
+    const starts: number[] = [];
+    let total = 0;
+    for (const r of ranges) {
+      starts.push(total);
+      total += Math.ceil(r.bytes / 4) * 4;
+    }
+    if (total === 0) return ranges.map(() => new ArrayBuffer(0));
+    const staging = this.device.createBuffer({ size: total, usage: MAP_READ | COPY_DST });
+    ranges.forEach((r, i) => {
+      this.copy(r.buffer, r.offset, staging, starts[i], r.bytes);
+    });
     this.flush();
     await staging.mapAsync(1);
     this.check();
-    const out = staging.getMappedRange().slice(0);
+    const mapped = staging.getMappedRange();
+    const out = ranges.map((r, i) => mapped.slice(starts[i], starts[i] + r.bytes));
     staging.unmap();
     staging.destroy();
     return out;

@@ -80,23 +80,41 @@ ${entry(WG)}
   }
 
   /**
-   * Reads the fault buffer (after everything recorded so far) and clears it in the same
-   * order, so checks recorded while the read is in flight start from a clean buffer. Resolves
-   * with null when every check passed, else with the error of the first failed one.
+   * Starts reading the checks recorded so far: null when there are none; else the fault
+   * buffer's range (read it with the data it guards, in the same submit) and `finish`, which
+   * clears the buffer (call it right after the read is recorded, so checks recorded later start
+   * from a clean buffer) and, given the words read, returns the first failed check's error.
    */
-  async collect(): Promise<Error | null> {
+  begin(): {
+    range: { buffer: GPUBuffer; offset: number; bytes: number };
+    clear: () => void;
+    finish: (bytes: ArrayBuffer) => Error | null;
+  } | null {
     if (this.pending.size === 0) return null;
     const checks = this.pending;
     this.pending = new Map();
-    const read = this.rt.readBytes(this.fault.buffer, 0, FAULT_WORDS * 4);
-    this.rt.write(this.fault.buffer, 0, new Uint32Array(FAULT_WORDS));
-    const words = new Uint32Array(await read);
-    const c = checks.get(words[0]);
-    if (!c) return null;
-    const value = new Int32Array(words.buffer, 8, 1)[0];
-    return new Error(
-      `${outOfRangeMessage(c.op, c.what, value, words[1], c.bound, c.ignore)} (found by a ` +
-        "device-side check; reported at the first read after the op)",
-    );
+    return {
+      range: { buffer: this.fault.buffer, offset: 0, bytes: FAULT_WORDS * 4 },
+      clear: () => this.rt.write(this.fault.buffer, 0, new Uint32Array(FAULT_WORDS)),
+      finish: (bytes) => {
+        const words = new Uint32Array(bytes);
+        const c = checks.get(words[0]);
+        if (!c) return null;
+        const value = new Int32Array(bytes, 8, 1)[0];
+        return new Error(
+          `${outOfRangeMessage(c.op, c.what, value, words[1], c.bound, c.ignore)} (found by a ` +
+            "device-side check; reported at the first read after the op)",
+        );
+      },
+    };
+  }
+
+  /** Reads the fault buffer alone (after everything recorded so far); see {@link begin}. */
+  async collect(): Promise<Error | null> {
+    const check = this.begin();
+    if (!check) return null;
+    const read = this.rt.readBytes(check.range.buffer, check.range.offset, check.range.bytes);
+    check.clear();
+    return check.finish(await read);
   }
 }
