@@ -78,7 +78,9 @@ export class Device {
         );
       }
       storage = this.backend.alloc(dtype, size);
-      this.born.set(storage, ++this.created);
+      // Ages only matter to "oldest" (set before the first allocation; unaged storages count
+      // as oldest), so the cpu backends' allocations skip the bookkeeping.
+      if (this.poolOrder === "oldest") this.born.set(storage, ++this.created);
     }
     this.liveBytes += bytes;
     this.liveBuffers++;
