@@ -2,6 +2,7 @@
  * The Backend interface: everything device-specific in the engine sits behind it.
  *
  * Change log (keep changes small; newest first):
+ * - 2026-11-26 12:00 UTC: dtype `f16` (storage; see "f16" below), optional `bytesPerElement`.
  * - 2026-11-26 10:05 UTC: optional `checkIndices` (device-side index range checks).
  * - 2026-11-26 07:35 UTC: first version.
  *
@@ -9,8 +10,14 @@
  * - A backend owns {@link Storage}: a flat, typed, device-side buffer of `size` elements
  *   (`Float32Array` over a `SharedArrayBuffer` on cpu, a `GPUBuffer` on WebGPU). The frontend
  *   (`Tensor`) never touches storage contents except through `write` / `read` / `readSync`.
- * - Compute dtypes are `f32` and `i32` only. bf16 / f16 are *storage formats* that the
- *   frontend converts on load and store (safetensors, host tier); kernels never see them.
+ * - Compute dtypes are `f32` and `i32`. bf16 is a *storage format* only, converted by the
+ *   frontend on load and store (safetensors, host tier); kernels never see it.
+ * - `f16` is a *storage* dtype: a tensor can live on the device as f16 (half the bytes on
+ *   WebGPU, which packs two per 32-bit word), but arithmetic is f32. Kernels see f16 only in
+ *   `alloc`, `write` (f32 host values, rounded to nearest even), `read` / `readSync` (f32 host
+ *   values), `fill`, `copy` (any pair of dtypes; into f16 rounds to nearest even, overflowing to
+ *   ±inf), `matmul` (either operand; the output is f32) and `indexSelect` (`x` f16, `out` f32).
+ *   A backend may keep f16 in f32 slots holding the rounded values (cpu, reference).
  * - Every kernel reads its inputs through a {@link View} (storage + shape + strides + element
  *   offset), so reshape / transpose / permute / slice / expand / broadcast are free: a
  *   broadcast operand simply has stride 0 on the broadcast axes. The frontend always hands a
@@ -31,8 +38,11 @@
  * - Shapes are small arrays (rank ≤ 8 in practice). A rank-0 view has shape [] and strides [].
  */
 
-/** Compute element type. Booleans (masks, comparisons) are f32 0/1. */
-export type DType = "f32" | "i32";
+/**
+ * Element type of a tensor. Booleans (masks, comparisons) are f32 0/1. `f16` is storage only:
+ * ops that compute read it as f32 and return f32 (see the model notes above).
+ */
+export type DType = "f32" | "i32" | "f16";
 
 /** Element formats a tensor can be stored in outside the kernels (host tier, files). */
 export type StorageFormat = "f32" | "i32" | "f16" | "bf16";
@@ -168,6 +178,8 @@ export interface Backend {
 
   /** Allocates `size` elements of `dtype`. Contents are unspecified (not necessarily zero). */
   alloc(dtype: DType, size: number): Storage;
+  /** Device bytes per element of `dtype` (for the memory budget); 4 when absent. */
+  bytesPerElement?(dtype: DType): number;
   /** Releases a storage. Using it afterwards is undefined; the frontend guarantees it won't. */
   free(storage: Storage): void;
   /** Copies `data` into `storage` starting at element `offset` (default 0). */

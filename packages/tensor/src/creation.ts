@@ -81,7 +81,7 @@ export function tensor(
   const dtype = options.dtype ?? (data instanceof Int32Array ? "i32" : "f32");
   const t = empty(s, dtype, options.backend ?? getBackend(), "tensor");
   const host =
-    dtype === "f32"
+    dtype !== "i32"
       ? flat instanceof Float32Array
         ? flat
         : Float32Array.from(flat)

@@ -78,6 +78,15 @@ export function f16ToF32(bits: Uint16Array): Float32Array {
   return out;
 }
 
+/**
+ * Rounds f32 values to the nearest f16 (ties to even; beyond ±65504 to ±inf), in place: the
+ * values an f16 tensor holds on backends that keep f16 in f32 slots.
+ */
+export function roundToF16<T extends Float32Array | Float64Array>(values: T): T {
+  values.set(f16ToF32(f32ToF16(values)));
+  return values;
+}
+
 /** Bytes per element of a storage format. */
 export function formatBytes(format: StorageFormat): number {
   return format === "f16" || format === "bf16" ? 2 : 4;
@@ -104,7 +113,7 @@ export function decode(data: HostArray | Uint16Array, format: StorageFormat): Ho
   return data as HostArray;
 }
 
-/** Compute dtype a storage format loads as. */
+/** The dtype a storage format loads as by default (f16 and bf16 load as f32). */
 export function computeDType(format: StorageFormat): DType {
   return format === "i32" ? "i32" : "f32";
 }

@@ -9,7 +9,7 @@
  */
 
 import type { Backend, DType, HostArray, Storage, StorageFormat } from "./backend.js";
-import { decode, encode, formatBytes } from "./dtype.js";
+import { decode, encode } from "./dtype.js";
 import { takeOldest } from "./oldest.js";
 
 /** Thrown when an allocation would exceed a device's byte budget. */
@@ -33,8 +33,6 @@ export interface MemoryStats {
   /** Byte budget for live + pooled bytes (null = unlimited). */
   budget: number | null;
 }
-
-const DTYPE_BYTES = 4;
 
 /** Per-backend allocator: tracking, pooling and budget. */
 export class Device {
@@ -60,8 +58,13 @@ export class Device {
 
   constructor(readonly backend: Backend) {}
 
+  /** Device bytes of `size` elements of `dtype` on this backend. */
+  bytes(dtype: DType, size: number): number {
+    return size * (this.backend.bytesPerElement?.(dtype) ?? 4);
+  }
+
   alloc(dtype: DType, size: number, what: string): Storage {
-    const bytes = size * DTYPE_BYTES;
+    const bytes = this.bytes(dtype, size);
     const key = `${dtype}:${size}`;
     const list = this.pool.get(key);
     let storage = list && (this.poolOrder === "lifo" ? list.pop() : takeOldest(list, this.born));
@@ -90,7 +93,7 @@ export class Device {
 
   /** Returns a storage; it is pooled for reuse unless `pool` is false or the pool is full. */
   release(storage: Storage, pool = true): void {
-    const bytes = storage.size * DTYPE_BYTES;
+    const bytes = this.bytes(storage.dtype, storage.size);
     this.liveBytes -= bytes;
     this.liveBuffers--;
     if (!pool) {
@@ -118,7 +121,7 @@ export class Device {
     for (const [key, list] of this.pool) {
       while (list.length > 0 && this.pooledBytes > keepBytes) {
         const s = list.pop()!;
-        this.pooledBytes -= s.size * DTYPE_BYTES;
+        this.pooledBytes -= this.bytes(s.dtype, s.size);
         this.backend.free(s);
       }
       if (list.length === 0) this.pool.delete(key);
@@ -227,7 +230,9 @@ export class DataBuffer {
   }
 
   private stash(values: HostArray, format: StorageFormat | undefined): void {
-    const fmtOut: StorageFormat = this.dtype === "i32" ? "i32" : (format ?? "f32");
+    // f16 buffers keep their format (lossless); f32 ones may be narrowed on request.
+    const fmtOut: StorageFormat =
+      this.dtype === "f32" ? (format ?? "f32") : this.dtype === "i32" ? "i32" : "f16";
     const data = encode(values, fmtOut);
     const dev = deviceOf(this.backend);
     dev.release(this.storage!, false); // really free device memory: that is the point
@@ -250,7 +255,9 @@ export class DataBuffer {
 
   /** Bytes of the host copy, or of device storage when on device. */
   get bytes(): number {
-    return this.host ? this.host.data.byteLength : this.size * formatBytes(this.dtype);
+    return this.host
+      ? this.host.data.byteLength
+      : deviceOf(this.backend).bytes(this.dtype, this.size);
   }
 }
 

@@ -285,6 +285,14 @@ export class Tensor {
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
+  /** This tensor as f16 storage (half the device bytes on WebGPU); itself if already f16. */
+  half(): Tensor {
+    return ops.cast(this, "f16");
+  }
+  /** This tensor as f32; itself if already f32. */
+  float(): Tensor {
+    return ops.cast(this, "f32");
+  }
   softmax(axis = -1): Tensor {
     return ops.softmax(this, axis);
   }

@@ -23,6 +23,7 @@ import {
   type UnaryOp,
   type View,
 } from "../backend.js";
+import { roundToF16 } from "../dtype.js";
 import { type BlasAddon, blasAllowedByEnv, loadBlas, useBlasThreads } from "./blas.js";
 import { Heap } from "./heap.js";
 import {
@@ -265,7 +266,7 @@ export class CpuBackend implements Backend {
         `cpu backend: write of ${data.length} elements at offset ${offset} overflows a storage of ${s.size}`,
       );
     }
-    s.data.set(data, offset);
+    s.data.set(s.dtype === "f16" ? roundToF16(Float32Array.from(data)) : data, offset);
   }
 
   async read(view: View): Promise<HostArray> {
@@ -295,14 +296,37 @@ export class CpuBackend implements Backend {
   fill(out: View, value: number): void {
     const s = this.st(out.storage);
     const n = shapeSize(out.shape);
-    s.data.fill(s.dtype === "i32" ? Math.trunc(value) : value, out.offset, out.offset + n);
+    const v =
+      s.dtype === "i32"
+        ? Math.trunc(value)
+        : s.dtype === "f16"
+          ? roundToF16(new Float32Array([value]))[0]
+          : value;
+    s.data.fill(v, out.offset, out.offset + n);
   }
 
   copy(src: View, dst: View): void {
-    const from = src.storage.dtype;
-    const to = dst.storage.dtype;
+    // f16 lives in f32 slots here: a float copy, then rounding when narrowing into f16.
+    const from = src.storage.dtype === "i32" ? "i32" : "f32";
+    const to = dst.storage.dtype === "i32" ? "i32" : "f32";
+    const narrow = dst.storage.dtype === "f16" && src.storage.dtype !== "f16";
+    if (narrow && !isContiguous(dst)) {
+      const tmp = this.alloc("f16", shapeSize(dst.shape));
+      try {
+        const c = this.contiguousView(tmp, dst.shape);
+        this.copy(src, c);
+        this.nd(K_COPY, 0, dst.shape, [c, dst]);
+      } finally {
+        this.free(tmp);
+      }
+      return;
+    }
     const conv = from === to ? 0 : from === "f32" ? 1 : 2;
     this.nd(K_COPY, conv, dst.shape, [src, dst]);
+    if (narrow) {
+      const d = this.st(dst.storage).data as Float32Array;
+      roundToF16(d.subarray(dst.offset, dst.offset + shapeSize(dst.shape)));
+    }
   }
 
   // ---- elementwise --------------------------------------------------------------------------

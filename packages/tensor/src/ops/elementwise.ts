@@ -14,8 +14,9 @@ import {
   scalarLike,
 } from "./util.js";
 
-/** Applies a unary kernel op (f32 only) with its gradient. */
-export function unaryOp(op: UnaryOp, x: Tensor): Tensor {
+/** Applies a unary kernel op (f32; f16 is read as f32) with its gradient. */
+export function unaryOp(op: UnaryOp, x0: Tensor): Tensor {
+  const x = x0.dtype === "f16" ? cast(x0, "f32") : x0;
   requireDType(op, x, "f32");
   const out = empty(x.shape, "f32", x.backend, op);
   x.backend.unary(op, x._view(op), out._view(op));
@@ -76,7 +77,8 @@ export function binaryOp(op: BinaryOp, a0: Tensor | number, b0: Tensor | number)
   let a = typeof a0 === "number" ? asTensor(a0, b0 as Tensor) : a0;
   let b = typeof b0 === "number" ? asTensor(b0, a) : b0;
   const backend = sameBackend(op, a, b);
-  if (a.dtype !== b.dtype) {
+  // Mixed dtypes compute in f32, and so does f16 (a storage dtype).
+  if (a.dtype !== b.dtype || a.dtype === "f16") {
     a = cast(a, "f32");
     b = cast(b, "f32");
   }
@@ -198,8 +200,10 @@ export const ge = (a: T, b: T) => binaryOp("ge", a, b);
 /** Elementwise `cond != 0 ? a : b`, broadcasting all three. */
 export function where(cond: Tensor, a0: Tensor | number, b0: Tensor | number): Tensor {
   const op = "where";
-  const a = asTensor(a0, typeof b0 === "number" ? cond.cast("f32") : b0);
-  const b = asTensor(b0, a);
+  let a = asTensor(a0, typeof b0 === "number" ? cond.cast("f32") : b0);
+  let b = asTensor(b0, a);
+  if (a.dtype === "f16") a = cast(a, "f32");
+  if (b.dtype === "f16") b = cast(b, "f32");
   if (a.dtype !== b.dtype)
     throw new Error(`${op}: branches have different dtypes (${a.describe()}, ${b.describe()})`);
   const backend = sameBackend(op, cond, a, b);

@@ -13,14 +13,20 @@ import {
   sameBackend,
 } from "./util.js";
 
+/** Matmul operands are f32, or f16 (weights stored in half precision): the product is f32. */
+function requireFloat(op: string, t: Tensor, what: string): void {
+  if (t.dtype !== "f16") requireDType(op, t, "f32", what);
+}
+
 /**
  * Matrix product with NumPy / PyTorch semantics: 1-D operands are promoted (and the added
- * axis removed), batch axes broadcast. [.., M, K] @ [.., K, N] → [.., M, N].
+ * axis removed), batch axes broadcast. [.., M, K] @ [.., K, N] → [.., M, N]. Either operand
+ * may be f16 (read as f32, no copy); the product is always f32.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const op = "matmul";
-  requireDType(op, a, "f32", "a");
-  requireDType(op, b, "f32", "b");
+  requireFloat(op, a, "a");
+  requireFloat(op, b, "b");
   if (a.rank === 0 || b.rank === 0)
     throw new Error(`${op}: operands must have rank ≥ 1, got ${a.describe()} and ${b.describe()}`);
   if (a.rank === 1) return squeeze(matmul(unsqueeze(a, 0), b), b.rank === 1 ? -1 : -2);

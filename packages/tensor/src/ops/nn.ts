@@ -270,7 +270,10 @@ function checkIndex(op: string, index: Tensor, n: number): void {
   checkRange(op, "index", index, n, null);
 }
 
-/** Gathers slices along `axis` at the positions in `index` (1-D i32). */
+/**
+ * Gathers slices along `axis` at the positions in `index` (1-D i32). An f16 `x` (a half
+ * precision embedding table) gives f32 rows.
+ */
 export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   const op = "indexSelect";
   const a = normAxis(axis, x.rank, op);
@@ -278,7 +281,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   const backend = sameBackend(op, x, index);
   const shape = [...x.shape];
   shape[a] = index.shape[0];
-  const out = empty(shape, x.dtype, backend, op);
+  const out = empty(shape, x.dtype === "f16" ? "f32" : x.dtype, backend, op);
   backend.indexSelect(x._view(op), a, index._view(op), out._view(op));
   if (needsGrad(x)) {
     const si = save(index, op);
@@ -302,6 +305,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
 /** Returns `x` with `src` added at the positions `index` along `axis` (duplicates add up). */
 export function indexAdd(x: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
   const op = "indexAdd";
+  if (x.dtype === "f16") requireDType(op, x, "f32", "x");
   const a = normAxis(axis, x.rank, op);
   checkIndex(op, index, x.shape[a]);
   const expected = [...x.shape];
@@ -356,6 +360,7 @@ function geometry(kh: number, kw: number, o: Conv2dOptions, defStride: number): 
 
 function im2col(x: Tensor, g: Conv2dGeometry): Tensor {
   const op = "conv2d";
+  requireDType(op, x, "f32");
   const [N, C, H, W] = x.shape;
   const { OH, OW } = outSize(H, W, g);
   if (OH <= 0 || OW <= 0) throw new Error(`${op}: kernel larger than padded input ${x.describe()}`);

@@ -21,7 +21,8 @@ function finalShape(x: Tensor, axes: readonly number[], keepdim: boolean): numbe
   return keepdim ? keptShape(x, axes) : x.shape.filter((_, i) => !axes.includes(i));
 }
 
-function rawReduce(op: ReduceOp, x: Tensor, axes: readonly number[], name: string): Tensor {
+function rawReduce(op: ReduceOp, x0: Tensor, axes: readonly number[], name: string): Tensor {
+  const x = x0.dtype === "f16" ? x0.cast("f32") : x0;
   if (x.size === 0 && op !== "sum")
     throw new Error(`${name}: cannot reduce an empty tensor ${x.describe()}`);
   const out = empty(keptShape(x, axes), x.dtype, x.backend, name);
@@ -94,7 +95,8 @@ export function prod(x: Tensor, axes?: number | readonly number[], keepdim = fal
 }
 
 /** Index (i32) of the maximum along `axis` (first one on ties). */
-export function argmax(x: Tensor, axis = -1, keepdim = false): Tensor {
+export function argmax(x0: Tensor, axis = -1, keepdim = false): Tensor {
+  const x = x0.dtype === "f16" ? x0.cast("f32") : x0;
   const a = normAxis(axis, x.rank, "argmax");
   const out = empty(keptShape(x, [a]), "i32", x.backend, "argmax");
   x.backend.argmax(x._view("argmax"), a, out._view("argmax"));

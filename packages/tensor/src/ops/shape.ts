@@ -262,7 +262,10 @@ export function detach(t: Tensor): Tensor {
   return new Tensor(t._buf, t.shape, t.strides, t.offset);
 }
 
-/** Converts dtype (f32 → i32 truncates toward zero). No gradient to i32. */
+/**
+ * Converts dtype: f32 → i32 truncates toward zero; → f16 rounds to nearest even (beyond ±65504
+ * to ±inf). No gradient flows through a cast.
+ */
 export function cast(t: Tensor, dtype: DType): Tensor {
   const op = "cast";
   if (t.dtype === dtype) return t;

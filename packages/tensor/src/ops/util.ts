@@ -62,7 +62,9 @@ export function sameBackend(op: string, ...ts: (Tensor | null | undefined)[]): B
 }
 
 export function requireDType(op: string, t: Tensor, dtype: DType, what = "input"): void {
-  if (t.dtype !== dtype) throw new Error(`${op}: ${what} must be ${dtype}, got ${t.describe()}`);
+  if (t.dtype === dtype) return;
+  const hint = t.dtype === "f16" ? " (f16 is a storage dtype: convert with .float() first)" : "";
+  throw new Error(`${op}: ${what} must be ${dtype}, got ${t.describe()}${hint}`);
 }
 
 export function requireRank(op: string, t: Tensor, rank: number, what = "input"): void {

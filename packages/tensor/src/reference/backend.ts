@@ -19,6 +19,7 @@ import {
   type UnaryOp,
   type View,
 } from "../backend.js";
+import { roundToF16 } from "../dtype.js";
 import { binaryFn, COMPARISONS, unaryFn, unaryGradFn } from "./math.js";
 
 interface RefStorage extends Storage {
@@ -73,7 +74,13 @@ function dense(v: View): Float64Array {
 function store(v: View, values: ArrayLike<number>): void {
   const d = data(v);
   const offs = viewOffsets(v);
-  const isInt = v.storage.dtype === "i32";
+  const dtype = v.storage.dtype;
+  if (dtype === "f16") {
+    const half = roundToF16(Float64Array.from(values));
+    for (let i = 0; i < offs.length; i++) d[offs[i]] = half[i];
+    return;
+  }
+  const isInt = dtype === "i32";
   for (let i = 0; i < offs.length; i++) d[offs[i]] = isInt ? Math.trunc(values[i]) : values[i];
 }
 
@@ -110,7 +117,8 @@ export class ReferenceBackend implements Backend {
     (storage as RefStorage).data = new Float32Array(0);
   }
   write(storage: Storage, values: HostArray, offset = 0): void {
-    (storage as RefStorage).data.set(values, offset);
+    const half = storage.dtype === "f16";
+    (storage as RefStorage).data.set(half ? roundToF16(Float32Array.from(values)) : values, offset);
   }
   async read(view: View): Promise<HostArray> {
     return this.readSync(view);
@@ -119,7 +127,7 @@ export class ReferenceBackend implements Backend {
     const d = data(view);
     const offs = viewOffsets(view);
     const out =
-      view.storage.dtype === "f32" ? new Float32Array(offs.length) : new Int32Array(offs.length);
+      view.storage.dtype === "i32" ? new Int32Array(offs.length) : new Float32Array(offs.length);
     for (let i = 0; i < offs.length; i++) out[i] = d[offs[i]];
     return out;
   }

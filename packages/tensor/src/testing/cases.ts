@@ -230,6 +230,56 @@ export function opCases(): OpCase[] {
       inputs: [{ shape: [2, 3, 5] }, { shape: [4, 5] }, { shape: [4] }],
       fn: (x, w, b) => ops.linear(x, w, b),
     },
+    // f16 storage: casts round to nearest even; matmul and indexSelect read f16 operands
+    // directly (odd sizes and offsets split the packed pairs of the WebGPU backend).
+    {
+      name: "f16 round trip [3,7]",
+      inputs: [{ shape: [3, 7], range: [-3, 3] }],
+      fn: (x) => x.half().float(),
+      grad: false,
+      tol: 0,
+    },
+    {
+      name: "f16 of a transposed slice, made contiguous",
+      inputs: [{ shape: [5, 6], view: (t) => T(ops.slice(t, 0, 1)) }],
+      fn: (x) => x.half().contiguous().float(),
+      grad: false,
+    },
+    {
+      name: "f16 concat at odd offsets",
+      inputs: [{ shape: [3, 3] }, { shape: [3, 2] }],
+      fn: (a, b) => ops.concat([a.half(), b.half()], 1).float(),
+      grad: false,
+    },
+    {
+      name: "f16 + f32 computes in f32",
+      inputs: [{ shape: [2, 5] }, { shape: [5], noGrad: true }],
+      fn: (a, b) => ops.add(ops.tanh(a), b.half()),
+    },
+    {
+      name: "linear, f16 weight (matvec rows)",
+      inputs: [{ shape: [1, 2, 19] }, { shape: [11, 19], noGrad: true }],
+      fn: (x, w) => ops.linear(x, w.half()),
+    },
+    {
+      name: "matmul f32 @ f16 [9,13]@[13,37]",
+      inputs: [{ shape: [9, 13] }, { shape: [13, 37], noGrad: true }],
+      fn: (x, w) => ops.matmul(x, w.half()),
+    },
+    {
+      name: "matmul f16ᵀ @ f32 batched",
+      inputs: [{ shape: [2, 7, 5], noGrad: true }, { shape: [2, 7, 3] }],
+      fn: (a, b) => ops.matmul(T(a.half()), b),
+    },
+    {
+      name: "embedding, f16 table",
+      inputs: [
+        { shape: [7, 5], noGrad: true },
+        { shape: [2, 3], int: [0, 7] },
+      ],
+      fn: (table, ids) => ops.add(ops.embedding(table.half(), ids), 0.5),
+      grad: false,
+    },
     { name: "softmax last [3,7]", inputs: [{ shape: [3, 7] }], fn: (x) => ops.softmax(x) },
     { name: "softmax axis 0 [5,3]", inputs: [{ shape: [5, 3] }], fn: (x) => ops.softmax(x, 0) },
     {

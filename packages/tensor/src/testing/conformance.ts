@@ -4,7 +4,7 @@
  * wraps it for Vitest as `runBackendConformance`.
  */
 
-import type { Backend } from "../backend.js";
+import type { Backend, DType } from "../backend.js";
 import { tensor } from "../creation.js";
 import { mul } from "../ops/elementwise.js";
 import { sum } from "../ops/reduce.js";
@@ -34,10 +34,10 @@ export function poisoned(backend: Backend): Backend {
   const proxy = new Proxy(backend, {
     get(target, prop) {
       if (prop === "alloc") {
-        return (dtype: "f32" | "i32", size: number) => {
+        return (dtype: DType, size: number) => {
           const s = target.alloc(dtype, size);
           if (size > 0) {
-            const garbage = dtype === "f32" ? Number.NaN : -2147483647;
+            const garbage = dtype === "i32" ? -2147483647 : Number.NaN;
             target.fill({ storage: s, shape: [size], strides: [1], offset: 0 }, garbage);
           }
           return s;

@@ -23,6 +23,7 @@ import {
   type UnaryOp,
   type View,
 } from "../backend.js";
+import { f32ToF16 } from "../dtype.js";
 import { deviceOf } from "../memory.js";
 import { Fuser } from "./fusion.js";
 import * as attn from "./kernels/attention.js";
@@ -202,6 +203,10 @@ export class WebGpuBackend implements Backend {
     return this.rt.newStorage(this.name, dtype, size);
   }
 
+  bytesPerElement(dtype: DType): number {
+    return dtype === "f16" ? 2 : 4;
+  }
+
   free(storage: Storage): void {
     const s = storage as GpuStorage;
     if (s.freed) return;
@@ -217,6 +222,10 @@ export class WebGpuBackend implements Backend {
         `webgpu write: ${data.length} elements at offset ${offset} overflow a storage of ${s.size}`,
       );
     }
+    if (s.dtype === "f16") {
+      this.writeHalf(s, data, offset);
+      return;
+    }
     const typed =
       s.dtype === "i32"
         ? data instanceof Int32Array
@@ -228,10 +237,40 @@ export class WebGpuBackend implements Backend {
     this.rt.write(s.buffer, offset * 4, typed);
   }
 
+  /**
+   * Writes host values into f16 storage, rounded on the host. Whole words go up as they are;
+   * a range that starts or ends inside a word (odd offset or end) goes through an f32 scratch
+   * and the copy kernel, which leaves the neighbouring half alone.
+   */
+  private writeHalf(s: GpuStorage, data: HostArray, offset: number): void {
+    const n = data.length;
+    if (n === 0) return;
+    if (offset % 2 === 0 && ((offset + n) % 2 === 0 || offset + n === s.size)) {
+      const words = new Uint16Array(n + (n % 2));
+      words.set(f32ToF16(data));
+      this.rt.write(s.buffer, offset * 2, new Uint32Array(words.buffer));
+      return;
+    }
+    const tmp = this.scratch("f32", [n]);
+    this.write(tmp.view.storage, data);
+    this.copy(tmp.view, { storage: s, shape: [n], strides: [1], offset });
+    tmp.release();
+  }
+
   async read(view: View): Promise<HostArray> {
     const n = shapeSize(view.shape);
     const dtype = view.storage.dtype;
     if (n === 0) return dtype === "i32" ? new Int32Array(0) : new Float32Array(0);
+    if (dtype === "f16") {
+      // Widened on the GPU (exact), then read as f32.
+      const wide = this.scratch("f32", view.shape);
+      try {
+        this.copy(view, wide.view);
+        return await this.read(wide.view);
+      } finally {
+        wide.release();
+      }
+    }
     const c = this.contiguous(view);
     const check = this.checks.begin(); // read with the data: one submit, one map
     let parts: ArrayBuffer[];

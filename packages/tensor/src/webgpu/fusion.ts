@@ -85,7 +85,8 @@ export class Fuser {
    */
   add(key: string, body: string, inputs: View[], out: View): boolean {
     const outStorage = out.storage as GpuStorage;
-    if (!isContiguous(out) || out.offset !== 0) {
+    const half = out.storage.dtype === "f16" || inputs.some((v) => v.storage.dtype === "f16");
+    if (half || !isContiguous(out) || out.offset !== 0) {
       this.drain();
       return false;
     }

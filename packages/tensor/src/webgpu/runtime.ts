@@ -241,7 +241,8 @@ export class Runtime {
   }
 
   newStorage(backend: string, dtype: DType, size: number): GpuStorage {
-    const buffer = this.acquire(size * 4);
+    // f16: two elements per 32-bit word (a trailing odd element takes a whole word)
+    const buffer = this.acquire(dtype === "f16" ? Math.ceil(size / 2) * 4 : size * 4);
     return { backend, dtype, size, buffer, capacity: buffer.size, freed: false };
   }
 

@@ -17,8 +17,51 @@ export function grid(count: number): [number, number, number] {
   return [x, Math.ceil(count / x), 1];
 }
 
+/** WGSL element type of a storage array; f16 storage is packed two per `u32` (see {@link HALF}). */
 export function wgslType(dtype: DType): string {
-  return dtype === "i32" ? "i32" : "f32";
+  return dtype === "i32" ? "i32" : dtype === "f16" ? "u32" : "f32";
+}
+
+/**
+ * f16 storage: element i of a packed array is half `i & 1` of word `i >> 1` (little-endian, as
+ * on the host), so no adapter feature is needed. Reads unpack with `unpack2x16float` (exact);
+ * writes round with `f2h` below rather than `pack2x16float`, whose rounding and overflow WGSL
+ * leaves to the implementation: ties to even, ±inf beyond ±65504, NaN kept (quiet), bit for bit
+ * what the host's `f32ToF16` gives.
+ */
+export const HALF = /* wgsl */ `
+fn f2h(x: f32) -> u32 {
+  let b = bitcast<u32>(x);
+  let sign = (b >> 16u) & 0x8000u;
+  let e = i32((b >> 23u) & 0xffu);
+  var m = b & 0x7fffffu;
+  if (e == 255) { return sign | 0x7c00u | select(0u, 0x200u, m != 0u); }
+  let he = e - 112;
+  if (he >= 31) { return sign | 0x7c00u; }
+  if (he <= 0) {
+    if (he < -10) { return sign; }
+    m = m | 0x800000u;
+    let shift = u32(14 - he);
+    var h = m >> shift;
+    let rem = m & ((1u << shift) - 1u);
+    let half = 1u << (shift - 1u);
+    if (rem > half || (rem == half && (h & 1u) == 1u)) { h = h + 1u; }
+    return sign | h;
+  }
+  var h = (u32(he) << 10u) | (m >> 13u);
+  let rem = m & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u) == 1u)) { h = h + 1u; }
+  return sign | h;
+}`;
+
+/** WGSL expression for element `i` (a plain name or literal) of the packed f16 array `buf`. */
+export function loadHalf(buf: string, i: string): string {
+  return `unpack2x16float(${buf}[${i} >> 1u])[${i} & 1u]`;
+}
+
+/** WGSL expression for element `i` of operand array `buf` holding `dtype` (f16 read as f32). */
+export function load(buf: string, dtype: DType, i: string): string {
+  return dtype === "f16" ? loadHalf(buf, `(${i})`) : `${buf}[${i}]`;
 }
 
 /** Binding declarations: `P` (params) at 0, then `name: array<type>` at 1, 2, …. */

@@ -9,7 +9,7 @@
 
 import type { BinaryOp, DType, UnaryOp, View } from "../../backend.js";
 import type { Access, GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, MATH, wgslType } from "../wgsl.js";
+import { bindings, entry, grid, HALF, MATH, wgslType } from "../wgsl.js";
 
 export interface Operand {
   view: View;
@@ -47,8 +47,9 @@ export function coalesce(
 
 /**
  * Runs `body` over every element. `body` sees `a{k}` (the loaded value of operand k, in its
- * dtype), `E` (index of the first extra parameter; read with `pf(E + j)` / `pi(E + j)`) and
- * must define `r{k}` for every written operand (in that operand's dtype).
+ * dtype; f16 storage loads and stores as f32), `E` (index of the first extra parameter; read
+ * with `pf(E + j)` / `pi(E + j)`) and must define `r{k}` for every written operand (in that
+ * operand's dtype).
  */
 export function elementwise(
   rt: Runtime,
@@ -91,8 +92,15 @@ export function elementwise(
   rt.dispatch({
     key,
     wgsl: () => {
+      // f16 storages are packed u32 words; a written one is atomic, since the two halves of a
+      // word belong to two invocations.
+      const atomic = storages.map((s, i) => s.dtype === "f16" && access[i] === "rw");
       const decl = bindings(
-        storages.map((s, i) => ({ name: `buf${i}`, type: wgslType(s.dtype), access: access[i] })),
+        storages.map((s, i) => ({
+          name: `buf${i}`,
+          type: atomic[i] ? "atomic<u32>" : wgslType(s.dtype),
+          access: access[i],
+        })),
       );
       const offs = operands
         .map((_, k) =>
@@ -115,16 +123,34 @@ export function elementwise(
 }`,
         )
         .join("\n");
+      const load = (k: number): string => {
+        const buf = `buf${slot[k]}`;
+        if (dtypes[k] !== "f16") return `  let a${k} = ${buf}[off${k}(gi)];`;
+        const word = atomic[slot[k]] ? `atomicLoad(&${buf}[h${k} >> 1u])` : `${buf}[h${k} >> 1u]`;
+        return `  let h${k} = off${k}(gi);\n  let a${k} = unpack2x16float(${word})[h${k} & 1u];`;
+      };
+      // An f16 store clears its half of the word, then sets it: each atomic touches only this
+      // invocation's 16 bits, so the neighbour's half survives in any interleaving.
+      const store = (k: number): string =>
+        dtypes[k] !== "f16"
+          ? `  buf${slot[k]}[off${k}(gi)] = r${k};`
+          : `  {
+    let o = off${k}(gi);
+    let sh = (o & 1u) * 16u;
+    atomicAnd(&buf${slot[k]}[o >> 1u], ~(0xffffu << sh));
+    atomicOr(&buf${slot[k]}[o >> 1u], f2h(r${k}) << sh);
+  }`;
       const loads = operands
-        .map((o, k) => (o.mode === "w" ? "" : `  let a${k} = buf${slot[k]}[off${k}(gi)];`))
+        .map((o, k) => (o.mode === "w" ? "" : load(k)))
         .filter((l) => l)
         .join("\n");
       const stores = operands
-        .map((o, k) => (o.mode === "r" ? "" : `  buf${slot[k]}[off${k}(gi)] = r${k};`))
+        .map((o, k) => (o.mode === "r" ? "" : store(k)))
         .filter((l) => l)
         .join("\n");
       return `${decl}
 ${MATH}
+${atomic.some((x) => x) ? HALF : ""}
 ${offs}
 ${entry(WG)}
   if (gi >= P[0]) { return; }
@@ -285,8 +311,12 @@ export function binaryBody(op: BinaryOp, ta: DType, tb: DType, tout: DType): str
   }
 }
 
-/** Conversion of a loaded value to a dtype (f32 → i32 truncates toward zero). */
+/**
+ * Conversion of a loaded value to a dtype (f32 → i32 truncates toward zero). f16 operands load
+ * as f32 and store from f32, so to the body f16 is f32.
+ */
 export function convert(v: string, from: DType, to: DType): string {
-  if (from === to) return v;
-  return to === "i32" ? `i32(trunc(${v}))` : `f32(${v})`;
+  const [f, t] = [from === "f16" ? "f32" : from, to === "f16" ? "f32" : to];
+  if (f === t) return v;
+  return t === "i32" ? `i32(trunc(${v}))` : `f32(${v})`;
 }

@@ -7,7 +7,7 @@
 
 import { type Conv2dGeometry, convGeometryWords, type View } from "../../backend.js";
 import type { Access, GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, MATH, wgslType } from "../wgsl.js";
+import { bindings, entry, grid, load, MATH, wgslType } from "../wgsl.js";
 
 const WG = 256;
 
@@ -221,7 +221,7 @@ export function indexSelect(rt: Runtime, x: View, axis: number, index: View, out
   for (const d of out.shape) total *= d;
   perElement(
     rt,
-    "indexSelect",
+    `indexSelect:${x.storage.dtype}`,
     total,
     [
       { name: "X", view: x, access: "r" },
@@ -233,7 +233,8 @@ export function indexSelect(rt: Runtime, x: View, axis: number, index: View, out
   let i = gi % inner;
   let l = (gi / inner) % L;
   let o = gi / (inner * L);
-  O[P[6] + gi] = X[P[4] + (o * n + u32(I[P[5] + l])) * inner + i];`,
+  let at = P[4] + (o * n + u32(I[P[5] + l])) * inner + i;
+  O[P[6] + gi] = ${load("X", x.storage.dtype, "at")};`,
   );
 }
 

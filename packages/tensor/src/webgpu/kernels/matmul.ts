@@ -17,9 +17,9 @@
  *   go deeper in K for the same workgroup memory (see {@link F16_TILES}).
  */
 
-import type { View } from "../../backend.js";
+import type { DType, View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, MAX_GROUPS } from "../wgsl.js";
+import { bindings, entry, grid, load, MAX_GROUPS, wgslType } from "../wgsl.js";
 
 /**
  * A matmul tile: a workgroup computes a BM×BN block of the output, K in steps of BK through
@@ -371,13 +371,24 @@ function accumulators(
   return { decl: decl.join("\n"), stores: stores.join("\n") };
 }
 
-const OPERANDS = bindings([
-  { name: "A", type: "f32", access: "r" },
-  { name: "B", type: "f32", access: "r" },
-  { name: "O", type: "f32", access: "rw" },
-]);
+/**
+ * Storage dtypes of the operands: f32, or f16 (packed pairs, widened to f32 as they are loaded
+ * into the workgroup tiles); the output is f32.
+ */
+export interface OperandTypes {
+  a: DType;
+  b: DType;
+}
 
-function shader(t: Tile, aKFast: boolean, bNFast: boolean): string {
+function operands(ty: OperandTypes): string {
+  return bindings([
+    { name: "A", type: wgslType(ty.a), access: "r" },
+    { name: "B", type: wgslType(ty.b), access: "r" },
+    { name: "O", type: "f32", access: "rw" },
+  ]);
+}
+
+function shader(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes): string {
   const { BM, BN, BK, TM, TN } = t;
   const TX = BN / TN;
   const threads = (BM / TM) * (BN / TN);
@@ -419,7 +430,7 @@ ${lines.join("\n")}
   const bIdx = bNFast
     ? `let kk2 = e / ${BN}u; let nn = e % ${BN}u;`
     : `let nn = e / ${BK}u; let kk2 = e % ${BK}u;`;
-  return `${OPERANDS}
+  return `${operands(ty)}
 var<workgroup> As: array<f32, ${BM * BK}>;
 var<workgroup> Bs: array<f32, ${BN * BK}>;
 @compute @workgroup_size(${threads})
@@ -432,7 +443,7 @@ ${decl}
       ${aIdx}
       let gm = rowBase + mm; let gk = k0 + kk2;
       var v = 0.0;
-      if (gm < M && gk < kend) { v = A[ab + gm * ars + gk * acs]; }
+      if (gm < M && gk < kend) { v = ${load("A", ty.a, "ab + gm * ars + gk * acs")}; }
       As[kk2 * ${BM}u + mm] = v;
     }
     for (var l = 0u; l < ${bLoads}u; l = l + 1u) {
@@ -440,7 +451,7 @@ ${decl}
       ${bIdx}
       let gn = colBase + nn; let gk = k0 + kk2;
       var v = 0.0;
-      if (gn < N && gk < kend) { v = B[bb + gk * brs + gn * bcs]; }
+      if (gn < N && gk < kend) { v = ${load("B", ty.b, "bb + gk * brs + gn * bcs")}; }
       Bs[kk2 * ${BN}u + nn] = v;
     }
     workgroupBarrier();
@@ -462,7 +473,7 @@ ${stores}
  * A unit's place in the tile and its global base address are loop-invariant (`setup`).
  */
 function vec4Loads(
-  o: { src: "A" | "B"; dst: "As" | "Bs"; reg: string; span: number; bound: string },
+  o: { src: "A" | "B"; dtype: DType; dst: "As" | "Bs"; reg: string; span: number; bound: string },
   addr: { base: string; origin: string; stride: string; kstride: string },
   kFast: boolean,
   BK: number,
@@ -491,7 +502,7 @@ function vec4Loads(
     );
     const reads = lanes.map((c, i) => {
       const at = i === 0 ? "g" : i === 1 ? `g + ${addr.stride}` : `g + ${i}u * ${addr.stride}`;
-      return `if (${r}g${l}${i === 0 ? "" : ` + ${i}u`} < ${o.bound}) { v.${c} = ${o.src}[${at}]; }`;
+      return `if (${r}g${l}${i === 0 ? "" : ` + ${i}u`} < ${o.bound}) { v.${c} = ${load(o.src, o.dtype, at)}; }`;
     });
     fetch.push(`      {
         var v = vec4<f32>(0.0);
@@ -516,7 +527,7 @@ function vec4Loads(
  * step (at loop-invariant indices, so Dawn's robustness clamps can be hoisted), the k loop
  * unrolled, optional padding of A's rows and optional register prefetch of the next K tile.
  */
-function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean): string {
+function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes): string {
   const { BM, BN, BK, TM, TN } = t;
   const TX = BN / TN;
   const TY = BM / TM;
@@ -549,14 +560,14 @@ function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean): string {
   const col = (j: number) => (strided ? (j >> 2) * 4 * TX + (j & 3) : j);
   const { decl, stores } = accumulators(TM, TN, row, col);
   const a = vec4Loads(
-    { src: "A", dst: "As", reg: "ra", span: BM, bound: "M" },
+    { src: "A", dtype: ty.a, dst: "As", reg: "ra", span: BM, bound: "M" },
     { base: "ab", origin: "rowBase", stride: "ars", kstride: "acs" },
     aKFast,
     BK,
     threads,
   );
   const b = vec4Loads(
-    { src: "B", dst: "Bs", reg: "rb", span: BN, bound: "N" },
+    { src: "B", dtype: ty.b, dst: "Bs", reg: "rb", span: BN, bound: "N" },
     { base: "bb", origin: "colBase", stride: "bcs", kstride: "brs" },
     !bNFast,
     BK,
@@ -586,7 +597,7 @@ ${b.store}
 ${steps.join("\n")}
     workgroupBarrier();
   }`;
-  return `${OPERANDS}
+  return `${operands(ty)}
 // k-major vec4 tiles: As[k][m / 4] (row padding: ${A4 - BM / 4} vec4), Bs[k][n / 4]
 var<workgroup> As: array<array<vec4<f32>, ${A4}>, ${BK}>;
 var<workgroup> Bs: array<array<vec4<f32>, ${BN / 4}>, ${BK}>;
@@ -611,7 +622,7 @@ ${stores}
  * vectors, whose `w` reads are then adjacent in memory.
  */
 function f16Load(
-  o: { src: "A" | "B"; dst: "As" | "Bs"; span: number; bound: string; base: string },
+  o: { src: "A" | "B"; dtype: DType; dst: "As" | "Bs"; span: number; bound: string; base: string },
   idx: { g: string; origin: string; stride: string; kstride: string },
   w: number,
   kFast: boolean,
@@ -624,7 +635,7 @@ function f16Load(
   for (let c = 0; c < w; c++) {
     const at = c === 0 ? "g" : c === 1 ? `g + ${idx.stride}` : `g + ${c}u * ${idx.stride}`;
     reads.push(
-      `if (${idx.g}${c === 0 ? "" : ` + ${c}u`} < ${o.bound}) { v${lane(w, c)} = ${o.src}[${at}]; }`,
+      `if (${idx.g}${c === 0 ? "" : ` + ${c}u`} < ${o.bound}) { v${lane(w, c)} = ${load(o.src, o.dtype, at)}; }`,
     );
   }
   // With K unit-stride, runs of G = 8 consecutive k (one 32-byte sector of f32 per row) vary
@@ -650,7 +661,7 @@ function f16Load(
     }`;
 }
 
-function shaderF16(t: Tile, aKFast: boolean, bNFast: boolean): string {
+function shaderF16(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes): string {
   const { BM, BN, BK, TM, TN } = t;
   const TX = BN / TN;
   const threads = (BM / TM) * (BN / TN);
@@ -672,7 +683,7 @@ function shaderF16(t: Tile, aKFast: boolean, bNFast: boolean): string {
     }
   const { decl, stores } = accumulators(TM, TN);
   const aLoad = f16Load(
-    { src: "A", dst: "As", span: BM, bound: "M", base: "ab" },
+    { src: "A", dtype: ty.a, dst: "As", span: BM, bound: "M", base: "ab" },
     { g: "gm", origin: "rowBase", stride: "ars", kstride: "acs" },
     VA,
     aKFast,
@@ -681,7 +692,7 @@ function shaderF16(t: Tile, aKFast: boolean, bNFast: boolean): string {
     threads,
   );
   const bLoad = f16Load(
-    { src: "B", dst: "Bs", span: BN, bound: "N", base: "bb" },
+    { src: "B", dtype: ty.b, dst: "Bs", span: BN, bound: "N", base: "bb" },
     { g: "gn", origin: "colBase", stride: "bcs", kstride: "brs" },
     VB,
     !bNFast,
@@ -690,7 +701,7 @@ function shaderF16(t: Tile, aKFast: boolean, bNFast: boolean): string {
     threads,
   );
   return `enable f16;
-${OPERANDS}
+${operands(ty)}
 // k-major tiles of f16 vectors: As[k][m / ${VA}], Bs[k][n / ${VB}]
 var<workgroup> As: array<${vecType(VA, "f16")}, ${(BM * BK) / VA}>;
 var<workgroup> Bs: array<${vecType(VB, "f16")}, ${(BN * BK) / VB}>;
@@ -764,17 +775,20 @@ export function matmul(
   const target = partial ?? (out.storage as GpuStorage).buffer;
   const z = batch * slices;
   // The pipeline key names the precision: f32 kernels are "matmul:<tile>:<layout>", f16 ones
-  // "matmul-f16:<tile>:<layout>" (the split-K sum is f32 for both).
+  // "matmul-f16:<tile>:<layout>" (the split-K sum is f32 for both); f16 storage of an operand
+  // appends the operand dtypes (":f16f32").
   const layout = `${aKFast ? "k" : "m"}${bNFast ? "n" : "k"}`;
+  const ty: OperandTypes = { a: a.storage.dtype, b: b.storage.dtype };
+  const stored = ty.a === "f16" || ty.b === "f16" ? `:${ty.a}${ty.b}` : "";
   for (let z0 = 0; z0 < z; z0 += MAX_GROUPS) {
     rt.dispatch({
-      key: `${f16 ? "matmul-f16" : "matmul"}:${t.name}:${layout}`,
+      key: `${f16 ? "matmul-f16" : "matmul"}:${t.name}:${layout}${stored}`,
       wgsl: () =>
         f16
-          ? shaderF16(t, aKFast, bNFast)
+          ? shaderF16(t, aKFast, bNFast, ty)
           : t.layout === "vec4"
-            ? shaderVec4(t, aKFast, bNFast)
-            : shader(t, aKFast, bNFast),
+            ? shaderVec4(t, aKFast, bNFast, ty)
+            : shader(t, aKFast, bNFast, ty),
       buffers: [
         { buffer: (a.storage as GpuStorage).buffer, access: "r" },
         { buffer: (b.storage as GpuStorage).buffer, access: "r" },

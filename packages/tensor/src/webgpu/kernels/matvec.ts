@@ -10,12 +10,14 @@
  * - "nfast" (any other layout; coalesced when b has unit stride along N): 64 outputs per
  *   workgroup, each summed by 4 invocations taking every 4th k.
  * The partial sums meet in workgroup memory. Batch axes broadcast through their strides as in
- * matmul.ts; `out` is contiguous.
+ * matmul.ts; `out` is contiguous. Either operand may be f16 storage (unpacked as it is read):
+ * decoding with f16 weights reads half the bytes, and decoding is bound by those reads.
  */
 
 import type { View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, MAX_GROUPS } from "../wgsl.js";
+import { bindings, load, MAX_GROUPS, wgslType } from "../wgsl.js";
+import type { OperandTypes } from "./matmul.js";
 
 /** Largest M (rows per batch entry) the matvec kernels take. */
 export const MATVEC_MAX_ROWS = 4;
@@ -43,7 +45,7 @@ export function matvecApplies(a: View, out: View): boolean {
   return M > 0 && M <= MATVEC_MAX_ROWS && rows <= MAX_GROUPS;
 }
 
-function shader(kind: "kfast" | "nfast"): string {
+function shader(kind: "kfast" | "nfast", ty: OperandTypes): string {
   const { outputs, lanes } = LAYOUTS[kind];
   // Output `o` of the workgroup and this invocation's lane: kfast puts an output's lanes in
   // consecutive invocations (they read consecutive k of one weight row); nfast puts outputs in
@@ -55,8 +57,8 @@ function shader(kind: "kfast" | "nfast"): string {
   const slot = (l: string) =>
     kind === "kfast" ? `o * ${lanes}u + (${l})` : `(${l}) * ${outputs}u + o`;
   return `${bindings([
-    { name: "A", type: "f32", access: "r" },
-    { name: "B", type: "f32", access: "r" },
+    { name: "A", type: wgslType(ty.a), access: "r" },
+    { name: "B", type: wgslType(ty.b), access: "r" },
     { name: "O", type: "f32", access: "rw" },
   ])}
 var<workgroup> red: array<f32, ${WG}>;
@@ -87,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (n < N) {
     let bcol = bo + n * bcs;
     for (var k = lane; k < K; k = k + ${lanes}u) {
-      acc = acc + A[arow + k * acs] * B[bcol + k * brs];
+      acc = acc + ${load("A", ty.a, "arow + k * acs")} * ${load("B", ty.b, "bcol + k * brs")};
     }
   }
   red[lid] = acc;
@@ -116,13 +118,15 @@ export function matvec(rt: Runtime, a: View, b: View, out: View): void {
   const brs = b.strides[rank - 2];
   const kind = brs === 1 && K > 1 ? "kfast" : "nfast";
   const { outputs } = LAYOUTS[kind];
+  const ty: OperandTypes = { a: a.storage.dtype, b: b.storage.dtype };
+  const stored = ty.a === "f16" || ty.b === "f16" ? `:${ty.a}${ty.b}` : "";
   const groupsX = Math.ceil(N / outputs);
   if (groupsX > MAX_GROUPS) {
     throw new Error(`webgpu matvec: ${N} outputs per row need more than ${MAX_GROUPS} workgroups`);
   }
   rt.dispatch({
-    key: `matvec:${kind}`,
-    wgsl: () => shader(kind),
+    key: `matvec:${kind}${stored}`,
+    wgsl: () => shader(kind, ty),
     buffers: [
       { buffer: (a.storage as GpuStorage).buffer, access: "r" },
       { buffer: (b.storage as GpuStorage).buffer, access: "r" },
