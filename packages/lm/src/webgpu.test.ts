@@ -10,6 +10,7 @@ import {
   type Backend,
   createWebGpuBackend,
   getBackend,
+  memoryStats,
   noGrad,
   setBackend,
   type Tensor,
@@ -84,6 +85,34 @@ suite(title, { timeout: 300_000 }, () => {
       });
     });
   }
+
+  it("f16 weights: half the weight bytes, logits and greedy tokens as on the cpu backend", async () => {
+    const ref = await loadReference("gpt2-tiny");
+    const ids = ref.tensors.input_ids;
+    const prompt = Array.from(ids.data().subarray(0, 8));
+    const cpuModel = await loadModel(ref.dir, { dtype: "f16" });
+    const want = noGrad(() => cpuModel.forward(tensor(ids.data(), ids.shape)).logits).data();
+    const wantTokens = generate(cpuModel, [prompt], { maxNewTokens: 12 }).outputs[0].tokens;
+    const live = () => memoryStats(gpu).liveBytes;
+    await onGpu(async () => {
+      const before = live();
+      const full = await loadModel(ref.dir);
+      const fullBytes = live() - before;
+      full.dispose();
+      const mid = live();
+      const model = await loadModel(ref.dir, { dtype: "f16" });
+      const halfBytes = live() - mid;
+      // Weight matrices are nearly all of the bytes: f16 is a little over half.
+      expect(halfBytes).toBeLessThan(fullBytes * 0.55);
+      expect(halfBytes).toBeGreaterThan(fullBytes * 0.5);
+      const logits = noGrad(() => model.forward(tensor(ids.data(), ids.shape)).logits);
+      close(await logits.dataAsync(), want, 1e-4);
+      const out = await generateAsync(model, [prompt], { maxNewTokens: 12 });
+      expect(out.outputs[0].tokens).toEqual(wantTokens);
+      model.dispose();
+    });
+    cpuModel.dispose();
+  });
 
   it("left-padded batched generation matches the cpu backend", async () => {
     const ref = await loadReference("llama-tiny");

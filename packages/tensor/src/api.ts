@@ -76,6 +76,7 @@ export {
 } from "./registry.js";
 export {
   loadSafetensors,
+  type ParseOptions,
   parseSafetensors,
   type SafetensorsFile,
   saveSafetensors,

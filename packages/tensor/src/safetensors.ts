@@ -28,8 +28,21 @@ const MAX_HEADER = 100 * 1024 * 1024;
 
 export interface SerializeOptions {
   metadata?: Record<string, string>;
-  /** Storage format for f32 tensors: one for all, or per tensor name (default "f32"). */
+  /**
+   * Storage format for float tensors: one for all, or per tensor name (default: "f32" for f32
+   * tensors, "f16" for f16 ones).
+   */
   format?: StorageFormat | ((name: string, t: Tensor) => StorageFormat);
+}
+
+export interface ParseOptions {
+  backend?: Backend;
+  /**
+   * The dtype of each float tensor (stored as F32, F16, BF16 or F64): "f32" (the default) or
+   * "f16" (f16 storage, e.g. a model's weights for inference). Given the tensor's name, shape
+   * and stored dtype tag.
+   */
+  floatDType?: (name: string, shape: readonly number[], stored: string) => "f32" | "f16";
 }
 
 /** Serializes named tensors (read synchronously: CPU backends; see serializeSafetensorsAsync). */
@@ -79,7 +92,7 @@ function serializeValues(
         ? "i32"
         : typeof options.format === "function"
           ? options.format(name, t)
-          : (options.format ?? "f32");
+          : (options.format ?? (t.dtype === "f16" ? "f16" : "f32"));
     if (t.dtype === "i32") format = "i32";
     const raw = encodeRaw(values[i], format);
     header[name] = {
@@ -118,7 +131,7 @@ function encodeRaw(values: HostArray, format: StorageFormat): Uint8Array {
 /** Parses a safetensors buffer into tensors on `backend` (default: the current backend). */
 export function parseSafetensors(
   bytes: Uint8Array,
-  options: { backend?: Backend; source?: string } = {},
+  options: ParseOptions & { source?: string } = {},
 ): SafetensorsFile {
   const src = options.source ?? "safetensors";
   const fail = (msg: string): never => {
@@ -189,7 +202,11 @@ export function parseSafetensors(
       );
     ranges.push([begin, end, name]);
     const raw = bytes.slice(dataStart + begin, dataStart + end);
-    tensors[name] = tensor(decodeRaw(raw, dtype, name, fail), shape, { backend: options.backend });
+    const float = dtype !== "I32" && dtype !== "I64";
+    tensors[name] = tensor(decodeRaw(raw, dtype, name, fail), shape, {
+      backend: options.backend,
+      dtype: float ? (options.floatDType?.(name, shape, dtype) ?? "f32") : "i32",
+    });
   }
   ranges.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < ranges.length; i++) {
@@ -244,7 +261,7 @@ export async function saveSafetensors(
 /** Reads a .safetensors file (Node). */
 export async function loadSafetensors(
   path: string,
-  options: { backend?: Backend } = {},
+  options: ParseOptions = {},
 ): Promise<SafetensorsFile> {
   const { readFile } = await nodeImport<typeof import("node:fs/promises")>("node:fs/promises");
   const bytes = await readFile(path);

@@ -45,6 +45,36 @@ describe("safetensors", () => {
     expect(Array.from(tensors["w.bf"].data())).toEqual([1.5, -2.25, 3, 0.00099945068359375]);
   });
 
+  it("keeps f16 tensors as F16 and loads chosen float tensors as f16 storage", () => {
+    const w = tensor([
+      [1.5, -2.25],
+      [3, 1e-3],
+    ]);
+    const bytes = serializeSafetensors({ "w.half": w.half(), w, bias: tensor([0.1, 0.2]) });
+    const header = JSON.parse(
+      new TextDecoder().decode(
+        bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))),
+      ),
+    );
+    expect(header["w.half"].dtype).toBe("F16");
+    expect(header.w.dtype).toBe("F32");
+    const seen: string[] = [];
+    const { tensors } = parseSafetensors(bytes, {
+      floatDType: (name, shape, stored) => {
+        seen.push(`${name}:${shape.length}:${stored}`);
+        return shape.length >= 2 ? "f16" : "f32";
+      },
+    });
+    expect(seen.sort()).toEqual(["bias:1:F32", "w.half:2:F16", "w:2:F32"]);
+    expect(tensors["w.half"].dtype).toBe("f16");
+    expect(tensors.w.dtype).toBe("f16"); // F32 on disk, rounded to f16 on load
+    expect(tensors.bias.dtype).toBe("f32");
+    // 1e-3 is not an f16: both hold its nearest half, 0.0010004043579101562
+    expect(Array.from(tensors.w.data())).toEqual(Array.from(tensors["w.half"].data()));
+    expect(tensors.w.data()[3]).toBeCloseTo(1e-3, 6);
+    expect(tensors.w.data()[3]).not.toBe(Math.fround(1e-3));
+  });
+
   it("header is 8-byte aligned and offsets are contiguous", () => {
     const bytes = serializeSafetensors({ a: tensor([1, 2, 3]), b: tensor([4]) });
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));

@@ -79,6 +79,20 @@ describe("athanor lm", () => {
     expect(res.outputs[0].prompt).toBe("def main():");
   });
 
+  it("generate --dtype f16 gives what the library gives with f16 weights", async () => {
+    const model = join(fixtures, "gpt2-tiny");
+    const lib = await import("@athanor/lm");
+    const m = await lib.loadModel(model, { dtype: "f16" });
+    const tok = lib.Tokenizer.fromFile(join(model, "tokenizer.json"));
+    const want = lib.generate(m, ["def main():"], { tokenizer: tok, maxNewTokens: 12 }).outputs[0]!;
+    const args = ["generate", "--model", model, "--prompt", "def main():"];
+    const { out } = await lm(...args, "--max-new-tokens", "12", "--dtype", "f16", "--json");
+    expect(JSON.parse(out).outputs[0].tokens).toEqual(want.tokens);
+    await expect(lm(...args, "--dtype", "bf16")).rejects.toThrow(
+      /--dtype must be "f32" or "f16", got "bf16"/,
+    );
+  });
+
   it("generate streams, and constrains to choices", async () => {
     const model = join(fixtures, "llama-tiny");
     const { out, err } = await lm(

@@ -28,6 +28,7 @@ import {
   Tokenizer,
   tokenBlocks,
   trainBpe,
+  type WeightDType,
 } from "@athanor/lm";
 import {
   backendByName,
@@ -76,9 +77,21 @@ async function selectBackend(name: string | undefined): Promise<void> {
   process.stderr.write(`backend: webgpu on ${gpu.info.adapter}\n`);
 }
 
-async function loadWithAdapter(dir: string, adapterDir?: string): Promise<Model> {
+const DTYPE_HELP =
+  'storage of the weight matrices: "f32", or "f16" (half the memory; arithmetic stays f32)';
+
+function weightDType(v: string): WeightDType {
+  if (v !== "f32" && v !== "f16") throw new Error(`--dtype must be "f32" or "f16", got "${v}"`);
+  return v;
+}
+
+async function loadWithAdapter(
+  dir: string,
+  adapterDir?: string,
+  dtype: WeightDType = "f32",
+): Promise<Model> {
   if (!existsSync(dir)) throw new Error(`--model ${dir}: no such folder`);
-  const model = await loadModel(dir);
+  const model = await loadModel(dir, { dtype });
   if (adapterDir) {
     if (!existsSync(adapterDir)) throw new Error(`--adapter ${adapterDir}: no such folder`);
     model.attachAdapter(await loadAdapter(adapterDir));
@@ -96,6 +109,7 @@ function loadTokenizer(dir: string): Tokenizer {
 // ---- generate ----------------------------------------------------------------------------
 
 interface GenerateFlags {
+  dtype?: WeightDType;
   backend?: string;
   model: string;
   adapter?: string;
@@ -116,7 +130,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
   await selectBackend(f.backend);
   if (!f.prompt?.length) throw new Error("--prompt is required (repeat it for a batch)");
   if (f.jsonSchema && f.choices) throw new Error("use --json-schema or --choices, not both");
-  const model = await loadWithAdapter(f.model, f.adapter);
+  const model = await loadWithAdapter(f.model, f.adapter, f.dtype);
   const tokenizer = loadTokenizer(f.model);
   let constraint: TokenConstraint | undefined;
   if (f.jsonSchema) {
@@ -190,6 +204,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
 // ---- forward -----------------------------------------------------------------------------
 
 interface ForwardFlags {
+  dtype?: WeightDType;
   model: string;
   adapter?: string;
   input: string;
@@ -199,7 +214,7 @@ interface ForwardFlags {
 
 async function runForward(f: ForwardFlags) {
   await selectBackend(f.backend);
-  const model = await loadWithAdapter(f.model, f.adapter);
+  const model = await loadWithAdapter(f.model, f.adapter, f.dtype);
   if (!existsSync(f.input)) throw new Error(`--input ${f.input}: no such file`);
   // The inputs are checked on the host, so they are read onto the cpu backend.
   const { tensors } = await loadSafetensors(f.input, { backend: backendByName("cpu") });
@@ -229,6 +244,7 @@ async function runForward(f: ForwardFlags) {
 // ---- eval --------------------------------------------------------------------------------
 
 interface EvalFlags {
+  dtype?: WeightDType;
   model: string;
   adapter?: string;
   data: string;
@@ -240,7 +256,7 @@ interface EvalFlags {
 
 async function runEval(f: EvalFlags): Promise<void> {
   await selectBackend(f.backend);
-  const model = await loadWithAdapter(f.model, f.adapter);
+  const model = await loadWithAdapter(f.model, f.adapter, f.dtype);
   const tokenizer = loadTokenizer(f.model);
   const context = Math.min(f.context ?? 256, model.info.maxPositions);
   const eos = model.info.eosTokenIds[0];
@@ -499,6 +515,7 @@ export function registerLm(program: Command): void {
     .option("--choices <a,b,...>", "constrain the output to one of these strings")
     .option("--json", "print JSON (no streaming)")
     .option("--backend <name>", BACKEND_HELP, "cpu")
+    .option("--dtype <f32|f16>", DTYPE_HELP, weightDType, "f32")
     .action((f: GenerateFlags) => runGenerate(f));
 
   lm.command("train")
@@ -586,6 +603,7 @@ export function registerLm(program: Command): void {
     .option("--batch-size <n>", "sequences per batch", int("--batch-size"), 8)
     .option("--json", "print JSON")
     .option("--backend <name>", BACKEND_HELP, "cpu")
+    .option("--dtype <f32|f16>", DTYPE_HELP, weightDType, "f32")
     .action((f: EvalFlags) => runEval(f));
 
   lm.command("forward")
@@ -598,5 +616,6 @@ export function registerLm(program: Command): void {
     )
     .requiredOption("--out <file>", "safetensors file to write: logits [B, T, vocab] f32")
     .option("--backend <name>", BACKEND_HELP, "cpu")
+    .option("--dtype <f32|f16>", DTYPE_HELP, weightDType, "f32")
     .action((f: ForwardFlags) => runForward(f));
 }

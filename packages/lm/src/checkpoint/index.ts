@@ -8,6 +8,7 @@ export {
 } from "./model-io.js";
 export {
   CheckpointError,
+  type ReadOptions,
   readSafetensorsFile,
   readWeights,
   type WriteWeightsOptions,

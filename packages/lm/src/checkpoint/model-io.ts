@@ -14,6 +14,7 @@ import {
   parseModelConfig,
 } from "../model/config.js";
 import { type Model, modelFromParameters, parameterShapes } from "../model/create.js";
+import type { WeightDType } from "../model/transformer.js";
 import {
   CheckpointError,
   matchWeights,
@@ -54,6 +55,13 @@ export interface LoadModelOptions {
    * describes a different model than the weights.
    */
   allowUnexpected?: boolean;
+  /**
+   * "f16" keeps every weight matrix (projections, embeddings, the head) as f16 storage: half
+   * the memory, and on WebGPU half the bytes read per decoded token. Norms and biases stay
+   * f32 and all arithmetic is f32. Such a model serves and trains LoRA adapters (which are
+   * f32); full fine-tuning needs "f32" (the default).
+   */
+  dtype?: WeightDType;
 }
 
 export interface LoadedModel {
@@ -68,7 +76,12 @@ export async function loadModelWithReport(
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   const config = await loadModelConfig(dir);
-  const files = addBasePrefix(await readWeights(dir), config);
+  const files = addBasePrefix(
+    await readWeights(dir, "model", {
+      floatDType: (_, shape) => (options.dtype === "f16" && shape.length >= 2 ? "f16" : "f32"),
+    }),
+    config,
+  );
   const expected = parameterShapes(config);
   // A tied head saved anyway is the embedding again: accepted and not used.
   const { params, unexpected } = matchWeights(

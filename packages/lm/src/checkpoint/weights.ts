@@ -1,14 +1,15 @@
 /**
  * Reading and writing Hugging Face weight files: `model.safetensors`, or shards listed by
- * `model.safetensors.index.json`; f32 / f16 / bf16 on disk, f32 in memory. Every tensor the
- * config implies must be present with its shape; errors name the file, the tensor and both
- * shapes.
+ * `model.safetensors.index.json`; f32 / f16 / bf16 on disk, f32 in memory (or f16 storage on
+ * request: `ReadOptions.floatDType`). Every tensor the config implies must be present with its
+ * shape; errors name the file, the tensor and both shapes.
  */
 
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  type ParseOptions,
   parseSafetensors,
   type StorageFormat,
   serializeSafetensorsAsync,
@@ -28,8 +29,16 @@ export class CheckpointError extends Error {
   }
 }
 
+/** Which float tensors load as f16 storage (see `ParseOptions.floatDType`); default none. */
+export interface ReadOptions {
+  floatDType?: ParseOptions["floatDType"];
+}
+
 /** Reads one safetensors file into a name → tensor map (clear errors for truncated files). */
-export async function readSafetensorsFile(path: string): Promise<Map<string, Tensor>> {
+export async function readSafetensorsFile(
+  path: string,
+  options: ReadOptions = {},
+): Promise<Map<string, Tensor>> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -39,6 +48,7 @@ export async function readSafetensorsFile(path: string): Promise<Map<string, Ten
   try {
     const f = parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
       source: path,
+      floatDType: options.floatDType,
     });
     return new Map(Object.entries(f.tensors));
   } catch (e) {
@@ -47,13 +57,17 @@ export async function readSafetensorsFile(path: string): Promise<Map<string, Ten
 }
 
 /** Reads a checkpoint folder's weights (`prefix` "model" → model.safetensors / its index). */
-export async function readWeights(dir: string, prefix = "model"): Promise<WeightFiles> {
+export async function readWeights(
+  dir: string,
+  prefix = "model",
+  options: ReadOptions = {},
+): Promise<WeightFiles> {
   const single = join(dir, `${prefix}.safetensors`);
   const index = join(dir, `${prefix}.safetensors.index.json`);
   const tensors = new Map<string, Tensor>();
   const fileOf = new Map<string, string>();
   if (existsSync(single)) {
-    for (const [k, t] of await readSafetensorsFile(single)) {
+    for (const [k, t] of await readSafetensorsFile(single, options)) {
       tensors.set(k, t);
       fileOf.set(k, single);
     }
@@ -82,7 +96,7 @@ export async function readWeights(dir: string, prefix = "model"): Promise<Weight
   }
   for (const [file, names] of shards) {
     const path = join(dir, file);
-    const got = await readSafetensorsFile(path);
+    const got = await readSafetensorsFile(path, options);
     for (const name of names) {
       const t = got.get(name);
       if (!t) throw new CheckpointError(`${path}: tensor ${name} is missing (listed in ${index})`);
@@ -130,7 +144,7 @@ export function matchWeights(
       throw new CheckpointError(
         `${files.fileOf.get(name)}: tensor ${name} has shape [${t.shape.join(", ")}] but the config implies [${shape.join(", ")}]`,
       );
-    if (t.dtype !== "f32")
+    if (t.dtype === "i32")
       throw new CheckpointError(
         `${files.fileOf.get(name)}: tensor ${name} is ${t.dtype}, expected a float tensor`,
       );
@@ -150,7 +164,7 @@ export function matchWeights(
 }
 
 export interface WriteWeightsOptions {
-  /** Storage format on disk (default "f32"). */
+  /** Storage format on disk (default: each tensor's own, so "f32", or "f16" for f16 tensors). */
   format?: StorageFormat;
   /** Split into shards of at most this many bytes with an index (default: one file). */
   maxShardBytes?: number;
@@ -164,8 +178,9 @@ export async function writeWeights(
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const prefix = options.prefix ?? "model";
-  const format = options.format ?? "f32";
-  const bytesPer = format === "f32" ? 4 : 2;
+  const format = options.format;
+  const bytesOf = (t: Tensor) =>
+    t.size * ((format ?? (t.dtype === "f16" ? "f16" : "f32")) === "f32" ? 4 : 2);
   const metadata = { format: "pt" };
   const names = [...tensors.keys()];
   const max = options.maxShardBytes;
@@ -180,7 +195,7 @@ export async function writeWeights(
   const groups: string[][] = [[]];
   let size = 0;
   for (const n of names) {
-    const b = tensors.get(n)!.size * bytesPer;
+    const b = bytesOf(tensors.get(n)!);
     if (size > 0 && size + b > max) {
       groups.push([]);
       size = 0;
@@ -188,7 +203,7 @@ export async function writeWeights(
     groups[groups.length - 1].push(n);
     size += b;
   }
-  const total = names.reduce((s, n) => s + tensors.get(n)!.size * bytesPer, 0);
+  const total = names.reduce((s, n) => s + bytesOf(tensors.get(n)!), 0);
   const weightMap: Record<string, string> = {};
   const written: string[] = [];
   const pad = (i: number) => String(i).padStart(5, "0");

@@ -30,4 +30,5 @@ export {
   type ParameterShapes,
   type TransformerForwardOptions,
   TransformerLM,
+  type WeightDType,
 } from "./transformer.js";

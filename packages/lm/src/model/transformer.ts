@@ -29,6 +29,12 @@ export interface TransformerForwardOptions extends ForwardOptions {
 /** Name → shape of every parameter a config implies (HF names, HF storage layout). */
 export type ParameterShapes = Map<string, number[]>;
 
+/**
+ * Storage dtype of a model's weight matrices: "f16" halves their memory (arithmetic stays
+ * f32; norms and biases stay f32). See {@link TransformerLM.castWeights}.
+ */
+export type WeightDType = "f32" | "f16";
+
 export abstract class TransformerLM<C extends ModelConfig = ModelConfig> implements CausalLM {
   readonly info: CausalLMInfo;
   /**
@@ -323,6 +329,36 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
   /** Keeps only the last position of hidden states [B, T, E] when only its logits are wanted. */
   protected lastIfWanted(h: Tensor, inputs: PreparedInputs): Tensor {
     return inputs.lastOnly && inputs.T > 1 ? ops.slice(h, 1, inputs.T - 1, inputs.T) : h;
+  }
+
+  /** Storage dtype of the weight matrices (every parameter of rank ≥ 2). */
+  get weightDType(): WeightDType {
+    for (const t of this.params.values()) if (t.rank >= 2) return t.dtype === "f16" ? "f16" : "f32";
+    return "f32";
+  }
+
+  /**
+   * Converts every weight matrix (rank ≥ 2: projections, embeddings, the head) to `dtype`
+   * storage in place, freeing the old tensors; norms and biases stay f32. An f16 model runs
+   * forward, generates and trains LoRA adapters; full fine-tuning needs f32 weights. Tensors
+   * taken from `parameters()` before the call are freed by it.
+   */
+  castWeights(dtype: WeightDType): void {
+    const cast = new Map<Tensor, Tensor>();
+    for (const [name, t] of this.params) {
+      if (t.rank < 2 || t.dtype === dtype) continue;
+      if (t.requiresGrad)
+        throw new Error(
+          `castWeights: ${name} requires grad (a Trainer is training the weights); finish training first`,
+        );
+      let next = cast.get(t);
+      if (!next) {
+        next = t.cast(dtype);
+        cast.set(t, next);
+      }
+      this.params.set(name, next);
+    }
+    for (const old of cast.keys()) old.dispose();
   }
 
   /** Frees every parameter (and detaches the adapter). */

@@ -129,6 +129,10 @@ export class Trainer {
           "Trainer: the model has an adapter attached; pass it as options.adapter to train it, or detach it",
         );
       this.trainable = model.parameters();
+      if (model.weightDType === "f16")
+        throw new Error(
+          "Trainer: the model's weights are f16 storage, which cannot take gradients; train a LoRA adapter (options.adapter) or load the model with dtype f32",
+        );
     }
     for (const p of this.trainable.values()) p.requireGrad(true);
     if (options.gradientCheckpointing !== undefined)
