@@ -6,6 +6,8 @@
 //
 //   npm run bench -- lm-decode [--json] [--threads 2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch]
 //                              [--backend cpu|webgpu]   (webgpu: PyTorch on CUDA, fp32, TF32 off)
+//                              [--dtype f32|f16]   (f16: weight matrices stored as f16; on CUDA
+//                                                   the PyTorch peer then runs in float16)
 import { bestTorch, fmt, llamaConfig, SHAPE, useBackend } from "./_lm-common.mjs";
 
 function parseArgs(args) {
@@ -18,6 +20,7 @@ function parseArgs(args) {
     new: 128,
     torch: true,
     backend: "cpu",
+    dtype: "f32",
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -29,13 +32,16 @@ function parseArgs(args) {
     else if (a === "--prompt") o.prompt = Number(args[++i]);
     else if (a === "--new") o.new = Number(args[++i]);
     else if (a === "--backend") o.backend = args[++i];
+    else if (a === "--dtype") o.dtype = args[++i];
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch] [--backend cpu|webgpu]",
+        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch] [--backend cpu|webgpu] [--dtype f32|f16]",
       );
       process.exit(0);
     } else throw new Error(`lm-decode: unknown argument ${a}`);
   }
+  if (o.dtype !== "f32" && o.dtype !== "f16")
+    throw new Error(`lm-decode: --dtype must be f32 or f16, got ${o.dtype}`);
   return o;
 }
 
@@ -62,6 +68,9 @@ export async function main(args) {
   const gen = backend === "cpu" ? async (...a) => lm.generate(...a) : lm.generateAsync;
   const config = lm.parseModelConfig(llamaConfig(SHAPE, o.prompt + o.new + 8), "bench config");
   const model = lm.createModel(config, { seed: 0 });
+  if (o.dtype === "f16") model.castWeights("f16");
+  // The PyTorch peer in half precision on CUDA (its fp16 inference); on the CPU it stays fp32.
+  if (o.dtype === "f16" && torchConfig.device === "cuda") torchConfig.dtype = "float16";
   let params = 0;
   for (const p of model.parameters().values()) params += p.size;
   const rng = new T.Rng(1);
@@ -92,7 +101,7 @@ export async function main(args) {
   }
 
   console.log(
-    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
+    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, ${o.dtype} weights${torchConfig.dtype ? `, PyTorch ${torchConfig.dtype}` : ""}, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
   );
   console.log(
     "batch  athanor decode tok/s  torch decode tok/s  ratio  athanor prefill tok/s  torch prefill tok/s",
@@ -127,6 +136,8 @@ export async function main(args) {
       JSON.stringify({
         bench: "lm-decode",
         backend,
+        dtype: o.dtype,
+        torchDtype: torchConfig.dtype ?? "float32",
         params,
         threads: o.threads,
         prompt: o.prompt,

@@ -1,5 +1,6 @@
 """The lm-decode / lm-train baselines: a Llama-shaped model in plain PyTorch on the CPU (or
-on CUDA with "device": "cuda" in the config, fp32 with TF32 off, for the webgpu runs).
+on CUDA with "device": "cuda" in the config, fp32 with TF32 off, for the webgpu runs; decode
+with "dtype": "float16" runs the model in half precision, the usual fp16 inference peer).
 
 Same shapes and the same loop structure as bench/lm-decode.mjs and bench/lm-train.mjs:
 RMSNorm, RoPE, grouped-query attention with a preallocated KV cache, SwiGLU, untied head.
@@ -20,6 +21,7 @@ mode, c, threads = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 dev = torch.device(c.get("device", "cpu"))
+dt = getattr(torch, c.get("dtype", "float32"))
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 
@@ -96,7 +98,7 @@ class Llama(torch.nn.Module):
         pos = torch.arange(past, past + T, device=dev).float()
         f = torch.outer(pos, self.inv)
         emb = torch.cat((f, f), dim=-1)
-        cos, sin = emb.cos()[None, None], emb.sin()[None, None]
+        cos, sin = emb.cos()[None, None].to(dt), emb.sin()[None, None].to(dt)
         x = self.embed(ids)
         for i, layer in enumerate(self.layers):
             x = layer(x, cos, sin, caches[i] if caches else None, past)
@@ -107,7 +109,7 @@ model = Llama()
 for p in model.parameters():
     if p.dim() > 1:
         torch.nn.init.normal_(p, std=0.02)
-model = model.to(dev)
+model = model.to(dev, dt)
 params = sum(p.numel() for p in model.parameters())
 
 if mode == "decode":
@@ -118,7 +120,10 @@ if mode == "decode":
 
     def run():
         caches = [
-            (torch.zeros(B, KV, P + N, HD, device=dev), torch.zeros(B, KV, P + N, HD, device=dev))
+            (
+                torch.zeros(B, KV, P + N, HD, device=dev, dtype=dt),
+                torch.zeros(B, KV, P + N, HD, device=dev, dtype=dt),
+            )
             for _ in range(L)
         ]
         with torch.inference_mode():

@@ -770,9 +770,12 @@ export class CpuBackend implements Backend {
     return { storage: s, shape, strides, offset: 0 };
   }
 
-  /** An f32 view of `v` (itself, or a converted copy the caller frees). */
+  /**
+   * An f32 view of `v` (itself, or a converted copy the caller frees). f16 storage holds f32
+   * slots here, so it is read in place.
+   */
   private asF32(v: View): View {
-    if (v.storage.dtype === "f32") return v;
+    if (v.storage.dtype !== "i32") return v;
     const tmp = this.alloc("f32", shapeSize(v.shape));
     const c = this.contiguousView(tmp, v.shape);
     this.copy(v, c);
