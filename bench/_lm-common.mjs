@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { torchPython } from "./_python.mjs";
 
 export const SHAPE = { layers: 8, width: 256, heads: 8, kvHeads: 4, hidden: 768, vocab: 8192 };
 
@@ -26,12 +27,15 @@ export function llamaConfig(s = SHAPE, maxPositions = 512) {
   };
 }
 
-const PYTHON = "/usr/bin/python3";
-const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), "lm_torch.py");
+// Beside this module, or (in the device check's bundle, which lives elsewhere) under bench/.
+const SCRIPT = [dirname(fileURLToPath(import.meta.url)), join(process.cwd(), "bench")]
+  .map((d) => join(d, "lm_torch.py"))
+  .find((f) => existsSync(f));
 
 /** Runs the PyTorch side; returns its JSON figures, or { skipped: reason }. */
 export function runTorch(mode, config, threads) {
-  if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
+  if (!SCRIPT) return { skipped: "bench/lm_torch.py not found (run from the repository root)" };
+  const PYTHON = torchPython();
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.status !== 0)
     return {

@@ -2,7 +2,7 @@
 // when the GPU has finished), and running PyTorch in the same run (CUDA when present, fp32 with
 // TF32 off; else the CPU) as the peer.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { torchPython } from "./_python.mjs";
 
 /** The tensor package and a webgpu backend (throws the backend's no-adapter error). */
 export async function webgpu(options = {}) {
@@ -28,17 +28,9 @@ export async function timeGpu(gpu, run, { reps = 5, warmup = 1 } = {}) {
   return times[Math.floor(times.length / 2)];
 }
 
-/** Python with torch: $PYTHON, else python3 on PATH (a GPU machine's venv), else /usr/bin/python3. */
-function python() {
-  if (process.env.PYTHON) return process.env.PYTHON;
-  const onPath = spawnSync("python3", ["-c", "import torch"], { stdio: "ignore" });
-  if (onPath.status === 0 || !existsSync("/usr/bin/python3")) return "python3";
-  return "/usr/bin/python3";
-}
-
 /** Runs a PyTorch script (its last stdout line is JSON); `{ error }` when it cannot. */
 export function runTorch(script, args) {
-  const r = spawnSync(python(), ["-c", script, ...args], {
+  const r = spawnSync(torchPython(), ["-c", script, ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 22,
     timeout: 600_000,

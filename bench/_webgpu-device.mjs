@@ -8,6 +8,9 @@
 //   parity        every op case against the reference backend
 //   matmul        webgpu-matmul f32 at 1024, 2048, 4096 (PyTorch fp32, TF32 off)
 //   train         webgpu-train-step (GPT-2 shape, PyTorch eager fp32 in the same run)
+//   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, then f16 weights
+//                 (PyTorch fp32 / float16 on CUDA as the peers)
+//   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
 //   ablations     the train step with fusion off, then with the bind-group cache off
 //   tiles         every matmul kernel variant (MATMUL_VARIANTS) at 2048 and 4096, Dawn's
 //                 robustness on and off, each checked against host dot products and the
@@ -24,6 +27,7 @@
 import * as T from "@athanor/tensor";
 import { attentionSweep, attentionTable } from "./_webgpu-attention.mjs";
 import { sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
+import { main as decode } from "./lm-decode.mjs";
 import { main as matmul } from "./webgpu-matmul.mjs";
 import { main as record } from "./webgpu-record.mjs";
 import { main as reduce } from "./webgpu-reduce.mjs";
@@ -34,6 +38,8 @@ const ORDER = [
   "parity",
   "matmul",
   "train",
+  "decode",
+  "storage",
   "ablations",
   "tiles",
   "attention",
@@ -97,6 +103,21 @@ const RUN = {
   },
   matmul: () => matmul(["--json", "--sizes", "1024,2048,4096", "--reps", "7"]),
   train: () => trainStep(["--json", "--steps", "5"]),
+  decode: async () => {
+    for (const dtype of ["f32", "f16"])
+      await decode(["--json", "--backend", "webgpu", "--dtype", dtype, "--torch-threads", "1"]);
+  },
+  storage: () =>
+    matmul([
+      "--json",
+      "--sizes",
+      "1024,2048,4096",
+      "--reps",
+      "7",
+      "--storage",
+      "f16",
+      "--no-torch",
+    ]),
   ablations: async () => {
     console.log(JSON.stringify({ part: "ablation", fuse: false }));
     await withEnv({ ATHANOR_WEBGPU_FUSE: "0" }, () =>

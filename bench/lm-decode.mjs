@@ -60,9 +60,9 @@ function latencyByPosition(stepMs, prompt, buckets = 4) {
 
 export async function main(args) {
   const o = parseArgs(args);
-  const T = await import("../packages/tensor/dist/index.js");
-  const lm = await import("../packages/lm/dist/index.js");
-  T.setThreads(o.threads);
+  const T = await import("@athanor/tensor");
+  const lm = await import("@athanor/lm");
+  if (o.backend === "cpu") T.setThreads(o.threads); // (the device bundle carries no cpu kernels)
   const { backend, torchConfig } = await useBackend(T, o.backend);
   // The cpu backend decodes synchronously; a GPU reads each step's logits asynchronously.
   const gen = backend === "cpu" ? async (...a) => lm.generate(...a) : lm.generateAsync;

@@ -38,9 +38,9 @@ function parseArgs(args) {
 
 export async function main(args) {
   const o = parseArgs(args);
-  const T = await import("../packages/tensor/dist/index.js");
-  const lm = await import("../packages/lm/dist/index.js");
-  T.setThreads(o.threads);
+  const T = await import("@athanor/tensor");
+  const lm = await import("@athanor/lm");
+  if (o.backend === "cpu") T.setThreads(o.threads); // (the device bundle carries no cpu kernels)
   const { backend, torchConfig } = await useBackend(T, o.backend);
   const config = lm.parseModelConfig(llamaConfig(SHAPE, o.context), "bench config");
   const model = lm.createModel(config, { seed: 0 });

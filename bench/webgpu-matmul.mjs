@@ -3,7 +3,7 @@
 // GPU finishing (`sync`), median of the repetitions.
 //
 //   npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch]
-//                                  [--precision f32|f16] [--variant NAME]
+//                                  [--precision f32|f16] [--variant NAME] [--storage f32|f16]
 //
 // --variant NAME forces one f32 kernel variant of MATMUL_VARIANTS (or a size class: large,
 // medium, small) for every size, through the backend's matmulTile option; without it the
@@ -15,12 +15,24 @@
 // off), i.e. cuBLAS's fp16-input / fp32-accumulate path. The host check then uses f16-rounded
 // inputs, so it still measures only accumulation error.
 //
+// --storage f16 stores the right operand (the weight, in a model) as f16: half the bytes read,
+// unpacked as the tiles load, arithmetic unchanged. Its peer stays PyTorch fp32, so the ratio
+// against the f32-storage run on the same machine is the storage's effect.
+//
 // Without a GPU this runs on Mesa's lavapipe (software Vulkan): correct but slow, so the default
 // sizes drop to 128, 256, 512 on a software adapter.
 import { runTorch, TORCH_PRELUDE, timeGpu, webgpu } from "./_webgpu-common.mjs";
 
 function parseArgs(args) {
-  const o = { json: false, sizes: null, reps: 5, torch: true, precision: "f32", variant: null };
+  const o = {
+    json: false,
+    sizes: null,
+    reps: 5,
+    torch: true,
+    precision: "f32",
+    variant: null,
+    storage: "f32",
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--json") o.json = true;
@@ -35,9 +47,13 @@ function parseArgs(args) {
       o.precision = args[++i];
       if (o.precision !== "f32" && o.precision !== "f16")
         throw new Error(`webgpu-matmul: --precision must be f32 or f16, got ${o.precision}`);
+    } else if (a === "--storage") {
+      o.storage = args[++i];
+      if (o.storage !== "f32" && o.storage !== "f16")
+        throw new Error(`webgpu-matmul: --storage must be f32 or f16, got ${o.storage}`);
     } else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16] [--variant NAME]",
+        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16] [--variant NAME] [--storage f32|f16]",
       );
       process.exit(0);
     } else throw new Error(`webgpu-matmul: unknown argument ${a}`);
@@ -101,7 +117,9 @@ export async function main(args) {
   const rows = [];
   for (const n of sizes) {
     const a = T.randn([n, n], { backend: gpu });
-    const b = T.randn([n, n], { backend: gpu });
+    const bf = T.randn([n, n], { backend: gpu });
+    const b = o.storage === "f16" ? bf.half() : bf;
+    if (b !== bf) bf.dispose();
     // check one result against a row computed on the host, so a fast wrong kernel cannot pass
     const c = T.ops.matmul(a, b);
     const [a32, b32, cv] = await Promise.all([a.dataAsync(), b.dataAsync(), c.dataAsync()]);
@@ -138,11 +156,13 @@ export async function main(args) {
     const figures = { bench: "webgpu-matmul", adapter: info.adapter, torch, rows };
     if (f16) figures.precision = "f16";
     if (o.variant) figures.variant = o.variant;
+    if (o.storage === "f16") figures.storage = "f16";
     console.log(JSON.stringify(figures));
   } else {
     console.log(`webgpu-matmul: adapter ${info.adapter} (${info.source})`);
     if (f16) console.log("matmul precision f16: f16-rounded inputs, f32 accumulation");
     if (o.variant) console.log(`matmul kernel variant ${o.variant} (forced for every size)`);
+    if (o.storage === "f16") console.log("right operand stored as f16 (f32 arithmetic)");
     const peer = f16 ? "fp16 inputs, fp32 accumulate" : "fp32, TF32 off";
     if (torch?.error) console.log(`pytorch: unavailable (${torch.error})`);
     else if (torch) console.log(`pytorch ${torch.torch} on ${torch.device} (${peer})`);

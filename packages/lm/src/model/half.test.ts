@@ -30,10 +30,11 @@ describe("f16 weight storage", () => {
       for (const [n, t] of half.parameters()) expect(t.dtype, n).toBe(t.rank >= 2 ? "f16" : "f32");
       const ids = ref.tensors.input_ids;
       const logits = noGrad(() => half.forward(tensor(ids.data(), ids.shape)).logits);
-      // The weights' rounding (2^-11 relative) moves the logits by about 1e-3 of their scale.
+      // The weights' rounding (2^-11 relative) moves the logits by a few 1e-4 of their scale
+      // (measured 2.2e-4 gpt2-tiny, 3.5e-4 llama-tiny; f32 weights: 5e-7).
       const err = maxRelDiff(logits, ref.tensors.logits);
-      expect(err).toBeGreaterThan(0);
-      expect(err).toBeLessThan(5e-3);
+      expect(err).toBeGreaterThan(1e-5);
+      expect(err).toBeLessThan(1e-3);
       const cast = await loadModel(ref.dir);
       cast.castWeights("f16");
       const same = noGrad(() => cast.forward(tensor(ids.data(), ids.shape)).logits);
@@ -49,16 +50,14 @@ describe("f16 weight storage", () => {
     });
   }
 
-  test("gpt2-tiny: greedy generation with f16 weights mostly follows the f32 model", async () => {
+  test("gpt2-tiny: greedy generation with f16 weights gives transformers' 20 tokens", async () => {
     const ref = await loadReference("gpt2-tiny");
     const prompt = Array.from(ref.tensors.input_ids.data().subarray(0, 8));
     const expected = Array.from(ref.tensors.generated.data()).slice(8);
     const half = await loadModel(ref.dir, { dtype: "f16" });
     const out = generate(half, [prompt], { maxNewTokens: expected.length });
-    const tokens = out.outputs[0].tokens;
-    expect(tokens).toHaveLength(expected.length);
-    // The first tokens, before any near-tie can diverge, are the f32 model's.
-    expect(tokens.slice(0, 4)).toEqual(expected.slice(0, 4));
+    // No near-tie among these 20 steps is closer than the weights' rounding moves the logits.
+    expect(out.outputs[0].tokens).toEqual(expected);
     half.dispose();
   });
 
