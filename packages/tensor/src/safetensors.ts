@@ -133,6 +133,10 @@ export function parseSafetensors(
   bytes: Uint8Array,
   options: ParseOptions & { source?: string } = {},
 ): SafetensorsFile {
+  // A Node Buffer's slice() shares memory (and its .buffer may be a larger pool): view it as
+  // a plain Uint8Array, whose slice() copies.
+  if (bytes.constructor !== Uint8Array)
+    bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const src = options.source ?? "safetensors";
   const fail = (msg: string): never => {
     throw new Error(`${src}: ${msg}`);

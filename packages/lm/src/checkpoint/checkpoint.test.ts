@@ -22,7 +22,7 @@ import { parseModelConfig } from "../model/config.js";
 import { createModel } from "../model/create.js";
 import { fixturePath } from "../testing/fixtures.js";
 import { loadReference, maxAbsDiff } from "../testing/reference.js";
-import { loadModel, loadModelWithReport, saveModel } from "./model-io.js";
+import { loadModel, loadModelWithReport, modelFromBytes, saveModel } from "./model-io.js";
 import { readSafetensorsFile } from "./weights.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "lm-ckpt-"));
@@ -213,6 +213,42 @@ describe("weights", () => {
       const rounded = bf16ToF32(f32ToBf16(p.data() as Float32Array));
       expect(Array.from(half.parameter(name).data()), name).toEqual(Array.from(rounded));
     }
+  });
+
+  test("modelFromBytes: the same model from bytes in memory, one file or shards in any order", async () => {
+    const ref = await loadReference("llama-tiny");
+    const want = noGrad(() => loadModel(ref.dir).then((m) => m.forward(ref.tensors.input_ids)));
+    const wantLogits = (await want).logits;
+    const config = readFileSync(join(ref.dir, "config.json"), "utf8");
+    const one = modelFromBytes({
+      config,
+      generationConfig: JSON.parse(readFileSync(join(ref.dir, "generation_config.json"), "utf8")),
+      weights: readFileSync(join(ref.dir, "model.safetensors")),
+    }).model;
+    const logits = noGrad(() => one.forward(ref.tensors.input_ids).logits);
+    expect(maxAbsDiff(logits, wantLogits)).toBe(0);
+    const dir = join(tmp, "bytes-sharded");
+    await saveModel(one, dir, { maxShardBytes: 200_000 });
+    const shards = readdirSync(dir)
+      .filter((f) => f.endsWith(".safetensors"))
+      .map((f) => readFileSync(join(dir, f)))
+      .reverse();
+    expect(shards.length).toBeGreaterThan(2);
+    const { model: sharded } = modelFromBytes({ config, weights: shards }, { dtype: "f16" });
+    expect(sharded.weightDType).toBe("f16");
+    // Errors name what is wrong, as loadModel's do.
+    expect(() => modelFromBytes({ config: "{", weights: shards })).toThrow(
+      /config\.json: not valid JSON/,
+    );
+    expect(() => modelFromBytes({ config, weights: [shards[0], shards[0]] })).toThrow(
+      /shard 2 of 2: tensor .* is also in shard 1 of 2/,
+    );
+    expect(() => modelFromBytes({ config, weights: shards.slice(1) })).toThrow(
+      /modelFromBytes: \d+ expected tensors? (is|are) missing/,
+    );
+    expect(() => modelFromBytes({ config, weights: shards[0].subarray(0, 100) })).toThrow(
+      /model\.safetensors: truncated/,
+    );
   });
 
   test("GPT-2 with a tied head saves without lm_head; a random model saves and reloads", async () => {

@@ -4,6 +4,8 @@ export {
   loadModel,
   loadModelConfig,
   loadModelWithReport,
+  type ModelBytes,
+  modelFromBytes,
   saveModel,
 } from "./model-io.js";
 export {

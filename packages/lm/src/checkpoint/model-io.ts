@@ -1,12 +1,10 @@
 /**
  * Hugging Face model folders: `loadModel(dir)` reads `config.json` (+ `generation_config.json`)
- * and the weights; `saveModel(model, dir)` writes a folder `transformers` loads back.
+ * and the weights; `modelFromBytes` does the same from contents already in memory (a browser's
+ * fetch); `saveModel(model, dir)` writes a folder `transformers` loads back.
  */
 
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { Tensor } from "@athanor/tensor";
+import { parseSafetensors, type Tensor } from "@athanor/tensor";
 import {
   type ModelConfig,
   ModelConfigError,
@@ -15,6 +13,7 @@ import {
 } from "../model/config.js";
 import { type Model, modelFromParameters, parameterShapes } from "../model/create.js";
 import type { WeightDType } from "../model/transformer.js";
+import { existsSync, join, mkdir, readFile, writeFile } from "../node.js";
 import {
   CheckpointError,
   matchWeights,
@@ -76,24 +75,99 @@ export async function loadModelWithReport(
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   const config = await loadModelConfig(dir);
-  const files = addBasePrefix(
-    await readWeights(dir, "model", {
-      floatDType: (_, shape) => (options.dtype === "f16" && shape.length >= 2 ? "f16" : "f32"),
-    }),
-    config,
+  const files = await readWeights(dir, "model", { floatDType: floatDType(options) });
+  return fromWeights(config, files, dir, options);
+}
+
+/** The float tensors of a checkpoint that load as f16: the weight matrices, with dtype f16. */
+function floatDType(options: LoadModelOptions) {
+  return (_: string, shape: readonly number[]) =>
+    options.dtype === "f16" && shape.length >= 2 ? "f16" : "f32";
+}
+
+/** A model folder's contents, already in memory (fetched in a browser, say). */
+export interface ModelBytes {
+  /** `config.json`: its text or the parsed object. */
+  config: string | object;
+  /** `generation_config.json`, when there is one: its text or the parsed object. */
+  generationConfig?: string | object;
+  /** `model.safetensors`, or every shard of a sharded checkpoint (in any order). */
+  weights: Uint8Array | readonly Uint8Array[];
+}
+
+/**
+ * `loadModelWithReport` for a checkpoint in memory: parses the config and the safetensors
+ * bytes, with the same checks and errors (named "config.json", "model.safetensors" or
+ * "shard 2 of 3").
+ */
+export function modelFromBytes(bytes: ModelBytes, options: LoadModelOptions = {}): LoadedModel {
+  const json = (v: string | object, file: string): unknown => {
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v);
+    } catch (e) {
+      throw new CheckpointError(`${file}: not valid JSON (${(e as Error).message})`);
+    }
+  };
+  const config = parseModelConfig(
+    json(bytes.config, "config.json"),
+    "config.json",
+    bytes.generationConfig === undefined
+      ? undefined
+      : json(bytes.generationConfig, "generation_config.json"),
   );
+  const shards = bytes.weights instanceof Uint8Array ? [bytes.weights] : bytes.weights;
+  if (shards.length === 0)
+    throw new CheckpointError("modelFromBytes: weights: no safetensors given");
+  const files: WeightFiles = { tensors: new Map(), fileOf: new Map() };
+  try {
+    shards.forEach((b, i) => {
+      const source =
+        shards.length === 1 ? "model.safetensors" : `shard ${i + 1} of ${shards.length}`;
+      let parsed: Record<string, Tensor>;
+      try {
+        parsed = parseSafetensors(b, { source, floatDType: floatDType(options) }).tensors;
+      } catch (e) {
+        throw new CheckpointError((e as Error).message);
+      }
+      for (const [name, t] of Object.entries(parsed)) {
+        if (files.tensors.has(name)) {
+          t.dispose();
+          throw new CheckpointError(
+            `${source}: tensor ${name} is also in ${files.fileOf.get(name)}`,
+          );
+        }
+        files.tensors.set(name, t);
+        files.fileOf.set(name, source);
+      }
+    });
+  } catch (e) {
+    for (const t of files.tensors.values()) t.dispose();
+    throw e;
+  }
+  return fromWeights(config, files, "modelFromBytes", options);
+}
+
+/** Matches the weights to the config's parameters and builds the model (frees the rest). */
+function fromWeights(
+  config: ModelConfig,
+  weights: WeightFiles,
+  where: string,
+  options: LoadModelOptions,
+): LoadedModel {
+  const files = addBasePrefix(weights, config);
   const expected = parameterShapes(config);
   // A tied head saved anyway is the embedding again: accepted and not used.
   const { params, unexpected } = matchWeights(
     files,
     expected,
-    dir,
+    where,
     (name) => config.tieWordEmbeddings && name === "lm_head.weight",
   );
   if (unexpected.length > 0 && !options.allowUnexpected) {
     for (const t of params.values()) t.dispose();
     throw new CheckpointError(
-      `${dir}: ${unexpected.length} tensor${unexpected.length > 1 ? "s in the weights are" : " in the weights is"} not used by a ${config.modelType} model with this config (${files.fileOf.get(unexpected[0])}: ${unexpected.slice(0, 6).join(", ")}${unexpected.length > 6 ? ", ..." : ""}); pass allowUnexpected to load anyway`,
+      `${where}: ${unexpected.length} tensor${unexpected.length > 1 ? "s in the weights are" : " in the weights is"} not used by a ${config.modelType} model with this config (${files.fileOf.get(unexpected[0])}: ${unexpected.slice(0, 6).join(", ")}${unexpected.length > 6 ? ", ..." : ""}); pass allowUnexpected to load anyway`,
     );
   }
   return { model: modelFromParameters(config, params), unexpected };

@@ -5,9 +5,6 @@
  * shape; errors name the file, the tensor and both shapes.
  */
 
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import {
   type ParseOptions,
   parseSafetensors,
@@ -15,6 +12,7 @@ import {
   serializeSafetensorsAsync,
   type Tensor,
 } from "@athanor/tensor";
+import { existsSync, join, mkdir, readFile, writeFile } from "../node.js";
 
 /** Tensors by name, with the file each came from. */
 export interface WeightFiles {

@@ -8,9 +8,7 @@
  * Form C is tagged (`The/at jury/nn said/vbd`); `brownDocuments` strips the tags and
  * detokenizes into ordinary text, one paragraph per line.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { createRequire, dirname, existsSync, join, readdirSync, readFileSync } from "../node.js";
 
 export interface BrownDocument {
   /** File id, e.g. "ca01". */

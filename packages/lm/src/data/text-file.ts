@@ -3,7 +3,7 @@
  * Lines (`.jsonl`: `{"text": ...}` for language modelling, `{"prompt": ..., "response": ...}`
  * for SFT with the loss on the response), and turning texts into fixed-length token blocks.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../node.js";
 import type { Tokenizer } from "../tokenizer/index.js";
 
 export type TrainingData =

@@ -3,12 +3,10 @@
  * `base_model.model.<module>.lora_A.weight` / `.lora_B.weight`. Load, create, save.
  */
 
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, join } from "node:path";
 import { keep, Rng, type Tensor, uniform, zeros } from "@athanor/tensor";
 import { CheckpointError, readSafetensorsFile, writeWeights } from "../checkpoint/weights.js";
 import type { TransformerLM } from "../model/transformer.js";
+import { basename, existsSync, join, mkdir, readFile, writeFile } from "../node.js";
 import { type LoraAdapter, type LoraConfig, type LoraWeights, loraScale } from "./adapter.js";
 
 const PREFIX = "base_model.model.";

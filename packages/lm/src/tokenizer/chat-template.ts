@@ -2,8 +2,9 @@
  * Chat templates from `tokenizer_config.json` (`chat_template`), rendered with
  * `@huggingface/jinja` exactly as `transformers`' `apply_chat_template` renders them.
  */
-import { readFileSync } from "node:fs";
+
 import { Template } from "@huggingface/jinja";
+import { readFileSync } from "../node.js";
 
 export interface ChatTurn {
   role: string;

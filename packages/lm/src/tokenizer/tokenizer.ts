@@ -3,7 +3,7 @@
  * model, post-processor and decoder, each built from its JSON section. Ids match the
  * `tokenizers` library's for the GPT-2, Llama-3, Qwen2 and SmolLM families.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "../node.js";
 import { BpeModel } from "./bpe.js";
 import { asObject, type Json, TokenizerConfigError } from "./config-error.js";
 import { buildDecoder, type Decoder } from "./decoders.js";

@@ -4,9 +4,8 @@
  * checkpoints, and resuming from the latest checkpoint.
  */
 
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Model } from "../model/create.js";
+import { existsSync, join } from "../node.js";
 import {
   type Batch,
   type BatchOptions,

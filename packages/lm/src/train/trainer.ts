@@ -5,9 +5,6 @@
  * checkpoints that resume bit-for-bit (weights or adapter, optimizer moments, step, data state).
  */
 
-import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import {
   AdamW,
   clipGradNorm,
@@ -30,6 +27,7 @@ import {
 import type { LoraAdapter } from "../lora/adapter.js";
 import { adapterParameters, saveAdapter } from "../lora/peft.js";
 import type { Model } from "../model/create.js";
+import { existsSync, join, mkdir, readFile, writeFile } from "../node.js";
 import type { Batch } from "./data.js";
 import { causalLMLoss, countLabelTokens } from "./loss.js";
 
