@@ -209,31 +209,38 @@ describe("athanor lm", () => {
     );
     writeFileSync(data, `${lines.join("\n")}\n`);
     const out = join(dir, "lora");
-    await lm(
-      "train",
-      "--data",
-      data,
-      "--out",
-      out,
-      "--model",
-      join(fixtures, "llama-tiny"),
-      "--lora-r",
-      "2",
-      "--steps",
-      "3",
-      "--batch-size",
-      "4",
-      "--warmup",
-      "0",
-      "--lr",
-      "0.01",
-      "--eval-fraction",
-      "0",
-    );
+    const train = (o: string, ...extra: string[]) =>
+      lm(
+        "train",
+        "--data",
+        data,
+        "--out",
+        o,
+        "--model",
+        join(fixtures, "llama-tiny"),
+        "--lora-r",
+        "2",
+        "--steps",
+        "3",
+        "--batch-size",
+        "4",
+        "--warmup",
+        "0",
+        "--lr",
+        "0.01",
+        "--eval-fraction",
+        "0",
+        ...extra,
+      );
+    await train(out);
     const cfg = JSON.parse(readFileSync(join(out, "adapter", "adapter_config.json"), "utf8"));
     expect(cfg.r).toBe(2);
     const summary = JSON.parse(readFileSync(join(out, "train_summary.json"), "utf8"));
     expect(summary.steps).toBe(3);
+    // The same on a frozen f16 base model.
+    await train(join(dir, "lora16"), "--dtype", "f16");
+    const summary16 = JSON.parse(readFileSync(join(dir, "lora16", "train_summary.json"), "utf8"));
+    expect(summary16.steps).toBe(3);
     // The adapter applies at generation time.
     const { out: gen } = await lm(
       "generate",
@@ -266,5 +273,8 @@ describe("athanor lm", () => {
     await expect(lm("eval", "--model", model, "--data", join(dir, "missing.txt"))).rejects.toThrow(
       /no such file/,
     );
+    await expect(
+      lm("train", "--data", "brown", "--out", join(dir, "x"), "--model", model, "--dtype", "f16"),
+    ).rejects.toThrow(/--dtype f16 trains a LoRA adapter .* needs --model and --lora-r/);
   });
 });

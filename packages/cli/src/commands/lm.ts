@@ -313,6 +313,7 @@ function trainingItems(
 // ---- train -------------------------------------------------------------------------------
 
 interface TrainFlags {
+  dtype?: WeightDType;
   backend?: string;
   data: string;
   out: string;
@@ -350,8 +351,12 @@ async function runTrain(f: TrainFlags): Promise<void> {
   const t0 = performance.now();
   let model: Model;
   let tokenizer: Tokenizer;
+  if (f.dtype === "f16" && !(f.model && f.loraR))
+    throw new Error(
+      "--dtype f16 trains a LoRA adapter on a frozen f16 model: it needs --model and --lora-r",
+    );
   if (f.model) {
-    model = await loadWithAdapter(f.model);
+    model = await loadWithAdapter(f.model, undefined, f.dtype);
     tokenizer = loadTokenizer(f.model);
   } else {
     if (f.loraR) throw new Error("--lora-r needs --model (LoRA fine-tunes an existing model)");
@@ -588,6 +593,7 @@ export function registerLm(program: Command): void {
     .option("--seed <n>", "seed of the init and data order", int("--seed", 0), 0)
     .option("--json", "print a JSON summary")
     .option("--backend <name>", BACKEND_HELP, "cpu")
+    .option("--dtype <f32|f16>", `${DTYPE_HELP}; f16 only with --lora-r`, weightDType, "f32")
     .action((f: TrainFlags) => runTrain(f));
 
   lm.command("eval")

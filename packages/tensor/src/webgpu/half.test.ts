@@ -1,8 +1,9 @@
 // f16 storage on the webgpu backend, beyond the shared op cases: casts bit for bit against the
 // host's round-to-nearest-even (ties, subnormals, overflow, NaN, signed zero), writes that
 // start or end inside a packed word, the memory tracker's 2 bytes per element, the host tier,
-// and f16 operands on every kind of matmul kernel (flat and vec4 tiles, f16 compute, matvec,
-// split-K) against the reference backend. Skipped (with the reason) without a WebGPU adapter.
+// and f16 operands on every kind of matmul kernel (flat and vec4 tiles, f16 compute, matvec with
+// and without whole-word loads, split-K) against the reference backend. Skipped (with the
+// reason) without a WebGPU adapter.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { f16ToF32, f32ToF16 } from "../dtype.js";
 import { memoryStats, ops, ReferenceBackend, type Tensor, tensor, testing } from "../index.js";
@@ -126,6 +127,10 @@ suite(title, { timeout: 120_000 }, () => {
       const tall = tensor(randomValues(600 * 40, 14), [600, 40], { backend: b }).half();
       const wide = tensor(randomValues(20 * 600, 15), [20, 600], { backend: b });
       const decode = ops.slice(x, 1, 0, 1); // one row per sequence: the matvec kernels
+      // f16 rows on word boundaries (even row stride and offset): the matvec kernel reads whole
+      // words; K = 22, and K = 21 in rows of 24 (the last word's second half is padding).
+      const even = tensor(randomValues(40 * 24, 16), [40, 24], { backend: b }).half();
+      const xe = tensor(randomValues(3 * 24, 17), [3, 1, 24], { backend: b });
       const out: Tensor[] = [
         ops.linear(x, odd),
         ops.matmul(x, ops.slice(wt, 1, 1)),
@@ -133,6 +138,8 @@ suite(title, { timeout: 120_000 }, () => {
         ops.linear(decode, odd),
         ops.matmul(decode, ops.slice(wt, 1, 1)),
         ops.matmul(ops.transpose(w, 0, 1).half(), ops.transpose(wt, 0, 1)), // both f16
+        ops.linear(ops.slice(xe, 2, 0, 22), ops.contiguous(ops.slice(even, 1, 0, 22))),
+        ops.linear(ops.slice(xe, 2, 0, 21), ops.slice(even, 1, 0, 21)),
       ];
       return Promise.all(out.map((t) => t.dataAsync()));
     };

@@ -45,7 +45,12 @@ export function matvecApplies(a: View, out: View): boolean {
   return M > 0 && M <= MATVEC_MAX_ROWS && rows <= MAX_GROUPS;
 }
 
-function shader(kind: "kfast" | "nfast", ty: OperandTypes): string {
+/**
+ * `pairs`: kfast with f16 weights whose rows start on word boundaries: each lane reads whole
+ * 32-bit words (two consecutive k), so a warp's load covers 128 bytes of the row instead of 64
+ * and each word is unpacked once.
+ */
+function shader(kind: "kfast" | "nfast", ty: OperandTypes, pairs = false): string {
   const { outputs, lanes } = LAYOUTS[kind];
   // Output `o` of the workgroup and this invocation's lane: kfast puts an output's lanes in
   // consecutive invocations (they read consecutive k of one weight row); nfast puts outputs in
@@ -88,9 +93,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var acc = 0.0;
   if (n < N) {
     let bcol = bo + n * bcs;
-    for (var k = lane; k < K; k = k + ${lanes}u) {
+${
+  pairs
+    ? `    let words = (K + 1u) / 2u;
+    let wcol = bcol >> 1u;
+    for (var w = lane; w < words; w = w + ${lanes}u) {
+      let k = 2u * w;
+      let h = unpack2x16float(B[wcol + w]);
+      acc = acc + ${load("A", ty.a, "arow + k * acs")} * h.x;
+      if (k + 1u < K) { acc = acc + ${load("A", ty.a, "arow + (k + 1u) * acs")} * h.y; }
+    }`
+    : `    for (var k = lane; k < K; k = k + ${lanes}u) {
       acc = acc + ${load("A", ty.a, "arow + k * acs")} * ${load("B", ty.b, "bcol + k * brs")};
-    }
+    }`
+}
   }
   red[lid] = acc;
   workgroupBarrier();
@@ -119,14 +135,21 @@ export function matvec(rt: Runtime, a: View, b: View, out: View): void {
   const kind = brs === 1 && K > 1 ? "kfast" : "nfast";
   const { outputs } = LAYOUTS[kind];
   const ty: OperandTypes = { a: a.storage.dtype, b: b.storage.dtype };
-  const stored = ty.a === "f16" || ty.b === "f16" ? `:${ty.a}${ty.b}` : "";
+  // Whole words of an f16 weight row: every row (and batch entry) starts at an even element.
+  const pairs =
+    kind === "kfast" &&
+    ty.b === "f16" &&
+    b.offset % 2 === 0 &&
+    b.strides[rank - 1] % 2 === 0 &&
+    b.strides.slice(0, rank - 2).every((s) => s % 2 === 0);
+  const stored = ty.a === "f16" || ty.b === "f16" ? `:${ty.a}${ty.b}${pairs ? ":pairs" : ""}` : "";
   const groupsX = Math.ceil(N / outputs);
   if (groupsX > MAX_GROUPS) {
     throw new Error(`webgpu matvec: ${N} outputs per row need more than ${MAX_GROUPS} workgroups`);
   }
   rt.dispatch({
     key: `matvec:${kind}${stored}`,
-    wgsl: () => shader(kind, ty),
+    wgsl: () => shader(kind, ty, pairs),
     buffers: [
       { buffer: (a.storage as GpuStorage).buffer, access: "r" },
       { buffer: (b.storage as GpuStorage).buffer, access: "r" },
