@@ -86,13 +86,15 @@ suite(title, { timeout: 300_000 }, () => {
     });
   }
 
-  it("f16 weights: half the weight bytes, logits and greedy tokens as on the cpu backend", async () => {
+  it("f16 weights and KV cache: half the bytes, logits and greedy tokens as on the cpu backend", async () => {
     const ref = await loadReference("gpt2-tiny");
     const ids = ref.tensors.input_ids;
     const prompt = Array.from(ids.data().subarray(0, 8));
     const cpuModel = await loadModel(ref.dir, { dtype: "f16" });
     const want = noGrad(() => cpuModel.forward(tensor(ids.data(), ids.shape)).logits).data();
     const wantTokens = generate(cpuModel, [prompt], { maxNewTokens: 12 }).outputs[0].tokens;
+    const f16Cache = { maxNewTokens: 12, cacheDType: "f16" } as const;
+    const wantF16Cache = generate(cpuModel, [prompt], f16Cache).outputs[0].tokens;
     const live = () => memoryStats(gpu).liveBytes;
     await onGpu(async () => {
       const before = live();
@@ -109,6 +111,17 @@ suite(title, { timeout: 300_000 }, () => {
       close(await logits.dataAsync(), want, 1e-4);
       const out = await generateAsync(model, [prompt], { maxNewTokens: 12 });
       expect(out.outputs[0].tokens).toEqual(wantTokens);
+      // With an f16 KV cache too: half the cache's bytes.
+      const cached = await generateAsync(model, [prompt], f16Cache);
+      expect(cached.outputs[0].tokens).toEqual(wantF16Cache);
+      const c0 = live();
+      const cache = model.createCache(2, 64, { dtype: "f16" });
+      const f16Bytes = live() - c0;
+      cache.dispose();
+      const c1 = live();
+      const cache32 = model.createCache(2, 64);
+      expect(f16Bytes).toBe((live() - c1) / 2);
+      cache32.dispose();
       model.dispose();
     });
     cpuModel.dispose();

@@ -42,6 +42,8 @@ export interface GenerateOptions extends SamplingOptions {
   onToken?: (event: TokenEvent) => void;
   /** Aborts between steps; unfinished rows end with finishReason "aborted". */
   signal?: AbortSignal;
+  /** Storage of the KV cache: "f32" (default) or "f16" (half the memory, f32 attention). */
+  cacheDType?: "f32" | "f16";
 }
 
 export interface TokenEvent {
@@ -256,7 +258,7 @@ function* decodeLoop(
     decodeMs: 0,
     stepMs: [],
   };
-  const cache = model.createCache(B, total);
+  const cache = model.createCache(B, total, { dtype: o.cacheDType });
   try {
     // Prefill.
     let t0 = performance.now();

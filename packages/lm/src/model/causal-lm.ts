@@ -65,8 +65,11 @@ export interface ForwardResult {
 export interface CausalLM {
   readonly info: CausalLMInfo;
   forward(inputIds: Tensor, options?: ForwardOptions): ForwardResult;
-  /** An empty cache for `batchSize` sequences of up to `maxLength` positions. */
-  createCache(batchSize: number, maxLength: number): KVCache;
+  /**
+   * An empty cache for `batchSize` sequences of up to `maxLength` positions; `dtype` "f16"
+   * stores the keys and values as f16 (half the memory; attention still computes in f32).
+   */
+  createCache(batchSize: number, maxLength: number, options?: { dtype?: "f32" | "f16" }): KVCache;
   /** Trainable parameters by Hugging Face name (e.g. `model.layers.0.self_attn.q_proj.weight`). */
   parameters(): Map<string, Tensor>;
 }

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { f16ToF32, f32ToF16, noGrad, tensor } from "@athanor/tensor";
+import { f16ToF32, f32ToF16, noGrad, ops, tensor } from "@athanor/tensor";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadModel, saveModel } from "../checkpoint/model-io.js";
 import { generate } from "../generate/generate.js";
@@ -60,6 +60,39 @@ describe("f16 weight storage", () => {
     expect(out.outputs[0].tokens).toEqual(expected);
     half.dispose();
   });
+
+  for (const name of ["gpt2-tiny", "llama-tiny"]) {
+    test(`${name}: an f16 KV cache gives transformers' 20 greedy tokens, and f16 weights with it`, async () => {
+      const ref = await loadReference(name);
+      const prompt = Array.from(ref.tensors.input_ids.data().subarray(0, 8));
+      const expected = Array.from(ref.tensors.generated.data()).slice(8);
+      for (const dtype of ["f32", "f16"] as const) {
+        const model = await loadModel(ref.dir, { dtype });
+        const out = generate(model, [prompt], {
+          maxNewTokens: expected.length,
+          cacheDType: "f16",
+        });
+        expect(out.outputs[0].tokens, `${dtype} weights`).toEqual(expected);
+        model.dispose();
+      }
+      // Decoding step by step through an f16 cache stays within the halves' rounding of the
+      // full forward's last logits.
+      const model = await loadModel(ref.dir);
+      const ids = tensor(Int32Array.from(prompt), [1, prompt.length], { dtype: "i32" });
+      const full = noGrad(() => model.forward(ids).logits);
+      const cache = model.createCache(1, 16, { dtype: "f16" });
+      let last = full;
+      noGrad(() => {
+        model.forward(ops.slice(ids, 1, 0, 7), { cache });
+        last = model.forward(ops.slice(ids, 1, 7, 8), { cache }).logits;
+      });
+      const want = ops.slice(full, 1, 7, 8);
+      const err = maxRelDiff(last, want);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThan(1e-3);
+      model.dispose();
+    });
+  }
 
   test("LoRA trains on a frozen f16 base; full fine-tuning says what to do instead", async () => {
     const model = await loadModel(fixturePath("llama-tiny"), { dtype: "f16" });

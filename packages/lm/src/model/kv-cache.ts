@@ -1,7 +1,8 @@
 /**
- * A preallocated key/value cache: per layer, keys and values [B, Hkv, maxLength, D]. Each
- * forward writes its new positions in place (no re-concatenation per token) and attends over
- * the views [0, length + T).
+ * A preallocated key/value cache: per layer, keys and values [B, Hkv, maxLength, D], f32 or f16
+ * (half the memory: the new positions are rounded as they are written, and attention reads the
+ * halves directly). Each forward writes its new positions in place (no re-concatenation per
+ * token) and attends over the views [0, length + T).
  */
 
 import { keep, ops, type Tensor, zeros } from "@athanor/tensor";
@@ -19,14 +20,16 @@ export class StaticKVCache implements KVCache {
     readonly numKvHeads: number,
     readonly headDim: number,
     readonly maxLength: number,
+    readonly dtype: "f32" | "f16" = "f32",
   ) {
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new Error(`createCache: batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(maxLength) || maxLength < 1)
       throw new Error(`createCache: maxLength must be a positive integer, got ${maxLength}`);
     for (let l = 0; l < numLayers; l++) {
-      this.keys.push(keep(zeros([batchSize, numKvHeads, maxLength, headDim])));
-      this.values.push(keep(zeros([batchSize, numKvHeads, maxLength, headDim])));
+      const shape = [batchSize, numKvHeads, maxLength, headDim];
+      this.keys.push(keep(zeros(shape, { dtype })));
+      this.values.push(keep(zeros(shape, { dtype })));
     }
   }
 

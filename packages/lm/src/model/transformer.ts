@@ -175,7 +175,11 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     }
   }
 
-  createCache(batchSize: number, maxLength: number): KVCache {
+  createCache(
+    batchSize: number,
+    maxLength: number,
+    options: { dtype?: "f32" | "f16" } = {},
+  ): KVCache {
     if (maxLength > this.config.maxPositions)
       throw new Error(
         `createCache: maxLength ${maxLength} exceeds the model's ${this.config.maxPositions} positions`,
@@ -186,6 +190,7 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
       this.kvHeads,
       this.config.headDim,
       maxLength,
+      options.dtype ?? "f32",
     );
   }
 

@@ -477,7 +477,8 @@ export interface AttentionOptions {
 /**
  * Fused scaled-dot-product attention. q [B, Hq, Tq, D], k [B, Hkv, Tk, D], v [B, Hkv, Tk, Dv];
  * Hq a multiple of Hkv (grouped-query attention). Returns [B, Hq, Tq, Dv]. Tq may differ from
- * Tk (KV cache). Gradients flow to q, k and v (not the mask).
+ * Tk (KV cache). Gradients flow to q, k and v (not the mask). k and v may be f16 (a half
+ * precision KV cache) when no gradient is recorded.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   const op = "attention";
@@ -487,8 +488,13 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     [v, "v"],
   ] as const) {
     requireRank(op, t, 4, n);
+    if (n !== "q" && t.dtype === "f16") continue;
     requireDType(op, t, "f32", n);
   }
+  if ((k.dtype === "f16" || v.dtype === "f16") && needsGrad(q, k, v))
+    throw new Error(
+      `${op}: f16 keys / values (${k.describe()}, ${v.describe()}) are for inference (a KV cache) and take no gradient; run under noGrad() or use f32 to train`,
+    );
   const [B, Hq, Tq, D] = q.shape;
   const [Bk, Hkv, Tk, Dk] = k.shape;
   const [Bv, Hv, Tv, Dv] = v.shape;

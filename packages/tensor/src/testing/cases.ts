@@ -413,6 +413,33 @@ export function opCases(): OpCase[] {
       ],
       fn: (q, k, v) => ops.attention(q, k, v, { scale: 0.7 }),
     },
+    {
+      name: "attention, f16 keys / values (a KV cache's prefix), GQA, causal, mask",
+      inputs: [
+        { shape: [2, 4, 3, 4] },
+        { shape: [2, 2, 9, 4] },
+        { shape: [2, 2, 9, 5] },
+        {
+          shape: [2, 1, 1, 7],
+          values: [0, 0, 0, 0, 0, 0, 0, -1e9, 0, 0, 0, 0, 0, 0],
+        },
+      ],
+      fn: (q, k, v, m) =>
+        ops.attention(q, ops.slice(k.half(), 2, 0, 7), ops.slice(v.half(), 2, 0, 7), {
+          causal: true,
+          mask: m,
+        }),
+      grad: false,
+    },
+    {
+      name: "attention decode step, f16 keys / values",
+      inputs: [{ shape: [1, 4, 1, 8] }, { shape: [1, 2, 10, 8] }, { shape: [1, 2, 10, 8] }],
+      fn: (q, k, v) =>
+        ops.attention(q, ops.slice(k.half(), 2, 0, 5), ops.slice(v.half(), 2, 0, 5), {
+          causal: true,
+        }),
+      grad: false,
+    },
   );
   return cases;
 }

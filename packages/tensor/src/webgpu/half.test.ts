@@ -1,15 +1,20 @@
 // f16 storage on the webgpu backend, beyond the shared op cases: casts bit for bit against the
 // host's round-to-nearest-even (ties, subnormals, overflow, NaN, signed zero), writes that
 // start or end inside a packed word, the memory tracker's 2 bytes per element, the host tier,
-// and f16 operands on every kind of matmul kernel (flat and vec4 tiles, f16 compute, matvec with
-// and without whole-word loads, split-K) against the reference backend. Skipped (with the
-// reason) without a WebGPU adapter.
+// f16 operands on every kind of matmul kernel (flat and vec4 tiles, f16 compute, matvec with and
+// without whole-word loads, split-K), and f16 keys / values on every attention kernel, against
+// the reference backend. Skipped (with the reason) without a WebGPU adapter.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { f16ToF32, f32ToF16 } from "../dtype.js";
 import { memoryStats, ops, ReferenceBackend, type Tensor, tensor, testing } from "../index.js";
 import { Rng } from "../random.js";
 import { selectAdapter } from "./adapter.js";
-import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "./index.js";
+import {
+  createWebGpuBackend,
+  type WebGpuBackend,
+  type WebGpuBackendOptions,
+  webgpuAvailable,
+} from "./index.js";
 import type { MatmulVariantName } from "./kernels/matmul.js";
 
 const probe = await webgpuAvailable();
@@ -165,6 +170,53 @@ suite(title, { timeout: 120_000 }, () => {
       }
     });
   }
+
+  // A KV cache in f16: a decode step and a 5-token chunk over 70 cached positions (more than
+  // one key block), GQA, on the row kernel, the default tiled one and a vec4 tiled variant.
+  const kernels: { name: string; options: WebGpuBackendOptions }[] = [
+    { name: "rows", options: { attentionKernel: "rows" } },
+    { name: "tiled", options: {} },
+    { name: "tiled r32-l4-vec4", options: { attentionVariant: "r32-l4-vec4" } },
+  ];
+  for (const k of kernels) {
+    it(`attends over f16 keys / values on the ${k.name} attention kernel`, async () => {
+      const backend = await createWebGpuBackend({ name: `webgpu-half-${k.name}`, ...k.options });
+      const run = (b: WebGpuBackend | ReferenceBackend) => {
+        const t = (shape: number[], seed: number) =>
+          tensor(
+            randomValues(
+              shape.reduce((p, d) => p * d),
+              seed,
+            ),
+            shape,
+            { backend: b },
+          );
+        const kc = ops.slice(t([2, 2, 80, 16], 21).half(), 2, 0, 70);
+        const vc = ops.slice(t([2, 2, 80, 16], 22).half(), 2, 0, 70);
+        const out = [1, 5].map((Tq) =>
+          ops.attention(t([2, 4, Tq, 16], 23 + Tq), kc, vc, { causal: true }),
+        );
+        return Promise.all(out.map((o) => o.dataAsync()));
+      };
+      try {
+        const [got, want] = await Promise.all([run(backend), run(ref)]);
+        got.forEach((g, i) => {
+          const err = testing.maxRelError(g, want[i]);
+          expect(err, `output ${i}: max relative error ${err}`).toBeLessThanOrEqual(1e-4);
+        });
+      } finally {
+        backend.dispose();
+      }
+    });
+  }
+
+  it("refuses gradients through f16 keys / values, saying why", () => {
+    const q = tensor(randomValues(16, 5), [1, 1, 2, 8], { backend: gpu }).requireGrad();
+    const kv = tensor(randomValues(24, 6), [1, 1, 3, 8], { backend: gpu }).half();
+    expect(() => ops.attention(q, kv, kv)).toThrow(
+      /f16 keys \/ values .* take no gradient; run under noGrad\(\) or use f32 to train/,
+    );
+  });
 
   it.skipIf(!hasF16Compute)("multiplies f16 storage with f16 compute (shader-f16)", async () => {
     const f16 = await createWebGpuBackend({ name: "webgpu-half-compute", matmulPrecision: "f16" });

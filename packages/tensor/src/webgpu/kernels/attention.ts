@@ -9,7 +9,7 @@
 
 import type { AttentionArgs, View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, MATH, reducers } from "../wgsl.js";
+import { bindings, entry, grid, load, MATH, reducers, wgslType } from "../wgsl.js";
 
 const WG = 64;
 /** Largest head size: each invocation accumulates up to NA output dims. */
@@ -69,12 +69,21 @@ fn masked_score(dot: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
 }
 `;
 
-export const BINDINGS_IN = [
-  { name: "Q", type: "f32", access: "r" as const },
-  { name: "K", type: "f32", access: "r" as const },
-  { name: "V", type: "f32", access: "r" as const },
-  { name: "M", type: "f32", access: "r" as const },
-];
+/** The input bindings: q, k, v (k and v may be f16 storage in the forward kernels), mask. */
+export function bindingsIn(args: AttentionArgs) {
+  return [
+    { name: "Q", type: "f32", access: "r" as const },
+    { name: "K", type: wgslType(args.k.storage.dtype), access: "r" as const },
+    { name: "V", type: wgslType(args.v.storage.dtype), access: "r" as const },
+    { name: "M", type: "f32", access: "r" as const },
+  ];
+}
+
+/** Pipeline-key suffix naming f16 keys / values ("" for f32, so f32 keys are unchanged). */
+export function kvTag(args: AttentionArgs): string {
+  const [k, v] = [args.k.storage.dtype, args.v.storage.dtype];
+  return k === "f16" || v === "f16" ? `:${k}${v}` : "";
+}
 
 export function inBuffers(args: AttentionArgs) {
   const mask = args.mask ?? args.q;
@@ -93,9 +102,9 @@ export function attention(rt: Runtime, args: AttentionArgs, out: View, lse: View
   const rows = B * Hq * Tq;
   if (rows === 0) return;
   rt.dispatch({
-    key: "attention:fwd",
+    key: `attention:fwd${kvTag(args)}`,
     wgsl: () => `${bindings([
-      ...BINDINGS_IN,
+      ...bindingsIn(args),
       { name: "O", type: "f32", access: "rw" },
       { name: "L", type: "f32", access: "rw" },
     ])}
@@ -126,7 +135,9 @@ ${entry(WG)}
     if (j < limit) {
       var dot = 0.0;
       let ko = koff(b, kh, j);
-      for (var d = 0u; d < D; d = d + 1u) { dot = fma(qs[d], K[ko + d * P[19]], dot); }
+      for (var d = 0u; d < D; d = d + 1u) {
+        dot = fma(qs[d], ${load("K", args.k.storage.dtype, "ko + d * P[19]")}, dot);
+      }
       s = masked_score(dot, b, h, i, j);
     }
     let mnew = max(m, wg_max(s, lid));
@@ -140,7 +151,7 @@ ${entry(WG)}
       if (d < Dv) {
         var a = acc[t] * corr;
         for (var jj = 0u; jj < nj; jj = jj + 1u) {
-          a = fma(ps[jj], V[voff(b, kh, j0 + jj) + d * P[24]], a);
+          a = fma(ps[jj], ${load("V", args.v.storage.dtype, "voff(b, kh, j0 + jj) + d * P[24]")}, a);
         }
         acc[t] = a;
       }
@@ -193,7 +204,7 @@ export function attentionBackward(
   ];
   attentionDelta(rt, out, dout, delta, rows, Dv);
   const outs = `${bindings([
-    ...BINDINGS_IN,
+    ...bindingsIn(args),
     { name: "L", type: "f32", access: "r" },
     { name: "G", type: "f32", access: "r" },
     { name: "DL", type: "f32", access: "r" },

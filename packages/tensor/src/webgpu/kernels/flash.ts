@@ -11,8 +11,8 @@
 
 import type { AttentionArgs, View } from "../../backend.js";
 import type { Runtime } from "../runtime.js";
-import { bindings, grid, MATH } from "../wgsl.js";
-import { BINDINGS_IN, buf, common, inBuffers, PRELUDE } from "./attention.js";
+import { bindings, grid, load, MATH } from "../wgsl.js";
+import { bindingsIn, buf, common, inBuffers, kvTag, PRELUDE } from "./attention.js";
 
 /** Widest head the tiled kernels take. */
 export const FLASH_MAX_HEAD = 128;
@@ -340,9 +340,9 @@ export function flashAttention(
   const W = width(args);
   const [D, Dv] = dims(args);
   rt.dispatch({
-    key: `flash:fwd:${D}:${Dv}${c.tag}`,
+    key: `flash:fwd:${D}:${Dv}${c.tag}${kvTag(args)}`,
     wgsl: () => `${bindings([
-      ...BINDINGS_IN,
+      ...bindingsIn(args),
       { name: "O", type: "f32", access: "rw" },
       { name: "L", type: "f32", access: "rw" },
     ])}
@@ -369,8 +369,8 @@ ${HEADER(
   var m = -f_inf();
   var l = 0.0;
   for (var j0 = 0u; j0 < kend; j0 = j0 + ${c.block}u) {
-    ${stream(c, "Ks", "D", "jj", "j", "j0", "Tk", "K[koff(b, kh, j) + d * P[19]]", "    ")}
-    ${stream(c, "Vs", "Dv", "jj", "j", "j0", "Tk", "V[voff(b, kh, j) + d * P[24]]", "    ")}
+    ${stream(c, "Ks", "D", "jj", "j", "j0", "Tk", load("K", args.k.storage.dtype, "koff(b, kh, j) + d * P[19]"), "    ")}
+    ${stream(c, "Vs", "Dv", "jj", "j", "j0", "Tk", load("V", args.v.storage.dtype, "voff(b, kh, j) + d * P[24]"), "    ")}
     workgroupBarrier();
     if (valid) {
       let nj = min(${c.block}u, kend - j0);
@@ -451,7 +451,7 @@ export function flashAttentionBackward(
     dv.offset,
   ];
   const decl = (outs: { name: string }[]) => `${bindings([
-    ...BINDINGS_IN,
+    ...bindingsIn(args),
     { name: "L", type: "f32", access: "r" },
     { name: "G", type: "f32", access: "r" },
     { name: "DL", type: "f32", access: "r" },
@@ -493,8 +493,8 @@ ${HEADER(
   var kend = Tk;
   if (P[7] != 0u) { kend = min(Tk, max(min(qb * ${c.rows}u + ${c.rows}u, Tq) + Tk, Tq) - Tq); }
   for (var j0 = 0u; j0 < kend; j0 = j0 + ${c.block}u) {
-    ${stream(c, "Ks", "D", "jj", "j", "j0", "Tk", "K[koff(b, kh, j) + d * P[19]]", "    ")}
-    ${stream(c, "Vs", "Dv", "jj", "j", "j0", "Tk", "V[voff(b, kh, j) + d * P[24]]", "    ")}
+    ${stream(c, "Ks", "D", "jj", "j", "j0", "Tk", load("K", args.k.storage.dtype, "koff(b, kh, j) + d * P[19]"), "    ")}
+    ${stream(c, "Vs", "Dv", "jj", "j", "j0", "Tk", load("V", args.v.storage.dtype, "voff(b, kh, j) + d * P[24]"), "    ")}
     workgroupBarrier();
     if (valid) {
       let nj = min(${c.block}u, kend - j0);
