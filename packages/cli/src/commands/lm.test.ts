@@ -79,7 +79,7 @@ describe("athanor lm", () => {
     expect(res.outputs[0].prompt).toBe("def main():");
   });
 
-  it("generate --dtype f16 gives what the library gives with f16 weights", async () => {
+  it("generate --dtype f16 / --kv-dtype f16 give what the library gives", async () => {
     const model = join(fixtures, "gpt2-tiny");
     const lib = await import("@athanor/lm");
     const m = await lib.loadModel(model, { dtype: "f16" });
@@ -88,8 +88,18 @@ describe("athanor lm", () => {
     const args = ["generate", "--model", model, "--prompt", "def main():"];
     const { out } = await lm(...args, "--max-new-tokens", "12", "--dtype", "f16", "--json");
     expect(JSON.parse(out).outputs[0].tokens).toEqual(want.tokens);
+    const cached = lib.generate(await lib.loadModel(model), ["def main():"], {
+      tokenizer: tok,
+      maxNewTokens: 12,
+      cacheDType: "f16",
+    }).outputs[0]!;
+    const kv = await lm(...args, "--max-new-tokens", "12", "--kv-dtype", "f16", "--json");
+    expect(JSON.parse(kv.out).outputs[0].tokens).toEqual(cached.tokens);
     await expect(lm(...args, "--dtype", "bf16")).rejects.toThrow(
       /--dtype must be "f32" or "f16", got "bf16"/,
+    );
+    await expect(lm(...args, "--kv-dtype", "int8")).rejects.toThrow(
+      /--kv-dtype must be "f32" or "f16", got "int8"/,
     );
   });
 

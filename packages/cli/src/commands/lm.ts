@@ -80,9 +80,11 @@ async function selectBackend(name: string | undefined): Promise<void> {
 const DTYPE_HELP =
   'storage of the weight matrices: "f32", or "f16" (half the memory; arithmetic stays f32)';
 
-function weightDType(v: string): WeightDType {
-  if (v !== "f32" && v !== "f16") throw new Error(`--dtype must be "f32" or "f16", got "${v}"`);
-  return v;
+function dtypeFlag(name: string) {
+  return (v: string): WeightDType => {
+    if (v !== "f32" && v !== "f16") throw new Error(`${name} must be "f32" or "f16", got "${v}"`);
+    return v;
+  };
 }
 
 async function loadWithAdapter(
@@ -110,6 +112,7 @@ function loadTokenizer(dir: string): Tokenizer {
 
 interface GenerateFlags {
   dtype?: WeightDType;
+  kvDtype?: WeightDType;
   backend?: string;
   model: string;
   adapter?: string;
@@ -156,6 +159,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
     seed: f.seed,
     stop: f.stop,
     constraint,
+    cacheDType: f.kvDtype,
   };
   if (f.json) {
     const { outputs, stats } = await generateAsync(model, f.prompt, options);
@@ -520,7 +524,13 @@ export function registerLm(program: Command): void {
     .option("--choices <a,b,...>", "constrain the output to one of these strings")
     .option("--json", "print JSON (no streaming)")
     .option("--backend <name>", BACKEND_HELP, "cpu")
-    .option("--dtype <f32|f16>", DTYPE_HELP, weightDType, "f32")
+    .option("--dtype <f32|f16>", DTYPE_HELP, dtypeFlag("--dtype"), "f32")
+    .option(
+      "--kv-dtype <f32|f16>",
+      "storage of the KV cache (f16: half the memory, f32 attention)",
+      dtypeFlag("--kv-dtype"),
+      "f32",
+    )
     .action((f: GenerateFlags) => runGenerate(f));
 
   lm.command("train")
@@ -593,7 +603,12 @@ export function registerLm(program: Command): void {
     .option("--seed <n>", "seed of the init and data order", int("--seed", 0), 0)
     .option("--json", "print a JSON summary")
     .option("--backend <name>", BACKEND_HELP, "cpu")
-    .option("--dtype <f32|f16>", `${DTYPE_HELP}; f16 only with --lora-r`, weightDType, "f32")
+    .option(
+      "--dtype <f32|f16>",
+      `${DTYPE_HELP}; f16 only with --lora-r`,
+      dtypeFlag("--dtype"),
+      "f32",
+    )
     .action((f: TrainFlags) => runTrain(f));
 
   lm.command("eval")
@@ -609,7 +624,7 @@ export function registerLm(program: Command): void {
     .option("--batch-size <n>", "sequences per batch", int("--batch-size"), 8)
     .option("--json", "print JSON")
     .option("--backend <name>", BACKEND_HELP, "cpu")
-    .option("--dtype <f32|f16>", DTYPE_HELP, weightDType, "f32")
+    .option("--dtype <f32|f16>", DTYPE_HELP, dtypeFlag("--dtype"), "f32")
     .action((f: EvalFlags) => runEval(f));
 
   lm.command("forward")
@@ -622,6 +637,6 @@ export function registerLm(program: Command): void {
     )
     .requiredOption("--out <file>", "safetensors file to write: logits [B, T, vocab] f32")
     .option("--backend <name>", BACKEND_HELP, "cpu")
-    .option("--dtype <f32|f16>", DTYPE_HELP, weightDType, "f32")
+    .option("--dtype <f32|f16>", DTYPE_HELP, dtypeFlag("--dtype"), "f32")
     .action((f: ForwardFlags) => runForward(f));
 }
