@@ -2,6 +2,7 @@
  * The Backend interface: everything device-specific in the engine sits behind it.
  *
  * Change log (keep changes small; newest first):
+ * - 2026-11-26 12:30 UTC: f16 keys / values in `attention`.
  * - 2026-11-26 12:00 UTC: dtype `f16` (storage; see "f16" below), optional `bytesPerElement`.
  * - 2026-11-26 10:05 UTC: optional `checkIndices` (device-side index range checks).
  * - 2026-11-26 07:35 UTC: first version.
@@ -16,7 +17,8 @@
  *   WebGPU, which packs two per 32-bit word), but arithmetic is f32. Kernels see f16 only in
  *   `alloc`, `write` (f32 host values, rounded to nearest even), `read` / `readSync` (f32 host
  *   values), `fill`, `copy` (any pair of dtypes; into f16 rounds to nearest even, overflowing to
- *   ±inf), `matmul` (either operand; the output is f32) and `indexSelect` (`x` f16, `out` f32).
+ *   ±inf), `matmul` (either operand; the output is f32), `indexSelect` (`x` f16, `out` f32)
+ *   and `attention` (`k` and / or `v` f16; never in `attentionBackward`).
  *   A backend may keep f16 in f32 slots holding the rounded values (cpu, reference).
  * - Every kernel reads its inputs through a {@link View} (storage + shape + strides + element
  *   offset), so reshape / transpose / permute / slice / expand / broadcast are free: a
