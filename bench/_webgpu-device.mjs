@@ -8,8 +8,8 @@
 //   parity        every op case against the reference backend
 //   matmul        webgpu-matmul f32 at 1024, 2048, 4096 (PyTorch fp32, TF32 off)
 //   train         webgpu-train-step (GPT-2 shape, PyTorch eager fp32 in the same run)
-//   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, then f16 weights
-//                 (PyTorch fp32 / float16 on CUDA as the peers)
+//   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, f16 weights, then
+//                 f16 weights and KV cache (PyTorch fp32 / float16 on CUDA as the peers)
 //   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
 //   ablations     the train step with fusion off, then with the bind-group cache off
 //   tiles         every matmul kernel variant (MATMUL_VARIANTS) at 2048 and 4096, Dawn's
@@ -104,8 +104,15 @@ const RUN = {
   matmul: () => matmul(["--json", "--sizes", "1024,2048,4096", "--reps", "7"]),
   train: () => trainStep(["--json", "--steps", "5"]),
   decode: async () => {
-    for (const dtype of ["f32", "f16"])
-      await decode(["--json", "--backend", "webgpu", "--dtype", dtype, "--torch-threads", "1"]);
+    for (const [dtype, kv] of [
+      ["f32", "f32"],
+      ["f16", "f32"],
+      ["f16", "f16"],
+    ])
+      await decode([
+        ...["--json", "--backend", "webgpu", "--torch-threads", "1"],
+        ...["--dtype", dtype, "--kv-dtype", kv],
+      ]);
   },
   storage: () =>
     matmul([

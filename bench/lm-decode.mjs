@@ -8,6 +8,7 @@
 //                              [--backend cpu|webgpu]   (webgpu: PyTorch on CUDA, fp32, TF32 off)
 //                              [--dtype f32|f16]   (f16: weight matrices stored as f16; on CUDA
 //                                                   the PyTorch peer then runs in float16)
+//                              [--kv-dtype f32|f16] (the KV cache's storage)
 import { bestTorch, fmt, llamaConfig, SHAPE, useBackend } from "./_lm-common.mjs";
 
 function parseArgs(args) {
@@ -21,6 +22,7 @@ function parseArgs(args) {
     torch: true,
     backend: "cpu",
     dtype: "f32",
+    kvDtype: "f32",
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -33,15 +35,20 @@ function parseArgs(args) {
     else if (a === "--new") o.new = Number(args[++i]);
     else if (a === "--backend") o.backend = args[++i];
     else if (a === "--dtype") o.dtype = args[++i];
+    else if (a === "--kv-dtype") o.kvDtype = args[++i];
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch] [--backend cpu|webgpu] [--dtype f32|f16]",
+        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch] [--backend cpu|webgpu] [--dtype f32|f16] [--kv-dtype f32|f16]",
       );
       process.exit(0);
     } else throw new Error(`lm-decode: unknown argument ${a}`);
   }
-  if (o.dtype !== "f32" && o.dtype !== "f16")
-    throw new Error(`lm-decode: --dtype must be f32 or f16, got ${o.dtype}`);
+  for (const [flag, v] of [
+    ["--dtype", o.dtype],
+    ["--kv-dtype", o.kvDtype],
+  ])
+    if (v !== "f32" && v !== "f16")
+      throw new Error(`lm-decode: ${flag} must be f32 or f16, got ${v}`);
   return o;
 }
 
@@ -79,7 +86,7 @@ export async function main(args) {
     const prompts = Array.from({ length: batch }, () =>
       Array.from({ length: o.prompt }, () => rng.int(SHAPE.vocab)),
     );
-    const opts = { maxNewTokens: o.new, eosTokenIds: [] };
+    const opts = { maxNewTokens: o.new, eosTokenIds: [], cacheDType: o.kvDtype };
     await gen(model, prompts, { ...opts, maxNewTokens: 4 }); // warm-up
     const { stats } = await gen(model, prompts, opts);
     const steps = stats.stepMs.length;
@@ -101,7 +108,7 @@ export async function main(args) {
   }
 
   console.log(
-    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, ${o.dtype} weights${torchConfig.dtype ? `, PyTorch ${torchConfig.dtype}` : ""}, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
+    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, ${o.dtype} weights, ${o.kvDtype} KV cache${torchConfig.dtype ? `, PyTorch ${torchConfig.dtype}` : ""}, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
   );
   console.log(
     "batch  athanor decode tok/s  torch decode tok/s  ratio  athanor prefill tok/s  torch prefill tok/s",
@@ -137,6 +144,7 @@ export async function main(args) {
         bench: "lm-decode",
         backend,
         dtype: o.dtype,
+        kvDtype: o.kvDtype,
         torchDtype: torchConfig.dtype ?? "float32",
         params,
         threads: o.threads,
