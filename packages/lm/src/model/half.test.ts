@@ -1,8 +1,9 @@
 // Models with f16 weight storage (`loadModel(dir, { dtype: "f16" })`, `castWeights`): the
 // weight matrices are f16 and everything else f32; logits against transformers (f32) within
 // the rounding of the weights; loading as f16 and casting after loading agree exactly;
-// greedy generation; LoRA training on the frozen f16 base; the errors for full fine-tuning;
-// saving as F16 and reloading. On the default (cpu) backend; webgpu.test.ts runs f16 on a GPU.
+// greedy generation, also through an f16 KV cache; LoRA training on the frozen f16 base; the
+// errors for full fine-tuning; saving as F16 and reloading. On the default (cpu) backend;
+// webgpu.test.ts runs f16 on a GPU.
 
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
