@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The webgpu backend on a real GPU: op parity against the reference backend, then
-# `webgpu-matmul` (1024, 2048, 4096; f32 and f16 inputs), `webgpu-reduce`, `webgpu-record` and
-# `webgpu-train-step` (GPT-2-shaped, plus fusion / bind-cache ablations), each with PyTorch
+# `webgpu-matmul` (1024, 2048, 4096; f32 and f16 inputs; f16 weight storage), `webgpu-reduce`,
+# `webgpu-record`, `webgpu-train-step` (GPT-2-shaped, plus fusion / bind-cache ablations) and
+# `lm-decode` (f32 / f16 weights, f32 / f16 KV cache), each with PyTorch
 # (CUDA, TF32 off) in the same run where there is a peer. `run --parts a,b` picks parts (see
 # bench/_webgpu-device.mjs); `run --parity-only` runs the op parity alone.
 #
