@@ -26,6 +26,15 @@ export interface ActivationStoreOptions {
   keepAfterBackward?: boolean;
   /** Host-tier format for f32 activations in `offload` (default "f32"; "bf16" halves bytes). */
   hostFormat?: StorageFormat;
+  /**
+   * Device storage of the saved f32 activations: "f32" (default, exact) or "f16": half the
+   * bytes, and backward computes with the f16-rounded values (as with half-precision
+   * activations in mixed-precision training). Parameters (leaves that require grad) are saved
+   * as they are; every other f32 tensor saved inside a capture, inputs included, is stored as
+   * an f16 copy, so the saving is real once the f32 originals are freed (per-layer `tidy`).
+   * `get` returns the stored tensor (f16 then).
+   */
+  deviceDType?: "f32" | "f16";
 }
 
 export class ActivationStore {
@@ -33,6 +42,8 @@ export class ActivationStore {
   private readonly byName = new Map<string, SavedActivation>();
   private readonly prefix: string[] = [];
   private readonly counters = new Map<string, number>();
+  /** The f16 copy made for each saved view (an activation saved by two ops is copied once). */
+  private readonly halves = new WeakMap<object, Map<string, Tensor>>();
 
   constructor(private readonly options: ActivationStoreOptions = {}) {}
 
@@ -45,17 +56,23 @@ export class ActivationStore {
         const key = `${scope}/${op}`;
         const k = this.counters.get(key) ?? 0;
         this.counters.set(key, k + 1);
+        // Parameters (leaves that take gradients) stay as they are; everything else is rounded.
+        const half =
+          this.options.deviceDType === "f16" && t.dtype === "f32" && !(t.isLeaf && t.requiresGrad);
         const entry: SavedActivation = {
           name: `${key}#${k}`,
           op,
-          tensor: keep(t.alias()),
+          tensor: keep(half ? this.halfOf(t) : t.alias()),
           released: false,
         };
         this.list.push(entry);
         this.byName.set(entry.name, entry);
         return entry;
       },
-      unpack: (packed) => (packed as SavedActivation).tensor,
+      unpack: (packed) => {
+        const t = (packed as SavedActivation).tensor;
+        return t.dtype === "f16" ? t.float() : t; // freed by backward's scope
+      },
       release: (packed) => {
         const e = packed as SavedActivation;
         if (!this.options.keepAfterBackward) this.drop(e);
@@ -66,6 +83,21 @@ export class ActivationStore {
     } finally {
       this.prefix.pop();
     }
+  }
+
+  /** An f16 copy of `t`, shared with earlier entries that saved the same view. */
+  private halfOf(t: Tensor): Tensor {
+    let views = this.halves.get(t._buf);
+    if (!views) {
+      views = new Map();
+      this.halves.set(t._buf, views);
+    }
+    const key = `${t.shape}|${t.strides}|${t.offset}`;
+    const copy = views.get(key);
+    if (copy && !copy.disposed) return copy.alias();
+    const made = t.half();
+    views.set(key, made);
+    return made;
   }
 
   private drop(e: SavedActivation): void {
@@ -129,7 +161,7 @@ export class ActivationStore {
       const b = e.tensor._buf;
       if (seen.has(b) || !b.onDevice) continue;
       seen.add(b);
-      n += b.size * 4;
+      n += b.bytes;
     }
     return n;
   }

@@ -258,6 +258,43 @@ describe("named saved activations (ActivationStore)", () => {
     loss.dispose();
   });
 
+  it("deviceDType f16 stores computed activations as f16; backward uses the rounded values", () => {
+    const { w1, w2, params } = model();
+    const x = randn([4, 6]);
+    const run = (store: ActivationStore) => {
+      for (const p of params) p.zeroGrad();
+      tidy(() => {
+        const h = store.capture("block0", () => ops.gelu(ops.matmul(x, w1)));
+        ops.sum(ops.square(store.capture("head", () => ops.matmul(h, w2)))).backward();
+      });
+      return params.map((p) => Float32Array.from(p.grad!.data()));
+    };
+    const exact = run(new ActivationStore());
+    const store = new ActivationStore({ deviceDType: "f16", keepAfterBackward: true });
+    const half = run(store);
+    // Parameters (w1, w2) are saved as they are; the input and the activations as f16.
+    const dtypes = Object.fromEntries(store.entries().map((e) => [e.name, e.tensor.dtype]));
+    expect(dtypes).toEqual({
+      "block0/matmul#0": "f16", // x
+      "block0/matmul#1": "f32", // w1
+      "block0/gelu_tanh#0": "f16", // x·w1
+      "block0/gelu_tanh#1": "f16", // gelu(x·w1)
+      "head/matmul#0": "f16", // h
+      "head/matmul#1": "f32", // w2
+    });
+    half.forEach((g, i) => {
+      let err = 0;
+      let scale = 0;
+      for (let j = 0; j < g.length; j++) {
+        err = Math.max(err, Math.abs(g[j] - exact[i][j]));
+        scale = Math.max(scale, Math.abs(exact[i][j]));
+      }
+      expect(err / scale).toBeGreaterThan(0); // the rounding shows
+      expect(err / scale).toBeLessThan(5e-3); // and stays at f16's scale
+    });
+    store.clear();
+  });
+
   it("keepAfterBackward keeps activations for reuse until clear()", () => {
     const { w1 } = model();
     const store = new ActivationStore({ keepAfterBackward: true });

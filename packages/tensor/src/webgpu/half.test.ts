@@ -3,10 +3,19 @@
 // start or end inside a packed word, the memory tracker's 2 bytes per element, the host tier,
 // f16 operands on every kind of matmul kernel (flat and vec4 tiles, f16 compute, matvec with and
 // without whole-word loads, split-K), and f16 keys / values on every attention kernel, against
-// the reference backend. Skipped (with the reason) without a WebGPU adapter.
+// the reference backend; saved activations kept as f16. Skipped (with the reason) without a
+// WebGPU adapter.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { f16ToF32, f32ToF16 } from "../dtype.js";
-import { memoryStats, ops, ReferenceBackend, type Tensor, tensor, testing } from "../index.js";
+import {
+  ActivationStore,
+  memoryStats,
+  ops,
+  ReferenceBackend,
+  type Tensor,
+  tensor,
+  testing,
+} from "../index.js";
 import { Rng } from "../random.js";
 import { selectAdapter } from "./adapter.js";
 import {
@@ -209,6 +218,38 @@ suite(title, { timeout: 120_000 }, () => {
       }
     });
   }
+
+  it("keeps saved activations as f16 (ActivationStore deviceDType): half their bytes", async () => {
+    const t = (shape: number[], seed: number) =>
+      tensor(randomValues(shape[0] * shape[1], seed), shape, { backend: gpu });
+    const x = t([64, 32], 31);
+    const w1 = t([32, 64], 32).requireGrad();
+    const w2 = t([64, 16], 33).requireGrad();
+    const run = async (store: ActivationStore) => {
+      w1.zeroGrad();
+      w2.zeroGrad();
+      const loss = store.capture("mlp", () =>
+        ops.sum(ops.square(ops.matmul(ops.gelu(ops.matmul(x, w1)), w2))),
+      );
+      const bytes = store.deviceBytes();
+      loss.backward();
+      loss.dispose();
+      return { bytes, grads: await Promise.all([w1, w2].map((w) => w.grad!.dataAsync())) };
+    };
+    const exact = await run(new ActivationStore());
+    const half = await run(new ActivationStore({ deviceDType: "f16" }));
+    // Saved: x, w1, x·w1, gelu(x·w1) (by gelu and by the second matmul: one copy), w2, and the
+    // product and its square (by square). Parameters stay f32; the rest is f16.
+    const rest = 64 * 32 + 2 * 64 * 64 + 2 * 64 * 16;
+    const params = 32 * 64 + 64 * 16;
+    expect(exact.bytes).toBe(4 * (rest + params));
+    expect(half.bytes).toBe(2 * rest + 4 * params);
+    half.grads.forEach((g, i) => {
+      const err = testing.maxRelError(g, exact.grads[i]);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThan(5e-3);
+    });
+  });
 
   it("refuses gradients through f16 keys / values, saying why", () => {
     const q = tensor(randomValues(16, 5), [1, 1, 2, 8], { backend: gpu }).requireGrad();
