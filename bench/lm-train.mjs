@@ -1,7 +1,9 @@
 // lm-train: training tokens/s of the ~10M-parameter Llama-shaped model of issue 6 (8 layers,
 // width 256, 8 heads, 4 KV heads, SwiGLU 768, vocabulary 8192) through the lm training API
 // (Trainer: forward, causal-LM loss, backward, gradient clipping, AdamW), against the same
-// model and step in plain PyTorch on the CPU (bench/lm_torch.py) in the same run.
+// model and step in plain PyTorch on the CPU (bench/lm_torch.py) in the same run. Also the
+// memory a step adds at its peak over what lives between steps (parameters, gradients of the
+// last step freed, AdamW state): activations and temporaries, from the backend's tracker.
 //
 //   npm run bench -- lm-train [--json] [--threads 2] [--batch 8] [--context 128] [--steps 3] [--no-torch]
 //                             [--backend cpu|webgpu]   (webgpu: PyTorch on CUDA, fp32, TF32 off)
@@ -53,10 +55,18 @@ export async function main(args) {
   );
   const batch = lm.lmBatch(seqs, { padId: 0 });
   await trainer.trainStepAsync([batch]); // warm-up (allocates the optimizer state)
+  const dev = T.getBackend();
+  const live = T.memoryStats(dev).liveBytes;
+  T.resetPeak(dev);
   const ms = [];
   for (let i = 0; i < o.steps; i++) ms.push((await trainer.trainStepAsync([batch])).ms);
   const sec = ms.reduce((a, b) => a + b, 0) / ms.length / 1000;
-  const ours = { secPerStep: sec, tokensPerSec: (o.batch * o.context) / sec };
+  const ours = {
+    secPerStep: sec,
+    tokensPerSec: (o.batch * o.context) / sec,
+    stepPeakMiB: (T.memoryStats(dev).peakBytes - live) / 2 ** 20,
+    liveMiB: live / 2 ** 20,
+  };
   const torch = o.torch
     ? bestTorch(
         "train",
@@ -72,6 +82,9 @@ export async function main(args) {
   console.log("            s/step  tokens/s");
   console.log(
     `athanor  ${fmt(ours.secPerStep, 3).padStart(8)}  ${fmt(ours.tokensPerSec).padStart(8)}`,
+  );
+  console.log(
+    `athanor memory: ${fmt(ours.liveMiB)} MiB between steps, a step adds ${fmt(ours.stepPeakMiB)} MiB at its peak`,
   );
   if (torch.skipped) console.log(`PyTorch skipped: ${torch.skipped}`);
   else {
@@ -93,6 +106,8 @@ export async function main(args) {
         context: o.context,
         tokensPerSec: ours.tokensPerSec,
         secPerStep: ours.secPerStep,
+        liveMiB: ours.liveMiB,
+        stepPeakMiB: ours.stepPeakMiB,
         torch: torch.skipped ? { skipped: torch.skipped } : torch,
         ratio: torch.skipped ? null : ours.tokensPerSec / torch.tokensPerSec,
       }),

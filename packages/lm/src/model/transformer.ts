@@ -4,7 +4,7 @@
  * adapter, and the expected-parameter list that checkpoints are validated against.
  */
 
-import { checkpoint, isGradEnabled, noGrad, ops, type Tensor, tensor } from "@athanor/tensor";
+import { checkpoint, isGradEnabled, noGrad, ops, type Tensor, tensor, tidy } from "@athanor/tensor";
 import type { LoraAdapter } from "../lora/adapter.js";
 import type {
   CausalLM,
@@ -322,9 +322,12 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     return ops.attention(q, kk, vv, { causal: true, mask: inputs.mask });
   }
 
-  /** Runs one transformer block, under gradient checkpointing when it is on and recording. */
+  /**
+   * Runs one transformer block, under gradient checkpointing when it is on and recording. The
+   * block's intermediates are freed when it returns (what backward needs, the graph keeps).
+   */
   protected block(h: Tensor, cache: StaticKVCache | null, body: (h: Tensor) => Tensor): Tensor {
-    if (!this.gradientCheckpointing || cache || !isGradEnabled()) return body(h);
+    if (!this.gradientCheckpointing || cache || !isGradEnabled()) return tidy(() => body(h));
     // With frozen embeddings (LoRA) the block input needs a gradient for the recomputation
     // to reach the adapter inside; it is a fresh leaf, so asking for one is harmless.
     const input = h.requiresGrad ? h : h.requireGrad();
