@@ -12,6 +12,7 @@ import {
   getBackend,
   memoryStats,
   noGrad,
+  resetPeak,
   setBackend,
   type Tensor,
   tensor,
@@ -125,6 +126,41 @@ suite(title, { timeout: 300_000 }, () => {
       model.dispose();
     });
     cpuModel.dispose();
+  });
+
+  it("training with f16 activations: a lower peak, the same losses to f16's precision", async () => {
+    const ref = await loadReference("llama-tiny");
+    // Long enough (4 x 128) that activations, not the optimizer's state, set the peak.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed % 500;
+    };
+    const sequences = Array.from({ length: 4 }, () => Array.from({ length: 128 }, next));
+    const run = (activationDType: "f32" | "f16") =>
+      onGpu(async () => {
+        const model = await loadModel(ref.dir);
+        const trainer = new Trainer(model, { lr: 1e-3, totalSteps: 3, activationDType });
+        const losses = [];
+        let peak = 0;
+        for (let i = 0; i < 3; i++) {
+          const batch = lmBatch(sequences, { padId: 0 });
+          const live = memoryStats(gpu).liveBytes;
+          resetPeak(gpu);
+          losses.push((await trainer.trainStepAsync([batch])).loss);
+          peak = Math.max(peak, memoryStats(gpu).peakBytes - live);
+          batch.inputIds.dispose();
+          batch.labels.dispose();
+        }
+        model.dispose();
+        return { losses, peak };
+      });
+    const exact = await run("f32");
+    const half = await run("f16");
+    expect(half.peak).toBeLessThan(exact.peak);
+    half.losses.forEach((l, i) => {
+      expect(Math.abs(l - exact.losses[i])).toBeLessThan(1e-3 * exact.losses[i]);
+    });
   });
 
   it("left-padded batched generation matches the cpu backend", async () => {

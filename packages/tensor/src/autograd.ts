@@ -306,7 +306,8 @@ export function backward(
           (g, i) => g ?? engineOps.zeros(node.outputs[i].shape, slot.find((x) => x)!),
         );
         for (const g of slot) if (g) unhold(g);
-        const inGrads = node.run(outGrads);
+        // A node's temporaries (and unpacked saved tensors) go when it has run, not at the end.
+        const inGrads = tidy(() => node.run(outGrads));
         if (!options.retainGraph) node.freeSaved();
         node.edges.forEach((e, i) => {
           const g = inGrads[i];

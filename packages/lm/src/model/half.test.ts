@@ -105,6 +105,12 @@ describe("f16 weight storage", () => {
     expect(() => new Trainer(model, { lr: 1e-3, totalSteps: 1, padId: 1 } as never)).toThrow(
       /weights are f16 storage.*LoRA adapter.*dtype f32/,
     );
+    // f16 activations save memory only on a backend that stores f16 in 2 bytes.
+    const full32 = await loadModel(fixturePath("llama-tiny"));
+    expect(() => new Trainer(full32, { lr: 1e-3, totalSteps: 1, activationDType: "f16" })).toThrow(
+      /activationDType "f16" saves memory only where f16 takes 2 bytes \(webgpu\)/,
+    );
+    full32.dispose();
     const q = model.parameter("model.layers.0.self_attn.q_proj.weight");
     const before = Float32Array.from(q.data());
     // The same LoRA run on the f16 base and on the f32 one.

@@ -6,6 +6,7 @@
  */
 
 import {
+  ActivationStore,
   AdamW,
   clipGradNorm,
   full,
@@ -50,6 +51,12 @@ export interface TrainerOptions {
   adapter?: LoraAdapter;
   /** Recompute block activations in backward instead of storing them (less memory). */
   gradientCheckpointing?: boolean;
+  /**
+   * Storage of the activations kept for backward: "f32" (default) or "f16" (half their bytes
+   * on a GPU; backward uses the rounded values, as in mixed-precision training). See
+   * `ActivationStore`'s `deviceDType`.
+   */
+  activationDType?: "f32" | "f16";
   /** Called after every optimizer step. */
   onProgress?: (metrics: StepMetrics) => void;
 }
@@ -95,6 +102,8 @@ export class Trainer {
   /** When the last step's metrics were read back (performance.now()). */
   private lastDone = 0;
   private readonly optimizers: AdamW[];
+  /** Keeps the activations as f16 (`activationDType`), else null. */
+  private readonly activations: ActivationStore | null;
   private readonly schedule: (step: number) => number;
 
   constructor(
@@ -143,6 +152,15 @@ export class Trainer {
     const all = [...this.trainable.values()];
     const decay = all.filter((p) => p.rank >= 2);
     const rest = all.filter((p) => p.rank < 2);
+    if (options.activationDType === "f16") {
+      const backend = [...model.parameters().values()][0].backend;
+      if (backend.bytesPerElement?.("f16") !== 2)
+        throw new Error(
+          `Trainer: activationDType "f16" saves memory only where f16 takes 2 bytes (webgpu); the ${backend.name} backend keeps f16 in 4-byte slots, so the f16 copies would add memory`,
+        );
+    }
+    this.activations =
+      options.activationDType === "f16" ? new ActivationStore({ deviceDType: "f16" }) : null;
     this.optimizers = [
       new AdamW(decay, {
         ...hyper,
@@ -222,9 +240,9 @@ export class Trainer {
     let loss: Tensor | null = null;
     for (const b of microBatches) {
       const sum = tidy(() => {
-        const sum = causalLMLoss(this.model.forward(b.inputIds).logits, b.labels, {
-          reduction: "sum",
-        });
+        const forward = () =>
+          causalLMLoss(this.model.forward(b.inputIds).logits, b.labels, { reduction: "sum" });
+        const sum = this.activations ? this.activations.capture("step", forward) : forward();
         sum.div(labelTokens).backward();
         return sum;
       });
