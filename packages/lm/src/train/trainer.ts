@@ -113,6 +113,13 @@ export class Trainer {
     if (!(options.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${options.lr}`);
     if (!Number.isInteger(options.totalSteps) || options.totalSteps < 1)
       throw new Error(`Trainer: totalSteps must be a positive integer, got ${options.totalSteps}`);
+    if (options.activationDType === "f16") {
+      const backend = [...model.parameters().values()][0].backend;
+      if (backend.bytesPerElement?.("f16") !== 2)
+        throw new Error(
+          `Trainer: activationDType "f16" saves memory only where f16 takes 2 bytes (webgpu); the ${backend.name} backend keeps f16 in 4-byte slots, so the f16 copies would add memory`,
+        );
+    }
     const warmup = options.warmupSteps ?? 0;
     this.schedule =
       options.totalSteps > warmup
@@ -152,13 +159,6 @@ export class Trainer {
     const all = [...this.trainable.values()];
     const decay = all.filter((p) => p.rank >= 2);
     const rest = all.filter((p) => p.rank < 2);
-    if (options.activationDType === "f16") {
-      const backend = [...model.parameters().values()][0].backend;
-      if (backend.bytesPerElement?.("f16") !== 2)
-        throw new Error(
-          `Trainer: activationDType "f16" saves memory only where f16 takes 2 bytes (webgpu); the ${backend.name} backend keeps f16 in 4-byte slots, so the f16 copies would add memory`,
-        );
-    }
     this.activations =
       options.activationDType === "f16" ? new ActivationStore({ deviceDType: "f16" }) : null;
     this.optimizers = [
