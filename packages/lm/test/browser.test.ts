@@ -5,46 +5,30 @@
 // fetches them) with f16 weights generates the tokens the cpu backend generates, a LoRA adapter
 // trains on it, and a file API says what to use instead.
 
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { webgpuAvailable } from "@athanor/tensor";
-import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import {
+  type BrowserBundle,
+  bundleForBrowser,
+  runOnDawn,
+} from "../../tensor/test/browser-harness.js";
 import { loadModel } from "../src/checkpoint/model-io.js";
 import { generate } from "../src/generate/generate.js";
 import { fixturePath } from "../src/testing/fixtures.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../../..");
 const probe = await webgpuAvailable();
-
-async function bundle(): Promise<{ code: string; inputs: string[]; imports: string[] }> {
-  const result = await build({
-    stdin: {
-      contents: `export * from "@athanor/lm";
+let bundled: Promise<BrowserBundle> | null = null;
+const bundle = () => {
+  bundled ??= bundleForBrowser(
+    `export * from "@athanor/lm";
 export { createWebGpuBackend, getBackend, setBackend } from "@athanor/tensor";`,
-      resolveDir: here,
-      loader: "js",
-    },
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    conditions: ["source"],
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-  });
-  const out = Object.values(result.metafile.outputs)[0];
-  return {
-    code: result.outputFiles[0].text,
-    inputs: Object.keys(result.metafile.inputs).map((p) => relative(root, resolve(p))),
-    imports: out.imports.map((i) => i.path),
-  };
-}
+    here,
+  );
+  return bundled;
+};
 
 const PROMPT = [5, 9, 200, 31, 7, 64, 12, 90];
 
@@ -66,19 +50,12 @@ describe("@athanor/lm in a browser", { timeout: 180_000 }, () => {
       const cpu = await loadModel(model, { dtype: "f16" });
       const want = generate(cpu, [PROMPT], { maxNewTokens: 12 }).outputs[0].tokens;
       cpu.dispose();
-      const dir = mkdtempSync(join(tmpdir(), "athanor-lm-browser-"));
-      try {
-        writeFileSync(join(dir, "lm.mjs"), (await bundle()).code);
-        const dawn = createRequire(join(root, "package.json")).resolve("webgpu");
-        // The page: bytes as fetch() would give them, then only the bundle's API.
-        writeFileSync(
-          join(dir, "page.mjs"),
-          `import { readFileSync } from "node:fs";
+      // The page: bytes as fetch() would give them, then only the bundle's API.
+      const run = runOnDawn(
+        (await bundle()).code,
+        `import { readFileSync } from "node:fs";
 const fetched = (f) => new Uint8Array(readFileSync(${JSON.stringify(model)} + "/" + f));
-const { create, globals } = await import(${JSON.stringify(pathToFileURL(dawn).href)});
-Object.assign(globalThis, globals);
-Object.defineProperty(globalThis, "navigator", { value: { gpu: create([]) }, configurable: true });
-const lm = await import("./lm.mjs");
+const lm = await import("./bundle.mjs");
 const gpu = await lm.createWebGpuBackend();
 lm.setBackend(gpu);
 const text = (f) => new TextDecoder().decode(fetched(f));
@@ -101,23 +78,21 @@ process.getBuiltinModule = saved;
 console.log(JSON.stringify({ source: gpu.info.source, weights: model.weightDType, tokens: out.outputs[0].tokens, losses, fileError }));
 gpu.dispose();
 `,
-        );
-        const run = spawnSync(process.execPath, [join(dir, "page.mjs")], {
-          encoding: "utf8",
-          timeout: 150_000,
-        });
-        expect(run.status, run.stderr).toBe(0);
-        const got = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
-        expect(got.source).toBe("navigator.gpu");
-        expect(got.weights).toBe("f16");
-        expect(got.tokens).toEqual(want);
-        expect(got.losses.at(-1)).toBeLessThan(got.losses[0] * 0.95);
-        expect(got.fileError).toMatch(
-          /uses files \(node:path\).*in a browser use .*modelFromBytes/,
-        );
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+        150_000,
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const got = run.result as {
+        source: string;
+        weights: string;
+        tokens: number[];
+        losses: number[];
+        fileError: string;
+      };
+      expect(got.source).toBe("navigator.gpu");
+      expect(got.weights).toBe("f16");
+      expect(got.tokens).toEqual(want);
+      expect(got.losses.at(-1)).toBeLessThan(got.losses[0] * 0.95);
+      expect(got.fileError).toMatch(/uses files \(node:path\).*in a browser use .*modelFromBytes/);
     },
   );
 });
