@@ -61,11 +61,14 @@ function parseArgs(args) {
   return o;
 }
 
-const TORCH = `${TORCH_PRELUDE}
+// The peer: fp32 products; or (half) half inputs with fp32 accumulation (cuBLAS's default for
+// half allows reduced-precision reductions; turned off so that both sides accumulate in fp32).
+const torchScript = (half) => `${TORCH_PRELUDE}
+${half ? "torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False" : ""}
 sizes = json.loads(sys.argv[1]); reps = int(sys.argv[2])
 out = {"device": name, "torch": torch.__version__, "gflops": {}}
 for n in sizes:
-    a = torch.randn(n, n, device=dev); b = torch.randn(n, n, device=dev)
+    a = torch.randn(n, n, device=dev)${half ? ".half()" : ""}; b = torch.randn(n, n, device=dev)${half ? ".half()" : ""}
     a @ b; sync()
     ts = []
     for _ in range(reps):
@@ -74,37 +77,6 @@ for n in sizes:
     out["gflops"][str(n)] = 2 * n ** 3 / ts[len(ts) // 2] / 1e9
 print(json.dumps(out))
 `;
-
-// The f16 peer: half inputs, fp32 accumulation (cuBLAS's default for half allows reduced-precision
-// reductions; turned off so that both sides accumulate in fp32).
-const TORCH_F16 = `${TORCH_PRELUDE}
-torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False
-sizes = json.loads(sys.argv[1]); reps = int(sys.argv[2])
-out = {"device": name, "torch": torch.__version__, "gflops": {}}
-for n in sizes:
-    a = torch.randn(n, n, device=dev).half(); b = torch.randn(n, n, device=dev).half()
-    a @ b; sync()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t0)
-    ts.sort()
-    out["gflops"][str(n)] = 2 * n ** 3 / ts[len(ts) // 2] / 1e9
-print(json.dumps(out))
-`;
-
-/** Round-to-nearest-even to f16 (Node 20 has no Math.f16round); ±Infinity beyond 65520. */
-function f16round(x) {
-  if (!Number.isFinite(x) || x === 0) return x;
-  const a = Math.abs(x);
-  if (a >= 65520) return Math.sign(x) * Number.POSITIVE_INFINITY;
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  const quantum = 2 ** (Math.max(e, -14) - 10);
-  const q = a / quantum;
-  const f = Math.floor(q);
-  return Math.sign(x) * (q - f > 0.5 || (q - f === 0.5 && f % 2 === 1) ? f + 1 : f) * quantum;
-}
 
 export async function main(args) {
   const o = parseArgs(args);
@@ -123,7 +95,9 @@ export async function main(args) {
     // check one result against a row computed on the host, so a fast wrong kernel cannot pass
     const c = T.ops.matmul(a, b);
     const [a32, b32, cv] = await Promise.all([a.dataAsync(), b.dataAsync(), c.dataAsync()]);
-    const [av, bv] = f16 ? [a32.map(f16round), b32.map(f16round)] : [a32, b32];
+    // the host's f16 rounding (ties to even) of the inputs the kernel rounds
+    const half = (v) => T.f16ToF32(T.f32ToF16(v));
+    const [av, bv] = f16 ? [half(a32), half(b32)] : [a32, b32];
     let err = 0;
     const row = n >> 1;
     for (let j = 0; j < n; j += Math.max(1, n >> 6)) {
@@ -144,7 +118,7 @@ export async function main(args) {
     rows.push({ n, gflops: (2 * n ** 3) / sec / 1e9, sec, maxErr: err });
   }
   const torch = o.torch
-    ? runTorch(f16 ? TORCH_F16 : TORCH, [JSON.stringify(sizes), String(o.reps)])
+    ? runTorch(torchScript(f16), [JSON.stringify(sizes), String(o.reps)])
     : null;
   for (const r of rows) {
     const t = torch?.gflops?.[String(r.n)];

@@ -8,6 +8,7 @@
 // "shader-f16".
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, View } from "../../backend.js";
+import { f16ToF32, f32ToF16 } from "../../dtype.js";
 import { ops, ReferenceBackend, type Tensor, tensor, testing } from "../../index.js";
 import { Rng } from "../../random.js";
 import {
@@ -41,20 +42,8 @@ const f16Probe: { ok: true; adapter: string } | { ok: false; reason: string } = 
 const TIGHT = 1e-5; // f32 accumulation of exact products vs an f64 sum of the same products
 const LOOSE = 3e-3; // f16 input rounding (2⁻¹¹ relative per input) vs the f32 result
 
-/** Round-to-nearest-even of a number to the nearest f16 value (±Infinity beyond 65520). */
-function f16round(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  const a = Math.abs(x);
-  if (a >= 65520) return Math.sign(x) * Number.POSITIVE_INFINITY;
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  else if (2 ** (e + 1) <= a) e++;
-  const quantum = 2 ** (Math.max(e, -14) - 10); // 10 fraction bits; subnormals below 2⁻¹⁴
-  const q = a / quantum;
-  const f = Math.floor(q);
-  const r = q - f > 0.5 || (q - f === 0.5 && f % 2 === 1) ? f + 1 : f;
-  return Math.sign(x) * r * quantum;
-}
+/** The nearest f16 value of `x` (ties to even, ±Infinity beyond 65520): the host's conversion. */
+const f16round = (x: number): number => f16ToF32(f32ToF16([x]))[0];
 
 describe("host f16 rounding (the reference's)", () => {
   it("rounds to nearest, ties to even, with subnormals and overflow", () => {
