@@ -319,6 +319,26 @@ function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
   }
 }
 
+/**
+ * WGSL: batch index `p` (a var; the last batch axis fastest) over `rank` batch axes → the
+ * operands' offsets: their sizes are P[at..], a's strides P[at + rank..], b's P[at + 2·rank..]
+ * (a broadcast axis has stride 0). Adds to the vars `a` and `b`; consumes `p`.
+ */
+export function batchWalk(rank: string, at: number, a: string, b: string): string {
+  return `  {
+    var d = ${rank};
+    loop {
+      if (d == 0u) { break; }
+      d = d - 1u;
+      let size = P[${at}u + d];
+      let i = p % size;
+      p = p / size;
+      ${a} = ${a} + i * P[${at}u + ${rank} + d];
+      ${b} = ${b} + i * P[${at}u + 2u * ${rank} + d];
+    }
+  }`;
+}
+
 /** Batch offsets, the K slice and the invocation's place in the tile (shared by both kernels). */
 function prologue(BM: number, BN: number, TX: number): string {
   return `  let M = P[0]; let N = P[1]; let K = P[2];
@@ -332,16 +352,7 @@ function prologue(BM: number, BN: number, TX: number): string {
   let kend = min(K, kbeg + P[13]);
   var ab = P[4]; var bb = P[5];
   let ob = P[6] + z * M * N;
-  var d = brank;
-  loop {
-    if (d == 0u) { break; }
-    d = d - 1u;
-    let s = P[14u + d];
-    let i = p % s;
-    p = p / s;
-    ab = ab + i * P[14u + brank + d];
-    bb = bb + i * P[14u + 2u * brank + d];
-  }
+${batchWalk("brank", 14, "ab", "bb")}
   let tx = lid % ${TX}u;
   let ty = lid / ${TX}u;
   let rowBase = wid.y * ${BM}u;

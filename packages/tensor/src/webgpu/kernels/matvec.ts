@@ -17,7 +17,7 @@
 import type { View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
 import { bindings, load, MAX_GROUPS, wgslType } from "../wgsl.js";
-import type { OperandTypes } from "./matmul.js";
+import { batchWalk, type OperandTypes } from "./matmul.js";
 
 /** Largest M (rows per batch entry) the matvec kernels take. */
 export const MATVEC_MAX_ROWS = 4;
@@ -76,17 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var p = wid.y / M;
   var ao = P[4];
   var bo = P[5];
-  // batch index → operand offsets, last batch axis fastest (size-1 axes have stride 0)
-  var d = nb;
-  loop {
-    if (d == 0u) { break; }
-    d = d - 1u;
-    let size = P[11u + d];
-    let i = p % size;
-    p = p / size;
-    ao = ao + i * P[11u + nb + d];
-    bo = bo + i * P[11u + 2u * nb + d];
-  }
+${batchWalk("nb", 11, "ao", "bo")}
   ${mapping}
   let n = wid.x * ${outputs}u + o;
   let arow = ao + m * ars;
