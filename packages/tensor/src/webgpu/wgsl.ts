@@ -59,6 +59,14 @@ export function loadHalf(buf: string, i: string): string {
   return `unpack2x16float(${buf}[${i} >> 1u])[${i} & 1u]`;
 }
 
+/**
+ * Pipeline-key suffix naming the operands' dtypes when any is f16 (":f32f16"), else "": keys of
+ * all-f32 kernels stay as they were.
+ */
+export function halfTag(...dtypes: DType[]): string {
+  return dtypes.includes("f16") ? `:${dtypes.join("")}` : "";
+}
+
 /** WGSL expression for element `i` of operand array `buf` holding `dtype` (f16 read as f32). */
 export function load(buf: string, dtype: DType, i: string): string {
   return dtype === "f16" ? loadHalf(buf, `(${i})`) : `${buf}[${i}]`;

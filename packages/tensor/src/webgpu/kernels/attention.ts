@@ -9,7 +9,7 @@
 
 import type { AttentionArgs, View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, load, MATH, reducers, wgslType } from "../wgsl.js";
+import { bindings, entry, grid, halfTag, load, MATH, reducers, wgslType } from "../wgsl.js";
 
 const WG = 64;
 /** Largest head size: each invocation accumulates up to NA output dims. */
@@ -81,8 +81,7 @@ export function bindingsIn(args: AttentionArgs) {
 
 /** Pipeline-key suffix naming f16 keys / values ("" for f32, so f32 keys are unchanged). */
 export function kvTag(args: AttentionArgs): string {
-  const [k, v] = [args.k.storage.dtype, args.v.storage.dtype];
-  return k === "f16" || v === "f16" ? `:${k}${v}` : "";
+  return halfTag(args.k.storage.dtype, args.v.storage.dtype);
 }
 
 export function inBuffers(args: AttentionArgs) {

@@ -19,7 +19,7 @@
 
 import type { DType, View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, load, MAX_GROUPS, wgslType } from "../wgsl.js";
+import { bindings, entry, grid, halfTag, load, MAX_GROUPS, wgslType } from "../wgsl.js";
 
 /**
  * A matmul tile: a workgroup computes a BM×BN block of the output, K in steps of BK through
@@ -790,10 +790,9 @@ export function matmul(
   // appends the operand dtypes (":f16f32").
   const layout = `${aKFast ? "k" : "m"}${bNFast ? "n" : "k"}`;
   const ty: OperandTypes = { a: a.storage.dtype, b: b.storage.dtype };
-  const stored = ty.a === "f16" || ty.b === "f16" ? `:${ty.a}${ty.b}` : "";
   for (let z0 = 0; z0 < z; z0 += MAX_GROUPS) {
     rt.dispatch({
-      key: `${f16 ? "matmul-f16" : "matmul"}:${t.name}:${layout}${stored}`,
+      key: `${f16 ? "matmul-f16" : "matmul"}:${t.name}:${layout}${halfTag(ty.a, ty.b)}`,
       wgsl: () =>
         f16
           ? shaderF16(t, aKFast, bNFast, ty)

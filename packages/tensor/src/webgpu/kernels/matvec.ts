@@ -16,7 +16,7 @@
 
 import type { View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, load, MAX_GROUPS, wgslType } from "../wgsl.js";
+import { bindings, halfTag, load, MAX_GROUPS, wgslType } from "../wgsl.js";
 import { batchWalk, type OperandTypes } from "./matmul.js";
 
 /** Largest M (rows per batch entry) the matvec kernels take. */
@@ -132,13 +132,12 @@ export function matvec(rt: Runtime, a: View, b: View, out: View): void {
     b.offset % 2 === 0 &&
     b.strides[rank - 1] % 2 === 0 &&
     b.strides.slice(0, rank - 2).every((s) => s % 2 === 0);
-  const stored = ty.a === "f16" || ty.b === "f16" ? `:${ty.a}${ty.b}${pairs ? ":pairs" : ""}` : "";
   const groupsX = Math.ceil(N / outputs);
   if (groupsX > MAX_GROUPS) {
     throw new Error(`webgpu matvec: ${N} outputs per row need more than ${MAX_GROUPS} workgroups`);
   }
   rt.dispatch({
-    key: `matvec:${kind}${stored}`,
+    key: `matvec:${kind}${halfTag(ty.a, ty.b)}${pairs ? ":pairs" : ""}`,
     wgsl: () => shader(kind, ty, pairs),
     buffers: [
       { buffer: (a.storage as GpuStorage).buffer, access: "r" },
