@@ -118,3 +118,9 @@ export function attentionTable(sweep) {
     ...rows.map(line),
   ].join("\n");
 }
+
+/** The backend options for an attention sweep's fastest kernel ({} for the default). */
+export function bestAttention(sweep) {
+  if (!sweep.best || sweep.best === sweep.reference) return {};
+  return sweep.best === "rows" ? { attentionKernel: "rows" } : { attentionVariant: sweep.best };
+}

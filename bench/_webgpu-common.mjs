@@ -11,6 +11,23 @@ export async function webgpu(options = {}) {
   return { T, gpu };
 }
 
+/**
+ * The `--matmul-tiles` argument, "large=NAME,medium=NAME": the backend's `matmulTiles` option
+ * (which kernel each size class runs; the backend checks the names).
+ */
+export function parseTileChoice(arg, bench) {
+  const choice = {};
+  for (const part of (arg ?? "").split(",")) {
+    const [cls, name, extra] = part.split("=");
+    if (!cls || !name || extra !== undefined)
+      throw new Error(
+        `${bench}: --matmul-tiles takes class=NAME pairs (e.g. large=t128-8x8-bk8-unroll,medium=medium), got ${JSON.stringify(arg)}`,
+      );
+    choice[cls] = name;
+  }
+  return choice;
+}
+
 /** Median of `reps` timings of `run()` followed by a full GPU sync, in seconds. */
 export async function timeGpu(gpu, run, { reps = 5, warmup = 1 } = {}) {
   for (let i = 0; i < warmup; i++) {

@@ -8,10 +8,6 @@
 //   parity        every op case against the reference backend
 //   matmul        webgpu-matmul f32 at 1024, 2048, 4096 (PyTorch fp32, TF32 off)
 //   train         webgpu-train-step (GPT-2 shape, PyTorch eager fp32 in the same run)
-//   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, f16 weights, then
-//                 f16 weights and KV cache (PyTorch fp32 / float16 on CUDA as the peers)
-//   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
-//   ablations     the train step with fusion off, then with the bind-group cache off
 //   tiles         every matmul kernel variant (MATMUL_VARIANTS) at 2048 and 4096, Dawn's
 //                 robustness on and off, each checked against host dot products and the
 //                 shipped kernel's output (bench/_webgpu-tiles.mjs; under 90 s on an H200 by
@@ -21,12 +17,21 @@
 //                 forward + backward at [8, 6, 256, 64], median of 5, each checked against the
 //                 default variant (bench/_webgpu-attention.mjs; 10 to 30 s on an H200 by estimate).
 //                 Options: --attention-shape B,H,T,D --attention-reps 5 --attention-variants a,b
+//   tuned         the sweeps' winners adopted in the same run: webgpu-matmul (1024, 2048, 4096)
+//                 and webgpu-train-step, each with PyTorch, with the fastest correct variant at
+//                 the largest tile size as the large class's kernel, the fastest 64-row variant
+//                 at the next size as the medium class's (both with Dawn's defaults) and the
+//                 fastest attention kernel (bestTiles / bestAttention). Option: --tuned-sizes
+//   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, f16 weights, then
+//                 f16 weights and KV cache (PyTorch fp32 / float16 on CUDA as the peers)
+//   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
+//   ablations     the train step with fusion off, then with the bind-group cache off
 //   matmul-f16    webgpu-matmul with f16 inputs, f32 accumulation (needs shader-f16; skipped without)
 //   reduce        webgpu-reduce: row kernels and reductions, subgroups vs shared memory
 //   record        webgpu-record: CPU µs per recorded kernel, bind-group cache on vs off
 import * as T from "@athanor/tensor";
-import { attentionSweep, attentionTable } from "./_webgpu-attention.mjs";
-import { sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
+import { attentionSweep, attentionTable, bestAttention } from "./_webgpu-attention.mjs";
+import { bestTiles, sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
 import { main as decode } from "./lm-decode.mjs";
 import { main as matmul } from "./webgpu-matmul.mjs";
 import { main as record } from "./webgpu-record.mjs";
@@ -38,11 +43,12 @@ const ORDER = [
   "parity",
   "matmul",
   "train",
+  "tiles",
+  "attention",
+  "tuned",
   "decode",
   "storage",
   "ablations",
-  "tiles",
-  "attention",
   "matmul-f16",
   "reduce",
   "record",
@@ -77,6 +83,9 @@ async function withEnv(env, fn) {
     }
   }
 }
+
+/** What the sweeps of this run found (read by the "tuned" part). */
+const found = { tiles: null, attention: null };
 
 const gpu = await T.createWebGpuBackend();
 console.log(JSON.stringify({ part: "adapter", ...gpu.info }));
@@ -146,6 +155,7 @@ const RUN = {
     });
     console.error(sweepTable(sweep)); // readable, on stderr; stdout keeps one JSON line per part
     console.log(JSON.stringify(sweep));
+    found.tiles = sweep;
   },
   attention: async () => {
     // every tiled-attention variant and the row kernels, causal fwd + bwd (bench/_webgpu-attention.mjs)
@@ -156,6 +166,32 @@ const RUN = {
     });
     console.error(attentionTable(sweep));
     console.log(JSON.stringify(sweep));
+    found.attention = sweep;
+  },
+  tuned: async () => {
+    if (!found.tiles && !found.attention) {
+      console.log(JSON.stringify({ part: "tuned", skipped: "needs the tiles or attention part" }));
+      return;
+    }
+    const tiles = found.tiles ? bestTiles(found.tiles, T.MATMUL_VARIANTS) : {};
+    const attention = found.attention ? bestAttention(found.attention) : {};
+    console.log(JSON.stringify({ part: "tuned", matmulTiles: tiles, ...attention }));
+    const tileArgs = Object.keys(tiles).length
+      ? [
+          "--matmul-tiles",
+          Object.entries(tiles)
+            .map(([c, v]) => `${c}=${v}`)
+            .join(","),
+        ]
+      : [];
+    const sizes = opt("--tuned-sizes", "1024,2048,4096");
+    await matmul(["--json", "--sizes", sizes, "--reps", "7", ...tileArgs]);
+    const attentionArgs = attention.attentionKernel
+      ? ["--attention", attention.attentionKernel]
+      : attention.attentionVariant
+        ? ["--attention-variant", attention.attentionVariant]
+        : [];
+    await trainStep(["--json", "--steps", "5", ...tileArgs, ...attentionArgs]);
   },
   "matmul-f16": async () => {
     if (hasF16)

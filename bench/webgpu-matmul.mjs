@@ -4,10 +4,12 @@
 //
 //   npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch]
 //                                  [--precision f32|f16] [--variant NAME] [--storage f32|f16]
+//                                  [--matmul-tiles large=NAME,medium=NAME]
 //
 // --variant NAME forces one f32 kernel variant of MATMUL_VARIANTS (or a size class: large,
 // medium, small) for every size, through the backend's matmulTile option; without it the
-// backend picks the size class per shape (the default, what users get).
+// backend picks the size class per shape (the default, what users get). --matmul-tiles gives
+// size classes other kernels (the backend's matmulTiles option), still picked per shape.
 //
 // --precision f16 runs the backend with matmulPrecision "f16" (f32 storage, inputs rounded to f16
 // in the kernel's tiles, f32 accumulation; needs the adapter's "shader-f16"); its peer is
@@ -21,7 +23,7 @@
 //
 // Without a GPU this runs on Mesa's lavapipe (software Vulkan): correct but slow, so the default
 // sizes drop to 128, 256, 512 on a software adapter.
-import { runTorch, TORCH_PRELUDE, timeGpu, webgpu } from "./_webgpu-common.mjs";
+import { parseTileChoice, runTorch, TORCH_PRELUDE, timeGpu, webgpu } from "./_webgpu-common.mjs";
 
 function parseArgs(args) {
   const o = {
@@ -31,6 +33,7 @@ function parseArgs(args) {
     torch: true,
     precision: "f32",
     variant: null,
+    tiles: null,
     storage: "f32",
   };
   for (let i = 0; i < args.length; i++) {
@@ -43,7 +46,8 @@ function parseArgs(args) {
       o.variant = args[++i];
       if (!o.variant)
         throw new Error("webgpu-matmul: --variant needs a name (see MATMUL_VARIANTS)");
-    } else if (a === "--precision") {
+    } else if (a === "--matmul-tiles") o.tiles = parseTileChoice(args[++i], "webgpu-matmul");
+    else if (a === "--precision") {
       o.precision = args[++i];
       if (o.precision !== "f32" && o.precision !== "f16")
         throw new Error(`webgpu-matmul: --precision must be f32 or f16, got ${o.precision}`);
@@ -53,7 +57,7 @@ function parseArgs(args) {
         throw new Error(`webgpu-matmul: --storage must be f32 or f16, got ${o.storage}`);
     } else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16] [--variant NAME] [--storage f32|f16]",
+        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16] [--variant NAME] [--storage f32|f16] [--matmul-tiles large=NAME,medium=NAME]",
       );
       process.exit(0);
     } else throw new Error(`webgpu-matmul: unknown argument ${a}`);
@@ -84,6 +88,7 @@ export async function main(args) {
   const { T, gpu } = await webgpu({
     ...(f16 ? { matmulPrecision: "f16" } : {}),
     ...(o.variant ? { matmulTile: o.variant } : {}),
+    ...(o.tiles ? { matmulTiles: o.tiles } : {}),
   });
   const sizes = o.sizes ?? (gpu.info.software ? [128, 256, 512] : [1024, 2048, 4096]);
   const rows = [];
@@ -130,12 +135,14 @@ export async function main(args) {
     const figures = { bench: "webgpu-matmul", adapter: info.adapter, torch, rows };
     if (f16) figures.precision = "f16";
     if (o.variant) figures.variant = o.variant;
+    if (o.tiles) figures.matmulTiles = o.tiles;
     if (o.storage === "f16") figures.storage = "f16";
     console.log(JSON.stringify(figures));
   } else {
     console.log(`webgpu-matmul: adapter ${info.adapter} (${info.source})`);
     if (f16) console.log("matmul precision f16: f16-rounded inputs, f32 accumulation");
     if (o.variant) console.log(`matmul kernel variant ${o.variant} (forced for every size)`);
+    if (o.tiles) console.log(`matmul size classes' kernels: ${JSON.stringify(o.tiles)}`);
     if (o.storage === "f16") console.log("right operand stored as f16 (f32 arithmetic)");
     const peer = f16 ? "fp16 inputs, fp32 accumulate" : "fp32, TF32 off";
     if (torch?.error) console.log(`pytorch: unavailable (${torch.error})`);

@@ -6,11 +6,15 @@
 //   npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N]
 //                                     [--context N] [--batch N] [--vocab N] [--no-torch]
 //                                     [--attention rows|tiled]  (the backend's attention kernels)
+//                                     [--attention-variant NAME] [--matmul-tile NAME]
+//                                     [--matmul-tiles large=NAME,medium=NAME]
+// (variants from the device check's sweeps: one tiled-attention shape; one matmul kernel forced
+// for every product; or the kernel each matmul size class runs)
 //
 // On a software adapter (lavapipe) the default model is cut to 2 layers, width 128, context 64,
 // batch 2, vocabulary 1024, so the run takes seconds, not hours.
 import { buildModel, stepFlops, TORCH_GPT2_MODEL } from "./_gpt2.mjs";
-import { runTorch, TORCH_PRELUDE, webgpu } from "./_webgpu-common.mjs";
+import { parseTileChoice, runTorch, TORCH_PRELUDE, webgpu } from "./_webgpu-common.mjs";
 
 const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
 const SMALL = { layers: 2, width: 128, heads: 4, context: 64, batch: 2, vocab: 1024 };
@@ -23,6 +27,7 @@ function parseArgs(args) {
     attention: undefined,
     attentionVariant: undefined,
     matmulTile: undefined,
+    matmulTiles: undefined,
     set: {},
   };
   for (let i = 0; i < args.length; i++) {
@@ -33,9 +38,11 @@ function parseArgs(args) {
     else if (a === "--attention") o.attention = args[++i];
     else if (a === "--attention-variant") o.attentionVariant = args[++i];
     else if (a === "--matmul-tile") o.matmulTile = args[++i];
+    else if (a === "--matmul-tiles")
+      o.matmulTiles = parseTileChoice(args[++i], "webgpu-train-step");
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -63,11 +70,11 @@ print(json.dumps({"device": name, "torch": torch.__version__, "secPerStep": time
 
 export async function main(args) {
   const o = parseArgs(args);
-  // --attention-variant / --matmul-tile: try a variant from the device check's sweeps in the step
   const { T, gpu } = await webgpu({
     attentionKernel: o.attention,
     attentionVariant: o.attentionVariant,
     matmulTile: o.matmulTile,
+    matmulTiles: o.matmulTiles,
   });
   const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
   const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
@@ -151,6 +158,7 @@ export async function main(args) {
         attention: o.attention ?? "default",
         attentionVariant: o.attentionVariant ?? "default",
         matmulTile: o.matmulTile ?? "default",
+        matmulTiles: o.matmulTiles ?? "default",
         fuse: process.env.ATHANOR_WEBGPU_FUSE !== "0",
         bindCache: process.env.ATHANOR_WEBGPU_BINDCACHE !== "0",
         stepGflop: flops / 1e9,

@@ -91,6 +91,7 @@ export {
   FLASH_VARIANTS,
   type FlashVariantName,
   MATMUL_VARIANTS,
+  type MatmulTileChoice,
   type MatmulVariantName,
   NoAdapterError,
   type WebGpuBackend,

@@ -48,7 +48,9 @@ import {
   type MatmulPrecision,
   type MatmulVariantName,
   matmul,
+  matmulTiles,
   resolveMatmulTile,
+  type Tile,
   type TileClass,
 } from "./kernels/matmul.js";
 import { matvec, matvecApplies } from "./kernels/matvec.js";
@@ -127,6 +129,31 @@ export interface WebGpuBackendOptions {
    * (kernels/matmul.ts). See `setMatmulTile`.
    */
   matmulTile?: TileClass | MatmulVariantName;
+  /**
+   * The kernel each size class runs (tuning aid; default: the size classes' own tiles), e.g.
+   * `{ large: "t128-8x8-bk16-vec4-strided-pad" }`: a size class or, for f32, a kernel variant
+   * of `MATMUL_VARIANTS` per class. The class is still chosen per product shape (see
+   * `pickTile` in kernels/matmul.ts), from the replacement tiles' sizes. `matmulTile` overrides
+   * this. See `setMatmulTiles`.
+   */
+  matmulTiles?: MatmulTileChoice;
+}
+
+/** Which kernel each matmul size class runs (the `matmulTiles` option). */
+export type MatmulTileChoice = Partial<Record<TileClass, TileClass | MatmulVariantName>>;
+
+/** Validates a `matmulTiles` choice for a precision and returns a copy; throws naming the bad entry. */
+function checkTileChoice(choice: MatmulTileChoice, precision: MatmulPrecision): MatmulTileChoice {
+  const classes = Object.keys(matmulTiles(precision));
+  for (const [cls, name] of Object.entries(choice)) {
+    if (!classes.includes(cls)) {
+      throw new Error(
+        `webgpu backend: matmulTiles has an unknown size class ${JSON.stringify(cls)}; expected ${classes.join(", ")}`,
+      );
+    }
+    if (name !== undefined) resolveMatmulTile(name, precision);
+  }
+  return Object.fromEntries(Object.entries(choice).filter(([, name]) => name !== undefined));
 }
 
 const f32Bits = (x: number): number => {
@@ -159,6 +186,7 @@ export class WebGpuBackend implements Backend {
     this.precision = checkMatmulPrecision(options.matmulPrecision ?? "f32", device, info.adapter);
     if (options.matmulTile !== undefined) resolveMatmulTile(options.matmulTile, this.precision);
     this.forcedTile = options.matmulTile;
+    this.tileChoice = checkTileChoice(options.matmulTiles ?? {}, this.precision);
     if (options.attentionVariant !== undefined) {
       resolveFlashVariant(options.attentionVariant);
       if (options.attentionKernel === "rows")
@@ -332,6 +360,8 @@ export class WebGpuBackend implements Backend {
   private precision: MatmulPrecision;
   /** The matmul tile forced for every size (the `matmulTile` option, or `setMatmulTile`). */
   private forcedTile: TileClass | MatmulVariantName | undefined;
+  /** The kernel each size class runs where it is not the class's own (`matmulTiles`). */
+  private tileChoice: MatmulTileChoice;
 
   /** The compute precision of matmul kernels recorded from now on (the `matmulPrecision` option). */
   get matmulPrecision(): MatmulPrecision {
@@ -345,6 +375,7 @@ export class WebGpuBackend implements Backend {
   setMatmulPrecision(precision: "f32" | "f16"): void {
     const checked = checkMatmulPrecision(precision, this.rt.device, this.info.adapter);
     if (this.forcedTile) resolveMatmulTile(this.forcedTile, checked);
+    checkTileChoice(this.tileChoice, checked);
     this.precision = checked;
   }
 
@@ -363,6 +394,20 @@ export class WebGpuBackend implements Backend {
     this.forcedTile = tile;
   }
 
+  /** The kernel each size class runs where it is not the class's own (the `matmulTiles` option). */
+  get matmulTiles(): MatmulTileChoice {
+    return { ...this.tileChoice };
+  }
+
+  /**
+   * Sets the kernel each size class runs for matmuls recorded from now on (see the
+   * `matmulTiles` option); `{}` goes back to the classes' own tiles. Throws on an unknown class
+   * or kernel name, or on an f32 variant under matmulPrecision "f16".
+   */
+  setMatmulTiles(choice: MatmulTileChoice): void {
+    this.tileChoice = checkTileChoice(choice, this.precision);
+  }
+
   /** GPU milliseconds per kernel (with the `profile` option), slowest first. */
   profile(reset = false): Promise<KernelProfile[]> {
     return this.rt.profile(reset);
@@ -378,6 +423,16 @@ export class WebGpuBackend implements Backend {
   }
 
   // ---- helpers -------------------------------------------------------------------------
+
+  /** The size classes' tiles with the `matmulTiles` choices in, or undefined for the defaults. */
+  private classTiles(): Record<TileClass, Tile> | undefined {
+    const chosen = Object.entries(this.tileChoice);
+    if (chosen.length === 0) return undefined;
+    const tiles = { ...matmulTiles(this.precision) };
+    for (const [cls, name] of chosen)
+      tiles[cls as TileClass] = resolveMatmulTile(name, this.precision);
+    return tiles;
+  }
 
   /** A scratch contiguous view of `shape` (pair with its `release`). */
   private scratch(dtype: DType, shape: readonly number[]): { view: View; release: () => void } {
@@ -522,7 +577,7 @@ export class WebGpuBackend implements Backend {
       this.intoContiguous(out, (o) => matvec(this.rt, a, b, o));
       return;
     }
-    const tile = forced ? resolveMatmulTile(forced, this.precision) : undefined;
+    const tile = forced ? resolveMatmulTile(forced, this.precision) : this.classTiles();
     this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile, this.precision));
   }
 

@@ -9,7 +9,12 @@ import { type AdapterOptions, NoAdapterError, selectAdapter } from "./adapter.js
 import { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./backend.js";
 
 export { type AdapterOptions, NoAdapterError } from "./adapter.js";
-export { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./backend.js";
+export {
+  type MatmulTileChoice,
+  WebGpuBackend,
+  type WebGpuBackendOptions,
+  type WebGpuInfo,
+} from "./backend.js";
 export { FLASH_VARIANTS, type FlashVariantName } from "./kernels/flash.js";
 export { MATMUL_VARIANTS, type MatmulVariantName } from "./kernels/matmul.js";
 

@@ -140,6 +140,41 @@ suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.
     });
   }
 
+  it("matmulTiles picks the kernel per size class; bad classes and names throw", async () => {
+    const rng = new Rng(7);
+    const a = tensor(
+      Array.from({ length: 45 * 38 }, () => rng.normal()),
+      [45, 38],
+      { backend: gpu },
+    );
+    const b = tensor(
+      Array.from({ length: 38 * 29 }, () => rng.normal()),
+      [38, 29],
+      { backend: gpu },
+    );
+    const want = await ops.matmul(a, b).dataAsync(); // a 45×29 output: the small class
+    const profiled = gpu.info.features.includes("timestamp-query");
+    gpu.setProfile(profiled);
+    gpu.setMatmulTiles({ small: "t64-4x4-bk16-vec4-pad" });
+    expect(gpu.matmulTiles).toEqual({ small: "t64-4x4-bk16-vec4-pad" });
+    const got = await ops.matmul(a, b).dataAsync();
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
+    if (profiled) {
+      const keys = (await gpu.profile(true)).map((p) => p.key);
+      expect(keys.some((k) => k.startsWith("matmul:t64-4x4-bk16-vec4-pad:"))).toBe(true);
+    }
+    gpu.setProfile(false);
+    gpu.setMatmulTiles({});
+    expect(gpu.matmulTiles).toEqual({});
+    expect(() => gpu.setMatmulTiles({ huge: "large" } as never)).toThrow(
+      /matmulTiles has an unknown size class "huge"; expected large, medium, small/,
+    );
+    expect(() => gpu.setMatmulTiles({ large: "t128-nope" as MatmulVariantName })).toThrow(
+      /unknown matmulTile "t128-nope"/,
+    );
+    expect(gpu.matmulTiles).toEqual({});
+  });
+
   it("the matmulTile option and setMatmulTile select a variant; bad names and tiles throw", async () => {
     const a = tensor([1, 2, 3, 4, 5, 6], [2, 3], { backend: gpu });
     const b = tensor([7, 8, 9, 10, 11, 12], [3, 2], { backend: gpu });

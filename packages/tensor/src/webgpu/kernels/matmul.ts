@@ -736,16 +736,17 @@ ${stores}
 }
 
 /**
- * out = a·b over the last two axes, batch axes broadcast. `tile` forces a tile (default: the
- * size class of {@link pickTile} among the precision's tiles); `precision` "f16" needs the
- * device feature "shader-f16" (see {@link checkMatmulPrecision}).
+ * out = a·b over the last two axes, batch axes broadcast. `tile` is one tile to force, or the
+ * tiles of the size classes that {@link pickTile} chooses among (default: the precision's
+ * {@link matmulTiles}); `precision` "f16" needs the device feature "shader-f16" (see
+ * {@link checkMatmulPrecision}).
  */
 export function matmul(
   rt: Runtime,
   a: View,
   b: View,
   out: View,
-  tile?: Tile,
+  tile?: Tile | Record<TileClass, Tile>,
   precision: MatmulPrecision = "f32",
 ): void {
   const rank = a.shape.length;
@@ -757,7 +758,10 @@ export function matmul(
   for (const d of batchShape) batch *= d;
   if (batch === 0 || M === 0 || N === 0) return;
   const f16 = precision === "f16";
-  const t = tile ?? pickTile(M, N, batch, matmulTiles(precision));
+  const t =
+    tile !== undefined && "BM" in tile
+      ? tile
+      : pickTile(M, N, batch, tile ?? matmulTiles(precision));
   if (tile || f16) checkTile(rt, t, precision);
   const ars = a.strides[rank - 2];
   const acs = a.strides[rank - 1];
