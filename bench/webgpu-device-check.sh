@@ -31,7 +31,8 @@ case "${1:-}" in
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
     # The NVIDIA Vulkan ICD must be visible to the loader (driver containers ship its JSON).
     if [ -z "${VK_ICD_FILENAMES:-}" ]; then
-      for f in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
+      for f in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \
+        /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json; do
         [ -f "$f" ] && export VK_ICD_FILENAMES="$f" && break
       done
     fi
