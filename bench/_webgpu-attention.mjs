@@ -30,7 +30,7 @@ export async function attentionSweep(T, opts = {}) {
   const shape = opts.shape ?? [8, 6, 256, 64];
   const reps = opts.reps ?? 5;
   const iters = opts.iters ?? 6;
-  const reference = opts.reference ?? "r64-l4";
+  const reference = opts.reference ?? "r32-l4-vec4"; // the shipped default (DEFAULT_FLASH_VARIANT)
   const kinds = opts.kinds ?? ["rows", ...Object.keys(T.FLASH_VARIANTS)];
   const n = shape.reduce((p, d) => p * d, 1);
   const host = [1, 2, 3, 4].map((seed) => normals(n, seed)); // q, k, v, output weights

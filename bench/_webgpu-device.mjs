@@ -18,19 +18,27 @@
 //                 default variant (bench/_webgpu-attention.mjs; 10 to 30 s on an H200 by estimate).
 //                 Options: --attention-shape B,H,T,D --attention-reps 5 --attention-variants a,b
 //   tuned         the sweeps' winners adopted in the same run: webgpu-matmul (1024, 2048, 4096)
-//                 and webgpu-train-step, each with PyTorch, with the fastest correct variant at
-//                 the largest tile size as the large class's kernel, the fastest 64-row variant
-//                 at the next size as the medium class's (both with Dawn's defaults) and the
-//                 fastest attention kernel (bestTiles / bestAttention). Option: --tuned-sizes
+//                 and webgpu-train-step, each with PyTorch, with each size class running the
+//                 fastest correct variant of its output tile (128² at the largest sweep size,
+//                 64² at the next; Dawn's defaults) and the fastest attention kernel
+//                 (bestTiles in _webgpu-tiles.mjs, bestAttention in _webgpu-attention.mjs).
+//                 Option: --tuned-sizes
+//   latency       where a decode step's time goes: readback and sync round trips, CPU time to
+//                 record a decode step of the lm-decode model, the wait after it, kernels per
+//                 step and their GPU time (bench/_webgpu-latency.mjs)
 //   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, f16 weights, then
 //                 f16 weights and KV cache (PyTorch fp32 / float16 on CUDA as the peers)
 //   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
-//   ablations     the train step with fusion off, then with the bind-group cache off
+//   ablations     the train step with the buffer pool capped at poolBytes (a memory budget),
+//                 with fusion off, then with the bind-group cache off
 //   matmul-f16    webgpu-matmul with f16 inputs, f32 accumulation (needs shader-f16; skipped without)
 //   reduce        webgpu-reduce: row kernels and reductions, subgroups vs shared memory
 //   record        webgpu-record: CPU µs per recorded kernel, bind-group cache on vs off
+
+import * as lm from "@athanor/lm";
 import * as T from "@athanor/tensor";
 import { attentionSweep, attentionTable, bestAttention } from "./_webgpu-attention.mjs";
+import { latencyProbe } from "./_webgpu-latency.mjs";
 import { bestTiles, sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
 import { main as decode } from "./lm-decode.mjs";
 import { main as matmul } from "./webgpu-matmul.mjs";
@@ -46,6 +54,7 @@ const ORDER = [
   "tiles",
   "attention",
   "tuned",
+  "latency",
   "decode",
   "storage",
   "ablations",
@@ -112,6 +121,7 @@ const RUN = {
   },
   matmul: () => matmul(["--json", "--sizes", "1024,2048,4096", "--reps", "7"]),
   train: () => trainStep(["--json", "--steps", "5"]),
+  latency: async () => console.log(JSON.stringify(await latencyProbe(T, lm))),
   decode: async () => {
     for (const [dtype, kv] of [
       ["f32", "f32"],
@@ -135,6 +145,9 @@ const RUN = {
       "--no-torch",
     ]),
   ablations: async () => {
+    // the buffer pool capped at poolBytes (as before it kept up to the peak): a budget does that
+    console.log(JSON.stringify({ part: "ablation", poolUpToPeak: false }));
+    await trainStep(["--json", "--steps", "5", "--no-torch", "--budget-mib", "65536"]);
     console.log(JSON.stringify({ part: "ablation", fuse: false }));
     await withEnv({ ATHANOR_WEBGPU_FUSE: "0" }, () =>
       trainStep(["--json", "--steps", "5", "--no-torch"]),

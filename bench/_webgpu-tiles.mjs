@@ -206,29 +206,31 @@ export function sweepTable(out) {
 }
 
 /**
- * The kernel each matmul size class should run, from a tile sweep: the fastest correct variant
- * at the sweep's largest size for "large", and the fastest correct variant with at most 128×64
- * outputs per workgroup at the next size down for "medium" (the medium class serves products
- * too small for 200 large tiles), both with Dawn's defaults (what users get). Classes whose
- * winner is their own tile are left out. `variants`: the tensor package's MATMUL_VARIANTS.
+ * The kernel each matmul size class should run, from a tile sweep: per class ("large",
+ * "medium"), the fastest correct variant with the class's output tile (BM×BN: variants of
+ * another shape would move the class boundaries of pickTile), at the sweep's largest size for
+ * "large" and the next size down for "medium", with Dawn's defaults (what users get). Classes
+ * whose winner is their own kernel are left out. `variants`: the tensor package's
+ * MATMUL_VARIANTS (whose "large" and "medium" are the classes' shipped kernels).
  */
 export function bestTiles(sweep, variants) {
   const results = sweep.configs.find((c) => c.robustness === "default")?.results ?? {};
   const sizes = [...sweep.sizes].sort((a, b) => b - a);
-  const fastest = (n, fits) => {
+  const choice = {};
+  for (const [cls, n] of [
+    ["large", sizes[0]],
+    ["medium", sizes[1] ?? sizes[0]],
+  ]) {
+    const own = variants[cls];
     let best = null;
     for (const [name, bySize] of Object.entries(results)) {
       const r = bySize[n];
       const t = variants[name];
-      if (r?.ok && r.gflops && fits(t) && (!best || r.gflops > best.gflops))
+      const sameShape = t && t.BM === own.BM && t.BN === own.BN;
+      if (r?.ok && r.gflops && sameShape && (!best || r.gflops > best.gflops))
         best = { name, gflops: r.gflops };
     }
-    return best?.name;
-  };
-  const choice = {};
-  const large = fastest(sizes[0], () => true);
-  const medium = fastest(sizes[1] ?? sizes[0], (t) => t.BM * t.BN <= 128 * 64);
-  if (large && large !== "large") choice.large = large;
-  if (medium && medium !== "medium") choice.medium = medium;
+    if (best && best.name !== cls) choice[cls] = best.name;
+  }
   return choice;
 }

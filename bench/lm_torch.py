@@ -76,7 +76,7 @@ class Layer(torch.nn.Module):
         v = v.repeat_interleave(H // KV, dim=1)
         s = (q @ k.transpose(-2, -1)) / math.sqrt(HD)
         if T > 1:  # causal, aligned to the end (prefill and training)
-            s = s + torch.full((T, s.shape[-1]), float("-inf"), device=dev).triu(s.shape[-1] - T + 1)
+            s = s + torch.full((T, s.shape[-1]), float("-inf"), device=dev, dtype=s.dtype).triu(s.shape[-1] - T + 1)
         a = s.softmax(-1) @ v
         x = x + self.o(a.transpose(1, 2).reshape(B, T, D))
         h = self.n2(x)
@@ -96,7 +96,7 @@ class Llama(torch.nn.Module):
     def forward(self, ids, caches=None, past=0):
         B, T = ids.shape
         pos = torch.arange(past, past + T, device=dev).float()
-        f = torch.outer(pos, self.inv)
+        f = torch.outer(pos, self.inv.float())  # the model's dtype may be half; angles stay f32
         emb = torch.cat((f, f), dim=-1)
         cos, sin = emb.cos()[None, None].to(dt), emb.sin()[None, None].to(dt)
         x = self.embed(ids)

@@ -7,7 +7,9 @@
 //                                     [--context N] [--batch N] [--vocab N] [--no-torch]
 //                                     [--attention rows|tiled]  (the backend's attention kernels)
 //                                     [--attention-variant NAME] [--matmul-tile NAME]
-//                                     [--matmul-tiles large=NAME,medium=NAME]
+//                                     [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N]
+//                                     [--budget-mib N]  (the engine's memory budget: the buffer
+//                                     pool then keeps at most poolBytes, not up to the peak)
 // (variants from the device check's sweeps: one tiled-attention shape; one matmul kernel forced
 // for every product; or the kernel each matmul size class runs)
 //
@@ -28,6 +30,8 @@ function parseArgs(args) {
     attentionVariant: undefined,
     matmulTile: undefined,
     matmulTiles: undefined,
+    poolMib: undefined,
+    budgetMib: undefined,
     set: {},
   };
   for (let i = 0; i < args.length; i++) {
@@ -38,11 +42,13 @@ function parseArgs(args) {
     else if (a === "--attention") o.attention = args[++i];
     else if (a === "--attention-variant") o.attentionVariant = args[++i];
     else if (a === "--matmul-tile") o.matmulTile = args[++i];
+    else if (a === "--pool-mib") o.poolMib = Number(args[++i]);
+    else if (a === "--budget-mib") o.budgetMib = Number(args[++i]);
     else if (a === "--matmul-tiles")
       o.matmulTiles = parseTileChoice(args[++i], "webgpu-train-step");
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -75,7 +81,9 @@ export async function main(args) {
     attentionVariant: o.attentionVariant,
     matmulTile: o.matmulTile,
     matmulTiles: o.matmulTiles,
+    ...(o.poolMib === undefined ? {} : { poolBytes: o.poolMib * 1024 * 1024 }),
   });
+  if (o.budgetMib !== undefined) T.setMemoryBudget(gpu, o.budgetMib * 1024 * 1024);
   const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
   const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
   const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
@@ -98,15 +106,19 @@ export async function main(args) {
     },
   );
   const losses = [];
+  const recordTimes = []; // CPU seconds to record each step (before waiting for the GPU)
   // One step = forward, backward, AdamW, then reading the loss back (the GPU must finish).
   const step = async () => {
     T.startScope();
     try {
+      const t0 = performance.now();
       const loss = T.tidy(() => model.forward(ids, tg));
       loss.backward();
       opt.step();
       opt.zeroGrad();
-      losses.push((await loss.dataAsync())[0]);
+      const read = loss.dataAsync();
+      recordTimes.push((performance.now() - t0) / 1000);
+      losses.push((await read)[0]);
     } finally {
       T.endScope();
     }
@@ -121,12 +133,16 @@ export async function main(args) {
     times.push((performance.now() - t0) / 1000);
   }
   const after = gpu.stats();
+  const recorded = recordTimes.slice(-c.steps).sort((a, b) => a - b);
   // One more step with every kernel timed on the GPU (timestamp queries), when available.
   let profile = null;
+  let gpuMs = null;
   if (gpu.info.features.includes("timestamp-query")) {
     gpu.setProfile(true);
     await step();
-    profile = (await gpu.profile(true)).slice(0, 12).map((p) => ({ ...p, ms: +p.ms.toFixed(3) }));
+    const all = await gpu.profile(true);
+    gpuMs = +all.reduce((t, p) => t + p.ms, 0).toFixed(3);
+    profile = all.slice(0, 12).map((p) => ({ ...p, ms: +p.ms.toFixed(3) }));
     gpu.setProfile(false);
   }
   times.sort((a, b) => a - b);
@@ -138,6 +154,10 @@ export async function main(args) {
     gflops: flops / sec / 1e9,
     dispatchesPerStep: (after.dispatches - before.dispatches) / c.steps,
     submitsPerStep: (after.submits - before.submits) / c.steps,
+    buffersCreatedPerStep: (after.buffersCreated - before.buffersCreated) / c.steps,
+    // CPU time to record a step (median), and the GPU time of its kernels (the profiled step)
+    recordSecPerStep: recorded[Math.floor(recorded.length / 2)],
+    gpuMsPerStep: gpuMs,
     loss: [losses[0], losses.at(-1)],
     peakBytes: T.memoryStats(gpu).peakBytes,
     profile,
@@ -159,6 +179,8 @@ export async function main(args) {
         attentionVariant: o.attentionVariant ?? "default",
         matmulTile: o.matmulTile ?? "default",
         matmulTiles: o.matmulTiles ?? "default",
+        poolMib: o.poolMib ?? "default",
+        budgetMib: o.budgetMib ?? null,
         fuse: process.env.ATHANOR_WEBGPU_FUSE !== "0",
         bindCache: process.env.ATHANOR_WEBGPU_BINDCACHE !== "0",
         stepGflop: flops / 1e9,
@@ -173,7 +195,10 @@ export async function main(args) {
     );
     console.log(`adapter: ${gpu.info.adapter}`);
     console.log(
-      `  athanor webgpu: ${athanor.tokensPerSec.toFixed(0)} tokens/s (${sec.toFixed(3)} s/step), ${athanor.gflops.toFixed(1)} GFLOP/s; ${athanor.dispatchesPerStep} kernels and ${athanor.submitsPerStep} submits per step; loss ${athanor.loss[0].toFixed(3)} → ${athanor.loss[1].toFixed(3)}`,
+      `  athanor webgpu: ${athanor.tokensPerSec.toFixed(0)} tokens/s (${sec.toFixed(3)} s/step), ${athanor.gflops.toFixed(1)} GFLOP/s; ${athanor.dispatchesPerStep} kernels, ${athanor.submitsPerStep} submits and ${athanor.buffersCreatedPerStep} new GPU buffers per step; loss ${athanor.loss[0].toFixed(3)} → ${athanor.loss[1].toFixed(3)}`,
+    );
+    console.log(
+      `  recording a step: ${(athanor.recordSecPerStep * 1000).toFixed(1)} ms of CPU time${gpuMs === null ? "" : `; its kernels: ${gpuMs.toFixed(1)} ms of GPU time`}`,
     );
     if (profile) {
       console.log("  GPU time per kernel in one step (timestamp queries):");

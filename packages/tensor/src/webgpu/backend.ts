@@ -82,7 +82,13 @@ export interface WebGpuInfo {
 export interface WebGpuBackendOptions {
   /** Backend name (default "webgpu"). */
   name?: string;
-  /** Bytes of freed GPU buffers kept for reuse (default 256 MiB; capped by the engine budget). */
+  /**
+   * Bytes of freed GPU buffers kept for reuse. Default: at least 256 MiB, and more while live +
+   * pooled bytes stay within the peak of live bytes (as PyTorch's caching allocator keeps what a
+   * program has needed), so a training loop creates no buffers after its first step. A number
+   * caps the pool at that many bytes. Under an engine budget (`setMemoryBudget`) the pool keeps
+   * at most what the budget leaves over. `trimPool()` frees the pool.
+   */
   poolBytes?: number;
   /** Kernels recorded per command-buffer submit (default 128). */
   batch?: number;
@@ -92,15 +98,15 @@ export interface WebGpuBackendOptions {
    */
   profile?: boolean;
   /**
-   * Attention kernels: "tiled" (default: 64-row blocks, the other side streamed through
+   * Attention kernels: "tiled" (default: 32-row blocks, the other side streamed through
    * workgroup memory, head sizes compiled in; heads up to 128) or "rows" (one workgroup per
    * query / key row). Heads wider than 128 always use "rows". Measured on an H200 at
-   * [8, 6, 256, 64], causal forward + backward with its autograd: tiled 6.0 ms, rows 8.1 ms.
+   * [8, 6, 256, 64], causal forward + backward (2026-11-26 sweep): tiled 3.6 ms, rows 6.1 ms.
    */
   attentionKernel?: "rows" | "tiled";
   /**
    * Shape of the tiled attention kernels (tuning aid): a variant of `FLASH_VARIANTS`
-   * (kernels/flash.ts; default "r64-l4"). A named variant that exceeds the device's workgroup
+   * (kernels/flash.ts; default "r32-l4-vec4"). A named variant that exceeds the device's workgroup
    * limits throws when it is first used instead of falling back to "rows".
    */
   attentionVariant?: FlashVariantName;
@@ -201,15 +207,23 @@ export class WebGpuBackend implements Backend {
         (typeof process !== "undefined" && process.env?.ATHANOR_WEBGPU_PROFILE === "1"),
     });
     // The engine's byte budget (setMemoryBudget) covers live and pooled tensor storage in the
-    // frontend; buffers pooled here may only use what that budget leaves over.
+    // frontend; buffers pooled here may only use what that budget leaves over. Without a
+    // budget or a poolBytes cap, the pool also keeps whatever fits under the peak of live
+    // bytes, so a loop that frees and reallocates the same working set every step (a training
+    // step's activations) creates no buffers after its first step, and live + pooled stays
+    // within that peak.
     this.rt.poolCap = () => {
       const dev = deviceOf(this);
       const cap = options.poolBytes ?? 256 * 1024 * 1024;
-      if (dev.budget === null) return cap;
-      return Math.max(0, Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes));
+      if (dev.budget !== null)
+        return Math.max(0, Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes));
+      if (options.poolBytes !== undefined) return cap;
+      return Math.max(cap, this.rt.peakLiveBytes - this.rt.liveBytes);
     };
     // Same storages for the same allocation sequence every step: bind-group cache hits.
     deviceOf(this).poolOrder = "oldest";
+    // The engine's storage pool in front of this one keeps as much (see `poolBytes`).
+    deviceOf(this).poolLimit = options.poolBytes ?? 256 * 1024 * 1024;
     const fault = this.rt.newStorage(this.name, "i32", FAULT_WORDS);
     this.rt.write(fault.buffer, 0, new Uint32Array(FAULT_WORDS));
     this.checks = new IndexChecks(this.rt, fault);
@@ -333,8 +347,9 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Kernel and memory counters: dispatches, submits, live / pooled bytes, and the fused
-   * elementwise kernels with the ops they replaced.
+   * Kernel and memory counters: dispatches, submits, live / pooled bytes, the fused
+   * elementwise kernels with the ops they replaced, and the GPU buffers created (allocations
+   * the pool could not serve).
    */
   stats(): {
     dispatches: number;
@@ -343,12 +358,13 @@ export class WebGpuBackend implements Backend {
     pooledBytes: number;
     fusedKernels: number;
     fusedOps: number;
+    buffersCreated: number;
   } {
     this.fuser?.drain();
-    const { dispatches, submits, liveBytes, pooledBytes } = this.rt;
+    const { dispatches, submits, liveBytes, pooledBytes, buffersCreated } = this.rt;
     const fusedKernels = this.fuser?.fusedKernels ?? 0;
     const fusedOps = this.fuser?.fusedOps ?? 0;
-    return { dispatches, submits, liveBytes, pooledBytes, fusedKernels, fusedOps };
+    return { dispatches, submits, liveBytes, pooledBytes, fusedKernels, fusedOps, buffersCreated };
   }
 
   /** Turns per-kernel GPU timing on or off (see the `profile` option). */

@@ -168,7 +168,8 @@ suite(title, { timeout: 120_000 }, () => {
     await checkProducts(gpu);
   });
 
-  const variants: MatmulVariantName[] = ["medium", "t128-8x8-bk8-vec4-strided-pad-prefetch"];
+  // the classic (flat) 64² kernel, and the 128² vec4 + prefetch kernel forced for every size
+  const variants: MatmulVariantName[] = ["t64-4x4-bk16", "large"];
   for (const v of variants) {
     it(`multiplies by f16 operands on the ${v} tiles`, async () => {
       const forced = await createWebGpuBackend({ name: `webgpu-half-${v}`, matmulTile: v });
@@ -181,11 +182,12 @@ suite(title, { timeout: 120_000 }, () => {
   }
 
   // A KV cache in f16: a decode step and a 5-token chunk over 70 cached positions (more than
-  // one key block), GQA, on the row kernel, the default tiled one and a vec4 tiled variant.
+  // one key block), GQA, on the row kernel, the default tiled one (vec4 layout) and an f32-layout
+  // tiled variant.
   const kernels: { name: string; options: WebGpuBackendOptions }[] = [
     { name: "rows", options: { attentionKernel: "rows" } },
     { name: "tiled", options: {} },
-    { name: "tiled r32-l4-vec4", options: { attentionVariant: "r32-l4-vec4" } },
+    { name: "tiled r64-l4", options: { attentionVariant: "r64-l4" } },
   ];
   for (const k of kernels) {
     it(`attends over f16 keys / values on the ${k.name} attention kernel`, async () => {

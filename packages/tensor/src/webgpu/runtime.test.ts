@@ -355,6 +355,32 @@ suite(title, { timeout: 120_000 }, () => {
     gpu.free(one);
   });
 
+  it("pools freed buffers up to the peak of live bytes by default; poolBytes caps the pool", async () => {
+    const MiB = 1024 * 1024;
+    const churn = async (b: WebGpuBackend) => {
+      // three 96 MiB buffers live at once (a 288 MiB peak), freed, then the same again
+      const round = () => [0, 1, 2].map(() => b.alloc("f32", (96 * MiB) / 4));
+      for (const s of round()) b.free(s);
+      const created = b.stats().buffersCreated;
+      const pooled = b.stats().pooledBytes;
+      for (const s of round()) b.free(s);
+      return { pooled, again: b.stats().buffersCreated - created };
+    };
+    const byPeak = await createWebGpuBackend({ name: "webgpu-pool-peak" });
+    const capped = await createWebGpuBackend({ name: "webgpu-pool-cap", poolBytes: 256 * MiB });
+    try {
+      // all three kept (live + pooled = the peak), so the second round creates nothing
+      expect(await churn(byPeak)).toEqual({ pooled: 288 * MiB, again: 0 });
+      byPeak.trimPool();
+      expect(byPeak.stats().pooledBytes).toBe(0);
+      // an explicit cap keeps two (192 MiB ≤ 256 MiB), so one buffer is created again
+      expect(await churn(capped)).toEqual({ pooled: 192 * MiB, again: 1 });
+    } finally {
+      byPeak.dispose();
+      capped.dispose();
+    }
+  });
+
   it("drops the groups of destroyed buffers, never of pooled ones", async () => {
     const b = await createWebGpuBackend({ name: "webgpu-runtime-evict", poolBytes: 0 });
     try {

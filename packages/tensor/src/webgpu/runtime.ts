@@ -121,6 +121,10 @@ export class Runtime {
   /** Creation order of the pooled buffers (reuse takes the oldest: ../oldest.ts). */
   private readonly born = new WeakMap<GPUBuffer, number>();
   private created = 0;
+  /** GPU buffers created so far (allocations the pool could not serve). */
+  get buffersCreated(): number {
+    return this.created;
+  }
   private readonly destroyAfterSubmit: GPUBuffer[] = [];
   /** Persistent parameter chunks, filled from chunk 0 by each batch. */
   private readonly chunks: ParamChunk[] = [];
@@ -143,6 +147,8 @@ export class Runtime {
   liveBytes = 0;
   /** Bytes of freed buffers kept for reuse. */
   pooledBytes = 0;
+  /** The most `liveBytes` has been. */
+  peakLiveBytes = 0;
   /** Number of command-buffer submits so far. */
   submits = 0;
   /** Number of dispatches recorded so far. */
@@ -198,6 +204,7 @@ export class Runtime {
     const list = this.pool.get(size);
     const pooled = list && takeOldest(list, this.born);
     this.liveBytes += size;
+    if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
     if (pooled) {
       this.pooledBytes -= size;
       return pooled;

@@ -60,7 +60,7 @@ export interface FlashVariant {
  * them all; make the winner the default by naming it in {@link DEFAULT_FLASH_VARIANT}.
  */
 export const FLASH_VARIANTS = {
-  /** The default (measured on the H200, 2026-11-26): 64 rows × 4 lanes, 2 × 8 KiB blocks. */
+  /** The first tiled shape (the default until the H200 sweep of 2026-11-26): 64 rows × 4 lanes, 2 × 8 KiB blocks. */
   "r64-l4": { rows: 64, lanes: 4 },
   /**
    * Occupancy: 128 invocations, twice the workgroups (384). At ~140 registers per invocation
@@ -84,7 +84,10 @@ export const FLASH_VARIANTS = {
   /**
    * Workgroup-load throughput: r32-l4 with vec4 blocks and registers. Every FMA of the f32
    * kernels waits on its own workgroup-memory load (a broadcast, but one instruction each, and
-   * an SM issues 4x fewer of those than FMAs); vec4 loads feed four FMAs each.
+   * an SM issues 4x fewer of those than FMAs); vec4 loads feed four FMAs each. The default:
+   * the fastest in the H200 sweep (docs/BENCHMARKS.md "webgpu-train-step"), forward + backward
+   * at [8, 6, 256, 64] causal 3.62 ms against r64-l4's 3.76, the forward alone 0.26 against
+   * 0.37 ms; in the GPT-2 training step attention's GPU time went from 6.4 to 4.9 ms.
    */
   "r32-l4-vec4": { rows: 32, lanes: 4, layout: "vec4" },
   /**
@@ -98,7 +101,7 @@ export const FLASH_VARIANTS = {
 export type FlashVariantName = keyof typeof FLASH_VARIANTS;
 
 /** The variant the backend uses unless `attentionVariant` names another. */
-export const DEFAULT_FLASH_VARIANT: FlashVariantName = "r64-l4";
+export const DEFAULT_FLASH_VARIANT: FlashVariantName = "r32-l4-vec4";
 
 /** The variant a name selects; throws naming the valid names otherwise. */
 export function resolveFlashVariant(name: string = DEFAULT_FLASH_VARIANT): FlashVariant {

@@ -64,11 +64,9 @@ const TRANSPOSED_K21: [Operand, Operand] = [
 // Each load order is another pipeline (seconds to compile on lavapipe), and the load code of the
 // vec4 layout depends only on BK (runs of 8 k, or all of a smaller BK), the loads per
 // invocation and prefetching; the flat variants load exactly like the classic kernels. So the
-// transposed views run on the variants that cover those: BK 8 with prefetch, BK 16 without.
-const TRANSPOSED_ON = new Set<string>([
-  "t128-8x8-bk8-vec4-strided-pad-prefetch",
-  "t64-4x4-bk16-vec4-pad",
-]);
+// transposed views run on the variants that cover those: BK 8 with prefetch (large), BK 16
+// without (medium).
+const TRANSPOSED_ON = new Set<string>(["large", "medium"]);
 
 suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.reason})`, {
   timeout: 120_000,
@@ -155,13 +153,13 @@ suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.
     const want = await ops.matmul(a, b).dataAsync(); // a 45×29 output: the small class
     const profiled = gpu.info.features.includes("timestamp-query");
     gpu.setProfile(profiled);
-    gpu.setMatmulTiles({ small: "t64-4x4-bk16-vec4-pad" });
-    expect(gpu.matmulTiles).toEqual({ small: "t64-4x4-bk16-vec4-pad" });
+    gpu.setMatmulTiles({ small: "t64-4x4-bk16" });
+    expect(gpu.matmulTiles).toEqual({ small: "t64-4x4-bk16" });
     const got = await ops.matmul(a, b).dataAsync();
     for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
     if (profiled) {
       const keys = (await gpu.profile(true)).map((p) => p.key);
-      expect(keys.some((k) => k.startsWith("matmul:t64-4x4-bk16-vec4-pad:"))).toBe(true);
+      expect(keys.some((k) => k.startsWith("matmul:t64-4x4-bk16:"))).toBe(true);
     }
     gpu.setProfile(false);
     gpu.setMatmulTiles({});
@@ -178,13 +176,13 @@ suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.
   it("the matmulTile option and setMatmulTile select a variant; bad names and tiles throw", async () => {
     const a = tensor([1, 2, 3, 4, 5, 6], [2, 3], { backend: gpu });
     const b = tensor([7, 8, 9, 10, 11, 12], [3, 2], { backend: gpu });
-    gpu.setMatmulTile("t64-4x4-bk16-vec4-pad");
-    expect(gpu.matmulTile).toBe("t64-4x4-bk16-vec4-pad");
+    gpu.setMatmulTile("t64-4x4-bk16");
+    expect(gpu.matmulTile).toBe("t64-4x4-bk16");
     const y = ops.matmul(a, b);
     expect(Array.from(await y.dataAsync())).toEqual([58, 64, 139, 154]);
     gpu.setMatmulTile(undefined);
     expect(() => gpu.setMatmulTile("t128-nope" as MatmulVariantName)).toThrow(
-      /unknown matmulTile "t128-nope"; expected a size class \(large, medium, small\) or a variant \(large, medium, t128-8x8-bk8-unroll/,
+      /unknown matmulTile "t128-nope"; expected a size class \(large, medium, small\) or a variant \(large, medium, t128-8x8-bk8, t64-4x4-bk16, t128-8x8-bk8-unroll/,
     );
     expect(() => resolveMatmulTile("t128-8x8-bk8-vec4", "f16")).toThrow(
       /"t128-8x8-bk8-vec4" is an f32 kernel variant; with matmulPrecision "f16"/,

@@ -25,7 +25,7 @@ import { bindings, entry, grid, halfTag, load, MAX_GROUPS, wgslType } from "../w
  * A matmul tile: a workgroup computes a BM×BN block of the output, K in steps of BK through
  * workgroup memory, and each of its (BM/TM)·(BN/TN) invocations a TM×TN block in registers. The
  * optional fields select kernel variants (see {@link MATMUL_VARIANTS}); without them the tile
- * runs the classic kernel (what {@link TILES} use).
+ * runs the classic kernel (flat tiles: what the small class and the f16 tiles use).
  */
 export interface Tile {
   name: string;
@@ -65,9 +65,28 @@ export type TileClass = "large" | "medium" | "small";
 /** Compute precision of the matmul kernels: f32, or f16 inputs with f32 accumulation. */
 export type MatmulPrecision = "f32" | "f16";
 
+/**
+ * The f32 size classes' kernels, chosen by the device check's sweep of {@link MATMUL_VARIANTS}
+ * on an H200 (2026-11-26, docs/BENCHMARKS.md "webgpu-matmul"): the 128² tile with vec4
+ * workgroup tiles, interleaved 4-row groups, a padded A tile and register prefetch (1.46x the
+ * classic 128² kernel at 4096, 1.42x at 2048), and the 64² tile with vec4 tiles (1.27x the
+ * classic 64² kernel at 2048). Both use at most 8.3 KiB of workgroup memory, within WebGPU's
+ * default limits. The 32² tile (2×2 per invocation) has no vec4 form and stays classic.
+ */
 export const TILES: Record<TileClass, Tile> = {
-  large: { name: "large", BM: 128, BN: 128, BK: 8, TM: 8, TN: 8 },
-  medium: { name: "medium", BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 },
+  large: {
+    name: "large",
+    BM: 128,
+    BN: 128,
+    BK: 8,
+    TM: 8,
+    TN: 8,
+    layout: "vec4",
+    map: "strided",
+    padA: 4,
+    prefetch: true,
+  },
+  medium: { name: "medium", BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, layout: "vec4", padA: 4 },
   small: { name: "small", BM: 32, BN: 32, BK: 16, TM: 2, TN: 2 },
 };
 
@@ -93,39 +112,36 @@ export function matmulTiles(precision: MatmulPrecision): Record<TileClass, Tile>
 const T128 = { BM: 128, BN: 128, TM: 8, TN: 8 };
 
 /**
- * Named f32 kernel variants for tuning on a GPU (the `matmulTile` backend option takes these
- * names as well as the size classes; `npm run bench -- webgpu-matmul --variant NAME` times one,
- * the device check's "tiles" part all of them). Each tests one hypothesis about why the classic
- * 128² kernel ({@link TILES} `large`) stays near 0.4x of cuBLAS on an H200, mostly as one change
- * on top of the variant before it, so a sweep says which change pays and by how much:
+ * Named f32 kernel variants for tuning on a GPU (the `matmulTile` and `matmulTiles` backend
+ * options take these names as well as the size classes; `npm run bench -- webgpu-matmul
+ * --variant NAME` times one, the device check's "tiles" part all of them). Each tested one
+ * hypothesis about why the classic 128² kernel stayed near 0.4x of cuBLAS on an H200, mostly as
+ * one change on top of the variant before it. The sweep's figures (H200, Dawn's defaults,
+ * GFLOP/s at 2048 / 4096 relative to the classic 128² kernel in the same run; docs/BENCHMARKS.md
+ * "webgpu-matmul") follow each:
  *
- * - `large`, `medium`: the classic kernels (the baselines).
- * - `t128-8x8-bk8-unroll`: `large` with the k loop unrolled in WGSL. If the driver keeps the
- *   loop, each step pays loop bookkeeping, and each workgroup-memory index stays
- *   `min(kk·128 + …, len − 1)` (Dawn's robustness clamp) instead of a loop-invariant address.
- * - `t128-8x8-bk8-strided`: `large` with interleaved ownership (rows ty + 16·i): conflict-free
- *   scalar reads of B. Measured 15% slower at BK 16 in an earlier session; kept as the control
- *   for the vec4 mapping below.
- * - `t128-8x8-bk8-vec4`: vec4 tiles read as vec4s (4 instead of 16 workgroup loads per k step,
- *   a quarter of the clamps), filled by whole-vec4 stores, k loop unrolled; the block mapping.
- * - `t128-8x8-bk8-vec4-strided`: the same with each invocation's 8 rows (columns) as two groups
- *   of 4 spaced 64 apart: a warp's vec4 reads of B are consecutive (conflict-free).
- * - `t128-8x8-bk8-vec4-strided-pad`: + 4 words of padding per k row of A: the k-major stores of a
- *   row-major A (8 consecutive k per 4 rows) hit 8 different bank groups instead of one (8-way
- *   conflict).
- * - `t128-8x8-bk16-vec4-strided-pad`: K tiles of 16: half the barriers and load bookkeeping per
- *   K (16.5 KiB of workgroup memory: above WebGPU's default 16 KiB, so it needs an adapter that
- *   allows more; the backend requests the adapter's maximum).
- * - `t128-8x8-bk8-vec4-strided-pad-prefetch`: the next K tile's global loads are issued into
- *   named registers (never a dynamically indexed private array, the suspect in the reverted vec4
- *   kernel) before the current tile's FMAs, to hide global latency at 1-2 workgroups per SM.
- * - `t128-8x8-bk16-vec4-strided-pad-prefetch`: every change above together (the candidate for
- *   the new default if the single changes each pay).
- * - `t128x64-8x8-bk8-vec4-strided-pad`: the workgroup shape: 128×64 outputs by 128
- *   invocations (8 columns × 16 rows of invocations instead of 16 × 16), same 8×8 per invocation:
- *   twice the workgroups (better filling and a smaller tail at 2048), half the barrier domain.
- * - `t64-4x4-bk16-vec4-pad`: the medium class (64², 4×4 per invocation) with vec4 tiles: the
- *   candidate for the 2048 and smaller classes.
+ * - `large`, `medium`: the shipped size classes ({@link TILES}): the 128² prefetch kernel
+ *   (1.42 / 1.46) and the 64² vec4 kernel (1.08 / 1.09; 1.27x the classic 64²).
+ * - `t128-8x8-bk8`, `t64-4x4-bk16`: the classic kernels (flat `array<f32>` tiles, scalar
+ *   workgroup reads, block ownership), the classes' kernels until the sweep (1.00; 0.85 / 0.87).
+ * - `t128-8x8-bk8-unroll`: the k loop unrolled in WGSL (1.15 / 1.17).
+ * - `t128-8x8-bk8-strided`: interleaved ownership (rows ty + 16·i), conflict-free scalar reads
+ *   of B (1.06 / 1.08).
+ * - `t128-8x8-bk8-vec4`: vec4 tiles read as vec4s (4 instead of 16 workgroup loads per k step),
+ *   filled by whole-vec4 stores, k loop unrolled; block ownership (1.19 / 1.24).
+ * - `t128-8x8-bk8-vec4-strided`: each invocation's 8 rows (columns) as two groups of 4 spaced 64
+ *   apart: a warp's vec4 reads of B are consecutive (1.34 / 1.36).
+ * - `t128-8x8-bk8-vec4-strided-pad`: + 4 words of padding per k row of A, so the k-major stores
+ *   of a row-major A spread over the banks (1.39 / 1.33).
+ * - `t128-8x8-bk16-vec4-strided-pad`: K tiles of 16, half the barriers per K (1.42 / 1.45; 16.5
+ *   KiB of workgroup memory, above WebGPU's default 16 KiB: it needs an adapter that allows
+ *   more, and the backend requests the adapter's maximum).
+ * - `large` itself adds register prefetch to the one above at BK 8: the next K tile's global
+ *   loads are issued into named registers before the current tile's FMAs.
+ * - `t128-8x8-bk16-vec4-strided-pad-prefetch`: prefetch at BK 16 (1.40 / 1.51: within the
+ *   run-to-run spread of `large`, which fits WebGPU's default limits).
+ * - `t128x64-8x8-bk8-vec4-strided-pad`: 128×64 outputs by 128 invocations (1.35 / 1.30). As a
+ *   class's kernel it would also move the class boundaries of {@link pickTile}.
  *
  * To make a winner the default, give its fields to the size class in {@link TILES} (keeping the
  * class's name, which the pipeline keys use).
@@ -133,6 +149,8 @@ const T128 = { BM: 128, BN: 128, TM: 8, TN: 8 };
 export const MATMUL_VARIANTS = {
   large: TILES.large,
   medium: TILES.medium,
+  "t128-8x8-bk8": { name: "t128-8x8-bk8", ...T128, BK: 8 },
+  "t64-4x4-bk16": { name: "t64-4x4-bk16", BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 },
   "t128-8x8-bk8-unroll": { name: "t128-8x8-bk8-unroll", ...T128, BK: 8, unroll: true },
   "t128-8x8-bk8-strided": { name: "t128-8x8-bk8-strided", ...T128, BK: 8, map: "strided" },
   "t128-8x8-bk8-vec4": { name: "t128-8x8-bk8-vec4", ...T128, BK: 8, layout: "vec4" },
@@ -159,15 +177,6 @@ export const MATMUL_VARIANTS = {
     map: "strided",
     padA: 4,
   },
-  "t128-8x8-bk8-vec4-strided-pad-prefetch": {
-    name: "t128-8x8-bk8-vec4-strided-pad-prefetch",
-    ...T128,
-    BK: 8,
-    layout: "vec4",
-    map: "strided",
-    padA: 4,
-    prefetch: true,
-  },
   "t128-8x8-bk16-vec4-strided-pad-prefetch": {
     name: "t128-8x8-bk16-vec4-strided-pad-prefetch",
     ...T128,
@@ -186,16 +195,6 @@ export const MATMUL_VARIANTS = {
     TN: 8,
     layout: "vec4",
     map: "strided",
-    padA: 4,
-  },
-  "t64-4x4-bk16-vec4-pad": {
-    name: "t64-4x4-bk16-vec4-pad",
-    BM: 64,
-    BN: 64,
-    BK: 16,
-    TM: 4,
-    TN: 4,
-    layout: "vec4",
     padA: 4,
   },
 } as const satisfies Record<string, Tile>;
