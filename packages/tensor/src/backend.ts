@@ -301,6 +301,15 @@ export interface Backend {
     dweight: View | null,
   ): void;
 
+  /**
+   * Rotary position embedding (see `ops.rope`): out[..., i] = x[..., i]·cos − x[..., i + h]·sin
+   * and out[..., i + h] = x[..., i + h]·cos + x[..., i]·sin for i < h = D/2, with `cos` / `sin`
+   * views already broadcast to x's shape with the last axis halved; `inverse` rotates the other
+   * way (sin negated: the backward). x may be strided; out is contiguous. Optional: without it
+   * the frontend composes the op from slices, products and a concat.
+   */
+  rope?(x: View, cos: View, sin: View, out: View, inverse: boolean): void;
+
   // ---- indexing ------------------------------------------------------------------------
 
   /**

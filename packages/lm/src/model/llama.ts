@@ -8,7 +8,7 @@ import { ops, type Tensor } from "@athanor/tensor";
 import type { LlamaConfig } from "./config.js";
 import type { PreparedInputs } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
-import { applyRope, RopeTables, ropeInverseFrequencies } from "./rope.js";
+import { applyRope, RopeTables, ropeInverseFrequencies, ropeRows } from "./rope.js";
 import { type ParameterShapes, TransformerLM } from "./transformer.js";
 
 export function llamaParameterShapes(c: LlamaConfig): ParameterShapes {
@@ -63,8 +63,10 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
   protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {
     const c = this.config;
     const norm = (x: Tensor, name: string) => ops.rmsNorm(x, this.parameter(name), c.rmsNormEps);
-    const { cos, sin } = this.rope.rows(inputs.positions);
-    let h = ops.embedding(this.parameter("model.embed_tokens.weight"), inputIds);
+    const embed = this.parameter("model.embed_tokens.weight");
+    const [B, T] = inputIds.shape;
+    const rows = ropeRows(this.rope, inputs.positions, B, T, embed.backend);
+    let h = ops.embedding(embed, inputIds);
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;
       h = this.block(h, cache, (h0) => {
@@ -72,7 +74,7 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
         const q = this.splitHeads(this.proj(`${p}.self_attn.q_proj`, x), c.numHeads);
         const k = this.splitHeads(this.proj(`${p}.self_attn.k_proj`, x), c.numKvHeads);
         const v = this.splitHeads(this.proj(`${p}.self_attn.v_proj`, x), c.numKvHeads);
-        const a = this.attend(l, applyRope(q, cos, sin), applyRope(k, cos, sin), v, inputs, cache);
+        const a = this.attend(l, applyRope(q, rows), applyRope(k, rows), v, inputs, cache);
         const h1 = ops.add(h0, this.proj(`${p}.self_attn.o_proj`, this.mergeHeads(a)));
         const y = norm(h1, `${p}.post_attention_layernorm.weight`);
         const gate = ops.silu(this.proj(`${p}.mlp.gate_proj`, y));

@@ -3,7 +3,7 @@
  * default / linear / llama3 scaling), with cos / sin tables grown on demand.
  */
 
-import { customOp, ops, type Tensor, tensor } from "@athanor/tensor";
+import { type Backend, customOp, ops, type Tensor, tensor } from "@athanor/tensor";
 import type { RopeScaling } from "./config.js";
 
 const f = Math.fround;
@@ -115,29 +115,44 @@ function rotate(
 const FUSED_MAX = 1 << 16;
 
 /**
- * Applies RoPE (`rotate_half` convention) to x [B, H, T, D] at the positions whose cos / sin
- * rows are given ([B·T, D/2]). Small inputs (decoding) take one host step on backends with
- * synchronous reads (its backward is the inverse rotation), saving eight kernel launches;
- * larger ones (prefill, training) run as elementwise kernels. Both give the same values.
+ * The cos / sin rows of one forward pass's positions: host arrays for the host step, and the
+ * same as tensors [B, 1, T, D/2] (made once per pass and shared by every layer's q and k, so a
+ * GPU pass uploads them once, not twice per layer and projection).
  */
-export function applyRope(
-  x: Tensor,
-  cos: Float32Array,
-  sin: Float32Array,
-  fused = x.size <= FUSED_MAX,
-): Tensor {
-  const [B, , T, D] = x.shape;
-  if (!fused || !x.backend.readSync) {
-    const c = tensor(cos, [B, 1, T, D / 2], { backend: x.backend });
-    const s = tensor(sin, [B, 1, T, D / 2], { backend: x.backend });
-    const h = D / 2;
-    const x1 = ops.slice(x, 3, 0, h);
-    const x2 = ops.slice(x, 3, h, D);
-    return ops.concat(
-      [ops.sub(ops.mul(x1, c), ops.mul(x2, s)), ops.add(ops.mul(x2, c), ops.mul(x1, s))],
-      3,
-    );
-  }
+export interface RopeRows {
+  cos: Float32Array;
+  sin: Float32Array;
+  cosT: Tensor;
+  sinT: Tensor;
+}
+
+/** {@link RopeRows} for positions [B·T] (row-major [B, T]) on `backend`. */
+export function ropeRows(
+  tables: RopeTables,
+  positions: Int32Array,
+  B: number,
+  T: number,
+  backend: Backend,
+): RopeRows {
+  const { cos, sin } = tables.rows(positions);
+  const shape = [B, 1, T, tables.half];
+  return {
+    cos,
+    sin,
+    cosT: tensor(cos, shape, { backend }),
+    sinT: tensor(sin, shape, { backend }),
+  };
+}
+
+/**
+ * Applies RoPE (`rotate_half` convention) to x [B, H, T, D] at the positions of `rows`. Small
+ * inputs (decoding) take one host step on backends with synchronous reads (its backward is the
+ * inverse rotation), saving kernel launches there; others run `ops.rope` (one kernel on the
+ * webgpu backend). Both give the same values.
+ */
+export function applyRope(x: Tensor, rows: RopeRows, fused = x.size <= FUSED_MAX): Tensor {
+  if (!fused || !x.backend.readSync) return ops.rope(x, rows.cosT, rows.sinT);
+  const { cos, sin } = rows;
   const op = customOp({
     name: "rope",
     forward: (_ctx, t) => tensor(rotate(t.data() as Float32Array, t.shape, cos, sin, 1), t.shape),

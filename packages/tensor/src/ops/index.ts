@@ -4,4 +4,5 @@ export * from "./elementwise.js";
 export * from "./linalg.js";
 export * from "./nn.js";
 export * from "./reduce.js";
+export * from "./rope.js";
 export * from "./shape.js";

@@ -313,6 +313,20 @@ export function opCases(): OpCase[] {
       fn: (x, w) => ops.rmsNorm(x, w),
     },
     {
+      name: "rope, x permuted (from [B,T,H,D]), cos / sin shared by the heads",
+      inputs: [
+        { shape: [2, 5, 3, 6], view: (t) => ops.permute(t, [0, 2, 1, 3]) },
+        { shape: [2, 1, 5, 3], noGrad: true },
+        { shape: [2, 1, 5, 3], noGrad: true },
+      ],
+      fn: (x, c, s) => ops.rope(x, c, s),
+    },
+    {
+      name: "rope [3,8], one cos / sin row per x row",
+      inputs: [{ shape: [3, 8] }, { shape: [3, 4], noGrad: true }, { shape: [3, 4], noGrad: true }],
+      fn: (x, c, s) => ops.rope(x, c, s),
+    },
+    {
       name: "embedding",
       inputs: [{ shape: [7, 3] }, { shape: [2, 4], int: [0, 7], values: [1, 3, 3, 0, 6, 1, 2, 2] }],
       fn: (w, ids) => ops.embedding(w, ids),

@@ -55,6 +55,7 @@ import {
 } from "./kernels/matmul.js";
 import { matvec, matvecApplies } from "./kernels/matvec.js";
 import { argmax, reduce } from "./kernels/reduce.js";
+import { rope } from "./kernels/rope.js";
 import {
   COLUMN_CHUNK,
   columnKernel,
@@ -889,6 +890,10 @@ export class WebGpuBackend implements Backend {
       );
       partial[k].release();
     });
+  }
+
+  rope(x: View, cos: View, sin: View, out: View, inverse: boolean): void {
+    this.intoContiguous(out, (o) => rope(this.rt, x, cos, sin, o, inverse));
   }
 
   rmsNorm(x: View, weight: View | null, eps: number, out: View, rstd: View): void {
