@@ -57,12 +57,10 @@ export function buildModel(T, c, { rng, backend } = {}) {
     const block = (l, x) => {
       const h = ops.layerNorm(x, l.ln1W, l.ln1B);
       const qkv = ops.linear(h, l.qkvW, l.qkvB); // [B, S, 3d]
-      const heads = (i) =>
-        ops.permute(
-          ops.reshape(ops.slice(qkv, 2, i * d, (i + 1) * d), [B, S, c.heads, hd]),
-          [0, 2, 1, 3],
-        );
-      const a = ops.attention(heads(0), heads(1), heads(2), { causal: true }); // [B, H, S, hd]
+      const [q, k, v] = ops
+        .split(qkv, 3, 2)
+        .map((t) => ops.permute(ops.reshape(t, [B, S, c.heads, hd]), [0, 2, 1, 3]));
+      const a = ops.attention(q, k, v, { causal: true }); // [B, H, S, hd]
       const merged = ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B, S, d]);
       x = ops.add(x, ops.linear(merged, l.projW, l.projB));
       const h2 = ops.layerNorm(x, l.ln2W, l.ln2B);

@@ -70,12 +70,25 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       [out],
       ([g]) => [
         a.requiresGrad ? sumTo(matmul(g, transpose(sb.get())), as) : null,
-        b.requiresGrad ? sumTo(matmul(transpose(sa.get()), g), bs) : null,
+        b.requiresGrad ? sumTo(gradOfB(sa.get(), sb.get(), g), bs) : null,
       ],
       [sa, sb],
     );
   }
   return out;
+}
+
+/**
+ * The gradient of b in a·b: aᵀ·g, computed in b's memory layout. A 2-D b stored column-major
+ * (`linear`'s transposed weight) gets (gᵀ·a)ᵀ, the same sums in the same order, so the
+ * weight's gradient arrives contiguous instead of as a transposed view that the engine would
+ * copy before accumulating it.
+ */
+function gradOfB(a: Tensor, b: Tensor, g: Tensor): Tensor {
+  if (b.rank === 2 && a.rank === 2 && b.strides[0] === 1 && b.strides[1] !== 1) {
+    return transpose(matmul(transpose(g), a));
+  }
+  return matmul(transpose(a), g);
 }
 
 /** `x @ weightᵀ + bias` with weight [out, in] (PyTorch `nn.Linear` layout). */

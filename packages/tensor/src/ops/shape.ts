@@ -1,6 +1,6 @@
 /** Shape ops. Views (reshape of contiguous data, permute, slice, expand, squeeze) are free. */
 
-import { attach, needsGrad } from "../autograd.js";
+import { attach, needsGrad, noGrad } from "../autograd.js";
 import type { DType } from "../backend.js";
 import { contiguousStrides, shapeSize } from "../backend.js";
 import { Tensor } from "../tensor.js";
@@ -320,7 +320,11 @@ export function stack(ts: readonly Tensor[], axis = 0): Tensor {
   );
 }
 
-/** Splits along `axis` into pieces of the given sizes, or into `n` equal pieces (views). */
+/**
+ * Splits along `axis` into pieces of the given sizes, or into `n` equal pieces (views). One
+ * graph node for all the pieces: its backward concatenates their gradients (zeros for a piece
+ * that got none), instead of a zero-filled full-size gradient per piece added together.
+ */
 export function split(t: Tensor, sizesOrCount: number | readonly number[], axis = 0): Tensor[] {
   const a = normAxis(axis, t.rank, "split");
   const n = t.shape[a];
@@ -340,8 +344,10 @@ export function split(t: Tensor, sizesOrCount: number | readonly number[], axis 
   const out: Tensor[] = [];
   let off = 0;
   for (const s of sizes) {
-    out.push(slice(t, a, off, off + s));
+    const start = off;
+    out.push(noGrad(() => slice(t, a, start, start + s)));
     off += s;
   }
+  if (needsGrad(t)) attach("split", [t], out, (gs) => [concat(gs, a)]);
   return out;
 }
