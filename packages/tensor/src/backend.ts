@@ -387,6 +387,14 @@ export interface Backend {
    * p ← p − lr · (m / (1−β1^t)) / (sqrt(v / (1−β2^t)) + eps). Matches torch.optim.AdamW.
    */
   adamw(param: View, grad: View, m: View, v: View, h: AdamWParams): void;
+  /**
+   * The `adamw` update of several parameters at once (GPU backends record fewer kernels).
+   * Optional: without it the optimizer calls `adamw` per parameter.
+   */
+  adamwMany?(
+    updates: readonly { param: View; grad: View; m: View; v: View }[],
+    h: AdamWParams,
+  ): void;
   /** One SGD step in place (torch.optim.SGD): see {@link SgdParams}. `buf` is the momentum. */
   sgd(param: View, grad: View, buf: View | null, h: SgdParams): void;
 }

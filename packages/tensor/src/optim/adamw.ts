@@ -1,5 +1,7 @@
 /** AdamW (decoupled weight decay), matching `torch.optim.AdamW` step for step. */
 
+import { noGrad } from "../autograd.js";
+import type { AdamWParams } from "../backend.js";
 import type { Tensor } from "../tensor.js";
 import { Optimizer } from "./optimizer.js";
 
@@ -43,16 +45,51 @@ export class AdamW extends Optimizer {
     if (typeof h.weightDecay === "number") this.weightDecay = h.weightDecay;
   }
 
-  protected update(p: Tensor, g: Tensor, slots: Map<string, Tensor>): void {
-    const m = this.slot(slots, "m", p);
-    const v = this.slot(slots, "v", p);
-    p.backend.adamw(p._view("AdamW"), g._view("AdamW"), m._view("AdamW"), v._view("AdamW"), {
+  /**
+   * Applies one update to every parameter that has a gradient: through the backend's
+   * `adamwMany` where it has one (a GPU backend then records a kernel per few parameters, not
+   * one per parameter), else parameter by parameter.
+   */
+  override step(): void {
+    const backend = this.params[0].backend;
+    if (!backend.adamwMany || this.params.some((p) => p.backend !== backend)) {
+      super.step();
+      return;
+    }
+    this.stepCount++;
+    const h = this.hyperStep();
+    noGrad(() => {
+      const updates = [];
+      for (const [i, p] of this.params.entries()) {
+        if (!p.grad) continue;
+        const op = "AdamW";
+        updates.push({
+          param: p._view(op),
+          grad: p.grad._view(op),
+          m: this.slot(this.slots[i], "m", p)._view(op),
+          v: this.slot(this.slots[i], "v", p)._view(op),
+        });
+      }
+      if (updates.length) backend.adamwMany?.(updates, h);
+    });
+  }
+
+  /** This step's hyper-parameters (after `stepCount` has been advanced). */
+  private hyperStep(): AdamWParams {
+    return {
       lr: this.lr,
       beta1: this.beta1,
       beta2: this.beta2,
       eps: this.eps,
       weightDecay: this.weightDecay,
       step: this.stepCount,
-    });
+    };
+  }
+
+  protected update(p: Tensor, g: Tensor, slots: Map<string, Tensor>): void {
+    const m = this.slot(slots, "m", p);
+    const v = this.slot(slots, "v", p);
+    const op = "AdamW";
+    p.backend.adamw(p._view(op), g._view(op), m._view(op), v._view(op), this.hyperStep());
   }
 }

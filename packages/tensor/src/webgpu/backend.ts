@@ -26,6 +26,7 @@ import {
 import { f32ToF16 } from "../dtype.js";
 import { deviceOf } from "../memory.js";
 import { Fuser } from "./fusion.js";
+import { type AdamWUpdate, adamwMany, adamwWords, maxParams } from "./kernels/adamw-many.js";
 import * as attn from "./kernels/attention.js";
 import { FAULT_WORDS, IndexChecks } from "./kernels/checks.js";
 import {
@@ -1098,9 +1099,37 @@ export class WebGpuBackend implements Backend {
 
   // ---- optimizers ----------------------------------------------------------------------
 
+  adamwMany(updates: readonly AdamWUpdate[], h: AdamWParams): void {
+    const words = adamwWords(h, f32Bits);
+    const k = maxParams(this.rt);
+    // Contiguous f32 operands on distinct storages go k at a time; anything else one by one.
+    const batchable = (u: AdamWUpdate) =>
+      [u.param, u.grad, u.m, u.v].every((x) => x.storage.dtype === "f32" && isContiguous(x)) &&
+      new Set([u.param, u.grad, u.m, u.v].map((x) => x.storage)).size === 4;
+    let group: AdamWUpdate[] = [];
+    const storages = new Set<unknown>();
+    const emit = () => {
+      if (group.length) adamwMany(this.rt, group, words);
+      group = [];
+      storages.clear();
+    };
+    for (const u of updates) {
+      const own = [u.param, u.grad, u.m, u.v].map((x) => x.storage);
+      if (!batchable(u) || own.some((s) => storages.has(s))) {
+        if (!batchable(u)) {
+          this.adamw(u.param, u.grad, u.m, u.v, h);
+          continue;
+        }
+        emit();
+      }
+      group.push(u);
+      for (const s of own) storages.add(s);
+      if (group.length === k) emit();
+    }
+    emit();
+  }
+
   adamw(param: View, grad: View, m: View, v: View, h: AdamWParams): void {
-    const bc1 = 1 - h.beta1 ** h.step;
-    const bc2 = 1 - h.beta2 ** h.step;
     elementwise(
       this.rt,
       "adamw",
@@ -1117,14 +1146,7 @@ export class WebGpuBackend implements Backend {
         { view: m, mode: "rw" },
         { view: v, mode: "rw" },
       ],
-      [
-        f32Bits(1 - h.lr * h.weightDecay),
-        f32Bits(h.beta1),
-        f32Bits(h.beta2),
-        f32Bits(h.lr / bc1),
-        f32Bits(Math.sqrt(bc2)),
-        f32Bits(h.eps),
-      ],
+      adamwWords(h, f32Bits),
     );
   }
 

@@ -281,6 +281,53 @@ suite(title, { timeout: 120_000 }, () => {
     }
   });
 
+  it("AdamW over many parameters: one kernel per few parameters, the per-parameter values", async () => {
+    // 8 parameters of odd sizes (more than one kernel's worth), one without a gradient, and a
+    // gradient that is a non-contiguous view (updated on its own)
+    const sizes = [37, 1, 300, 64, 5, 129, 2, 17];
+    const run = async (b: Backend, many: boolean) => {
+      const ps = sizes.map((n, i) =>
+        tensor(randomValues(n, 40 + i), [n], { backend: b }).requireGrad(),
+      );
+      const opt = new AdamW(ps, { lr: 0.01, weightDecay: 0.1 });
+      const backend = b as Backend & { adamwMany?: unknown };
+      const saved = backend.adamwMany;
+      if (!many) backend.adamwMany = undefined;
+      const before = gpu.stats().dispatches;
+      try {
+        for (let s = 0; s < 3; s++) {
+          startScope();
+          for (const [i, p] of ps.entries()) {
+            if (i === 4) continue; // no gradient: left alone
+            const w = tensor(randomValues(p.size, 60 + 10 * s + i), [p.size], { backend: b });
+            ops.sum(ops.mul(ops.square(p), w)).backward();
+          }
+          ps[6].grad = ops.slice(tensor(randomValues(4, 90 + s), [4], { backend: b }), 0, 0, 4, 2);
+          opt.step();
+          opt.zeroGrad();
+          endScope();
+        }
+      } finally {
+        backend.adamwMany = saved;
+      }
+      const kernels = gpu.stats().dispatches - before;
+      const out = await Promise.all(ps.map((p) => p.dataAsync()));
+      opt.dispose();
+      for (const p of ps) p.dispose();
+      return { out, kernels };
+    };
+    const want = await run(ref, false);
+    const single = await run(gpu, false);
+    const fused = await run(gpu, true);
+    sizes.forEach((_, i) => {
+      close(fused.out[i], want.out[i], 1e-6);
+      close(fused.out[i], single.out[i], 1e-6);
+    });
+    // 6 batchable updates per step go k per kernel (k = 3 with 16 storage bindings)
+    const k = Math.floor((gpu.rt.device.limits.maxStorageBuffersPerShaderStage - 1) / 4);
+    expect(single.kernels - fused.kernels).toBe(3 * (6 - Math.ceil(6 / k)));
+  });
+
   it("trains a tiny transformer block for a few steps like the reference", async () => {
     const V = 11;
     const d = 16;
