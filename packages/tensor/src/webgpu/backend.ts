@@ -60,6 +60,7 @@ import { rope } from "./kernels/rope.js";
 import {
   COLUMN_CHUNK,
   columnKernel,
+  columnTotals,
   ROW_LSE,
   type RowOperand,
   rowKernel,
@@ -848,7 +849,8 @@ export class WebGpuBackend implements Backend {
 
   /**
    * Column sums of a [rows, cols] problem into [cols] outputs: partial sums per chunk of rows
-   * (columnKernel), then a reduction over the chunks into each output.
+   * (columnKernel), then the chunks added up into every output in one more kernel
+   * (columnTotals).
    */
   private columnSums(
     key: string,
@@ -880,17 +882,13 @@ export class WebGpuBackend implements Backend {
         );
       },
     );
-    outputs.forEach((o, k) => {
-      const target: View = {
-        ...o.view,
-        shape: [1, cols],
-        strides: [cols, o.view.strides.at(-1) ?? 1],
-      };
-      this.intoContiguous(target, (t) =>
-        reduce(this.rt, "sum", partial[k].view, [0], t, this.subgroups),
-      );
-      partial[k].release();
-    });
+    columnTotals(
+      this.rt,
+      chunks,
+      cols,
+      outputs.map((o, k) => ({ partial: partial[k].view, out: o.view })),
+    );
+    for (const p of partial) p.release();
   }
 
   rope(x: View, cos: View, sin: View, out: View, inverse: boolean): void {

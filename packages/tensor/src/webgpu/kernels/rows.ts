@@ -8,7 +8,16 @@
 
 import type { View } from "../../backend.js";
 import type { Access, GpuStorage, Runtime } from "../runtime.js";
-import { bindings, enableSubgroups, grid, MATH, reduceEntry, reducers, wgslType } from "../wgsl.js";
+import {
+  bindings,
+  enableSubgroups,
+  entry,
+  grid,
+  MATH,
+  reduceEntry,
+  reducers,
+  wgslType,
+} from "../wgsl.js";
 
 const WG = 128;
 
@@ -146,5 +155,57 @@ ${body}
     })),
     params,
     groups: [colGroups, chunks, 1],
+  });
+}
+
+/**
+ * Second stage of column sums: every output's [chunks, cols] partial sums (contiguous, from
+ * {@link columnKernel}) added over the chunks, in order, into its [cols] output (any stride),
+ * all outputs in one dispatch.
+ */
+export function columnTotals(
+  rt: Runtime,
+  chunks: number,
+  cols: number,
+  parts: { partial: View; out: View }[],
+): void {
+  const n = parts.length * cols;
+  if (n === 0) return;
+  const outStride = (v: View) => v.strides[v.strides.length - 1] ?? 1;
+  rt.dispatch({
+    key: `col-totals:${parts.length}`,
+    wgsl: () => `${bindings(
+      parts.flatMap((_, k) => [
+        { name: `S${k}`, type: "f32", access: "r" as const },
+        { name: `O${k}`, type: "f32", access: "rw" as const },
+      ]),
+    )}
+${entry(64)}
+  if (gi >= P[0]) { return; }
+  let chunks = P[1];
+  let cols = P[2];
+  let k = gi / cols;
+  let c = gi % cols;
+${parts
+  .map(
+    (_, k) => `  if (k == ${k}u) {
+    var s = 0.0;
+    for (var i = 0u; i < chunks; i = i + 1u) { s = s + S${k}[P[${3 + 3 * k}u] + i * cols + c]; }
+    O${k}[P[${4 + 3 * k}u] + c * P[${5 + 3 * k}u]] = s;
+  }`,
+  )
+  .join("\n")}
+}`,
+    buffers: parts.flatMap((p) => [
+      { buffer: (p.partial.storage as GpuStorage).buffer, access: "r" as const },
+      { buffer: (p.out.storage as GpuStorage).buffer, access: "rw" as const },
+    ]),
+    params: [
+      n,
+      chunks,
+      cols,
+      ...parts.flatMap((p) => [p.partial.offset, p.out.offset, outStride(p.out)]),
+    ],
+    groups: grid(Math.ceil(n / 64)),
   });
 }
