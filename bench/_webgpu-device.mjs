@@ -32,7 +32,8 @@
 //   ablations     the train step with the buffer pool capped at poolBytes (a memory budget),
 //                 with fusion off, then with the bind-group cache off
 //   matmul-f16    webgpu-matmul with f16 inputs, f32 accumulation (needs shader-f16; skipped without)
-//   reduce        webgpu-reduce: row kernels and reductions, subgroups vs shared memory
+//   reduce        webgpu-reduce: row kernels and reductions, subgroups vs shared memory, rows of
+//                 4096 and 32768
 //   record        webgpu-record: CPU µs per recorded kernel, bind-group cache on vs off
 
 import * as lm from "@athanor/lm";
@@ -212,7 +213,9 @@ const RUN = {
     else
       console.log(JSON.stringify({ part: "matmul-f16", skipped: "no shader-f16 on this device" }));
   },
-  reduce: () => reduce(["--json"]),
+  // [4096, 1024] rows finish inside one 65.5 µs timestamp tick on an H200 (the 2026-11-26 run
+  // took 150 s for all three widths at 15 repetitions): the wide rows, fewer repetitions
+  reduce: () => reduce(["--json", "--cols", "4096,32768", "--reps", "7"]),
   record: () => record(["--json"]),
 };
 
