@@ -57,9 +57,11 @@ export function buildModel(T, c, { rng, backend } = {}) {
     const block = (l, x) => {
       const h = ops.layerNorm(x, l.ln1W, l.ln1B);
       const qkv = ops.linear(h, l.qkvW, l.qkvB); // [B, S, 3d]
+      // one view [3, B, H, S, hd] of qkv, split into q, k, v (views): their gradients are
+      // concatenated and laid back out in one copy
       const [q, k, v] = ops
-        .split(qkv, 3, 2)
-        .map((t) => ops.permute(ops.reshape(t, [B, S, c.heads, hd]), [0, 2, 1, 3]));
+        .split(ops.permute(ops.reshape(qkv, [B, S, 3, c.heads, hd]), [2, 0, 3, 1, 4]), 3, 0)
+        .map((t) => ops.squeeze(t, 0));
       const a = ops.attention(q, k, v, { causal: true }); // [B, H, S, hd]
       const merged = ops.reshape(ops.permute(a, [0, 2, 1, 3]), [B, S, d]);
       x = ops.add(x, ops.linear(merged, l.projW, l.projB));

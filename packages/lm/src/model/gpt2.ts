@@ -66,7 +66,11 @@ export class Gpt2LM extends TransformerLM<Gpt2Config> {
       const p = `transformer.h.${l}`;
       h = this.block(h, cache, (h0) => {
         const qkv = this.proj(`${p}.attn.c_attn`, ln(h0, `${p}.ln_1`));
-        const [q, k, v] = ops.split(qkv, 3, 2).map((t) => this.splitHeads(t, H));
+        // q, k, v as views of one [3, B, H, T, D] view of qkv: their gradients are concatenated
+        // and laid back out in one copy (split heads one by one, each took a copy of its own)
+        const [q, k, v] = ops
+          .split(ops.permute(ops.reshape(qkv, [B, T, 3, H, c.headDim]), [2, 0, 3, 1, 4]), 3, 0)
+          .map((t) => ops.squeeze(t, 0));
         const a = this.attend(l, q, k, v, inputs, cache);
         const h1 = ops.add(h0, this.proj(`${p}.attn.c_proj`, this.mergeHeads(a)));
         const m = this.proj(`${p}.mlp.c_fc`, ln(h1, `${p}.ln_2`));
