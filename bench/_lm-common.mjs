@@ -35,19 +35,19 @@ const SCRIPT = [dirname(fileURLToPath(import.meta.url)), join(process.cwd(), "be
 /** Runs the PyTorch side; returns its JSON figures, or { skipped: reason }. */
 export function runTorch(mode, config, threads) {
   if (!SCRIPT) return { skipped: "bench/lm_torch.py not found (run from the repository root)" };
-  const PYTHON = torchPython();
-  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0)
-    return {
-      skipped: "PyTorch is not installed (apt-get install -y python3-torch libopenblas0-openmp)",
-    };
-  const r = spawnSync(PYTHON, [SCRIPT, mode, JSON.stringify(config), String(threads)], {
+  const r = spawnSync(torchPython(), [SCRIPT, mode, JSON.stringify(config), String(threads)], {
     encoding: "utf8",
     maxBuffer: 1 << 26,
     env: { ...process.env, OMP_NUM_THREADS: String(threads) },
   });
-  if (r.status !== 0)
-    return { skipped: `PyTorch run failed: ${r.stderr.trim().split("\n").pop()}` };
+  if (r.status !== 0) {
+    const err = (r.stderr ?? r.error?.message ?? "").trim();
+    return {
+      skipped: /No module named '?torch'?/.test(err)
+        ? "PyTorch is not installed (apt-get install -y python3-torch libopenblas0-openmp)"
+        : `PyTorch run failed: ${err.split("\n").pop()}`,
+    };
+  }
   return JSON.parse(r.stdout.trim().split("\n").pop());
 }
 

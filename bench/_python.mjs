@@ -2,10 +2,17 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-/** Python with torch: $PYTHON, else python3 on PATH (a GPU machine's venv), else /usr/bin/python3. */
+let found = null;
+
+/**
+ * Python with torch: $PYTHON, else python3 on PATH (a GPU machine's venv), else
+ * /usr/bin/python3. Found once per process (the probe imports torch, which takes seconds).
+ */
 export function torchPython() {
   if (process.env.PYTHON) return process.env.PYTHON;
-  const onPath = spawnSync("python3", ["-c", "import torch"], { stdio: "ignore" });
-  if (onPath.status === 0 || !existsSync("/usr/bin/python3")) return "python3";
-  return "/usr/bin/python3";
+  if (found === null) {
+    const onPath = spawnSync("python3", ["-c", "import torch"], { stdio: "ignore" });
+    found = onPath.status === 0 || !existsSync("/usr/bin/python3") ? "python3" : "/usr/bin/python3";
+  }
+  return found;
 }

@@ -83,8 +83,8 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
       }
     }
     const s1 = gpu.stats();
-    cache.dispose?.();
-    for (const p of model.parameters().values()) p.dispose();
+    cache.dispose();
+    model.dispose();
     return {
       part: "latency",
       adapter: gpu.info.adapter,

@@ -685,7 +685,6 @@ function logSumExp(xs: ArrayLike<number>, o: number, n: number): number {
   return m + Math.log(s);
 }
 
-/** Output spatial size of a conv / pool window. */
 /** Visits every (image, c·kh·kw row, output position, flat input index or −1 for padding). */
 function forEachTap(
   N: number,

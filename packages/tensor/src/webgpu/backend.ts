@@ -67,7 +67,7 @@ import {
   W,
 } from "./kernels/rows.js";
 import { type GpuStorage, type KernelProfile, Runtime } from "./runtime.js";
-import { resolveSubgroups } from "./wgsl.js";
+import { f32Bits, resolveSubgroups } from "./wgsl.js";
 
 /** What the backend runs on. */
 export interface WebGpuInfo {
@@ -151,24 +151,33 @@ export interface WebGpuBackendOptions {
 /** Which kernel each matmul size class runs (the `matmulTiles` option). */
 export type MatmulTileChoice = Partial<Record<TileClass, TileClass | MatmulVariantName>>;
 
-/** Validates a `matmulTiles` choice for a precision and returns a copy; throws naming the bad entry. */
-function checkTileChoice(choice: MatmulTileChoice, precision: MatmulPrecision): MatmulTileChoice {
-  const classes = Object.keys(matmulTiles(precision));
+/**
+ * A `matmulTiles` choice checked for a precision: a copy of it, and the size classes' tiles
+ * with the choices in (undefined when there are none: the precision's own tiles). Throws
+ * naming the bad entry.
+ */
+function resolveTileChoice(
+  choice: MatmulTileChoice,
+  precision: MatmulPrecision,
+): { choice: MatmulTileChoice; tiles: Record<TileClass, Tile> | undefined } {
+  const own = matmulTiles(precision);
+  const tiles = { ...own };
+  const kept: MatmulTileChoice = {};
   for (const [cls, name] of Object.entries(choice)) {
-    if (!classes.includes(cls)) {
+    if (!Object.hasOwn(own, cls)) {
       throw new Error(
-        `webgpu backend: matmulTiles has an unknown size class ${JSON.stringify(cls)}; expected ${classes.join(", ")}`,
+        `webgpu backend: matmulTiles has an unknown size class ${JSON.stringify(cls)}; expected ${Object.keys(own).join(", ")}`,
       );
     }
-    if (name !== undefined) resolveMatmulTile(name, precision);
+    if (name === undefined) continue;
+    tiles[cls as TileClass] = resolveMatmulTile(name, precision);
+    kept[cls as TileClass] = name;
   }
-  return Object.fromEntries(Object.entries(choice).filter(([, name]) => name !== undefined));
+  return { choice: kept, tiles: Object.keys(kept).length ? tiles : undefined };
 }
 
-const f32Bits = (x: number): number => {
-  const f = new Float32Array([x]);
-  return new Uint32Array(f.buffer)[0];
-};
+/** The default of `poolBytes`. */
+const POOL_BYTES = 256 * 1024 * 1024;
 
 export class WebGpuBackend implements Backend {
   readonly name: string;
@@ -195,7 +204,7 @@ export class WebGpuBackend implements Backend {
     this.precision = checkMatmulPrecision(options.matmulPrecision ?? "f32", device, info.adapter);
     if (options.matmulTile !== undefined) resolveMatmulTile(options.matmulTile, this.precision);
     this.forcedTile = options.matmulTile;
-    this.tileChoice = checkTileChoice(options.matmulTiles ?? {}, this.precision);
+    this.tileChoice = resolveTileChoice(options.matmulTiles ?? {}, this.precision);
     if (options.attentionVariant !== undefined) {
       resolveFlashVariant(options.attentionVariant);
       if (options.attentionKernel === "rows")
@@ -203,7 +212,7 @@ export class WebGpuBackend implements Backend {
     }
     this.subgroups = resolveSubgroups(options.subgroups, info.adapter, info.features, keepAlive);
     this.rt = new Runtime(device, {
-      poolBytes: options.poolBytes ?? 256 * 1024 * 1024,
+      poolBytes: options.poolBytes ?? POOL_BYTES,
       batch: options.batch ?? 128,
       profile:
         options.profile ??
@@ -217,7 +226,7 @@ export class WebGpuBackend implements Backend {
     // within that peak.
     this.rt.poolCap = () => {
       const dev = deviceOf(this);
-      const cap = options.poolBytes ?? 256 * 1024 * 1024;
+      const cap = options.poolBytes ?? POOL_BYTES;
       if (dev.budget !== null)
         return Math.max(0, Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes));
       if (options.poolBytes !== undefined) return cap;
@@ -226,7 +235,7 @@ export class WebGpuBackend implements Backend {
     // Same storages for the same allocation sequence every step: bind-group cache hits.
     deviceOf(this).poolOrder = "oldest";
     // The engine's storage pool in front of this one keeps as much (see `poolBytes`).
-    deviceOf(this).poolLimit = options.poolBytes ?? 256 * 1024 * 1024;
+    deviceOf(this).poolLimit = options.poolBytes ?? POOL_BYTES;
     const fault = this.rt.newStorage(this.name, "i32", FAULT_WORDS);
     this.rt.write(fault.buffer, 0, new Uint32Array(FAULT_WORDS));
     this.checks = new IndexChecks(this.rt, fault);
@@ -379,8 +388,8 @@ export class WebGpuBackend implements Backend {
   private precision: MatmulPrecision;
   /** The matmul tile forced for every size (the `matmulTile` option, or `setMatmulTile`). */
   private forcedTile: TileClass | MatmulVariantName | undefined;
-  /** The kernel each size class runs where it is not the class's own (`matmulTiles`). */
-  private tileChoice: MatmulTileChoice;
+  /** The `matmulTiles` choice, and the class tiles it makes (resolved when set). */
+  private tileChoice: ReturnType<typeof resolveTileChoice>;
 
   /** The compute precision of matmul kernels recorded from now on (the `matmulPrecision` option). */
   get matmulPrecision(): MatmulPrecision {
@@ -394,7 +403,7 @@ export class WebGpuBackend implements Backend {
   setMatmulPrecision(precision: "f32" | "f16"): void {
     const checked = checkMatmulPrecision(precision, this.rt.device, this.info.adapter);
     if (this.forcedTile) resolveMatmulTile(this.forcedTile, checked);
-    checkTileChoice(this.tileChoice, checked);
+    this.tileChoice = resolveTileChoice(this.tileChoice.choice, checked);
     this.precision = checked;
   }
 
@@ -415,7 +424,7 @@ export class WebGpuBackend implements Backend {
 
   /** The kernel each size class runs where it is not the class's own (the `matmulTiles` option). */
   get matmulTiles(): MatmulTileChoice {
-    return { ...this.tileChoice };
+    return { ...this.tileChoice.choice };
   }
 
   /**
@@ -424,7 +433,7 @@ export class WebGpuBackend implements Backend {
    * or kernel name, or on an f32 variant under matmulPrecision "f16".
    */
   setMatmulTiles(choice: MatmulTileChoice): void {
-    this.tileChoice = checkTileChoice(choice, this.precision);
+    this.tileChoice = resolveTileChoice(choice, this.precision);
   }
 
   /** GPU milliseconds per kernel (with the `profile` option), slowest first. */
@@ -442,16 +451,6 @@ export class WebGpuBackend implements Backend {
   }
 
   // ---- helpers -------------------------------------------------------------------------
-
-  /** The size classes' tiles with the `matmulTiles` choices in, or undefined for the defaults. */
-  private classTiles(): Record<TileClass, Tile> | undefined {
-    const chosen = Object.entries(this.tileChoice);
-    if (chosen.length === 0) return undefined;
-    const tiles = { ...matmulTiles(this.precision) };
-    for (const [cls, name] of chosen)
-      tiles[cls as TileClass] = resolveMatmulTile(name, this.precision);
-    return tiles;
-  }
 
   /** A scratch contiguous view of `shape` (pair with its `release`). */
   private scratch(dtype: DType, shape: readonly number[]): { view: View; release: () => void } {
@@ -596,7 +595,7 @@ export class WebGpuBackend implements Backend {
       this.intoContiguous(out, (o) => matvec(this.rt, a, b, o));
       return;
     }
-    const tile = forced ? resolveMatmulTile(forced, this.precision) : this.classTiles();
+    const tile = forced ? resolveMatmulTile(forced, this.precision) : this.tileChoice.tiles;
     this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile, this.precision));
   }
 
@@ -1098,30 +1097,27 @@ export class WebGpuBackend implements Backend {
   // ---- optimizers ----------------------------------------------------------------------
 
   adamwMany(updates: readonly AdamWUpdate[], h: AdamWParams): void {
-    const words = adamwWords(h, f32Bits);
+    const words = adamwWords(h);
     const k = maxParams(this.rt);
-    // Contiguous f32 operands on distinct storages go k at a time; anything else one by one.
-    const batchable = (u: AdamWUpdate) =>
-      [u.param, u.grad, u.m, u.v].every((x) => x.storage.dtype === "f32" && isContiguous(x)) &&
-      new Set([u.param, u.grad, u.m, u.v].map((x) => x.storage)).size === 4;
+    // Contiguous f32 operands on distinct storages go k at a time (a group never binds a
+    // storage twice); anything else one by one.
     let group: AdamWUpdate[] = [];
-    const storages = new Set<unknown>();
+    const storages = new Set<Storage>();
     const emit = () => {
       if (group.length) adamwMany(this.rt, group, words);
       group = [];
       storages.clear();
     };
     for (const u of updates) {
-      const own = [u.param, u.grad, u.m, u.v].map((x) => x.storage);
-      if (!batchable(u) || own.some((s) => storages.has(s))) {
-        if (!batchable(u)) {
-          this.adamw(u.param, u.grad, u.m, u.v, h);
-          continue;
-        }
-        emit();
+      const views = [u.param, u.grad, u.m, u.v];
+      const own = new Set(views.map((x) => x.storage));
+      if (own.size < 4 || !views.every((x) => x.storage.dtype === "f32" && isContiguous(x))) {
+        this.adamw(u.param, u.grad, u.m, u.v, h);
+        continue;
       }
+      if ([...own].some((st) => storages.has(st))) emit();
       group.push(u);
-      for (const s of own) storages.add(s);
+      for (const st of own) storages.add(st);
       if (group.length === k) emit();
     }
     emit();
@@ -1144,7 +1140,7 @@ export class WebGpuBackend implements Backend {
         { view: m, mode: "rw" },
         { view: v, mode: "rw" },
       ],
-      adamwWords(h, f32Bits),
+      adamwWords(h),
     );
   }
 

@@ -17,6 +17,12 @@ export function grid(count: number): [number, number, number] {
   return [x, Math.ceil(count / x), 1];
 }
 
+/** The bits of `x` rounded to f32 (how kernels take f32 parameters: `pf(i)` in {@link MATH}). */
+export function f32Bits(x: number): number {
+  const f = new Float32Array([x]);
+  return new Uint32Array(f.buffer)[0];
+}
+
 /** WGSL element type of a storage array; f16 storage is packed two per `u32` (see {@link HALF}). */
 export function wgslType(dtype: DType): string {
   return dtype === "i32" ? "i32" : dtype === "f16" ? "u32" : "f32";

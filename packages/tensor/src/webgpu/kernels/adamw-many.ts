@@ -10,7 +10,7 @@
 
 import type { AdamWParams, View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, MATH } from "../wgsl.js";
+import { bindings, entry, f32Bits, grid, MATH } from "../wgsl.js";
 
 const WG = 256;
 
@@ -23,17 +23,12 @@ export interface AdamWUpdate {
 }
 
 /** The hyper-parameter words both AdamW kernels take (f32 bits). */
-export function adamwWords(h: AdamWParams, bits: (x: number) => number): number[] {
+export function adamwWords(h: AdamWParams): number[] {
   const bc1 = 1 - h.beta1 ** h.step;
   const bc2 = 1 - h.beta2 ** h.step;
-  return [
-    bits(1 - h.lr * h.weightDecay),
-    bits(h.beta1),
-    bits(h.beta2),
-    bits(h.lr / bc1),
-    bits(Math.sqrt(bc2)),
-    bits(h.eps),
-  ];
+  return [1 - h.lr * h.weightDecay, h.beta1, h.beta2, h.lr / bc1, Math.sqrt(bc2), h.eps].map(
+    f32Bits,
+  );
 }
 
 /**

@@ -65,6 +65,11 @@ export type TileClass = "large" | "medium" | "small";
 /** Compute precision of the matmul kernels: f32, or f16 inputs with f32 accumulation. */
 export type MatmulPrecision = "f32" | "f16";
 
+/** The 128² tile with 8×8 outputs per invocation. */
+const T128 = { BM: 128, BN: 128, TM: 8, TN: 8 };
+/** vec4 workgroup tiles, interleaved 4-row groups and 4 words of padding per k row of A. */
+const VEC4_STRIDED_PAD = { layout: "vec4", map: "strided", padA: 4 } as const;
+
 /**
  * The f32 size classes' kernels, chosen by the device check's sweep of {@link MATMUL_VARIANTS}
  * on an H200 (2026-11-26, docs/BENCHMARKS.md "webgpu-matmul"): the 128² tile with vec4
@@ -74,18 +79,7 @@ export type MatmulPrecision = "f32" | "f16";
  * default limits. The 32² tile (2×2 per invocation) has no vec4 form and stays classic.
  */
 export const TILES: Record<TileClass, Tile> = {
-  large: {
-    name: "large",
-    BM: 128,
-    BN: 128,
-    BK: 8,
-    TM: 8,
-    TN: 8,
-    layout: "vec4",
-    map: "strided",
-    padA: 4,
-    prefetch: true,
-  },
+  large: { name: "large", ...T128, BK: 8, ...VEC4_STRIDED_PAD, prefetch: true },
   medium: { name: "medium", BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, layout: "vec4", padA: 4 },
   small: { name: "small", BM: 32, BN: 32, BK: 16, TM: 2, TN: 2 },
 };
@@ -108,8 +102,6 @@ export const F16_TILES: Record<TileClass, Tile> = {
 export function matmulTiles(precision: MatmulPrecision): Record<TileClass, Tile> {
   return precision === "f16" ? F16_TILES : TILES;
 }
-
-const T128 = { BM: 128, BN: 128, TM: 8, TN: 8 };
 
 /**
  * Named f32 kernel variants for tuning on a GPU (the `matmulTile` and `matmulTiles` backend
@@ -165,37 +157,27 @@ export const MATMUL_VARIANTS = {
     name: "t128-8x8-bk8-vec4-strided-pad",
     ...T128,
     BK: 8,
-    layout: "vec4",
-    map: "strided",
-    padA: 4,
+    ...VEC4_STRIDED_PAD,
   },
   "t128-8x8-bk16-vec4-strided-pad": {
     name: "t128-8x8-bk16-vec4-strided-pad",
     ...T128,
     BK: 16,
-    layout: "vec4",
-    map: "strided",
-    padA: 4,
+    ...VEC4_STRIDED_PAD,
   },
   "t128-8x8-bk16-vec4-strided-pad-prefetch": {
     name: "t128-8x8-bk16-vec4-strided-pad-prefetch",
     ...T128,
     BK: 16,
-    layout: "vec4",
-    map: "strided",
-    padA: 4,
+    ...VEC4_STRIDED_PAD,
     prefetch: true,
   },
   "t128x64-8x8-bk8-vec4-strided-pad": {
     name: "t128x64-8x8-bk8-vec4-strided-pad",
-    BM: 128,
+    ...T128,
     BN: 64,
     BK: 8,
-    TM: 8,
-    TN: 8,
-    layout: "vec4",
-    map: "strided",
-    padA: 4,
+    ...VEC4_STRIDED_PAD,
   },
 } as const satisfies Record<string, Tile>;
 

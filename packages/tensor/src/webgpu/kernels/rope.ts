@@ -56,7 +56,8 @@ ${entry(WG)}
   let x1 = X[xb + i * P[7]];
   let x2 = X[xb + (i + h) * P[7]];
   let c = C[cb + i * P[8]];
-  let s = select(S[sb + i * P[9]], -S[sb + i * P[9]], P[10] != 0u);
+  let s0 = S[sb + i * P[9]];
+  let s = select(s0, -s0, P[10] != 0u);
   let o = P[6] + row * 2u * h + i;
   O[o] = x1 * c - x2 * s;
   O[o + h] = x2 * c + x1 * s;
