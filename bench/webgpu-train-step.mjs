@@ -10,6 +10,9 @@
 //                                     [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N]
 //                                     [--budget-mib N]  (the engine's memory budget: the buffer
 //                                     pool then keeps at most poolBytes, not up to the peak)
+//                                     [--mode eager|captured|both]  (default both: every step
+//                                     recorded by the engine, and forward + backward recorded
+//                                     once with `capture` and replayed, AdamW eager)
 // (variants from the device check's sweeps: one tiled-attention shape; one matmul kernel forced
 // for every product; or the kernel each matmul size class runs)
 //
@@ -32,6 +35,7 @@ function parseArgs(args) {
     matmulTiles: undefined,
     poolMib: undefined,
     budgetMib: undefined,
+    mode: "both",
     set: {},
   };
   for (let i = 0; i < args.length; i++) {
@@ -44,11 +48,15 @@ function parseArgs(args) {
     else if (a === "--matmul-tile") o.matmulTile = args[++i];
     else if (a === "--pool-mib") o.poolMib = Number(args[++i]);
     else if (a === "--budget-mib") o.budgetMib = Number(args[++i]);
-    else if (a === "--matmul-tiles")
+    else if (a === "--mode") {
+      o.mode = args[++i];
+      if (!["eager", "captured", "both"].includes(o.mode))
+        throw new Error(`webgpu-train-step: --mode takes eager, captured or both, got ${o.mode}`);
+    } else if (a === "--matmul-tiles")
       o.matmulTiles = parseTileChoice(args[++i], "webgpu-train-step");
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--mode eager|captured|both] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -74,17 +82,12 @@ times.sort()
 print(json.dumps({"device": name, "torch": torch.__version__, "secPerStep": times[len(times) // 2]}))
 `;
 
-export async function main(args) {
-  const o = parseArgs(args);
-  const { T, gpu } = await webgpu({
-    attentionKernel: o.attention,
-    attentionVariant: o.attentionVariant,
-    matmulTile: o.matmulTile,
-    matmulTiles: o.matmulTiles,
-    ...(o.poolMib === undefined ? {} : { poolBytes: o.poolMib * 1024 * 1024 }),
-  });
-  if (o.budgetMib !== undefined) T.setMemoryBudget(gpu, o.budgetMib * 1024 * 1024);
-  const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
+/**
+ * Times training steps in one mode: "eager" (forward, backward, AdamW and a loss read, the
+ * engine recording every kernel each step) or "captured" (forward and backward recorded once
+ * with `capture`, replayed every step; AdamW stays eager). Same seeds in both modes.
+ */
+async function measure(T, gpu, c, mode) {
   const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
   const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
   const rng = new T.Rng(2);
@@ -92,23 +95,18 @@ export async function main(args) {
   const ids = T.tensor(
     Int32Array.from({ length: n }, () => rng.int(c.vocab)),
     [c.batch, c.context],
-    {
-      dtype: "i32",
-      backend: gpu,
-    },
+    { dtype: "i32", backend: gpu },
   );
   const tg = T.tensor(
     Int32Array.from({ length: n }, () => rng.int(c.vocab)),
     [c.batch, c.context],
-    {
-      dtype: "i32",
-      backend: gpu,
-    },
+    { dtype: "i32", backend: gpu },
   );
   const losses = [];
   const recordTimes = []; // CPU seconds to record each step (before waiting for the GPU)
+  let graph = null;
   // One step = forward, backward, AdamW, then reading the loss back (the GPU must finish).
-  const step = async () => {
+  const eager = async () => {
     T.startScope();
     try {
       const t0 = performance.now();
@@ -123,7 +121,25 @@ export async function main(args) {
       T.endScope();
     }
   };
-  await step(); // warm-up: compiles every pipeline, allocates optimizer state
+  const replayed = async () => {
+    const t0 = performance.now();
+    let loss;
+    if (graph) loss = graph.replay();
+    else {
+      graph = T.capture(gpu, () => {
+        const l = model.forward(ids, tg);
+        l.backward();
+        return l;
+      });
+      loss = graph.result;
+    }
+    opt.step();
+    const read = loss.dataAsync();
+    recordTimes.push((performance.now() - t0) / 1000);
+    losses.push((await read)[0]);
+  };
+  const step = mode === "captured" ? replayed : eager;
+  await step(); // warm-up: compiles every pipeline, allocates optimizer state (and captures)
   await step();
   const before = gpu.stats();
   const times = [];
@@ -147,28 +163,56 @@ export async function main(args) {
   }
   times.sort((a, b) => a - b);
   const sec = times[Math.floor(times.length / 2)];
-  const flops = stepFlops(c);
-  const athanor = {
+  const figures = {
     secPerStep: sec,
     tokensPerSec: n / sec,
-    gflops: flops / sec / 1e9,
+    gflops: stepFlops(c) / sec / 1e9,
     dispatchesPerStep: (after.dispatches - before.dispatches) / c.steps,
     submitsPerStep: (after.submits - before.submits) / c.steps,
     buffersCreatedPerStep: (after.buffersCreated - before.buffersCreated) / c.steps,
-    // CPU time to record a step (median), and the GPU time of its kernels (the profiled step)
+    // CPU time to record (or replay) a step (median), and the GPU time of its kernels
     recordSecPerStep: recorded[Math.floor(recorded.length / 2)],
     gpuMsPerStep: gpuMs,
     loss: [losses[0], losses.at(-1)],
+    losses,
     peakBytes: T.memoryStats(gpu).peakBytes,
     profile,
   };
+  graph?.dispose();
   opt.dispose();
   for (const p of model.params) p.dispose();
   ids.dispose();
   tg.dispose();
+  return figures;
+}
+
+export async function main(args) {
+  const o = parseArgs(args);
+  const { T, gpu } = await webgpu({
+    attentionKernel: o.attention,
+    attentionVariant: o.attentionVariant,
+    matmulTile: o.matmulTile,
+    matmulTiles: o.matmulTiles,
+    ...(o.poolMib === undefined ? {} : { poolBytes: o.poolMib * 1024 * 1024 }),
+  });
+  if (o.budgetMib !== undefined) T.setMemoryBudget(gpu, o.budgetMib * 1024 * 1024);
+  const c = { ...(gpu.info.software ? SMALL : GPT2), ...o.set, steps: o.steps };
+  const n = c.batch * c.context;
+  const flops = stepFlops(c);
+  const modes = o.mode === "both" ? ["eager", "captured"] : [o.mode];
+  const runs = {};
+  for (const mode of modes) runs[mode] = await measure(T, gpu, c, mode);
+  const athanor = runs.eager ?? null;
+  const captured = runs.captured ?? null;
+  const lossDiff =
+    athanor && captured
+      ? Math.max(...athanor.losses.map((l, i) => Math.abs(l - captured.losses[i])))
+      : null;
   let torch = o.torch ? runTorch(TORCH, [JSON.stringify(c)]) : null;
   if (torch && !torch.error) torch = { ...torch, tokensPerSec: n / torch.secPerStep };
-  const ratio = torch?.tokensPerSec ? athanor.tokensPerSec / torch.tokensPerSec : null;
+  const vsTorch = (f) => (f && torch?.tokensPerSec ? f.tokensPerSec / torch.tokensPerSec : null);
+  const ratio = vsTorch(athanor);
+  const capturedRatio = vsTorch(captured);
   if (o.json) {
     console.log(
       JSON.stringify({
@@ -185,8 +229,11 @@ export async function main(args) {
         bindCache: process.env.ATHANOR_WEBGPU_BINDCACHE !== "0",
         stepGflop: flops / 1e9,
         athanor,
+        captured,
+        lossDiff,
         torch,
         ratio,
+        capturedRatio,
       }),
     );
   } else {
@@ -194,21 +241,29 @@ export async function main(args) {
       `webgpu-train-step: ${c.layers} layers, width ${c.width}, ${c.heads} heads, context ${c.context}, batch ${c.batch}, vocab ${c.vocab}; ${(flops / 1e9).toFixed(1)} GFLOP per step`,
     );
     console.log(`adapter: ${gpu.info.adapter}`);
-    console.log(
-      `  athanor webgpu: ${athanor.tokensPerSec.toFixed(0)} tokens/s (${sec.toFixed(3)} s/step), ${athanor.gflops.toFixed(1)} GFLOP/s; ${athanor.dispatchesPerStep} kernels, ${athanor.submitsPerStep} submits and ${athanor.buffersCreatedPerStep} new GPU buffers per step; loss ${athanor.loss[0].toFixed(3)} → ${athanor.loss[1].toFixed(3)}`,
-    );
-    console.log(
-      `  recording a step: ${(athanor.recordSecPerStep * 1000).toFixed(1)} ms of CPU time${gpuMs === null ? "" : `; its kernels: ${gpuMs.toFixed(1)} ms of GPU time`}`,
-    );
-    if (profile) {
-      console.log("  GPU time per kernel in one step (timestamp queries):");
-      for (const p of profile)
-        console.log(`    ${p.ms.toFixed(2).padStart(8)} ms  ${p.calls}x  ${p.key}`);
-    }
+    const show = (label, f, r) => {
+      console.log(
+        `  athanor webgpu, ${label}: ${f.tokensPerSec.toFixed(0)} tokens/s (${f.secPerStep.toFixed(3)} s/step), ${f.gflops.toFixed(1)} GFLOP/s; ${f.dispatchesPerStep} kernels, ${f.submitsPerStep} submits and ${f.buffersCreatedPerStep} new GPU buffers per step; loss ${f.loss[0].toFixed(3)} → ${f.loss[1].toFixed(3)}${r === null ? "" : `; ${r.toFixed(2)}x pytorch`}`,
+      );
+      console.log(
+        `    host time to ${label === "eager" ? "record" : "replay"} a step: ${(f.recordSecPerStep * 1000).toFixed(1)} ms${f.gpuMsPerStep === null ? "" : `; its kernels: ${f.gpuMsPerStep.toFixed(1)} ms of GPU time`}`,
+      );
+      if (f.profile) {
+        console.log("    GPU time per kernel in one step (timestamp queries):");
+        for (const p of f.profile)
+          console.log(`      ${p.ms.toFixed(2).padStart(8)} ms  ${p.calls}x  ${p.key}`);
+      }
+    };
+    if (athanor) show("eager", athanor, ratio);
+    if (captured) show("captured forward + backward", captured, capturedRatio);
+    if (lossDiff !== null)
+      console.log(
+        `  losses, eager against captured: largest difference ${lossDiff.toExponential(2)}`,
+      );
     if (torch?.error) console.log(`  pytorch: unavailable (${torch.error})`);
     else if (torch)
       console.log(
-        `  pytorch ${torch.torch} eager fp32 on ${torch.device}: ${torch.tokensPerSec.toFixed(0)} tokens/s (${torch.secPerStep.toFixed(3)} s/step); ratio ${ratio.toFixed(2)}`,
+        `  pytorch ${torch.torch} eager fp32 on ${torch.device}: ${torch.tokensPerSec.toFixed(0)} tokens/s (${torch.secPerStep.toFixed(3)} s/step)`,
       );
   }
   gpu.dispose();

@@ -26,6 +26,7 @@ export type {
   AttentionArgs,
   Backend,
   BinaryOp,
+  CapturedWork,
   Conv2dGeometry,
   DType,
   HostArray,
@@ -37,6 +38,7 @@ export type {
   View,
 } from "./backend.js";
 export { contiguousStrides, isContiguous, shapeSize } from "./backend.js";
+export { type Capture, capture } from "./capture.js";
 export { checkpoint } from "./checkpoint.js";
 export {
   arange,

@@ -164,6 +164,16 @@ export interface AttentionArgs {
   scale: number;
 }
 
+/** Recorded work of a backend (`Backend.endCapture`). */
+export interface CapturedWork {
+  /** Kernels one replay issues. */
+  readonly kernels: number;
+  /** Issues the recorded work again, after everything issued so far. */
+  replay(): void;
+  /** Frees the recording and what it keeps. */
+  dispose(): void;
+}
+
 /**
  * A compute backend. Implementations: `reference` (plain TypeScript, the test oracle), `cpu`
  * (WebAssembly SIMD + threads + BLAS), `webgpu`. Every method documents its shapes; a backend
@@ -194,6 +204,21 @@ export interface Backend {
   flush?(): void;
   /** Releases everything the backend holds (worker threads, device). */
   dispose?(): void;
+
+  // ---- capture and replay (optional; see capture.ts) -----------------------------------
+
+  /**
+   * Starts recording the work issued from now on, which still runs as usual, so that
+   * `endCapture`'s result can issue it again without the host code that produced it.
+   */
+  beginCapture?(): void;
+  /** Ends the capture begun by `beginCapture`. */
+  endCapture?(): CapturedWork;
+  /**
+   * True when a freed `storage` must go straight back to the backend instead of the engine's
+   * storage pool: a capture is open, or a recording uses the storage and keeps it.
+   */
+  retains?(storage: Storage): boolean;
 
   // ---- data movement -------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 import type { Backend, DType, HostArray } from "./backend.js";
 import { shapeSize } from "./backend.js";
+import { refuseInCapture } from "./capture.js";
 import { decode } from "./dtype.js";
 import { empty } from "./ops/util.js";
 import { globalRng, type Rng } from "./random.js";
@@ -145,6 +146,7 @@ export function randn(
   shape: readonly number[],
   options: RandomOptions & { mean?: number; std?: number } = {},
 ): Tensor {
+  refuseInCapture("randn", "random");
   const rng = options.rng ?? globalRng();
   const n = shapeSize(shape);
   const vals = new Float32Array(n);
@@ -161,6 +163,7 @@ export function uniform(
   high = 1,
   options: RandomOptions = {},
 ): Tensor {
+  refuseInCapture("uniform", "random");
   const rng = options.rng ?? globalRng();
   const n = shapeSize(shape);
   const vals = new Float32Array(n);
@@ -175,6 +178,7 @@ export function randint(
   high: number,
   options: RandomOptions = {},
 ): Tensor {
+  refuseInCapture("randint", "random");
   const rng = options.rng ?? globalRng();
   const n = shapeSize(shape);
   const vals = new Int32Array(n);

@@ -91,12 +91,15 @@ export class Device {
     return storage;
   }
 
-  /** Returns a storage; it is pooled for reuse unless `pool` is false or the pool is full. */
+  /**
+   * Returns a storage; it is pooled for reuse unless `pool` is false, the pool is full, or the
+   * backend retains it (a capture uses it: see capture.ts, `Backend.retains`).
+   */
   release(storage: Storage, pool = true): void {
     const bytes = this.bytes(storage.dtype, storage.size);
     this.liveBytes -= bytes;
     this.liveBuffers--;
-    if (!pool) {
+    if (!pool || this.backend.retains?.(storage)) {
       this.backend.free(storage);
       return;
     }

@@ -33,6 +33,13 @@ function collect(value: unknown, out: Set<Tensor>, seen = new Set<unknown>()): v
   }
 }
 
+/** The tensors found in `value` (a tensor, or arrays / plain objects / Maps of them). */
+export function tensorsIn(value: unknown): Set<Tensor> {
+  const out = new Set<Tensor>();
+  collect(value, out);
+  return out;
+}
+
 /**
  * Runs `fn` in a scope and disposes every tensor it created that is not part of its result
  * (tensors found in the returned value, arrays and plain objects, survive and belong to the

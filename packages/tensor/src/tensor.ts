@@ -6,6 +6,7 @@
 import { type BackwardOptions, backward, type Node } from "./autograd.js";
 import type { Backend, DType, HostArray, StorageFormat, View } from "./backend.js";
 import { contiguousStrides, isContiguous, shapeSize } from "./backend.js";
+import { refuseInCapture } from "./capture.js";
 import { encode } from "./dtype.js";
 import type { DataBuffer } from "./memory.js";
 import * as ops from "./ops/index.js";
@@ -121,6 +122,36 @@ export class Tensor {
     this.grad = null;
   }
 
+  /**
+   * Overwrites the values in place with host `data` (row-major, one value per element; for an
+   * i32 tensor numbers are truncated): how new inputs reach the tensors a capture reads (see
+   * `capture`). The tensor must be contiguous and on the device. Tensors saved for a backward
+   * pass that has not run yet see the new values too: write between steps.
+   */
+  write(data: HostArray | readonly number[]): this {
+    if (this._disposed) throw new Error(`write: ${this.describe()} is disposed`);
+    if (!this.isContiguous()) {
+      throw new Error(
+        `write: ${this.describe()} is a strided view; write into a contiguous tensor`,
+      );
+    }
+    if (data.length !== this.size) {
+      throw new Error(
+        `write: ${data.length} values for ${this.describe()} (${this.size} elements)`,
+      );
+    }
+    const storage = this._buf.storage;
+    if (!storage)
+      throw new Error(`write: ${this.describe()} is on the host tier; call toDevice() first`);
+    const values: HostArray = ArrayBuffer.isView(data)
+      ? data
+      : this.dtype === "i32"
+        ? Int32Array.from(data, Math.trunc)
+        : Float32Array.from(data);
+    this.backend.write(storage, values, this.offset);
+    return this;
+  }
+
   /** Marks a leaf as requiring grad (parameters). Returns this. */
   requireGrad(value = true): this {
     if (this._node && !value)
@@ -146,6 +177,7 @@ export class Tensor {
 
   /** Values as a contiguous host array (synchronous: CPU backends only). */
   data(): HostArray {
+    refuseInCapture("data", "read");
     const v = this._view("data");
     if (!this.backend.readSync) {
       throw new Error(
@@ -156,6 +188,7 @@ export class Tensor {
   }
   /** Values as a contiguous host array (any backend). */
   dataAsync(): Promise<HostArray> {
+    refuseInCapture("dataAsync", "read");
     return this.backend.read(this._view("dataAsync"));
   }
   /** Values encoded in a storage format (bf16 / f16 bits as Uint16Array; sync). */
@@ -166,13 +199,15 @@ export class Tensor {
   toArray(): NestedArray {
     return nest(this.data(), this.shape);
   }
-  async toArrayAsync(): Promise<NestedArray> {
-    return nest(await this.dataAsync(), this.shape);
+  toArrayAsync(): Promise<NestedArray> {
+    return this.dataAsync().then((d) => nest(d, this.shape));
   }
   /** The single value of a one-element tensor (any backend). */
-  async itemAsync(): Promise<number> {
-    if (this.size !== 1) throw new Error(`itemAsync: expected one element, got ${this.describe()}`);
-    return (await this.dataAsync())[0];
+  itemAsync(): Promise<number> {
+    if (this.size !== 1) {
+      return Promise.reject(new Error(`itemAsync: expected one element, got ${this.describe()}`));
+    }
+    return this.dataAsync().then((d) => d[0]);
   }
   /** The single value of a one-element tensor. */
   item(): number {
@@ -189,11 +224,13 @@ export class Tensor {
    */
   toHost(format?: StorageFormat): this {
     this._checkAlive("toHost");
+    refuseInCapture("toHost", "read");
     this._buf.toHost(format);
     return this;
   }
   async toHostAsync(format?: StorageFormat): Promise<this> {
     this._checkAlive("toHostAsync");
+    refuseInCapture("toHostAsync", "read");
     await this._buf.toHostAsync(format);
     return this;
   }

@@ -11,6 +11,7 @@ import {
   type AttentionArgs,
   type Backend,
   type BinaryOp,
+  type CapturedWork,
   type Conv2dGeometry,
   contiguousStrides,
   type DType,
@@ -344,6 +345,25 @@ export class WebGpuBackend implements Backend {
 
   flush(): void {
     this.rt.flush();
+  }
+
+  // ---- capture and replay (webgpu/recording.ts) ----------------------------------------
+
+  beginCapture(): void {
+    this.rt.beginCapture();
+  }
+
+  endCapture(): CapturedWork {
+    const rec = this.rt.endCapture();
+    return {
+      kernels: rec.kernels,
+      replay: () => this.rt.replay(rec),
+      dispose: () => this.rt.disposeRecording(rec),
+    };
+  }
+
+  retains(storage: Storage): boolean {
+    return this.rt.keeps((storage as GpuStorage).buffer);
   }
 
   /**

@@ -5,12 +5,14 @@
  * dispatch's small integer / float parameters are packed on the host and written with one
  * `queue.writeBuffer` per arena chunk right before the batch's submit), a pipeline cache, a
  * bind-group cache (the parameters are bound at a dynamic offset, so one bind group serves
- * every dispatch of a kernel on the same buffers) and asynchronous readback.
+ * every dispatch of a kernel on the same buffers), asynchronous readback, and recordings of
+ * work for replay (`beginCapture` / `endCapture` / `replay`: ./recording.ts).
  */
 
 import type { DType, Storage } from "../backend.js";
 import { takeOldest } from "../oldest.js";
 import { BindGroupCache } from "./bind-cache.js";
+import { Recording } from "./recording.js";
 
 // GPUBufferUsage / GPUMapMode values (constants of the WebGPU spec; globals differ by host).
 const MAP_READ = 1;
@@ -143,6 +145,12 @@ export class Runtime {
   private readonly profileTotals = new Map<string, { calls: number; ms: number }>();
   private readonly profilePending: Promise<void>[] = [];
   private error: string | null = null;
+  /** The recording being captured, if any. */
+  private capture: Recording | null = null;
+  /** Recordings that ended and are not disposed (they keep the buffers they bind). */
+  private readonly recordings = new Set<Recording>();
+  /** Bytes of released buffers that recordings keep. */
+  heldBytes = 0;
   /** Bytes held by live storages and temporaries (allocated, not freed). */
   liveBytes = 0;
   /** Bytes of freed buffers kept for reuse. */
@@ -214,11 +222,44 @@ export class Runtime {
     return buffer;
   }
 
-  /** Returns a buffer from {@link acquire}: pooled, or destroyed once recorded work is submitted. */
+  /**
+   * Returns a buffer from {@link acquire}: pooled, or destroyed once recorded work is submitted.
+   * A buffer that a recording binds is kept for it instead (see {@link beginCapture}).
+   */
   release(buffer: GPUBuffer): void {
+    this.liveBytes -= buffer.size;
+    let keeper: Recording | null = null;
+    for (const r of this.recordings) {
+      if (r.binds(buffer)) {
+        r.lost++;
+        keeper ??= r;
+      }
+    }
+    this.keepOrPool(buffer, keeper);
+  }
+
+  /** A released buffer: kept by `keeper` or by the open capture when they bind it, else pooled. */
+  private keepOrPool(buffer: GPUBuffer, keeper: Recording | null): void {
+    if (this.capture?.binds(buffer)) {
+      // reused by the rest of the capture as usual; kept by the recording when it ends
+      this.toPool(buffer, true);
+    } else if (keeper) {
+      keeper.held.push(buffer);
+      this.heldBytes += buffer.size;
+    } else this.toPool(buffer);
+  }
+
+  /** True when a released `buffer` would be kept for a recording (or the open capture). */
+  keeps(buffer: GPUBuffer): boolean {
+    if (this.capture) return true;
+    for (const r of this.recordings) if (r.binds(buffer)) return true;
+    return false;
+  }
+
+  /** Pools a released buffer, or destroys it when the pool is full (`force`: pool regardless). */
+  private toPool(buffer: GPUBuffer, force = false): void {
     const size = buffer.size;
-    this.liveBytes -= size;
-    if (this.pooledBytes + size <= this.poolCap()) {
+    if (force || this.pooledBytes + size <= this.poolCap()) {
       let list = this.pool.get(size);
       if (!list) {
         list = [];
@@ -239,10 +280,17 @@ export class Runtime {
   /** Destroys pooled buffers until at most `keepBytes` remain. */
   trim(keepBytes = 0): void {
     for (const [size, list] of this.pool) {
+      const kept: GPUBuffer[] = [];
       while (list.length > 0 && this.pooledBytes > keepBytes) {
-        this.pooledBytes -= size;
-        this.destroyBuffer(list.pop()!);
+        const b = list.pop()!;
+        if (this.capture?.binds(b))
+          kept.push(b); // the capture still uses it
+        else {
+          this.pooledBytes -= size;
+          this.destroyBuffer(b);
+        }
       }
+      list.push(...kept);
       if (list.length === 0) this.pool.delete(size);
     }
   }
@@ -358,15 +406,23 @@ export class Runtime {
       const hit = this.bindGroups.find(k.layout, slot.size, slot.buffer, buffers);
       if (hit) return hit;
     }
+    const group = this.newBindGroup(k.layout, slot, buffers);
+    if (cache) this.bindGroups.insert(k.layout, slot.size, slot.buffer, buffers, group);
+    return group;
+  }
+
+  private newBindGroup(
+    layout: GPUBindGroupLayout,
+    slot: Omit<ParamSlot, "offset">,
+    buffers: Dispatch["buffers"],
+  ): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: slot.buffer, offset: 0, size: slot.size } },
     ];
     for (let i = 0; i < buffers.length; i++) {
       entries.push({ binding: i + 1, resource: { buffer: buffers[i].buffer } });
     }
-    const group = this.device.createBindGroup({ layout: k.layout, entries });
-    if (cache) this.bindGroups.insert(k.layout, slot.size, slot.buffer, buffers, group);
-    return group;
+    return this.device.createBindGroup({ layout, entries });
   }
 
   /** Records one compute dispatch (submitted with the batch). */
@@ -377,6 +433,28 @@ export class Runtime {
     const k = this.kernel(d);
     const slot = this.paramSlot(d.params);
     const bindGroup = this.bindGroup(k, slot, d.buffers);
+    if (this.capture) {
+      this.capture.dispatch({
+        key: d.key,
+        pipeline: k.pipeline,
+        layout: k.layout,
+        buffers: d.buffers.map((b) => ({ buffer: b.buffer, access: b.access })),
+        words: Uint32Array.from(d.params, (v) => v >>> 0),
+        size: slot.size,
+        groups: [d.groups[0], d.groups[1], d.groups[2]],
+      });
+    }
+    this.encode(d.key, k.pipeline, bindGroup, slot.offset, d.groups);
+  }
+
+  /** Encodes a dispatch whose pipeline and bind group are ready. */
+  private encode(
+    key: string,
+    pipeline: GPUComputePipeline,
+    bindGroup: GPUBindGroup,
+    paramOffset: number,
+    groups: readonly [number, number, number],
+  ): void {
     const enc = this.ensureEncoder();
     if (this.options.profile && this.device.features.has("timestamp-query")) {
       if (!this.querySet)
@@ -385,7 +463,7 @@ export class Runtime {
           count: 2 * this.options.batch,
         });
       const i = this.queryKeys.length;
-      this.queryKeys.push(d.key);
+      this.queryKeys.push(key);
       this.endPass();
       this.pass = enc.beginComputePass({
         timestampWrites: {
@@ -396,13 +474,13 @@ export class Runtime {
       });
     }
     if (!this.pass) this.pass = enc.beginComputePass();
-    if (this.passPipeline !== k.pipeline) {
-      this.pass.setPipeline(k.pipeline);
-      this.passPipeline = k.pipeline;
+    if (this.passPipeline !== pipeline) {
+      this.pass.setPipeline(pipeline);
+      this.passPipeline = pipeline;
     }
-    this.dynamicOffset[0] = slot.offset;
+    this.dynamicOffset[0] = paramOffset;
     this.pass.setBindGroup(0, bindGroup, this.dynamicOffset, 0, 1);
-    this.pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+    this.pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
     this.dispatches++;
     if (++this.recorded >= this.options.batch) this.flush();
   }
@@ -412,6 +490,17 @@ export class Runtime {
     this.beforeRecord?.();
     this.check();
     if (bytes === 0) return;
+    this.capture?.copy(src, srcOffset, dst, dstOffset, bytes);
+    this.encodeCopy(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  private encodeCopy(
+    src: GPUBuffer,
+    srcOffset: number,
+    dst: GPUBuffer,
+    dstOffset: number,
+    bytes: number,
+  ): void {
     this.endPass();
     this.ensureEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
@@ -421,7 +510,7 @@ export class Runtime {
     this.beforeRecord?.();
     this.check();
     if (data.byteLength === 0) return;
-    if (!this.encoder) {
+    if (!this.encoder && !this.capture) {
       this.device.queue.writeBuffer(dst, dstOffset, data.buffer, data.byteOffset, data.byteLength);
       return;
     }
@@ -436,7 +525,9 @@ export class Runtime {
     );
     staging.unmap();
     this.copy(staging, 0, dst, dstOffset, data.byteLength);
-    this.destroyAfterSubmit.push(staging);
+    // A capture replays the write as this copy, so the recording keeps the staged bytes.
+    if (this.capture) this.capture.owned.push(staging);
+    else this.destroyAfterSubmit.push(staging);
   }
 
   /** Submits everything recorded. */
@@ -464,6 +555,137 @@ export class Runtime {
     // submitted work that uses them completes.
     for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
     if (timing) this.profilePending.push(timing());
+  }
+
+  // ---- capture and replay (./recording.ts) ---------------------------------------------
+
+  /** True while a capture is open. */
+  get capturing(): boolean {
+    return this.capture !== null;
+  }
+
+  /**
+   * Starts a capture: everything encoded from now on (dispatches, copies, host writes) is also
+   * recorded for {@link replay}; the work itself runs as usual. Captures do not nest.
+   */
+  beginCapture(): void {
+    if (this.capture)
+      throw new Error("webgpu capture: a capture is already open (they do not nest)");
+    this.beforeRecord?.(); // pending fused ops run before the capture, not in it
+    this.check();
+    this.capture = new Recording();
+  }
+
+  /** Registers `fn` to run before each replay of the open capture (nothing when none is open). */
+  onReplay(fn: () => void): void {
+    this.capture?.onReplay.push(fn);
+  }
+
+  /**
+   * Ends the capture: pending fused ops are emitted into it, the pooled buffers it binds go
+   * into its keeping, and its parameters are copied to buffers of its own.
+   */
+  endCapture(): Recording {
+    const rec = this.capture;
+    if (!rec) throw new Error("webgpu capture: no capture is open");
+    try {
+      this.beforeRecord?.();
+    } finally {
+      this.capture = null;
+    }
+    for (const [size, list] of this.pool) {
+      const free = list.filter((b) => !rec.buffers.has(b));
+      if (free.length === list.length) continue;
+      for (const b of list) {
+        if (!rec.buffers.has(b)) continue;
+        rec.held.push(b);
+        this.pooledBytes -= size;
+        this.heldBytes += size;
+      }
+      if (free.length > 0) this.pool.set(size, free);
+      else this.pool.delete(size);
+    }
+    this.packParams(rec);
+    rec.state = "ready";
+    this.recordings.add(rec);
+    return rec;
+  }
+
+  /** Gives a recording's dispatches parameter chunks and bind groups of their own. */
+  private packParams(rec: Recording): void {
+    const groups = new BindGroupCache(Number.MAX_SAFE_INTEGER);
+    const chunks: ParamChunk[] = [];
+    for (const s of rec.steps) {
+      if (s.kind !== "dispatch") continue;
+      let chunk = chunks[chunks.length - 1];
+      if (!chunk || chunk.used + s.size > PARAM_CHUNK) {
+        const buffer = this.device.createBuffer({
+          size: PARAM_CHUNK,
+          usage: STORAGE | COPY_DST,
+          label: "athanor recorded params",
+        });
+        chunk = { buffer, words: new Uint32Array(PARAM_CHUNK / 4), used: 0 };
+        chunks.push(chunk);
+        rec.owned.push(buffer);
+      }
+      s.offset = chunk.used;
+      chunk.words.set(s.words, s.offset / 4);
+      chunk.used += s.size;
+      const slot = { buffer: chunk.buffer, size: s.size };
+      let group = groups.find(s.layout, s.size, chunk.buffer, s.buffers);
+      if (!group) {
+        group = this.newBindGroup(s.layout, slot, s.buffers);
+        groups.insert(s.layout, s.size, chunk.buffer, s.buffers, group);
+      }
+      s.group = group;
+    }
+    for (const c of chunks) this.device.queue.writeBuffer(c.buffer, 0, c.words.buffer, 0, c.used);
+  }
+
+  /**
+   * Encodes a recording's steps again, after everything recorded so far (batched and submitted
+   * like any other work). Throws if a buffer it uses was released since the capture.
+   */
+  replay(rec: Recording): void {
+    if (rec.state !== "ready") {
+      throw new Error(
+        rec.state === "disposed"
+          ? "webgpu replay: the recording was disposed"
+          : "webgpu replay: the recording's capture is still open",
+      );
+    }
+    if (this.capture) throw new Error("webgpu replay: cannot replay inside a capture");
+    if (rec.lost > 0) {
+      throw new Error(
+        `webgpu replay: ${rec.lost} buffer(s) the recorded work uses were released after the ` +
+          "capture (a tensor it reads or writes was disposed or moved to the host tier); capture again",
+      );
+    }
+    this.beforeRecord?.();
+    this.check();
+    for (const f of rec.onReplay) f();
+    for (const s of rec.steps) {
+      if (s.kind === "copy") this.encodeCopy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
+      else this.encode(s.key, s.pipeline, s.group!, s.offset, s.groups);
+    }
+  }
+
+  /** Frees a recording: the buffers it kept go back to the pool, its own are destroyed. */
+  disposeRecording(rec: Recording): void {
+    if (rec.state === "disposed") return;
+    if (rec === this.capture) this.capture = null;
+    rec.state = "disposed";
+    this.recordings.delete(rec);
+    for (const b of rec.held.splice(0)) {
+      this.heldBytes -= b.size;
+      let keeper: Recording | null = null;
+      for (const r of this.recordings) if (r.binds(b)) keeper ??= r;
+      this.keepOrPool(b, keeper);
+    }
+    for (const b of rec.owned.splice(0)) {
+      if (this.encoder) this.destroyAfterSubmit.push(b);
+      else b.destroy();
+    }
   }
 
   /** Records the timestamp resolve; returns what to run after the submit. */
@@ -516,6 +738,12 @@ export class Runtime {
   async readRanges(
     ranges: readonly { buffer: GPUBuffer; offset: number; bytes: number }[],
   ): Promise<ArrayBuffer[]> {
+    if (this.capture) {
+      throw new Error(
+        "webgpu capture: the captured function reads GPU data back; a replay cannot rerun host " +
+          "code, so read the results after the capture (or a replay) instead",
+      );
+    }
     const starts: number[] = [];
     let total = 0;
     for (const r of ranges) {
@@ -544,6 +772,8 @@ export class Runtime {
   }
 
   destroy(): void {
+    for (const r of [...this.recordings]) this.disposeRecording(r);
+    this.capture = null;
     this.endPass();
     this.encoder = null;
     this.trim(0);

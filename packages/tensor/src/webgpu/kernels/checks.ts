@@ -50,7 +50,10 @@ export class IndexChecks {
     if (n === 0) return;
     const id = this.nextId;
     this.nextId = id >= 0x7fffffff ? 1 : id + 1;
-    this.pending.set(id, { op, what, bound, ignore });
+    const check = { op, what, bound, ignore };
+    this.pending.set(id, check);
+    // a replay of a capture runs this kernel again: arm its check again too
+    this.rt.onReplay(() => this.pending.set(id, check));
     this.rt.dispatch({
       key: "checkIndices",
       wgsl: () => `${bindings([

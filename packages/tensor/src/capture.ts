@@ -1,0 +1,112 @@
+/**
+ * Capture and replay: record the kernels a function issues once, then issue them again
+ * without running the function, the idea of CUDA Graphs. Recording a training step's forward
+ * and backward pass costs the host far more than the GPU takes to run small kernels (the
+ * engine's ops, autograd and kernel selection run for each of hundreds of kernels); a replay
+ * only encodes the recorded kernels.
+ *
+ * ```ts
+ * const step = capture(gpu, () => {
+ *   const loss = model.forward(ids, targets);
+ *   loss.backward();
+ *   return loss;
+ * }); // runs once, as it records
+ * for (let i = 0; i < steps; i++) {
+ *   ids.write(nextBatch()); // new inputs go into the tensors the capture reads
+ *   opt.step(); // eager: its step count and learning rate change every step
+ *   const loss = await step.replay().dataAsync();
+ * }
+ * ```
+ *
+ * A replay repeats exactly what was recorded, so everything the function decided on the host
+ * is frozen: shapes, which kernels run, scalar arguments, and the bytes of tensors it created
+ * from host data (constants are fine; host random numbers are refused). The function may not
+ * read data back. Tensors it reads (weights, inputs) must stay alive and on the device, and
+ * are read again by every replay; its result's tensors, and gradients it accumulates, are
+ * rewritten by every replay. The backend keeps every buffer the recording uses until
+ * `dispose`, so a replay never touches memory given to another tensor; a replay after a tensor
+ * it uses was disposed throws.
+ */
+
+import type { Backend, CapturedWork } from "./backend.js";
+import { keep, tensorsIn, tidy } from "./scope.js";
+
+/** Work recorded by {@link capture}. */
+export interface Capture<T> {
+  /** What the function returned; its tensors belong to the capture (freed by `dispose`). */
+  readonly result: T;
+  /** Kernels one replay issues. */
+  readonly kernels: number;
+  /** Issues the recorded work again (after everything issued so far) and returns `result`. */
+  replay(): T;
+  /** Frees the recording, what the backend kept for it, and the tensors of `result`. */
+  dispose(): void;
+}
+
+let open: string | null = null;
+
+/**
+ * Throws when called inside {@link capture}: `op` draws host random numbers (they would be the
+ * same in every replay) or reads data back (a replay cannot rerun the host code that uses it).
+ */
+export function refuseInCapture(op: string, what: "random" | "read"): void {
+  if (open === null) return;
+  throw new Error(
+    what === "random"
+      ? `${op}: host random numbers drawn inside capture() would be the same in every replay; ` +
+          "draw them before the capture and write them into a tensor it reads between replays"
+      : `${op}: reading tensor data inside capture() is not possible (a replay does not rerun ` +
+          "the host code that would use it); read the capture's result after it returns or after a replay",
+  );
+}
+
+/**
+ * Runs `fn` (synchronously, in a `tidy` scope) while `backend` records the work it issues,
+ * and returns the recording. Only backends with `beginCapture` (webgpu) can record.
+ */
+export function capture<T>(backend: Backend, fn: () => T): Capture<T> {
+  if (!backend.beginCapture || !backend.endCapture) {
+    throw new Error(
+      `capture: the ${backend.name} backend cannot record work for replay (the webgpu backend can)`,
+    );
+  }
+  if (open !== null) {
+    throw new Error(`capture: a capture on ${open} is already running (captures do not nest)`);
+  }
+  backend.beginCapture();
+  open = backend.name;
+  let result: T;
+  let work: CapturedWork;
+  try {
+    result = tidy(fn);
+  } catch (e) {
+    open = null;
+    backend.endCapture().dispose();
+    throw e;
+  }
+  open = null;
+  try {
+    work = backend.endCapture();
+  } catch (e) {
+    for (const t of tensorsIn(result)) t.dispose();
+    throw e;
+  }
+  const tensors = [...tensorsIn(result)];
+  for (const t of tensors) keep(t);
+  let disposed = false;
+  return {
+    result,
+    kernels: work.kernels,
+    replay() {
+      if (disposed) throw new Error("capture: replay after dispose");
+      work.replay();
+      return result;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      work.dispose();
+      for (const t of tensors) t.dispose();
+    },
+  };
+}
