@@ -7,7 +7,8 @@
 //
 //   parity        every op case against the reference backend
 //   matmul        webgpu-matmul f32 at 1024, 2048, 4096 (PyTorch fp32, TF32 off)
-//   train         webgpu-train-step (GPT-2 shape, PyTorch eager fp32 in the same run)
+//   train         webgpu-train-step (GPT-2 shape, eager and captured, PyTorch eager fp32 in
+//                 the same run)
 //   tiles         every matmul kernel variant (MATMUL_VARIANTS) at 2048 and 4096, Dawn's
 //                 robustness on and off, each checked against host dot products and the
 //                 shipped kernel's output (bench/_webgpu-tiles.mjs; under 90 s on an H200 by
@@ -148,14 +149,23 @@ const RUN = {
   ablations: async () => {
     // the buffer pool capped at poolBytes (as before it kept up to the peak): a budget does that
     console.log(JSON.stringify({ part: "ablation", poolUpToPeak: false }));
-    await trainStep(["--json", "--steps", "5", "--no-torch", "--budget-mib", "65536"]);
+    await trainStep([
+      "--json",
+      "--steps",
+      "5",
+      "--mode",
+      "eager",
+      "--no-torch",
+      "--budget-mib",
+      "65536",
+    ]);
     console.log(JSON.stringify({ part: "ablation", fuse: false }));
     await withEnv({ ATHANOR_WEBGPU_FUSE: "0" }, () =>
-      trainStep(["--json", "--steps", "5", "--no-torch"]),
+      trainStep(["--json", "--steps", "5", "--mode", "eager", "--no-torch"]),
     );
     console.log(JSON.stringify({ part: "ablation", bindCache: false }));
     await withEnv({ ATHANOR_WEBGPU_BINDCACHE: "0" }, () =>
-      trainStep(["--json", "--steps", "5", "--no-torch"]),
+      trainStep(["--json", "--steps", "5", "--mode", "eager", "--no-torch"]),
     );
   },
   tiles: async () => {
