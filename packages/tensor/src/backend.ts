@@ -168,8 +168,11 @@ export interface AttentionArgs {
 export interface CapturedWork {
   /** Kernels one replay issues. */
   readonly kernels: number;
-  /** Issues the recorded work again, after everything issued so far. */
-  replay(): void;
+  /**
+   * Issues the recorded work again, after everything issued so far. `prepare` runs once the
+   * replay is known to go ahead, before the work is issued (the frontend's replay hooks).
+   */
+  replay(prepare?: () => void): void;
   /** Frees the recording and what it keeps. */
   dispose(): void;
 }

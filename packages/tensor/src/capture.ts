@@ -21,7 +21,9 @@
  * A replay repeats exactly what was recorded, so everything the function decided on the host
  * is frozen: shapes, which kernels run, scalar arguments, and the bytes of tensors it created
  * from host data (constants are fine; host random numbers are refused). The function may not
- * read data back. Tensors it reads (weights, inputs) must stay alive and on the device, and
+ * read data back. An `AdamW` step may be part of it (its step count and learning rate advance
+ * with every replay: see `onReplay`), once the optimizer has taken one eager step (which
+ * creates its moments); other optimizers refuse. Tensors it reads (weights, inputs) must stay alive and on the device, and
  * are read again by every replay; its result's tensors, and gradients it accumulates, are
  * rewritten by every replay. The backend keeps every buffer the recording uses until
  * `dispose`, so a replay never touches memory given to another tensor; a replay after a tensor
@@ -43,7 +45,22 @@ export interface Capture<T> {
   dispose(): void;
 }
 
-let open: string | null = null;
+/** The open capture: its backend's name and the replay hooks registered so far. */
+let open: { backend: string; hooks: (() => void)[] } | null = null;
+
+/** True while {@link capture} runs its function. */
+export function isCapturing(): boolean {
+  return open !== null;
+}
+
+/**
+ * Registers `fn` to run before each replay of the open capture (before its work is issued):
+ * host state that must advance with every replay, e.g. an optimizer's step count. Nothing
+ * happens outside a capture.
+ */
+export function onReplay(fn: () => void): void {
+  open?.hooks.push(fn);
+}
 
 /**
  * Throws when called inside {@link capture}: `op` draws host random numbers (they would be the
@@ -71,10 +88,13 @@ export function capture<T>(backend: Backend, fn: () => T): Capture<T> {
     );
   }
   if (open !== null) {
-    throw new Error(`capture: a capture on ${open} is already running (captures do not nest)`);
+    throw new Error(
+      `capture: a capture on ${open.backend} is already running (captures do not nest)`,
+    );
   }
   backend.beginCapture();
-  open = backend.name;
+  const hooks: (() => void)[] = [];
+  open = { backend: backend.name, hooks };
   let result: T;
   let work: CapturedWork;
   try {
@@ -99,7 +119,9 @@ export function capture<T>(backend: Backend, fn: () => T): Capture<T> {
     kernels: work.kernels,
     replay() {
       if (disposed) throw new Error("capture: replay after dispose");
-      work.replay();
+      work.replay(() => {
+        for (const h of hooks) h();
+      });
       return result;
     },
     dispose() {

@@ -2,6 +2,7 @@
 
 import { noGrad } from "../autograd.js";
 import type { AdamWParams } from "../backend.js";
+import { isCapturing, onReplay } from "../capture.js";
 import type { Tensor } from "../tensor.js";
 import { Optimizer } from "./optimizer.js";
 
@@ -48,7 +49,8 @@ export class AdamW extends Optimizer {
   /**
    * Applies one update to every parameter that has a gradient: through the backend's
    * `adamwMany` where it has one (a GPU backend then records a kernel per few parameters, not
-   * one per parameter), else parameter by parameter.
+   * one per parameter), else parameter by parameter. Inside `capture` (after one eager step),
+   * every replay takes a step with the step count and learning rate of that moment.
    */
   override step(): void {
     const backend = this.params[0].backend;
@@ -56,8 +58,22 @@ export class AdamW extends Optimizer {
       super.step();
       return;
     }
+    if (isCapturing()) {
+      if (this.params.some((p, i) => p.grad && !this.slots[i].has("m"))) {
+        throw new Error(
+          "AdamW: its moments are created by its first step, which cannot be captured (every " +
+            "replay would zero them again); take one step before capture()",
+        );
+      }
+    }
     this.stepCount++;
     const h = this.hyperStep();
+    // In a capture, every replay is a step: advance the count and refresh the hyper-parameters
+    // the recorded kernels read (the backend recomputes their words from `h`).
+    onReplay(() => {
+      this.stepCount++;
+      Object.assign(h, this.hyperStep());
+    });
     noGrad(() => {
       const updates = [];
       for (const [i, p] of this.params.entries()) {

@@ -1,6 +1,7 @@
 /** Shared optimizer plumbing: parameters, state tensors, save / load. */
 
 import { noGrad } from "../autograd.js";
+import { isCapturing } from "../capture.js";
 import { full } from "../creation.js";
 import { keep } from "../scope.js";
 import type { Tensor } from "../tensor.js";
@@ -56,6 +57,12 @@ export abstract class Optimizer {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
+    if (isCapturing()) {
+      throw new Error(
+        `${this.kind}: this optimizer's step cannot be captured (a replay would repeat its ` +
+          "first-step arguments); call step() outside capture(), or use AdamW on a backend with adamwMany",
+      );
+    }
     this.stepCount++;
     noGrad(() => {
       this.params.forEach((p, i) => {

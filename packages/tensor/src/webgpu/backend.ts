@@ -357,7 +357,7 @@ export class WebGpuBackend implements Backend {
     const rec = this.rt.endCapture();
     return {
       kernels: rec.kernels,
-      replay: () => this.rt.replay(rec),
+      replay: (prepare) => this.rt.replay(rec, prepare),
       dispose: () => this.rt.disposeRecording(rec),
     };
   }
@@ -1117,14 +1117,16 @@ export class WebGpuBackend implements Backend {
   // ---- optimizers ----------------------------------------------------------------------
 
   adamwMany(updates: readonly AdamWUpdate[], h: AdamWParams): void {
+    // `h` changes between replays of a capture (AdamW's replay hook): the words follow it
     const words = adamwWords(h);
+    const live = () => adamwWords(h);
     const k = maxParams(this.rt);
     // Contiguous f32 operands on distinct storages go k at a time (a group never binds a
     // storage twice); anything else one by one.
     let group: AdamWUpdate[] = [];
     const storages = new Set<Storage>();
     const emit = () => {
-      if (group.length) adamwMany(this.rt, group, words);
+      if (group.length) adamwMany(this.rt, group, words, live);
       group = [];
       storages.clear();
     };
@@ -1161,6 +1163,7 @@ export class WebGpuBackend implements Backend {
         { view: v, mode: "rw" },
       ],
       adamwWords(h),
+      () => adamwWords(h),
     );
   }
 

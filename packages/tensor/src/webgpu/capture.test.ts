@@ -4,8 +4,18 @@
 // to another tensor; and each misuse (a read, host random numbers, a freed input, nesting, a
 // backend that cannot record) throws saying what was wrong. Skipped without a WebGPU adapter.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { capture } from "../capture.js";
-import { AdamW, ops, ReferenceBackend, randn, type Tensor, tensor, tidy, zeros } from "../index.js";
+import { type Capture, capture } from "../capture.js";
+import {
+  AdamW,
+  ops,
+  ReferenceBackend,
+  randn,
+  SGD,
+  type Tensor,
+  tensor,
+  tidy,
+  zeros,
+} from "../index.js";
 import { Rng } from "../random.js";
 import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "./index.js";
 
@@ -78,38 +88,46 @@ suite(title, { timeout: 120_000 }, () => {
   });
   afterAll(() => gpu?.dispose());
 
-  /** Trains `steps` steps (new inputs each step), eagerly or replaying one capture. */
-  async function train(steps: number, captured: boolean) {
+  /**
+   * Trains `steps` steps (new inputs and a new learning rate each step): eagerly, replaying a
+   * captured forward + backward (AdamW eager), or replaying a captured whole step (forward,
+   * backward and AdamW; the first step eager, as AdamW's moments must exist).
+   */
+  async function train(steps: number, mode: "eager" | "forward" | "full") {
     const model = tinyModel(gpu);
     const opt = new AdamW(model.params, { lr: 0.01, weightDecay: 0.1 });
     const ids = tensor(batch(0).ids, [B, T], { dtype: "i32", backend: gpu });
     const targets = tensor(batch(0).targets, [B, T], { dtype: "i32", backend: gpu });
     const losses: number[] = [];
-    let step: ReturnType<typeof capture<Tensor>> | null = null;
+    let step: Capture<Tensor> | null = null;
     const kernels: number[] = [];
     for (let s = 0; s < steps; s++) {
       ids.write(batch(s).ids);
       targets.write(batch(s).targets);
+      opt.lr = 0.01 * (1 - s / 10);
       const before = gpu.stats().dispatches;
-      if (captured) {
-        step ??= capture(gpu, () => {
-          const loss = model.forward(ids, targets);
-          loss.backward();
-          return loss;
-        });
-        const loss = s === 0 ? step.result : step.replay();
-        kernels.push(gpu.stats().dispatches - before);
-        opt.step();
-        losses.push(await loss.itemAsync());
-      } else {
-        const loss = tidy(() => model.forward(ids, targets));
+      let loss: Tensor;
+      if (mode === "eager" || (mode === "full" && s === 0)) {
+        loss = tidy(() => model.forward(ids, targets));
         loss.backward();
-        kernels.push(gpu.stats().dispatches - before);
         opt.step();
         opt.zeroGrad();
-        losses.push(await loss.itemAsync());
-        loss.dispose();
+      } else if (step) {
+        loss = step.replay();
+        if (mode === "forward") opt.step();
+      } else {
+        step = capture(gpu, () => {
+          const l = model.forward(ids, targets);
+          l.backward();
+          if (mode === "full") opt.step();
+          return l;
+        });
+        loss = step.result;
+        if (mode === "forward") opt.step();
       }
+      kernels.push(gpu.stats().dispatches - before);
+      losses.push(await loss.itemAsync());
+      if (!step || loss !== step.result) loss.dispose();
     }
     const weights = await model.params[0].dataAsync();
     const captureKernels = step?.kernels ?? null;
@@ -118,18 +136,53 @@ suite(title, { timeout: 120_000 }, () => {
     for (const p of model.params) p.dispose();
     ids.dispose();
     targets.dispose();
-    return { losses, weights, kernels, captureKernels };
+    return { losses, weights, kernels, captureKernels, stepCount: opt.stepCount };
   }
 
   it("replays training steps exactly as the eager steps ran them", async () => {
-    const eager = await train(5, false);
-    const replayed = await train(5, true);
+    const eager = await train(5, "eager");
+    const replayed = await train(5, "forward");
     expect(replayed.losses).toEqual(eager.losses); // same kernels, same order: bit for bit
     expect(Array.from(replayed.weights)).toEqual(Array.from(eager.weights));
     expect(new Set(replayed.losses).size).toBe(5); // the inputs changed every step
-    // a replay issues exactly the captured kernels, as many as an eager forward + backward
-    expect(replayed.kernels.slice(1)).toEqual(Array(4).fill(replayed.captureKernels));
+    // a replay issues exactly the captured kernels; AdamW adds its own
+    expect(replayed.captureKernels).toBeGreaterThan(20);
+    const adamw = eager.kernels[1] - replayed.captureKernels!;
+    expect(adamw).toBeGreaterThan(0);
+    expect(replayed.kernels.slice(1)).toEqual(Array(4).fill(eager.kernels[1]));
+  });
+
+  it("replays whole steps with AdamW: its step count and learning rate advance", async () => {
+    const eager = await train(6, "eager");
+    const replayed = await train(6, "full");
+    expect(replayed.losses).toEqual(eager.losses);
+    expect(Array.from(replayed.weights)).toEqual(Array.from(eager.weights));
+    expect(replayed.stepCount).toBe(6);
     expect(replayed.captureKernels).toBe(eager.kernels[1]);
+  });
+
+  it("refuses optimizer steps it cannot replay", async () => {
+    const w = tensor([1, 2], [2], { backend: gpu }).requireGrad();
+    const loss = () => ops.sum(ops.square(w));
+    const adam = new AdamW([w], { lr: 0.1 });
+    expect(() =>
+      capture(gpu, () => {
+        loss().backward();
+        adam.step();
+      }),
+    ).toThrow(/AdamW: its moments are created by its first step.*take one step before capture/);
+    w.zeroGrad();
+    const sgd = new SGD([w], { lr: 0.1, momentum: 0.9 });
+    expect(() =>
+      capture(gpu, () => {
+        loss().backward();
+        sgd.step();
+      }),
+    ).toThrow(/sgd: this optimizer's step cannot be captured/);
+    w.zeroGrad();
+    adam.dispose();
+    sgd.dispose();
+    w.dispose();
   });
 
   it("keeps every buffer a recording uses away from other tensors until it is disposed", async () => {

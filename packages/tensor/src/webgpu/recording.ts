@@ -13,7 +13,7 @@
  * buffer the recording binds until the recording is disposed.
  */
 
-import type { Access } from "./runtime.js";
+import type { Access, ParamChunk } from "./runtime.js";
 
 /** A recorded kernel dispatch. */
 export interface RecordedDispatch {
@@ -27,9 +27,12 @@ export interface RecordedDispatch {
   /** Binding size of the parameters (a multiple of the offset alignment). */
   size: number;
   groups: [number, number, number];
+  /** Recomputes the trailing parameter words at each replay (`Dispatch.live`), or null. */
+  live: (() => ArrayLike<number>) | null;
   /** Set when the recording ends: the bind group over the recording's own parameter chunk. */
   group: GPUBindGroup | null;
-  /** Dynamic offset of the parameters in that chunk. */
+  /** Which of the recording's chunks holds the parameters, and their dynamic offset there. */
+  chunk: number;
   offset: number;
 }
 
@@ -53,6 +56,8 @@ export class Recording {
   readonly held: GPUBuffer[] = [];
   /** Buffers it owns outright: its parameter chunks and the staged bytes of host writes. */
   readonly owned: GPUBuffer[] = [];
+  /** Its parameter chunks (set when the recording ends). */
+  readonly chunks: ParamChunk[] = [];
   /** Run before each replay (the backend re-arms its device-side index checks here). */
   readonly onReplay: (() => void)[] = [];
   /**
@@ -74,8 +79,8 @@ export class Recording {
     return this.state !== "disposed" && this.buffers.has(buffer);
   }
 
-  dispatch(step: Omit<RecordedDispatch, "kind" | "group" | "offset">): void {
-    this.steps.push({ kind: "dispatch", ...step, group: null, offset: 0 });
+  dispatch(step: Omit<RecordedDispatch, "kind" | "group" | "chunk" | "offset">): void {
+    this.steps.push({ kind: "dispatch", ...step, group: null, chunk: 0, offset: 0 });
     for (const b of step.buffers) this.buffers.add(b.buffer);
   }
 

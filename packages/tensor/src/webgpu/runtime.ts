@@ -12,7 +12,7 @@
 import type { DType, Storage } from "../backend.js";
 import { takeOldest } from "../oldest.js";
 import { BindGroupCache } from "./bind-cache.js";
-import { Recording } from "./recording.js";
+import { type RecordedDispatch, Recording } from "./recording.js";
 
 // GPUBufferUsage / GPUMapMode values (constants of the WebGPU spec; globals differ by host).
 const MAP_READ = 1;
@@ -49,6 +49,11 @@ export interface Dispatch {
   params: ArrayLike<number>;
   /** Workgroup counts. */
   groups: [number, number, number];
+  /**
+   * For values that change between replays of a capture (an optimizer's step-dependent
+   * scalars): recomputes the trailing words of `params` at each replay.
+   */
+  live?: () => ArrayLike<number>;
 }
 
 /** Bytes of one parameter-arena chunk (a batch of 128 small dispatches needs 32 KiB). */
@@ -65,7 +70,7 @@ interface Kernel {
 }
 
 /** A persistent parameter buffer and its host copy, rewritten by every batch that uses it. */
-interface ParamChunk {
+export interface ParamChunk {
   buffer: GPUBuffer;
   words: Uint32Array;
   /** Bytes the current batch has packed. */
@@ -442,6 +447,7 @@ export class Runtime {
         words: Uint32Array.from(d.params, (v) => v >>> 0),
         size: slot.size,
         groups: [d.groups[0], d.groups[1], d.groups[2]],
+        live: d.live ?? null,
       });
     }
     this.encode(d.key, k.pipeline, bindGroup, slot.offset, d.groups);
@@ -628,6 +634,7 @@ export class Runtime {
         chunks.push(chunk);
         rec.owned.push(buffer);
       }
+      s.chunk = chunks.length - 1;
       s.offset = chunk.used;
       chunk.words.set(s.words, s.offset / 4);
       chunk.used += s.size;
@@ -640,13 +647,43 @@ export class Runtime {
       s.group = group;
     }
     for (const c of chunks) this.device.queue.writeBuffer(c.buffer, 0, c.words.buffer, 0, c.used);
+    rec.chunks.push(...chunks);
+  }
+
+  /**
+   * Rewrites the parameters of a recording's live dispatches (`Dispatch.live`) in its chunks.
+   * The work recorded so far is submitted first: a queue write is ordered after every earlier
+   * submit, so an earlier replay still reads its own values.
+   */
+  private refreshLive(rec: Recording): void {
+    const live = rec.steps.filter((s) => s.kind === "dispatch" && s.live !== null);
+    if (live.length === 0) return;
+    this.flush();
+    const dirty = new Set<number>();
+    for (const s of live as RecordedDispatch[]) {
+      const tail = s.live!();
+      if (tail.length > s.words.length) {
+        throw new Error(
+          `webgpu replay: kernel ${s.key} recomputed ${tail.length} parameter words; it has ${s.words.length}`,
+        );
+      }
+      const chunk = rec.chunks[s.chunk];
+      const base = s.offset / 4 + s.words.length - tail.length;
+      for (let i = 0; i < tail.length; i++) chunk.words[base + i] = tail[i] >>> 0;
+      dirty.add(s.chunk);
+    }
+    for (const i of dirty) {
+      const c = rec.chunks[i];
+      this.device.queue.writeBuffer(c.buffer, 0, c.words.buffer, 0, c.used);
+    }
   }
 
   /**
    * Encodes a recording's steps again, after everything recorded so far (batched and submitted
-   * like any other work). Throws if a buffer it uses was released since the capture.
+   * like any other work). Throws if a buffer it uses was released since the capture. `prepare`
+   * runs once the replay is known to go ahead, before live parameters are recomputed.
    */
-  replay(rec: Recording): void {
+  replay(rec: Recording, prepare?: () => void): void {
     if (rec.state !== "ready") {
       throw new Error(
         rec.state === "disposed"
@@ -663,7 +700,9 @@ export class Runtime {
     }
     this.beforeRecord?.();
     this.check();
+    prepare?.();
     for (const f of rec.onReplay) f();
+    this.refreshLive(rec);
     for (const s of rec.steps) {
       if (s.kind === "copy") this.encodeCopy(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
       else this.encode(s.key, s.pipeline, s.group!, s.offset, s.groups);

@@ -33,9 +33,15 @@ export function adamwWords(h: AdamWParams): number[] {
 
 /**
  * Records the updates of `group` (at most `maxParams(rt)` of them; contiguous, distinct
- * storages) as one dispatch.
+ * storages) as one dispatch. `live` recomputes the hyper-parameter words at each replay of a
+ * capture (they are the parameters' last words).
  */
-export function adamwMany(rt: Runtime, group: readonly AdamWUpdate[], words: number[]): void {
+export function adamwMany(
+  rt: Runtime,
+  group: readonly AdamWUpdate[],
+  words: number[],
+  live?: () => number[],
+): void {
   const k = group.length;
   const size = (v: View) => v.shape.reduce((a, b) => a * b, 1);
   const ends: number[] = [];
@@ -92,6 +98,7 @@ ${entry(WG)}
       ...words,
     ],
     groups: grid(Math.ceil(total / WG)),
+    live,
   });
 }
 

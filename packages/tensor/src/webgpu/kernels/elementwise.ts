@@ -49,7 +49,7 @@ export function coalesce(
  * Runs `body` over every element. `body` sees `a{k}` (the loaded value of operand k, in its
  * dtype; f16 storage loads and stores as f32), `E` (index of the first extra parameter; read
  * with `pf(E + j)` / `pi(E + j)`) and must define `r{k}` for every written operand (in that
- * operand's dtype).
+ * operand's dtype). `live` recomputes the extras at each replay of a capture (`Dispatch.live`).
  */
 export function elementwise(
   rt: Runtime,
@@ -57,6 +57,7 @@ export function elementwise(
   body: string,
   operands: Operand[],
   extras: ArrayLike<number> = [],
+  live?: () => ArrayLike<number>,
 ): void {
   const out = operands[0].view;
   let n = 1;
@@ -163,6 +164,7 @@ ${stores}
     buffers: storages.map((s, i) => ({ buffer: s.buffer, access: access[i] })),
     params,
     groups: grid(Math.ceil(n / WG)),
+    live,
   });
 }
 
