@@ -123,26 +123,35 @@ export class Tensor {
   }
 
   /**
-   * Overwrites the values in place with host `data` (row-major, one value per element; for an
-   * i32 tensor numbers are truncated): how new inputs reach the tensors a capture reads (see
-   * `capture`). The tensor must be contiguous and on the device. Tensors saved for a backward
-   * pass that has not run yet see the new values too: write between steps.
+   * Overwrites the values in place: with host `data` (row-major, one value per element; for an
+   * i32 tensor numbers are truncated), or with another tensor's values (same backend and shape;
+   * a device copy, converting the dtype). This is how new inputs reach the tensors a capture
+   * reads (see `capture`). The tensor must be contiguous (on the host tier it is reloaded
+   * first). Tensors saved for a backward pass that has not run yet see the new values too:
+   * write between steps.
    */
-  write(data: HostArray | readonly number[]): this {
+  write(data: HostArray | readonly number[] | Tensor): this {
     if (this._disposed) throw new Error(`write: ${this.describe()} is disposed`);
     if (!this.isContiguous()) {
       throw new Error(
         `write: ${this.describe()} is a strided view; write into a contiguous tensor`,
       );
     }
+    if (data instanceof Tensor) {
+      if (data.backend !== this.backend || data.shape.join() !== this.shape.join()) {
+        throw new Error(
+          `write: the source ${data.describe()} on ${data.backend.name} must have the shape and backend of ${this.describe()} on ${this.backend.name}`,
+        );
+      }
+      this.backend.copy(data._view("write"), this._view("write"));
+      return this;
+    }
     if (data.length !== this.size) {
       throw new Error(
         `write: ${data.length} values for ${this.describe()} (${this.size} elements)`,
       );
     }
-    const storage = this._buf.storage;
-    if (!storage)
-      throw new Error(`write: ${this.describe()} is on the host tier; call toDevice() first`);
+    const storage = this._view("write").storage; // reloads from the host tier
     const values: HostArray = ArrayBuffer.isView(data)
       ? data
       : this.dtype === "i32"

@@ -64,6 +64,41 @@ describe("Tensor basics", () => {
   });
 });
 
+describe("write: new values in place", () => {
+  it("takes host values, truncates them for i32, and copies another tensor", () => {
+    const x = zeros([2, 2]);
+    const view = ops.reshape(x, [4]); // shares the buffer
+    x.write([1, 2, 3, 4]);
+    expect(Array.from(view.data())).toEqual([1, 2, 3, 4]);
+    x.write(new Float32Array([5, 6, 7, 8]));
+    expect(Array.from(x.data())).toEqual([5, 6, 7, 8]);
+    const ids = zeros([3], { dtype: "i32" });
+    ids.write([1.9, -2.5, 3]);
+    expect(Array.from(ids.data())).toEqual([1, -2, 3]);
+    x.write(
+      tensor([
+        [9, 8],
+        [7, 6],
+      ]),
+    );
+    expect(x.toArray()).toEqual([
+      [9, 8],
+      [7, 6],
+    ]);
+    ids.write(tensor([4.7, 5, 6])); // converted to i32 like a cast
+    expect(Array.from(ids.data())).toEqual([4, 5, 6]);
+  });
+
+  it("says what was wrong", () => {
+    const x = zeros([2, 3]);
+    expect(() => x.write([1, 2])).toThrow("write: 2 values for [2, 3] f32 (6 elements)");
+    expect(() => ops.transpose(x, 0, 1).write([1, 2, 3, 4, 5, 6])).toThrow(/strided view/);
+    expect(() => x.write(zeros([3, 2]))).toThrow(/must have the shape and backend of \[2, 3\]/);
+    x.dispose();
+    expect(() => x.write([1, 2, 3, 4, 5, 6])).toThrow(/disposed/);
+  });
+});
+
 describe("views are free and correct", () => {
   const base = () =>
     tensor(
