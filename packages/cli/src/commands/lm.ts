@@ -346,6 +346,7 @@ interface TrainFlags {
   checkpointEvery?: number;
   seed: number;
   json?: boolean;
+  captureSteps?: boolean;
 }
 
 async function runTrain(f: TrainFlags): Promise<void> {
@@ -433,6 +434,7 @@ async function runTrain(f: TrainFlags): Promise<void> {
     evalEvery: f.evalEvery,
     checkpointDir: join(f.out, "checkpoints"),
     checkpointEvery: f.checkpointEvery,
+    captureSteps: f.captureSteps,
     onProgress: (m) => {
       history.push(m);
       append({
@@ -603,6 +605,10 @@ export function registerLm(program: Command): void {
     .option("--seed <n>", "seed of the init and data order", int("--seed", 0), 0)
     .option("--json", "print a JSON summary")
     .option("--backend <name>", BACKEND_HELP, "cpu")
+    .option(
+      "--capture-steps",
+      "webgpu: record each step once per batch shape and replay it (far less CPU time per step; pays off with fixed-length text blocks)",
+    )
     .option(
       "--dtype <f32|f16>",
       `${DTYPE_HELP}; f16 only with --lora-r`,

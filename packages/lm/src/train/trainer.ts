@@ -8,8 +8,11 @@
 import {
   ActivationStore,
   AdamW,
+  type Capture,
+  capture,
   clipGradNorm,
   full,
+  keep,
   noGrad,
   type OptimizerState,
   ops,
@@ -17,6 +20,7 @@ import {
   type Tensor,
   tidy,
   warmupCosine,
+  zeros,
 } from "@athanor/tensor";
 import { saveModel } from "../checkpoint/model-io.js";
 import {
@@ -57,8 +61,29 @@ export interface TrainerOptions {
    * `ActivationStore`'s `deviceDType`.
    */
   activationDType?: "f32" | "f16";
+  /**
+   * Record each step once per micro-batch shape and replay it for later steps of that shape
+   * (default false): a replay issues the step's kernels without running the model code, which
+   * on a GPU costs the host far less than recording them (see `capture` in @athanor/tensor).
+   * Needs a backend that can record (webgpu). The first step runs eagerly (it creates AdamW's
+   * moments); batch data is copied into the captured inputs; each captured shape keeps its
+   * working memory (at most {@link MAX_STEP_CAPTURES} shapes; the least recently used goes).
+   * Pays off when batches have few shapes (packed sequences of a fixed length).
+   */
+  captureSteps?: boolean;
   /** Called after every optimizer step. */
   onProgress?: (metrics: StepMetrics) => void;
+}
+
+/** Batch shapes a trainer keeps captured steps for (`captureSteps`). */
+export const MAX_STEP_CAPTURES = 4;
+
+/** A captured step for one micro-batch shape: its input tensors and the recording. */
+interface StepCapture {
+  inputs: { inputIds: Tensor; labels: Tensor }[];
+  /** The label-token count the loss is divided by (a device scalar, written every step). */
+  count: Tensor;
+  capture: Capture<{ loss: Tensor; gradNorm: Tensor }> | null;
 }
 
 export interface StepMetrics {
@@ -105,6 +130,8 @@ export class Trainer {
   /** Keeps the activations as f16 (`activationDType`), else null. */
   private readonly activations: ActivationStore | null;
   private readonly schedule: (step: number) => number;
+  /** Captured steps by micro-batch shapes, least recently used first (`captureSteps`). */
+  private readonly captures = new Map<string, StepCapture>();
 
   constructor(
     readonly model: Model,
@@ -113,6 +140,13 @@ export class Trainer {
     if (!(options.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${options.lr}`);
     if (!Number.isInteger(options.totalSteps) || options.totalSteps < 1)
       throw new Error(`Trainer: totalSteps must be a positive integer, got ${options.totalSteps}`);
+    if (options.captureSteps) {
+      const backend = [...model.parameters().values()][0].backend;
+      if (!backend.beginCapture)
+        throw new Error(
+          `Trainer: captureSteps needs a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
+        );
+    }
     if (options.activationDType === "f16") {
       const backend = [...model.parameters().values()][0].backend;
       if (backend.bytesPerElement?.("f16") !== 2)
@@ -237,13 +271,36 @@ export class Trainer {
       0,
     );
     if (labelTokens === 0) throw new Error("trainStep: no label tokens (every label is −100)");
+    this._step++;
+    const lr = this.schedule(this._step);
+    for (const o of this.optimizers) o.lr = lr;
+    const tokens = microBatches.reduce((s, b) => s + b.tokens, 0);
+    const pending = { lr, t0, tokens, labelTokens, step: this._step };
+    // Captured steps replay once AdamW has its moments (its first step creates them).
+    if (this.options.captureSteps && this.optimizers.every((o) => o.stepCount > 0)) {
+      const { loss, gradNorm } = this.replayStep(microBatches, labelTokens);
+      // copies: a pipelined caller reads them after the next replay has rewritten the originals
+      return { ...pending, loss: noGrad(() => ops.clone(loss)), gradNorm: ops.clone(gradNorm) };
+    }
+    return { ...pending, ...this.stepWork(microBatches, labelTokens) };
+  }
+
+  /**
+   * A step's device work: forwards and backwards (the summed token losses divided by `count`,
+   * the label tokens), clipping, optimizer updates. Returns the summed loss and the gradient
+   * norm as device scalars.
+   */
+  private stepWork(
+    batches: { inputIds: Tensor; labels: Tensor }[],
+    count: number | Tensor,
+  ): { loss: Tensor; gradNorm: Tensor } {
     let loss: Tensor | null = null;
-    for (const b of microBatches) {
+    for (const b of batches) {
       const sum = tidy(() => {
         const forward = () =>
           causalLMLoss(this.model.forward(b.inputIds).logits, b.labels, { reduction: "sum" });
         const sum = this.activations ? this.activations.capture("step", forward) : forward();
-        sum.div(labelTokens).backward();
+        sum.div(count).backward();
         return sum;
       });
       if (loss) {
@@ -256,15 +313,45 @@ export class Trainer {
     const params = [...this.trainable.values()];
     const maxNorm = this.options.maxGradNorm ?? 1;
     const gradNorm = maxNorm > 0 ? clipGradNorm(params, maxNorm) : gradientNorm(params);
-    this._step++;
-    const lr = this.schedule(this._step);
     for (const o of this.optimizers) {
-      o.lr = lr;
       o.step();
       o.zeroGrad();
     }
-    const tokens = microBatches.reduce((s, b) => s + b.tokens, 0);
-    return { loss: loss!, gradNorm, lr, t0, tokens, labelTokens, step: this._step };
+    return { loss: loss!, gradNorm };
+  }
+
+  /** Runs a step through the capture of its micro-batch shapes (captured on first use). */
+  private replayStep(batches: Batch[], labelTokens: number): { loss: Tensor; gradNorm: Tensor } {
+    const key = batches.map((b) => b.inputIds.shape.join("x")).join(",");
+    let entry = this.captures.get(key);
+    if (entry)
+      this.captures.delete(key); // re-inserted below: most recently used last
+    else {
+      if (this.captures.size >= MAX_STEP_CAPTURES) {
+        const [oldest, old] = this.captures.entries().next().value!;
+        this.captures.delete(oldest);
+        disposeCapture(old);
+      }
+      entry = {
+        inputs: batches.map((b) => ({
+          inputIds: keep(zeros(b.inputIds.shape, { dtype: "i32", backend: b.inputIds.backend })),
+          labels: keep(zeros(b.labels.shape, { dtype: "i32", backend: b.labels.backend })),
+        })),
+        count: keep(zeros([], { backend: batches[0].inputIds.backend })),
+        capture: null,
+      };
+    }
+    this.captures.set(key, entry);
+    batches.forEach((b, i) => {
+      entry.inputs[i].inputIds.write(b.inputIds);
+      entry.inputs[i].labels.write(b.labels);
+    });
+    entry.count.write([labelTokens]);
+    if (entry.capture) return entry.capture.replay();
+    const e = entry;
+    const backend = batches[0].inputIds.backend;
+    e.capture = capture(backend, () => this.stepWork(e.inputs, e.count));
+    return e.capture.result;
   }
 
   private finishStep(p: PendingStep, lossSum: number, gradNorm: number): StepMetrics {
@@ -327,8 +414,15 @@ export class Trainer {
     await writeFile(join(dir, "trainer_state.json"), `${JSON.stringify(state, null, 2)}\n`);
   }
 
+  /** Frees the captured steps (`captureSteps`); later steps capture again. */
+  disposeCaptures(): void {
+    for (const c of this.captures.values()) disposeCapture(c);
+    this.captures.clear();
+  }
+
   /** Restores a checkpoint written by `save` into this trainer's model / adapter. Returns `extra`. */
   async restore(dir: string): Promise<unknown> {
+    this.disposeCaptures();
     const stateFile = join(dir, "trainer_state.json");
     if (!existsSync(stateFile))
       throw new CheckpointError(`${stateFile}: not found (not a training checkpoint)`);
@@ -376,6 +470,7 @@ export class Trainer {
    * requiring gradients (so later forwards record nothing). The model and adapter stay.
    */
   dispose(): void {
+    this.disposeCaptures();
     for (const o of this.optimizers) o.dispose();
     for (const p of this.trainable.values()) {
       p.zeroGrad();
@@ -395,6 +490,15 @@ interface PendingStep {
   t0: number;
   tokens: number;
   labelTokens: number;
+}
+
+function disposeCapture(c: StepCapture): void {
+  c.capture?.dispose();
+  for (const i of c.inputs) {
+    i.inputIds.dispose();
+    i.labels.dispose();
+  }
+  c.count.dispose();
 }
 
 /** The global L2 norm of the gradients, as a scalar on their backend. */
