@@ -57,6 +57,11 @@ export interface Tile {
    * multiplied (vec4 layout): one tile of workgroup memory, two barriers per K tile.
    */
   prefetch?: boolean;
+  /**
+   * Two tiles of workgroup memory, used in turn (vec4 layout with `prefetch`): the tile loaded
+   * for the next K step goes into the other buffer, so one barrier per K tile instead of two.
+   */
+  doubleBuffer?: boolean;
 }
 
 /** The matmul size classes (see {@link pickTile}). */
@@ -134,6 +139,11 @@ export function matmulTiles(precision: MatmulPrecision): Record<TileClass, Tile>
  *   run-to-run spread of `large`, which fits WebGPU's default limits).
  * - `t128x64-8x8-bk8-vec4-strided-pad`: 128×64 outputs by 128 invocations (1.35 / 1.30). As a
  *   class's kernel it would also move the class boundaries of {@link pickTile}.
+ * - `t128-8x8-bk8-vec4-strided-db`, `t128-8x8-bk8-vec4-strided-pad-db`: `large`'s prefetch
+ *   with two workgroup tiles used in turn, so each K tile needs one barrier, not two (a whole
+ *   workgroup waits at every barrier; at BK 8 the 128² kernel meets one every 64 FMAs per
+ *   invocation). Without padding it needs 16 KiB of workgroup memory (WebGPU's default limit),
+ *   with it 16.25 KiB. Not yet timed on a GPU.
  *
  * To make a winner the default, give its fields to the size class in {@link TILES} (keeping the
  * class's name, which the pipeline keys use).
@@ -171,6 +181,23 @@ export const MATMUL_VARIANTS = {
     BK: 16,
     ...VEC4_STRIDED_PAD,
     prefetch: true,
+  },
+  "t128-8x8-bk8-vec4-strided-db": {
+    name: "t128-8x8-bk8-vec4-strided-db",
+    ...T128,
+    BK: 8,
+    layout: "vec4",
+    map: "strided",
+    prefetch: true,
+    doubleBuffer: true,
+  },
+  "t128-8x8-bk8-vec4-strided-pad-db": {
+    name: "t128-8x8-bk8-vec4-strided-pad-db",
+    ...T128,
+    BK: 8,
+    ...VEC4_STRIDED_PAD,
+    prefetch: true,
+    doubleBuffer: true,
   },
   "t128x64-8x8-bk8-vec4-strided-pad": {
     name: "t128x64-8x8-bk8-vec4-strided-pad",
@@ -251,7 +278,8 @@ const lane = (w: number, c: number) => (w === 1 ? "" : `.${"xyzw"[c]}`);
 function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
   const { BM, BN, BK, TM, TN } = t;
   const threads = (BM / TM) * (BN / TN);
-  const variant = t.layout !== undefined || t.map !== undefined || t.unroll || t.prefetch;
+  const variant =
+    t.layout !== undefined || t.map !== undefined || t.unroll || t.prefetch || t.doubleBuffer;
   if (precision === "f16" && (variant || t.padA)) {
     throw new Error(
       `webgpu matmul: tile "${t.name}" is an f32 kernel variant; the f16 kernels take the plain tiles of F16_TILES`,
@@ -264,6 +292,11 @@ function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
       `webgpu matmul: tile "${t.name}": padA and prefetch need layout "vec4" (got layout ${JSON.stringify(t.layout ?? "flat")})`,
     );
   }
+  if (t.doubleBuffer && !(vec4 && t.prefetch)) {
+    throw new Error(
+      `webgpu matmul: tile "${t.name}": doubleBuffer needs layout "vec4" with prefetch`,
+    );
+  }
   if (vec4 && (TM % 4 !== 0 || TN % 4 !== 0 || padA % 4 !== 0 || padA < 0)) {
     throw new Error(
       `webgpu matmul: vec4 tile "${t.name}" needs TM, TN and padA multiples of 4 (got TM ${TM}, TN ${TN}, padA ${padA})`,
@@ -271,7 +304,9 @@ function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
   }
   // Elements each load fills: f16 vectors, whole vec4s in the vec4 layout, else scalars.
   const [VA, VB] = precision === "f16" ? [vecWidth(TM), vecWidth(TN)] : vec4 ? [4, 4] : [1, 1];
-  const bytes = vec4 ? (BM + padA + BN) * BK * 4 : (BM + BN) * BK * (precision === "f16" ? 2 : 4);
+  const bytes =
+    (vec4 ? (BM + padA + BN) * BK * 4 : (BM + BN) * BK * (precision === "f16" ? 2 : 4)) *
+    (t.doubleBuffer ? 2 : 1);
   const limits = rt.device.limits;
   const bad =
     !Number.isInteger(threads) ||
@@ -470,7 +505,7 @@ function vec4Loads(
   kFast: boolean,
   BK: number,
   threads: number,
-): { setup: string; fetch: (k0: string) => string; store: string } {
+): { setup: string; fetch: (k0: string) => string; store: (buf?: number) => string } {
   const per = o.span / 4; // vec4s per k row of the tile
   const units = (per * BK) / threads;
   const G = BK % 8 === 0 ? 8 : BK;
@@ -504,12 +539,13 @@ function vec4Loads(
         }
         ${r}${l} = v;
       }`);
-    store.push(`    ${o.dst}[${r}k${l}][${r}q${l}] = ${r}${l};`);
+    store.push(`    ${o.dst}BUF[${r}k${l}][${r}q${l}] = ${r}${l};`);
   }
   return {
     setup: setup.join("\n"),
     fetch: (k0) => fetch.join("\n").replaceAll("K0", k0),
-    store: store.join("\n"),
+    // into the tile, or into buffer `buf` of a double-buffered tile
+    store: (buf) => store.join("\n").replaceAll("BUF", buf === undefined ? "" : `[${buf}]`),
   };
 }
 
@@ -517,7 +553,8 @@ function vec4Loads(
  * The vec4-layout f32 kernel (tiles with `layout: "vec4"`, see {@link MATMUL_VARIANTS}): k-major
  * vec4 tiles `As[k][m / 4]`, `Bs[k][n / 4]`, each invocation reading TM/4 + TN/4 vec4s per k
  * step (at loop-invariant indices, so Dawn's robustness clamps can be hoisted), the k loop
- * unrolled, optional padding of A's rows and optional register prefetch of the next K tile.
+ * unrolled, optional padding of A's rows, optional register prefetch of the next K tile and
+ * optional double buffering of the workgroup tiles.
  */
 function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes): string {
   const { BM, BN, BK, TM, TN } = t;
@@ -534,19 +571,24 @@ function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes)
     idx.push(`  let ia${g} = ${strided ? `ty + ${g * TY}u` : `ty * ${GA}u + ${g}u`};`);
   for (let h = 0; h < GB; h++)
     idx.push(`  let ib${h} = ${strided ? `tx + ${h * TX}u` : `tx * ${GB}u + ${h}u`};`);
-  const steps: string[] = [];
-  for (let kk = 0; kk < BK; kk++) {
-    const lines: string[] = [];
-    for (let g = 0; g < GA; g++) lines.push(`      let a${g} = As[${kk}][ia${g}];`);
-    for (let h = 0; h < GB; h++) lines.push(`      let b${h} = Bs[${kk}][ib${h}];`);
-    for (let i = 0; i < TM; i++)
-      for (let j = 0; j < TN; j++) {
-        const a = `a${i >> 2}.${lanes[i & 3]}`;
-        const b = `b${j >> 2}.${lanes[j & 3]}`;
-        lines.push(`      c${i}_${j} = fma(${a}, ${b}, c${i}_${j});`);
-      }
-    steps.push(`    {\n${lines.join("\n")}\n    }`);
-  }
+  // The FMAs of one K tile, reading the tile (or buffer `buf` of a double-buffered one).
+  const steps = (buf?: number): string => {
+    const at = buf === undefined ? "" : `[${buf}]`;
+    const out: string[] = [];
+    for (let kk = 0; kk < BK; kk++) {
+      const lines: string[] = [];
+      for (let g = 0; g < GA; g++) lines.push(`      let a${g} = As${at}[${kk}][ia${g}];`);
+      for (let h = 0; h < GB; h++) lines.push(`      let b${h} = Bs${at}[${kk}][ib${h}];`);
+      for (let i = 0; i < TM; i++)
+        for (let j = 0; j < TN; j++) {
+          const a = `a${i >> 2}.${lanes[i & 3]}`;
+          const b = `b${j >> 2}.${lanes[j & 3]}`;
+          lines.push(`      c${i}_${j} = fma(${a}, ${b}, c${i}_${j});`);
+        }
+      out.push(`    {\n${lines.join("\n")}\n    }`);
+    }
+    return out.join("\n");
+  };
   // Accumulator (i, j): row m0 + row(i), column n0 + col(j).
   const row = (i: number) => (strided ? (i >> 2) * 4 * TY + (i & 3) : i);
   const col = (j: number) => (strided ? (j >> 2) * 4 * TX + (j & 3) : j);
@@ -565,34 +607,60 @@ function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes)
     BK,
     threads,
   );
-  const loop = t.prefetch
+  // Double-buffered: K tiles alternate between the two buffers, the loop body covering two of
+  // them so that every index into workgroup memory stays a constant. Storing into one buffer
+  // while others may still read the other is safe: everyone has passed the barrier after the
+  // last reads of the buffer being stored into.
+  const half = (buf: number) => `    if (k0 >= kend) { break; }
+${a.store(buf)}
+${b.store(buf)}
+    workgroupBarrier();
+    {
+      let kn = k0 + ${BK}u;
+      if (kn < kend) {
+${a.fetch("kn")}
+${b.fetch("kn")}
+      }
+    }
+${steps(buf)}
+    k0 = k0 + ${BK}u;`;
+  const loop = t.doubleBuffer
     ? `${a.fetch("kbeg")}
 ${b.fetch("kbeg")}
+  var k0 = kbeg;
+  loop {
+${half(0)}
+${half(1)}
+  }`
+    : t.prefetch
+      ? `${a.fetch("kbeg")}
+${b.fetch("kbeg")}
   for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
-${a.store}
-${b.store}
+${a.store()}
+${b.store()}
     workgroupBarrier();
     let kn = k0 + ${BK}u;
     if (kn < kend) {
 ${a.fetch("kn")}
 ${b.fetch("kn")}
     }
-${steps.join("\n")}
+${steps()}
     workgroupBarrier();
   }`
-    : `  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
+      : `  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
 ${a.fetch("k0")}
 ${b.fetch("k0")}
-${a.store}
-${b.store}
+${a.store()}
+${b.store()}
     workgroupBarrier();
-${steps.join("\n")}
+${steps()}
     workgroupBarrier();
   }`;
+  const tile = (inner: string) => (t.doubleBuffer ? `array<${inner}, 2>` : inner);
   return `${operands(ty)}
 // k-major vec4 tiles: As[k][m / 4] (row padding: ${A4 - BM / 4} vec4), Bs[k][n / 4]
-var<workgroup> As: array<array<vec4<f32>, ${A4}>, ${BK}>;
-var<workgroup> Bs: array<array<vec4<f32>, ${BN / 4}>, ${BK}>;
+var<workgroup> As: ${tile(`array<array<vec4<f32>, ${A4}>, ${BK}>`)};
+var<workgroup> Bs: ${tile(`array<array<vec4<f32>, ${BN / 4}>, ${BK}>`)};
 @compute @workgroup_size(${threads})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
 ${prologue(BM, BN, TX)}
