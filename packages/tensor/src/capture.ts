@@ -31,17 +31,21 @@
  */
 
 import type { Backend, CapturedWork } from "./backend.js";
-import { keep, tensorsIn, tidy } from "./scope.js";
+import { endScope, keep, scopeTensors, startScope, tensorsIn } from "./scope.js";
+import type { Tensor } from "./tensor.js";
 
 /** Work recorded by {@link capture}. */
 export interface Capture<T> {
-  /** What the function returned; its tensors belong to the capture (freed by `dispose`). */
+  /**
+   * What the function returned; the tensors in it that the function created belong to the
+   * capture (rewritten by every replay, freed by `dispose`).
+   */
   readonly result: T;
   /** Kernels one replay issues. */
   readonly kernels: number;
   /** Issues the recorded work again (after everything issued so far) and returns `result`. */
   replay(): T;
-  /** Frees the recording, what the backend kept for it, and the tensors of `result`. */
+  /** Frees the recording, what the backend kept for it, and the tensors it owns in `result`. */
   dispose(): void;
 }
 
@@ -78,8 +82,9 @@ export function refuseInCapture(op: string, what: "random" | "read"): void {
 }
 
 /**
- * Runs `fn` (synchronously, in a `tidy` scope) while `backend` records the work it issues,
- * and returns the recording. Only backends with `beginCapture` (webgpu) can record.
+ * Runs `fn` (synchronously, in a scope of its own: the tensors it creates and does not return
+ * are disposed, as in `tidy`) while `backend` records the work it issues, and returns the
+ * recording. Only backends with `beginCapture` (webgpu) can record.
  */
 export function capture<T>(backend: Backend, fn: () => T): Capture<T> {
   if (!backend.beginCapture || !backend.endCapture) {
@@ -97,9 +102,23 @@ export function capture<T>(backend: Backend, fn: () => T): Capture<T> {
   open = { backend: backend.name, hooks };
   let result: T;
   let work: CapturedWork;
+  // fn runs in a scope of its own (as in `tidy`); the result's tensors it created belong to the
+  // capture (tensors it merely returns, such as an input, stay the caller's)
+  let tensors: Tensor[];
+  startScope();
+  let scoped = true;
   try {
-    result = tidy(fn);
+    result = fn();
+    if (result instanceof Promise) {
+      throw new Error("capture: the function returned a Promise; it must be synchronous");
+    }
+    const created = scopeTensors();
+    tensors = [...tensorsIn(result)].filter((t) => created.has(t));
+    for (const t of tensors) keep(t);
+    scoped = false;
+    endScope();
   } catch (e) {
+    if (scoped) endScope();
     open = null;
     backend.endCapture().dispose();
     throw e;
@@ -108,11 +127,9 @@ export function capture<T>(backend: Backend, fn: () => T): Capture<T> {
   try {
     work = backend.endCapture();
   } catch (e) {
-    for (const t of tensorsIn(result)) t.dispose();
+    for (const t of tensors) t.dispose();
     throw e;
   }
-  const tensors = [...tensorsIn(result)];
-  for (const t of tensors) keep(t);
   let disposed = false;
   return {
     result,

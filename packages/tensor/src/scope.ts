@@ -64,6 +64,11 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/** The tensors created so far in the innermost open scope (empty when none is open). */
+export function scopeTensors(): ReadonlySet<Tensor> {
+  return stack.length > 0 ? stack[stack.length - 1] : new Set();
+}
+
 /** Opens a scope (pair with `endScope`). */
 export function startScope(): void {
   stack.push(new Set());

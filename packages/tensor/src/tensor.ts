@@ -152,11 +152,14 @@ export class Tensor {
       );
     }
     const storage = this._view("write").storage; // reloads from the host tier
-    const values: HostArray = ArrayBuffer.isView(data)
-      ? data
-      : this.dtype === "i32"
-        ? Int32Array.from(data, Math.trunc)
-        : Float32Array.from(data);
+    const values: HostArray =
+      this.dtype === "i32"
+        ? data instanceof Int32Array
+          ? data
+          : Int32Array.from(data, Math.trunc)
+        : data instanceof Float32Array
+          ? data
+          : Float32Array.from(data);
     this.backend.write(storage, values, this.offset);
     return this;
   }

@@ -380,23 +380,33 @@ export class WebGpuBackend implements Backend {
 
   /**
    * Kernel and memory counters: dispatches, submits, live / pooled bytes, the fused
-   * elementwise kernels with the ops they replaced, and the GPU buffers created (allocations
-   * the pool could not serve).
+   * elementwise kernels with the ops they replaced, the GPU buffers created (allocations the
+   * pool could not serve), and the bytes of released buffers that captures keep (`heldBytes`).
    */
   stats(): {
     dispatches: number;
     submits: number;
     liveBytes: number;
     pooledBytes: number;
+    heldBytes: number;
     fusedKernels: number;
     fusedOps: number;
     buffersCreated: number;
   } {
     this.fuser?.drain();
-    const { dispatches, submits, liveBytes, pooledBytes, buffersCreated } = this.rt;
+    const { dispatches, submits, liveBytes, pooledBytes, heldBytes, buffersCreated } = this.rt;
     const fusedKernels = this.fuser?.fusedKernels ?? 0;
     const fusedOps = this.fuser?.fusedOps ?? 0;
-    return { dispatches, submits, liveBytes, pooledBytes, fusedKernels, fusedOps, buffersCreated };
+    return {
+      dispatches,
+      submits,
+      liveBytes,
+      pooledBytes,
+      heldBytes,
+      fusedKernels,
+      fusedOps,
+      buffersCreated,
+    };
   }
 
   /** Turns per-kernel GPU timing on or off (see the `profile` option). */

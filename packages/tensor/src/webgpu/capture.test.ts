@@ -211,6 +211,16 @@ suite(title, { timeout: 120_000 }, () => {
     x.dispose();
   });
 
+  it("owns only the result tensors it created: an input returned stays the caller's", async () => {
+    const x = tensor([1, 2], [2], { backend: gpu });
+    const step = capture(gpu, () => ({ x, y: ops.mul(x, 3) }));
+    step.dispose();
+    expect(step.result.y.disposed).toBe(true);
+    expect(x.disposed).toBe(false);
+    expect(Array.from(await x.dataAsync())).toEqual([1, 2]);
+    x.dispose();
+  });
+
   it("replays host data written inside the capture as it was (constants)", async () => {
     const x = tensor([1, 2, 3], [3], { backend: gpu });
     const step = capture(gpu, () => ops.mul(x, tensor([10, 20, 30], [3], { backend: gpu })));
