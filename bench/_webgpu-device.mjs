@@ -9,11 +9,11 @@
 //   matmul        webgpu-matmul f32 at 1024, 2048, 4096 (PyTorch fp32, TF32 off)
 //   train         webgpu-train-step (GPT-2 shape, eager and captured, PyTorch eager fp32 in
 //                 the same run)
-//   tiles         every matmul kernel variant (MATMUL_VARIANTS) at 2048 and 4096, Dawn's
-//                 robustness on and off, each checked against host dot products and the
+//   tiles         every matmul kernel variant (MATMUL_VARIANTS) at 2048 and 4096 with Dawn's
+//                 default robustness, each checked against host dot products and the
 //                 shipped kernel's output (bench/_webgpu-tiles.mjs; under 90 s on an H200 by
 //                 estimate, capped there). Options: --tile-sizes 2048,4096 --tile-reps 5
-//                 --tile-variants a,b --tile-robustness both|default --tile-budget-s 90
+//                 --tile-variants a,b --tile-robustness default|both --tile-budget-s 90
 //   attention     every tiled-attention variant (FLASH_VARIANTS) and the row kernels, causal
 //                 forward + backward at [8, 6, 256, 64], median of 5, each checked against the
 //                 default variant (bench/_webgpu-attention.mjs; 10 to 30 s on an H200 by estimate).
@@ -169,12 +169,14 @@ const RUN = {
     );
   },
   tiles: async () => {
-    // every matmul kernel variant at 2048 and 4096, robustness on and off (bench/_webgpu-tiles.mjs)
+    // every matmul kernel variant at 2048 and 4096 with Dawn's default robustness (the H200
+    // sweep of 2026-11-26 found turning it off changed little; `--tile-robustness both` times
+    // both again) (bench/_webgpu-tiles.mjs)
     const sweep = await tileSweep(T, {
       sizes: opt("--tile-sizes", "2048,4096").split(",").map(Number),
       reps: Number(opt("--tile-reps", "5")),
       variants: opt("--tile-variants", null)?.split(","),
-      robustness: opt("--tile-robustness", "both"),
+      robustness: opt("--tile-robustness", "default"),
       budgetS: Number(opt("--tile-budget-s", "90")),
     });
     console.error(sweepTable(sweep)); // readable, on stderr; stdout keeps one JSON line per part

@@ -72,6 +72,8 @@ export type MatmulPrecision = "f32" | "f16";
 
 /** The 128² tile with 8×8 outputs per invocation. */
 const T128 = { BM: 128, BN: 128, TM: 8, TN: 8 };
+/** The shipped 64² tile: 4×4 outputs per invocation, K tiles of 16, vec4 tiles, padded A. */
+const T64 = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, layout: "vec4", padA: 4 } as const;
 /** vec4 workgroup tiles, interleaved 4-row groups and 4 words of padding per k row of A. */
 const VEC4_STRIDED_PAD = { layout: "vec4", map: "strided", padA: 4 } as const;
 
@@ -85,7 +87,7 @@ const VEC4_STRIDED_PAD = { layout: "vec4", map: "strided", padA: 4 } as const;
  */
 export const TILES: Record<TileClass, Tile> = {
   large: { name: "large", ...T128, BK: 8, ...VEC4_STRIDED_PAD, prefetch: true },
-  medium: { name: "medium", BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, layout: "vec4", padA: 4 },
+  medium: { name: "medium", ...T64 },
   small: { name: "small", BM: 32, BN: 32, BK: 16, TM: 2, TN: 2 },
 };
 
@@ -144,6 +146,10 @@ export function matmulTiles(precision: MatmulPrecision): Record<TileClass, Tile>
  *   workgroup waits at every barrier; at BK 8 the 128² kernel meets one every 64 FMAs per
  *   invocation). Without padding it needs 16 KiB of workgroup memory (WebGPU's default limit),
  *   with it 16.25 KiB. Not yet timed on a GPU.
+ * - `t64-4x4-bk16-vec4-strided-pad`, `t64-4x4-bk16-vec4-pad-prefetch`,
+ *   `t64-4x4-bk16-vec4-strided-pad-prefetch`: the changes that made the 128² kernel 1.46x,
+ *   applied to `medium`, which the GPT-2 step's products mostly run (10.0 of its 12.6 ms of
+ *   matmul on the H200): interleaved ownership, register prefetch, both. Not yet timed on a GPU.
  *
  * To make a winner the default, give its fields to the size class in {@link TILES} (keeping the
  * class's name, which the pipeline keys use).
@@ -198,6 +204,22 @@ export const MATMUL_VARIANTS = {
     ...VEC4_STRIDED_PAD,
     prefetch: true,
     doubleBuffer: true,
+  },
+  "t64-4x4-bk16-vec4-strided-pad": {
+    name: "t64-4x4-bk16-vec4-strided-pad",
+    ...T64,
+    map: "strided",
+  },
+  "t64-4x4-bk16-vec4-pad-prefetch": {
+    name: "t64-4x4-bk16-vec4-pad-prefetch",
+    ...T64,
+    prefetch: true,
+  },
+  "t64-4x4-bk16-vec4-strided-pad-prefetch": {
+    name: "t64-4x4-bk16-vec4-strided-pad-prefetch",
+    ...T64,
+    map: "strided",
+    prefetch: true,
   },
   "t128x64-8x8-bk8-vec4-strided-pad": {
     name: "t128x64-8x8-bk8-vec4-strided-pad",
