@@ -56,8 +56,9 @@ export class Recording {
   readonly held: GPUBuffer[] = [];
   /** Buffers it owns outright: its parameter chunks and the staged bytes of host writes. */
   readonly owned: GPUBuffer[] = [];
-  /** Its parameter chunks (set when the recording ends). */
+  /** Its parameter chunks, and its dispatches with live parameters (set when it ends). */
   readonly chunks: ParamChunk[] = [];
+  readonly live: RecordedDispatch[] = [];
   /** Run before each replay (the backend re-arms its device-side index checks here). */
   readonly onReplay: (() => void)[] = [];
   /**

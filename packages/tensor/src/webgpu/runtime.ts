@@ -12,7 +12,7 @@
 import type { DType, Storage } from "../backend.js";
 import { takeOldest } from "../oldest.js";
 import { BindGroupCache } from "./bind-cache.js";
-import { type RecordedDispatch, Recording } from "./recording.js";
+import { Recording } from "./recording.js";
 
 // GPUBufferUsage / GPUMapMode values (constants of the WebGPU spec; globals differ by host).
 const MAP_READ = 1;
@@ -645,6 +645,7 @@ export class Runtime {
         groups.insert(s.layout, s.size, chunk.buffer, s.buffers, group);
       }
       s.group = group;
+      if (s.live) rec.live.push(s);
     }
     for (const c of chunks) this.device.queue.writeBuffer(c.buffer, 0, c.words.buffer, 0, c.used);
     rec.chunks.push(...chunks);
@@ -656,11 +657,10 @@ export class Runtime {
    * submit, so an earlier replay still reads its own values.
    */
   private refreshLive(rec: Recording): void {
-    const live = rec.steps.filter((s) => s.kind === "dispatch" && s.live !== null);
-    if (live.length === 0) return;
+    if (rec.live.length === 0) return;
     this.flush();
     const dirty = new Set<number>();
-    for (const s of live as RecordedDispatch[]) {
+    for (const s of rec.live) {
       const tail = s.live!();
       if (tail.length > s.words.length) {
         throw new Error(
