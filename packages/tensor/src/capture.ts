@@ -21,7 +21,8 @@
  * A replay repeats exactly what was recorded, so everything the function decided on the host
  * is frozen: shapes, which kernels run, scalar arguments, and the bytes of tensors it created
  * from host data (constants are fine; host random numbers are refused). The function may not
- * read data back. An `AdamW` step may be part of it (its step count and learning rate advance
+ * read data back. Only `backend`'s work is recorded: work on another backend runs once, at
+ * capture, and never again. An `AdamW` step may be part of it (its step count and learning rate advance
  * with every replay: see `onReplay`), once the optimizer has taken one eager step (which
  * creates its moments); other optimizers refuse. Tensors it reads (weights, inputs) must stay alive and on the device, and
  * are read again by every replay; its result's tensors, and gradients it accumulates, are
@@ -49,12 +50,15 @@ export interface Capture<T> {
   dispose(): void;
 }
 
-/** The open capture: its backend's name and the replay hooks registered so far. */
-let open: { backend: string; hooks: (() => void)[] } | null = null;
+/** The open capture: its backend and the replay hooks registered so far. */
+let open: { backend: Backend; hooks: (() => void)[] } | null = null;
 
-/** True while {@link capture} runs its function. */
-export function isCapturing(): boolean {
-  return open !== null;
+/**
+ * True while {@link capture} runs its function (on `backend`, when given: work on other
+ * backends is not recorded).
+ */
+export function isCapturing(backend?: Backend): boolean {
+  return open !== null && (backend === undefined || open.backend === backend);
 }
 
 /**
@@ -94,12 +98,12 @@ export function capture<T>(backend: Backend, fn: () => T): Capture<T> {
   }
   if (open !== null) {
     throw new Error(
-      `capture: a capture on ${open.backend} is already running (captures do not nest)`,
+      `capture: a capture on ${open.backend.name} is already running (captures do not nest)`,
     );
   }
   backend.beginCapture();
   const hooks: (() => void)[] = [];
-  open = { backend: backend.name, hooks };
+  open = { backend, hooks };
   let result: T;
   let work: CapturedWork;
   // fn runs in a scope of its own (as in `tidy`); the result's tensors it created belong to the

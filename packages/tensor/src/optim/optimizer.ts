@@ -57,7 +57,7 @@ export abstract class Optimizer {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
-    if (isCapturing()) {
+    if (isCapturing(this.params[0].backend)) {
       throw new Error(
         `${this.kind}: this optimizer's step cannot be captured (a replay would repeat its ` +
           "first-step arguments); call step() outside capture(), or use AdamW on a backend with adamwMany",
