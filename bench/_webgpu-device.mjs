@@ -26,9 +26,11 @@
 //                 Option: --tuned-sizes
 //   latency       where a decode step's time goes: readback and sync round trips, CPU time to
 //                 record a decode step of the lm-decode model, the wait after it, kernels per
-//                 step and their GPU time (bench/_webgpu-latency.mjs)
-//   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, f16 weights, then
-//                 f16 weights and KV cache (PyTorch fp32 / float16 on CUDA as the peers)
+//                 step and their GPU time; the same for a replayed step (a step decoder)
+//                 (bench/_webgpu-latency.mjs)
+//   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, then f32 and f16
+//                 weights with recorded decode steps (--capture-decode) (PyTorch fp32 / float16
+//                 on CUDA as the peers)
 //   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
 //   ablations     the train step with the buffer pool capped at poolBytes (a memory budget),
 //                 with fusion off, then with the bind-group cache off
@@ -125,14 +127,16 @@ const RUN = {
   train: () => trainStep(["--json", "--steps", "5"]),
   latency: async () => console.log(JSON.stringify(await latencyProbe(T, lm))),
   decode: async () => {
-    for (const [dtype, kv] of [
-      ["f32", "f32"],
-      ["f16", "f32"],
-      ["f16", "f16"],
+    // f16 weights and KV cache made no measurable difference on the H200 (2026-11-26); recorded
+    // decode steps (generate's captureDecode) are new: f32 eager, f32 recorded, f16 recorded
+    for (const [dtype, recorded] of [
+      ["f32", false],
+      ["f32", true],
+      ["f16", true],
     ])
       await decode([
         ...["--json", "--backend", "webgpu", "--torch-threads", "1"],
-        ...["--dtype", dtype, "--kv-dtype", kv],
+        ...["--dtype", dtype, ...(recorded ? ["--capture-decode"] : [])],
       ]);
   },
   storage: () =>

@@ -5,7 +5,9 @@
 // - sync: `gpu.sync()` after a 4-element add: submit and wait, no copy;
 // - a decode step of the lm-decode model (bench/_lm-common.mjs SHAPE, batch 1, f32, KV cache
 //   after a 32-token prompt): CPU time to record the step's forward, the wait for its logits
-//   after that, kernels and submits per step, and the GPU time of its kernels (timestamp queries).
+//   after that, kernels and submits per step, and the GPU time of its kernels (timestamp queries);
+// - the same steps through a step decoder (`createStepDecoder`: recorded once, then replayed):
+//   host time per step and the wait after it.
 import { llamaConfig, SHAPE } from "./_lm-common.mjs";
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -50,10 +52,17 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
         );
         return logits;
       });
-    const first = forward(
-      Array.from({ length: prompt }, (_, i) => (i * 31) % SHAPE.vocab),
-      Array.from({ length: prompt }, (_, i) => i),
-    );
+    const promptIds = Array.from({ length: prompt }, (_, i) => (i * 31) % SHAPE.vocab);
+    const promptPos = Array.from({ length: prompt }, (_, i) => i);
+    const forward2 = (c) =>
+      T.tidy(
+        () =>
+          model.forward(T.tensor(Int32Array.from(promptIds), [1, prompt], { dtype: "i32" }), {
+            cache: c,
+            logitsFor: "last",
+          }).logits,
+      );
+    const first = forward(promptIds, promptPos);
     await first.dataAsync();
     first.dispose();
     const record = [];
@@ -84,6 +93,35 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
     }
     const s1 = gpu.stats();
     cache.dispose();
+    // The same steps through a step decoder (recorded once, then replayed): host time of
+    // `step` (writing the step's inputs and issuing the replay) and the wait for its logits.
+    const cache2 = model.createCache(1, total);
+    const warm = forward2(cache2);
+    await warm.dataAsync();
+    warm.dispose();
+    const decoder = model.createStepDecoder(cache2);
+    const replay = [];
+    const replayWait = [];
+    const r0 = gpu.stats();
+    token = 1;
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      const logits = decoder.step(Int32Array.of(token), Int32Array.of(prompt + i), null);
+      const read = logits.dataAsync();
+      const t1 = performance.now();
+      const v = await read;
+      const t2 = performance.now();
+      let best = 0;
+      for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
+      token = best;
+      if (i >= 2) {
+        replay.push(t1 - t0);
+        replayWait.push(t2 - t1);
+      }
+    }
+    const r1 = gpu.stats();
+    decoder.dispose();
+    cache2.dispose();
     model.dispose();
     return {
       part: "latency",
@@ -99,6 +137,12 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
         submitsPerStep: (s1.submits - s0.submits) / steps,
         buffersCreatedPerStep: (s1.buffersCreated - s0.buffersCreated) / steps,
         gpuMsPerStep: gpuMs === null ? null : ms(gpuMs),
+      },
+      replayedDecode: {
+        stepMs: ms(median(replay)),
+        waitMs: ms(median(replayWait)),
+        kernelsPerStep: (r1.dispatches - r0.dispatches) / steps,
+        submitsPerStep: (r1.submits - r0.submits) / steps,
       },
     };
   } finally {

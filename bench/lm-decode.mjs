@@ -9,6 +9,8 @@
 //                              [--dtype f32|f16]   (f16: weight matrices stored as f16; on CUDA
 //                                                   the PyTorch peer then runs in float16)
 //                              [--kv-dtype f32|f16] (the KV cache's storage)
+//                              [--capture-decode]  (webgpu: the first decode step recorded and
+//                                                   replayed for the rest: generate's captureDecode)
 import { bestTorch, fmt, llamaConfig, SHAPE, useBackend } from "./_lm-common.mjs";
 
 function parseArgs(args) {
@@ -23,6 +25,7 @@ function parseArgs(args) {
     backend: "cpu",
     dtype: "f32",
     kvDtype: "f32",
+    captureDecode: false,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -36,9 +39,10 @@ function parseArgs(args) {
     else if (a === "--backend") o.backend = args[++i];
     else if (a === "--dtype") o.dtype = args[++i];
     else if (a === "--kv-dtype") o.kvDtype = args[++i];
+    else if (a === "--capture-decode") o.captureDecode = true;
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch] [--backend cpu|webgpu] [--dtype f32|f16] [--kv-dtype f32|f16]",
+        "usage: npm run bench -- lm-decode [--json] [--threads N] [--torch-threads 1,2] [--batches 1,16] [--prompt 32] [--new 128] [--no-torch] [--backend cpu|webgpu] [--dtype f32|f16] [--kv-dtype f32|f16] [--capture-decode]",
       );
       process.exit(0);
     } else throw new Error(`lm-decode: unknown argument ${a}`);
@@ -86,7 +90,12 @@ export async function main(args) {
     const prompts = Array.from({ length: batch }, () =>
       Array.from({ length: o.prompt }, () => rng.int(SHAPE.vocab)),
     );
-    const opts = { maxNewTokens: o.new, eosTokenIds: [], cacheDType: o.kvDtype };
+    const opts = {
+      maxNewTokens: o.new,
+      eosTokenIds: [],
+      cacheDType: o.kvDtype,
+      ...(o.captureDecode ? { captureDecode: true } : {}),
+    };
     await gen(model, prompts, { ...opts, maxNewTokens: 4 }); // warm-up
     const { stats } = await gen(model, prompts, opts);
     const steps = stats.stepMs.length;
@@ -108,7 +117,7 @@ export async function main(args) {
   }
 
   console.log(
-    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, ${o.dtype} weights, ${o.kvDtype} KV cache${torchConfig.dtype ? `, PyTorch ${torchConfig.dtype}` : ""}, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
+    `lm-decode: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, ${o.dtype} weights, ${o.kvDtype} KV cache${o.captureDecode ? ", recorded decode steps" : ""}${torchConfig.dtype ? `, PyTorch ${torchConfig.dtype}` : ""}, prompt ${o.prompt}, ${o.new} new tokens, greedy, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, PyTorch best of ${o.torchThreads.join(" / ")} threads`,
   );
   console.log(
     "batch  athanor decode tok/s  torch decode tok/s  ratio  athanor prefill tok/s  torch prefill tok/s",
@@ -145,6 +154,7 @@ export async function main(args) {
         backend,
         dtype: o.dtype,
         kvDtype: o.kvDtype,
+        captureDecode: o.captureDecode,
         torchDtype: torchConfig.dtype ?? "float32",
         params,
         threads: o.threads,

@@ -6,7 +6,7 @@
  * and the loop ends when every row is done.
  */
 import { ops, Rng, type Tensor, tensor, tidy } from "@athanor/tensor";
-import type { CausalLM } from "../model/causal-lm.js";
+import type { CausalLM, StepDecoder } from "../model/causal-lm.js";
 import type { Tokenizer } from "../tokenizer/index.js";
 import { ConstraintError, type TokenConstraint } from "./constraint.js";
 import { IncrementalDetokenizer } from "./detokenizer.js";
@@ -44,6 +44,12 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   /** Storage of the KV cache: "f32" (default) or "f16" (half the memory, f32 attention). */
   cacheDType?: "f32" | "f16";
+  /**
+   * Record the first decode step and replay it for the rest (`createStepDecoder`; backends
+   * that can record work: webgpu; an f32 cache). The prompt's prefill runs as usual. Default
+   * false.
+   */
+  captureDecode?: boolean;
 }
 
 export interface TokenEvent {
@@ -259,7 +265,15 @@ function* decodeLoop(
     stepMs: [],
   };
   const cache = model.createCache(B, total, { dtype: o.cacheDType });
+  let decoder: StepDecoder | null = null;
   try {
+    if (o.captureDecode) {
+      if (!model.createStepDecoder)
+        throw new TypeError(
+          `generate: captureDecode needs a model with createStepDecoder (this ${info.modelType} model has none)`,
+        );
+      decoder = model.createStepDecoder(cache);
+    }
     // Prefill.
     let t0 = performance.now();
     let logits = yield* readLogits(
@@ -316,16 +330,9 @@ function* decodeLoop(
         }
       }
       t0 = performance.now();
-      logits = yield* readLogits(
-        model,
-        ids,
-        pos,
-        [B, 1],
-        padded ? mask : null,
-        total,
-        past + 1,
-        cache,
-      );
+      logits = decoder
+        ? yield { read: decoder.step(ids, pos, padded ? mask : null) } // the decoder owns it
+        : yield* readLogits(model, ids, pos, [B, 1], padded ? mask : null, total, past + 1, cache);
       const ms = performance.now() - t0;
       stats.stepMs.push(ms);
       stats.decodeMs += ms;
@@ -333,6 +340,7 @@ function* decodeLoop(
       for (const r of rows) if (!r.done) r.position++;
     }
   } finally {
+    decoder?.dispose();
     cache.dispose();
   }
   stats.generatedTokens = rows.reduce((s, r) => s + r.tokens.length, 0);

@@ -72,4 +72,28 @@ export interface CausalLM {
   createCache(batchSize: number, maxLength: number, options?: { dtype?: "f32" | "f16" }): KVCache;
   /** Trainable parameters by Hugging Face name (e.g. `model.layers.0.self_attn.q_proj.weight`). */
   parameters(): Map<string, Tensor>;
+  /**
+   * A decoder of one token per sequence that records its first step and replays it for the
+   * next ones (backends that can record work: webgpu). Optional: models without it decode
+   * with `forward`.
+   */
+  createStepDecoder?(cache: KVCache): StepDecoder;
+}
+
+/**
+ * One-token decode steps over a KV cache, recorded once and replayed (`capture` in
+ * @athanor/tensor): after the first step the model code does not run on the host again.
+ */
+export interface StepDecoder {
+  /**
+   * Runs one token per row at the cache's current length and advances it: `ids` [B], their
+   * `positions` [B], and `attentionMask` [B, cache maxLength] (1 real, 0 padding; only the
+   * positions up to this step's are read; null: all real). Returns logits [B, 1, vocab],
+   * rewritten by the next step: read them before it.
+   */
+  step(ids: Int32Array, positions: Int32Array, attentionMask: Float32Array | null): Tensor;
+  /** Kernels one replayed step issues (0 before the first step). */
+  readonly kernels: number;
+  /** Frees the recording and the decoder's input tensors (not the cache). */
+  dispose(): void;
 }

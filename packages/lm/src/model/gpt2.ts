@@ -3,7 +3,7 @@
  * q/k/v projection. Weights keep the checkpoint's Conv1D layout [in, out].
  */
 
-import { ops, type Tensor, tensor } from "@athanor/tensor";
+import { type Backend, ops, type Tensor, tensor } from "@athanor/tensor";
 import type { Gpt2Config } from "./config.js";
 import type { PreparedInputs } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
@@ -46,6 +46,11 @@ export class Gpt2LM extends TransformerLM<Gpt2Config> {
     return gpt2ParameterShapes(this.config);
   }
 
+  /** Position ids [B, T] (learned position embeddings). */
+  positionTensors(positions: Int32Array, B: number, T: number, backend: Backend) {
+    return { ids: tensor(positions, [B, T], { dtype: "i32", backend }) };
+  }
+
   protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {
     const c = this.config;
     const { B, T } = inputs;
@@ -57,7 +62,9 @@ export class Gpt2LM extends TransformerLM<Gpt2Config> {
         this.parameter(`${name}.bias`),
         c.layerNormEps,
       );
-    const pos = tensor(inputs.positions, [B, T]);
+    const pos = (
+      inputs.decode?.positions ?? this.positionTensors(inputs.positions, B, T, inputIds.backend)
+    ).ids;
     let h = ops.add(
       ops.embedding(this.parameter("transformer.wte.weight"), inputIds),
       ops.embedding(this.parameter("transformer.wpe.weight"), pos),

@@ -5,6 +5,7 @@ export type {
   ForwardResult,
   HostInput,
   KVCache,
+  StepDecoder,
 } from "./causal-lm.js";
 export {
   type Gpt2Config,

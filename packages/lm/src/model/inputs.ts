@@ -23,7 +23,23 @@ export interface PreparedInputs {
   mask: Tensor | null;
   /** Logits for the last position only. */
   lastOnly: boolean;
+  /** A step decoder's persistent inputs (./step-decoder.ts), or null. */
+  decode: DecodeInputs | null;
 }
+
+/**
+ * What a recorded decode step reads instead of host-derived values: every tensor is written
+ * before each step, so a replay sees the new step's values (./step-decoder.ts).
+ */
+export interface DecodeInputs {
+  /** i32 [1]: the cache position this step's keys and values go to. */
+  slot: Tensor;
+  /** The model's position tensors for this step (`TransformerLM.positionTensors`). */
+  positions: PositionTensors;
+}
+
+/** A pass's position-dependent tensors: GPT-2's position ids, Llama's RoPE cos / sin rows. */
+export type PositionTensors = Record<string, Tensor>;
 
 export function prepareInputs(
   inputIds: Tensor,
@@ -74,7 +90,7 @@ export function prepareInputs(
     for (let i = 0; i < add.length; i++) add[i] = maskValues[i] === 0 ? MASKED : 0;
     mask = tensor(add, [B, 1, 1, total], { backend: inputIds.backend });
   }
-  return { B, T, past, positions, mask, lastOnly: options.logitsFor === "last" };
+  return { B, T, past, positions, mask, lastOnly: options.logitsFor === "last", decode: null };
 }
 
 /** The values of a host input of shape `shape`, checked; `meaning` names the axes. */

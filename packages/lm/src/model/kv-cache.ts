@@ -68,6 +68,27 @@ export class StaticKVCache implements KVCache {
     return [out[0], out[1]];
   }
 
+  /**
+   * Writes one step's keys / values k, v [B, Hkv, 1, D] for `layer` at the position held by the
+   * device tensor `slot` (i32 [1]) and returns views of the whole cache [B, Hkv, maxLength, D]:
+   * shapes that do not depend on the position, so a recorded decode step can be replayed at the
+   * next one (./step-decoder.ts; a mask hides the positions past the step's). The write adds
+   * into the slot, which is zero: never written, or cleared by `truncate`.
+   */
+  writeAt(layer: number, k: Tensor, v: Tensor, slot: Tensor): [Tensor, Tensor] {
+    if (this.dtype !== "f32")
+      throw new Error("KV cache: a recorded decode step needs an f32 cache (this one is f16)");
+    const out: Tensor[] = [];
+    for (const [src, buf] of [
+      [k, this.keys[layer]],
+      [v, this.values[layer]],
+    ] as const) {
+      buf.backend.indexAdd(src._view("KV cache"), 2, slot._view("KV cache"), buf._view("KV cache"));
+      out.push(buf.alias());
+    }
+    return [out[0], out[1]];
+  }
+
   /** Marks `T` more positions as cached (after every layer was updated). */
   advance(T: number): void {
     this._length += T;
@@ -77,6 +98,16 @@ export class StaticKVCache implements KVCache {
   truncate(length: number): void {
     if (!Number.isInteger(length) || length < 0 || length > this._length)
       throw new Error(`KV cache: cannot truncate to ${length} (length ${this._length})`);
+    // forgotten positions go back to zero: `writeAt` adds into its slot
+    if (length < this._length) {
+      for (const buf of [...this.keys, ...this.values]) {
+        const tail = ops.slice(buf, 2, length, this._length);
+        const zero = zeros(tail.shape, { dtype: buf.dtype, backend: buf.backend });
+        buf.backend.copy(zero._view("KV cache"), tail._view("KV cache"));
+        zero.dispose();
+        tail.dispose();
+      }
+    }
     this._length = length;
   }
 

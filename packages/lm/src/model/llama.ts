@@ -4,7 +4,7 @@
  * SwiGLU MLP, tied or untied head.
  */
 
-import { ops, type Tensor } from "@athanor/tensor";
+import { type Backend, ops, type Tensor } from "@athanor/tensor";
 import type { LlamaConfig } from "./config.js";
 import type { PreparedInputs } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
@@ -60,12 +60,26 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
     return llamaParameterShapes(this.config);
   }
 
+  /** RoPE cos / sin rows [B, 1, T, headDim / 2] of the positions. */
+  positionTensors(positions: Int32Array, B: number, T: number, backend: Backend) {
+    const { cosT, sinT } = ropeRows(this.rope, positions, B, T, backend);
+    return { cos: cosT, sin: sinT };
+  }
+
   protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {
     const c = this.config;
     const norm = (x: Tensor, name: string) => ops.rmsNorm(x, this.parameter(name), c.rmsNormEps);
     const embed = this.parameter("model.embed_tokens.weight");
     const [B, T] = inputIds.shape;
-    const rows = ropeRows(this.rope, inputs.positions, B, T, embed.backend);
+    // a step decoder's rows are device tensors only: the host RoPE step is for cpu backends
+    const rows = inputs.decode
+      ? {
+          cos: null,
+          sin: null,
+          cosT: inputs.decode.positions.cos,
+          sinT: inputs.decode.positions.sin,
+        }
+      : ropeRows(this.rope, inputs.positions, B, T, embed.backend);
     let h = ops.embedding(embed, inputIds);
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}`;

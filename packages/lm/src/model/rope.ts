@@ -120,8 +120,9 @@ const FUSED_MAX = 1 << 16;
  * GPU pass uploads them once, not twice per layer and projection).
  */
 export interface RopeRows {
-  cos: Float32Array;
-  sin: Float32Array;
+  /** Host rows, or null when only the tensors exist (a step decoder's). */
+  cos: Float32Array | null;
+  sin: Float32Array | null;
   cosT: Tensor;
   sinT: Tensor;
 }
@@ -151,8 +152,8 @@ export function ropeRows(
  * webgpu backend). Both give the same values.
  */
 export function applyRope(x: Tensor, rows: RopeRows, fused = x.size <= FUSED_MAX): Tensor {
-  if (!fused || !x.backend.readSync) return ops.rope(x, rows.cosT, rows.sinT);
   const { cos, sin } = rows;
+  if (!fused || !x.backend.readSync || !cos || !sin) return ops.rope(x, rows.cosT, rows.sinT);
   const op = customOp({
     name: "rope",
     forward: (_ctx, t) => tensor(rotate(t.data() as Float32Array, t.shape, cos, sin, 1), t.shape),

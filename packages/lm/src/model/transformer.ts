@@ -4,7 +4,16 @@
  * adapter, and the expected-parameter list that checkpoints are validated against.
  */
 
-import { checkpoint, isGradEnabled, noGrad, ops, type Tensor, tensor, tidy } from "@athanor/tensor";
+import {
+  type Backend,
+  checkpoint,
+  isGradEnabled,
+  noGrad,
+  ops,
+  type Tensor,
+  tensor,
+  tidy,
+} from "@athanor/tensor";
 import type { LoraAdapter } from "../lora/adapter.js";
 import type {
   CausalLM,
@@ -12,10 +21,17 @@ import type {
   ForwardOptions,
   ForwardResult,
   KVCache,
+  StepDecoder,
 } from "./causal-lm.js";
 import type { ModelConfig } from "./config.js";
-import { type PreparedInputs, prepareInputs } from "./inputs.js";
+import {
+  type DecodeInputs,
+  type PositionTensors,
+  type PreparedInputs,
+  prepareInputs,
+} from "./inputs.js";
 import { StaticKVCache } from "./kv-cache.js";
+import { CapturedStepDecoder } from "./step-decoder.js";
 
 /** `ForwardOptions` plus batched multi-LoRA: one adapter (or none) per batch row. */
 export interface TransformerForwardOptions extends ForwardOptions {
@@ -85,6 +101,18 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
   /** Number of KV heads and head size for the cache. */
   protected abstract readonly kvHeads: number;
 
+  /**
+   * The position-dependent tensors of a pass, made from host positions [B·T] (row-major [B, T])
+   * on `backend`: GPT-2's position ids, Llama's RoPE rows. `run` takes them from
+   * `inputs.decode` instead when a step decoder supplies them.
+   */
+  abstract positionTensors(
+    positions: Int32Array,
+    B: number,
+    T: number,
+    backend: Backend,
+  ): PositionTensors;
+
   /** Runs the network on prepared inputs, returning logits [B, T, vocab]. */
   protected abstract run(
     inputIds: Tensor,
@@ -137,6 +165,37 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     if (!this.gradientCheckpointing) inputs.mask?.dispose();
     cache?.advance(inputs.T);
     return { logits };
+  }
+
+  /**
+   * One decode step for a step decoder (./step-decoder.ts): ids [B, 1], keys and values written
+   * at `decode.slot`, attention over the whole cache under `mask` [B, 1, 1, maxLength]
+   * (additive), positions from `decode.positions`. Reads nothing on the host and does not
+   * advance the cache (the decoder does), so it can be recorded once and replayed. Returns
+   * logits [B, 1, vocab].
+   */
+  forwardStep(inputIds: Tensor, cache: StaticKVCache, decode: DecodeInputs, mask: Tensor): Tensor {
+    const [B, T] = inputIds.shape;
+    const inputs: PreparedInputs = {
+      B,
+      T,
+      past: cache.length,
+      positions: new Int32Array(0), // the decode inputs carry them
+      mask,
+      lastOnly: true,
+      decode,
+    };
+    return this.run(inputIds, inputs, cache);
+  }
+
+  /**
+   * A decoder that records one decode step on its first call and replays it for the following
+   * ones (on backends that can record: webgpu). See ./step-decoder.ts.
+   */
+  createStepDecoder(cache: KVCache): StepDecoder {
+    if (!(cache instanceof StaticKVCache))
+      throw new Error("createStepDecoder: the cache must come from this model's createCache()");
+    return new CapturedStepDecoder(this, cache);
   }
 
   private forwardPerRow(
@@ -318,7 +377,11 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
       throw new Error(
         "forward: the KV cache does not carry gradients to earlier positions; run decoding under noGrad(), or train without a cache",
       );
-    const [kk, vv] = cache ? cache.update(layer, k, v) : [k, v];
+    const [kk, vv] = !cache
+      ? [k, v]
+      : inputs.decode
+        ? cache.writeAt(layer, k, v, inputs.decode.slot)
+        : cache.update(layer, k, v);
     return ops.attention(q, kk, vv, { causal: true, mask: inputs.mask });
   }
 

@@ -1,0 +1,98 @@
+/**
+ * Decode steps recorded once and replayed (`capture` in @athanor/tensor). A decode step of a
+ * small model is a hundred-odd small kernels; on a GPU the host spends several times longer
+ * running the model code that records them than the GPU spends running them. A replay only
+ * issues the recorded kernels.
+ *
+ * A recording repeats fixed shapes and kernel arguments, so the step is made position-free:
+ * the new keys and values are written at a cache slot held in a device tensor
+ * (`StaticKVCache.writeAt`), attention reads the whole cache under an additive mask that hides
+ * the positions past the step's (and padding), and the position ids or RoPE rows come from
+ * tensors written before each step. What changes from step to step (ids, slot, mask,
+ * positions) is written into those tensors; then the recording is replayed.
+ */
+
+import { type Capture, capture, keep, noGrad, type Tensor, zeros } from "@athanor/tensor";
+import type { StepDecoder } from "./causal-lm.js";
+import { MASKED, type PositionTensors } from "./inputs.js";
+import type { StaticKVCache } from "./kv-cache.js";
+import type { TransformerLM } from "./transformer.js";
+
+export class CapturedStepDecoder implements StepDecoder {
+  private readonly ids: Tensor;
+  private readonly slot: Tensor;
+  private readonly mask: Tensor;
+  private readonly positions: PositionTensors;
+  private recording: Capture<Tensor> | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly model: TransformerLM,
+    private readonly cache: StaticKVCache,
+  ) {
+    const backend = [...model.parameters().values()][0].backend;
+    if (!backend.beginCapture)
+      throw new Error(
+        `createStepDecoder: recorded decode steps need a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
+      );
+    if (cache.dtype !== "f32")
+      throw new Error("createStepDecoder: recorded decode steps need an f32 KV cache");
+    const B = cache.batchSize;
+    this.ids = keep(zeros([B, 1], { dtype: "i32", backend }));
+    this.slot = keep(zeros([1], { dtype: "i32", backend }));
+    this.mask = keep(zeros([B, 1, 1, cache.maxLength], { backend }));
+    this.positions = model.positionTensors(new Int32Array(B), B, 1, backend);
+    for (const t of Object.values(this.positions)) keep(t);
+  }
+
+  get kernels(): number {
+    return this.recording?.kernels ?? 0;
+  }
+
+  step(ids: Int32Array, positions: Int32Array, attentionMask: Float32Array | null): Tensor {
+    if (this.disposed) throw new Error("step decoder: used after dispose()");
+    const { cache } = this;
+    const B = cache.batchSize;
+    const L = cache.maxLength;
+    if (ids.length !== B || positions.length !== B)
+      throw new Error(
+        `step decoder: ${ids.length} ids and ${positions.length} positions for a batch of ${B}`,
+      );
+    if (attentionMask && attentionMask.length !== B * L)
+      throw new Error(
+        `step decoder: attentionMask has ${attentionMask.length} values; expected [${B}, ${L}] (batch, cache positions), row-major`,
+      );
+    cache.checkRoom(B, 1);
+    const at = cache.length;
+    this.ids.write(ids);
+    this.slot.write([at]);
+    const mask = new Float32Array(B * L).fill(MASKED);
+    for (let b = 0; b < B; b++)
+      for (let j = 0; j <= at; j++)
+        if (attentionMask?.[b * L + j] !== 0) mask[b * L + j] = 0;
+    this.mask.write(mask);
+    const fresh = this.model.positionTensors(positions, B, 1, this.ids.backend);
+    for (const [name, t] of Object.entries(fresh)) {
+      this.positions[name].write(t);
+      t.dispose();
+    }
+    let logits: Tensor;
+    if (this.recording) logits = this.recording.replay();
+    else {
+      const decode = { slot: this.slot, positions: this.positions };
+      this.recording = capture(this.ids.backend, () =>
+        noGrad(() => this.model.forwardStep(this.ids, cache, decode, this.mask)),
+      );
+      logits = this.recording.result;
+    }
+    cache.advance(1);
+    return logits;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.recording?.dispose();
+    for (const t of [this.ids, this.slot, this.mask, ...Object.values(this.positions)]) t.dispose();
+  }
+}
