@@ -191,12 +191,14 @@ suite(title, { timeout: 300_000 }, () => {
         const eagerCache = model.createCache(2, L);
         const stepCache = model.createCache(2, L);
         const prompt = tensor(Int32Array.from([3, 4, 5, 6, 7, 8]), [2, 3], { dtype: "i32" });
-        for (const c of [eagerCache, stepCache])
+        for (const c of [eagerCache, stepCache]) {
           model.forward(prompt, { cache: c }).logits.dispose();
+          c.truncate(2); // the decoder adds into its slot: truncate must clear position 2
+        }
         const decoder = model.createStepDecoder!(stepCache);
         for (let s = 0; s < 4; s++) {
           const ids = Int32Array.from([10 + s, 20 + s]);
-          const pos = Int32Array.from([3 + s, 3 + s]);
+          const pos = Int32Array.from([2 + s, 2 + s]);
           const want = model.forward(tensor(ids, [2, 1], { dtype: "i32" }), {
             cache: eagerCache,
             positionIds: pos,

@@ -67,9 +67,12 @@ export class CapturedStepDecoder implements StepDecoder {
     this.ids.write(ids);
     this.slot.write([at]);
     const mask = new Float32Array(B * L).fill(MASKED);
-    for (let b = 0; b < B; b++)
-      for (let j = 0; j <= at; j++)
+    // 0 (attend) on this step's position and the real ones before it; MASKED elsewhere
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j <= at; j++) {
         if (attentionMask?.[b * L + j] !== 0) mask[b * L + j] = 0;
+      }
+    }
     this.mask.write(mask);
     const fresh = this.model.positionTensors(positions, B, 1, this.ids.backend);
     for (const [name, t] of Object.entries(fresh)) {
