@@ -127,6 +127,7 @@ interface GenerateFlags {
   jsonSchema?: string;
   choices?: string;
   json?: boolean;
+  captureDecode?: boolean;
 }
 
 async function runGenerate(f: GenerateFlags): Promise<void> {
@@ -160,6 +161,7 @@ async function runGenerate(f: GenerateFlags): Promise<void> {
     stop: f.stop,
     constraint,
     cacheDType: f.kvDtype,
+    captureDecode: f.captureDecode,
   };
   if (f.json) {
     const { outputs, stats } = await generateAsync(model, f.prompt, options);
@@ -532,6 +534,10 @@ export function registerLm(program: Command): void {
       "storage of the KV cache (f16: half the memory, f32 attention)",
       dtypeFlag("--kv-dtype"),
       "f32",
+    )
+    .option(
+      "--capture-decode",
+      "webgpu: record the first decode step and replay it for the rest (far less CPU time per token)",
     )
     .action((f: GenerateFlags) => runGenerate(f));
 
