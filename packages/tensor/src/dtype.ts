@@ -92,6 +92,17 @@ export function formatBytes(format: StorageFormat): number {
   return format === "f16" || format === "bf16" ? 2 : 4;
 }
 
+/**
+ * Host values as the host array of a compute dtype: Int32Array for i32 (numbers truncated
+ * toward zero), Float32Array otherwise (f16 storage takes f32 host values); returned as is
+ * when already that array.
+ */
+export function hostArray(dtype: DType, values: ArrayLike<number>): HostArray {
+  if (dtype === "i32")
+    return values instanceof Int32Array ? values : Int32Array.from(values, Math.trunc);
+  return values instanceof Float32Array ? values : Float32Array.from(values);
+}
+
 /** Encodes host values into a storage format (f32/i32 arrays are returned as is or copied). */
 export function encode(values: HostArray, format: StorageFormat): HostArray | Uint16Array {
   switch (format) {
@@ -100,9 +111,8 @@ export function encode(values: HostArray, format: StorageFormat): HostArray | Ui
     case "f16":
       return f32ToF16(values);
     case "f32":
-      return values instanceof Float32Array ? values : Float32Array.from(values);
     case "i32":
-      return values instanceof Int32Array ? values : Int32Array.from(values, Math.trunc);
+      return hostArray(format, values);
   }
 }
 

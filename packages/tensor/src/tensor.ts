@@ -7,7 +7,7 @@ import { type BackwardOptions, backward, type Node } from "./autograd.js";
 import type { Backend, DType, HostArray, StorageFormat, View } from "./backend.js";
 import { contiguousStrides, isContiguous, shapeSize } from "./backend.js";
 import { refuseInCapture } from "./capture.js";
-import { encode } from "./dtype.js";
+import { encode, hostArray } from "./dtype.js";
 import type { DataBuffer } from "./memory.js";
 import * as ops from "./ops/index.js";
 import { trackTensor } from "./scope.js";
@@ -152,15 +152,7 @@ export class Tensor {
       );
     }
     const storage = this._view("write").storage; // reloads from the host tier
-    const values: HostArray =
-      this.dtype === "i32"
-        ? data instanceof Int32Array
-          ? data
-          : Int32Array.from(data, Math.trunc)
-        : data instanceof Float32Array
-          ? data
-          : Float32Array.from(data);
-    this.backend.write(storage, values, this.offset);
+    this.backend.write(storage, hostArray(this.dtype, data), this.offset);
     return this;
   }
 

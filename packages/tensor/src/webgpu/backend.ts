@@ -24,7 +24,7 @@ import {
   type UnaryOp,
   type View,
 } from "../backend.js";
-import { f32ToF16 } from "../dtype.js";
+import { f32ToF16, hostArray } from "../dtype.js";
 import { deviceOf } from "../memory.js";
 import { Fuser } from "./fusion.js";
 import { type AdamWUpdate, adamwMany, adamwWords, maxParams } from "./kernels/adamw-many.js";
@@ -281,15 +281,7 @@ export class WebGpuBackend implements Backend {
       this.writeHalf(s, data, offset);
       return;
     }
-    const typed =
-      s.dtype === "i32"
-        ? data instanceof Int32Array
-          ? data
-          : Int32Array.from(data, Math.trunc)
-        : data instanceof Float32Array
-          ? data
-          : Float32Array.from(data);
-    this.rt.write(s.buffer, offset * 4, typed);
+    this.rt.write(s.buffer, offset * 4, hostArray(s.dtype, data));
   }
 
   /**
