@@ -31,6 +31,8 @@
 //   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, then f32 and f16
 //                 weights with recorded decode steps (--capture-decode) (PyTorch fp32 / float16
 //                 on CUDA as the peers)
+//   lm-train      lm-train (10M Llama shape, batch 8 x 128, lm's Trainer), eager and with
+//                 recorded steps (--capture-steps), PyTorch on CUDA in the same runs
 //   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
 //   ablations     the train step with the buffer pool capped at poolBytes (a memory budget),
 //                 with fusion off, then with the bind-group cache off
@@ -45,6 +47,7 @@ import { attentionSweep, attentionTable, bestAttention } from "./_webgpu-attenti
 import { latencyProbe } from "./_webgpu-latency.mjs";
 import { bestTiles, sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
 import { main as decode } from "./lm-decode.mjs";
+import { main as lmTrain } from "./lm-train.mjs";
 import { main as matmul } from "./webgpu-matmul.mjs";
 import { main as record } from "./webgpu-record.mjs";
 import { main as reduce } from "./webgpu-reduce.mjs";
@@ -60,6 +63,7 @@ const ORDER = [
   "tuned",
   "latency",
   "decode",
+  "lm-train",
   "storage",
   "ablations",
   "matmul-f16",
@@ -137,6 +141,14 @@ const RUN = {
       await decode([
         ...["--json", "--backend", "webgpu", "--torch-threads", "1"],
         ...["--dtype", dtype, ...(recorded ? ["--capture-decode"] : [])],
+      ]);
+  },
+  "lm-train": async () => {
+    // the 10M Llama through lm's Trainer, eager and with recorded steps (captureSteps)
+    for (const recorded of [false, true])
+      await lmTrain([
+        ...["--json", "--backend", "webgpu", "--torch-threads", "1", "--steps", "5"],
+        ...(recorded ? ["--capture-steps"] : []),
       ]);
   },
   storage: () =>

@@ -7,6 +7,8 @@
 //
 //   npm run bench -- lm-train [--json] [--threads 2] [--batch 8] [--context 128] [--steps 3] [--no-torch]
 //                             [--backend cpu|webgpu]   (webgpu: PyTorch on CUDA, fp32, TF32 off)
+//                             [--capture-steps]  (webgpu: the Trainer's captureSteps; the step is
+//                                                 recorded in a second warm-up step, then replayed)
 import { bestTorch, fmt, llamaConfig, SHAPE, useBackend } from "./_lm-common.mjs";
 
 function parseArgs(args) {
@@ -19,6 +21,7 @@ function parseArgs(args) {
     steps: 3,
     torch: true,
     backend: "cpu",
+    captureSteps: false,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -26,11 +29,12 @@ function parseArgs(args) {
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--torch-threads") o.torchThreads = args[++i].split(",").map(Number);
     else if (a === "--backend") o.backend = args[++i];
+    else if (a === "--capture-steps") o.captureSteps = true;
     else if (["--threads", "--batch", "--context", "--steps"].includes(a))
       o[a.slice(2)] = Number(args[++i]);
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- lm-train [--json] [--threads N] [--torch-threads 1,2] [--batch 8] [--context 128] [--steps 3] [--no-torch] [--backend cpu|webgpu]",
+        "usage: npm run bench -- lm-train [--json] [--threads N] [--torch-threads 1,2] [--batch 8] [--context 128] [--steps 3] [--no-torch] [--backend cpu|webgpu] [--capture-steps]",
       );
       process.exit(0);
     } else throw new Error(`lm-train: unknown argument ${a}`);
@@ -48,13 +52,19 @@ export async function main(args) {
   const model = lm.createModel(config, { seed: 0 });
   let params = 0;
   for (const p of model.parameters().values()) params += p.size;
-  const trainer = new lm.Trainer(model, { lr: 3e-4, totalSteps: o.steps + 1, weightDecay: 0.1 });
+  const trainer = new lm.Trainer(model, {
+    lr: 3e-4,
+    totalSteps: o.steps + 2,
+    weightDecay: 0.1,
+    captureSteps: o.captureSteps,
+  });
   const rng = new T.Rng(1);
   const seqs = Array.from({ length: o.batch }, () =>
     Array.from({ length: o.context }, () => rng.int(SHAPE.vocab)),
   );
   const batch = lm.lmBatch(seqs, { padId: 0 });
   await trainer.trainStepAsync([batch]); // warm-up (allocates the optimizer state)
+  if (o.captureSteps) await trainer.trainStepAsync([batch]); // records the step
   const dev = T.getBackend();
   const live = T.memoryStats(dev).liveBytes;
   T.resetPeak(dev);
@@ -66,6 +76,8 @@ export async function main(args) {
     tokensPerSec: (o.batch * o.context) / sec,
     stepPeakMiB: (T.memoryStats(dev).peakBytes - live) / 2 ** 20,
     liveMiB: live / 2 ** 20,
+    // recorded steps keep their working memory in the recording, outside the tracker above
+    heldMiB: (dev.stats?.().heldBytes ?? 0) / 2 ** 20,
   };
   const torch = o.torch
     ? bestTorch(
@@ -77,14 +89,14 @@ export async function main(args) {
     : { skipped: "--no-torch" };
 
   console.log(
-    `lm-train: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, batch ${o.batch} x ${o.context} tokens, AdamW, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}, mean of ${o.steps} steps`,
+    `lm-train: Llama-shaped, ${(params / 1e6).toFixed(2)}M parameters, batch ${o.batch} x ${o.context} tokens, AdamW, athanor on ${backend === "cpu" ? `cpu, ${o.threads} threads` : backend}${o.captureSteps ? ", recorded steps" : ""}, mean of ${o.steps} steps`,
   );
   console.log("            s/step  tokens/s");
   console.log(
     `athanor  ${fmt(ours.secPerStep, 3).padStart(8)}  ${fmt(ours.tokensPerSec).padStart(8)}`,
   );
   console.log(
-    `athanor memory: ${fmt(ours.liveMiB)} MiB between steps, a step adds ${fmt(ours.stepPeakMiB)} MiB at its peak`,
+    `athanor memory: ${fmt(ours.liveMiB)} MiB between steps, a step adds ${fmt(ours.stepPeakMiB)} MiB at its peak${o.captureSteps ? `; the recorded step keeps ${fmt(ours.heldMiB)} MiB` : ""}`,
   );
   if (torch.skipped) console.log(`PyTorch skipped: ${torch.skipped}`);
   else {
@@ -100,6 +112,7 @@ export async function main(args) {
       JSON.stringify({
         bench: "lm-train",
         backend,
+        captureSteps: o.captureSteps,
         params,
         threads: o.threads,
         batch: o.batch,
@@ -108,6 +121,7 @@ export async function main(args) {
         secPerStep: ours.secPerStep,
         liveMiB: ours.liveMiB,
         stepPeakMiB: ours.stepPeakMiB,
+        heldMiB: ours.heldMiB,
         torch: torch.skipped ? { skipped: torch.skipped } : torch,
         ratio: torch.skipped ? null : ours.tokensPerSec / torch.tokensPerSec,
       }),

@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "./checkpoint/model-io.js";
 import { generate, generateAsync } from "./generate/generate.js";
 import type { Model } from "./model/create.js";
+import type { StaticKVCache } from "./model/kv-cache.js";
 import { loadReference } from "./testing/reference.js";
 import { lmBatch } from "./train/data.js";
 import { evaluate, Trainer } from "./train/trainer.js";
@@ -193,7 +194,7 @@ suite(title, { timeout: 300_000 }, () => {
         const prompt = tensor(Int32Array.from([3, 4, 5, 6, 7, 8]), [2, 3], { dtype: "i32" });
         for (const c of [eagerCache, stepCache]) {
           model.forward(prompt, { cache: c }).logits.dispose();
-          c.truncate(2); // the decoder adds into its slot: truncate must clear position 2
+          (c as StaticKVCache).truncate(2); // the decoder adds into its slot: truncate must clear position 2
         }
         const decoder = model.createStepDecoder!(stepCache);
         for (let s = 0; s < 4; s++) {
