@@ -22,13 +22,16 @@
  * is frozen: shapes, which kernels run, scalar arguments, and the bytes of tensors it created
  * from host data (constants are fine; host random numbers are refused). The function may not
  * read data back. Only `backend`'s work is recorded: work on another backend runs once, at
- * capture, and never again. An `AdamW` step may be part of it (its step count and learning rate advance
- * with every replay: see `onReplay`), once the optimizer has taken one eager step (which
- * creates its moments); other optimizers refuse. Tensors it reads (weights, inputs) must stay alive and on the device, and
- * are read again by every replay; its result's tensors, and gradients it accumulates, are
- * rewritten by every replay. The backend keeps every buffer the recording uses until
- * `dispose`, so a replay never touches memory given to another tensor; a replay after a tensor
- * it uses was disposed throws.
+ * capture, and never again.
+ *
+ * An `AdamW` step may be part of it (its step count and learning rate advance with every
+ * replay: see `onReplay`), once the optimizer has taken one eager step (which creates its
+ * moments); other optimizers refuse.
+ *
+ * Tensors it reads (weights, inputs) must stay alive and on the device, and are read again by
+ * every replay; its result's tensors, and gradients it accumulates, are rewritten by every
+ * replay. The backend keeps every buffer the recording uses until `dispose`, so a replay never
+ * touches memory given to another tensor; a replay after a tensor it uses was disposed throws.
  */
 
 import type { Backend, CapturedWork } from "./backend.js";
