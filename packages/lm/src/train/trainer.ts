@@ -271,18 +271,19 @@ export class Trainer {
       0,
     );
     if (labelTokens === 0) throw new Error("trainStep: no label tokens (every label is −100)");
-    this._step++;
-    const lr = this.schedule(this._step);
-    for (const o of this.optimizers) o.lr = lr;
+    const step = this._step + 1;
+    const lr = this.schedule(step);
+    for (const o of this.optimizers) o.lr = lr; // read by AdamW's step (and its replays)
     const tokens = microBatches.reduce((s, b) => s + b.tokens, 0);
-    const pending = { lr, t0, tokens, labelTokens, step: this._step };
+    let out: { loss: Tensor; gradNorm: Tensor };
     // Captured steps replay once AdamW has its moments (its first step creates them).
     if (this.options.captureSteps && this.optimizers.every((o) => o.stepCount > 0)) {
       const { loss, gradNorm } = this.replayStep(microBatches, labelTokens);
       // copies: a pipelined caller reads them after the next replay has rewritten the originals
-      return { ...pending, loss: noGrad(() => ops.clone(loss)), gradNorm: ops.clone(gradNorm) };
-    }
-    return { ...pending, ...this.stepWork(microBatches, labelTokens) };
+      out = { loss: noGrad(() => ops.clone(loss)), gradNorm: ops.clone(gradNorm) };
+    } else out = this.stepWork(microBatches, labelTokens);
+    this._step = step; // only once the step's work is recorded
+    return { ...out, lr, t0, tokens, labelTokens, step };
   }
 
   /**
