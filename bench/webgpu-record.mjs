@@ -14,6 +14,8 @@
 //                2 heads, context 16, batch 1, vocabulary 256) through the tensor frontend;
 //                --steps N steps per repetition (default 1: the loss is read after each step,
 //                as a training loop does)
+//   gpt2 replayed the same step recorded once with `capture` and replayed (the host cost of a
+//                replay: encoding the recorded kernels)
 // Each runs with the runtime's bind-group cache on and off (`--cache`; the cache is the
 // Runtime option `bindCache`, default on, off with ATHANOR_WEBGPU_BINDCACHE=0), interleaved
 // repetition by repetition, median of the repetitions.
@@ -239,6 +241,47 @@ function gpt2Stream(T, gpu, steps) {
   };
 }
 
+/**
+ * The gpt2 stream's step recorded once with `capture` (forward, backward, AdamW; after one
+ * eager step, which creates AdamW's moments) and replayed: the host cost of a replayed step.
+ */
+function gpt2ReplayStream(T, gpu, steps) {
+  const c = TINY;
+  const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
+  const opt = new T.AdamW(model.params, { lr: 1e-3, weightDecay: 0.1 });
+  const rng = new T.Rng(2);
+  const n = c.batch * c.context;
+  const ids = () =>
+    T.tensor(
+      Int32Array.from({ length: n }, () => rng.int(c.vocab)),
+      [c.batch, c.context],
+      { dtype: "i32", backend: gpu },
+    );
+  const inputs = ids();
+  const targets = ids();
+  const step = () => {
+    const loss = model.forward(inputs, targets);
+    loss.backward();
+    opt.step();
+    return loss;
+  };
+  T.tidy(() => {
+    step();
+    opt.zeroGrad();
+  });
+  const recorded = T.capture(gpu, step);
+  const losses = [];
+  return {
+    record() {
+      for (let s = 0; s < steps; s++) recorded.replay();
+    },
+    async settle() {
+      losses.push((await recorded.result.dataAsync())[0]);
+    },
+    losses,
+  };
+}
+
 export async function main(args) {
   const o = parseArgs(args);
   const { T, gpu } = await webgpu();
@@ -249,18 +292,25 @@ export async function main(args) {
   results.elementwise = await measure(gpu, clock, elementwiseStream(gpu, o.kernels), o.reps, modes);
   const gpt = gpt2Stream(T, gpu, o.steps);
   results.gpt2 = await measure(gpu, clock, gpt, o.reps, modes);
-  for (const m of modes) {
-    results.gpt2[m].dispatchesPerStep = results.gpt2[m].dispatches / o.steps;
-    results.gpt2[m].submitsPerStep = results.gpt2[m].submits / o.steps;
-    results.gpt2[m].msPerStep = results.gpt2[m].msPerRecord / o.steps;
+  const replayed = gpt2ReplayStream(T, gpu, o.steps);
+  results["gpt2 replayed"] = await measure(gpu, clock, replayed, o.reps, modes);
+  for (const name of ["gpt2", "gpt2 replayed"]) {
+    for (const m of modes) {
+      const r = results[name][m];
+      r.dispatchesPerStep = r.dispatches / o.steps;
+      r.submitsPerStep = r.submits / o.steps;
+      r.msPerStep = r.msPerRecord / o.steps;
+    }
   }
+  // a replay encodes recorded steps without Runtime.dispatch: no runtime share to report
+  for (const m of modes) results["gpt2 replayed"][m].usPerKernelInRuntime = null;
   const ratio = (r) => (r.on && r.off ? r.off.usPerKernel / r.on.usPerKernel : null);
   const ratios = {
     runtime: ratio(results.runtime),
     elementwise: ratio(results.elementwise),
     gpt2: ratio(results.gpt2),
   };
-  const finite = gpt.losses.every(Number.isFinite);
+  const finite = [...gpt.losses, ...replayed.losses].every(Number.isFinite);
   if (!finite) throw new Error(`webgpu-record: the gpt2 stream produced a non-finite loss`);
   if (o.json) {
     console.log(
@@ -298,7 +348,7 @@ export async function main(args) {
           String(r[m].submits),
           r[m].msPerRecord.toFixed(2),
           r[m].usPerKernel.toFixed(2),
-          r[m].usPerKernelInRuntime.toFixed(2),
+          r[m].usPerKernelInRuntime === null ? "-" : r[m].usPerKernelInRuntime.toFixed(2),
           r[m].hitRate === null ? "-" : `${(100 * r[m].hitRate).toFixed(1)}%`,
         ]);
       }
@@ -306,8 +356,9 @@ export async function main(args) {
     const w = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
     for (const row of rows) console.log(`  ${row.map((c, j) => c.padStart(w[j])).join("  ")}`);
     const g = results.gpt2[modes[0]];
+    const g2 = results["gpt2 replayed"][modes[0]];
     console.log(
-      `  gpt2 step (${o.steps} per repetition): ${g.dispatchesPerStep} kernels and ${g.submitsPerStep} submits per step, ${g.msPerStep.toFixed(2)} ms recording per step (cache ${modes[0]})`,
+      `  gpt2 step (${o.steps} per repetition): ${g.dispatchesPerStep} kernels and ${g.submitsPerStep} submits per step, ${g.msPerStep.toFixed(2)} ms recording per step (cache ${modes[0]}); replayed: ${g2.dispatchesPerStep} kernels, ${g2.msPerStep.toFixed(2)} ms per step (${(g.msPerStep / g2.msPerStep).toFixed(1)}x less)`,
     );
     if (modes.length === 2)
       console.log(
