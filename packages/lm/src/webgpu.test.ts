@@ -164,6 +164,40 @@ suite(title, { timeout: 300_000 }, () => {
     });
   });
 
+  it("captured training steps with f16 activations match eager ones", async () => {
+    const ref = await loadReference("llama-tiny");
+    const sequences = [
+      [5, 9, 200, 31, 7, 64, 12, 90],
+      [44, 3, 17, 250, 8, 6, 2, 9],
+    ];
+    const run = (captureSteps: boolean) =>
+      onGpu(async () => {
+        const model = await loadModel(ref.dir);
+        const trainer = new Trainer(model, {
+          lr: 1e-3,
+          totalSteps: 4,
+          activationDType: "f16",
+          captureSteps,
+        });
+        const losses = [];
+        for (let s = 0; s < 4; s++) {
+          const b = lmBatch(
+            sequences.map((q) => q.map((t) => (t + s) % 500)),
+            { padId: 0 },
+          );
+          losses.push((await trainer.trainStepAsync([b])).loss);
+          b.inputIds.dispose();
+          b.labels.dispose();
+        }
+        trainer.dispose();
+        model.dispose();
+        return losses;
+      });
+    const eager = await run(false);
+    expect(await run(true)).toEqual(eager);
+    expect(new Set(eager).size).toBe(4);
+  });
+
   for (const name of ["gpt2-tiny", "llama-tiny"]) {
     it(`${name}: recorded decode steps (captureDecode) give the tokens of eager steps`, async () => {
       const ref = await loadReference(name);
