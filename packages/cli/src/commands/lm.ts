@@ -349,6 +349,7 @@ interface TrainFlags {
   seed: number;
   json?: boolean;
   captureSteps?: boolean;
+  padToMultipleOf?: number;
 }
 
 async function runTrain(f: TrainFlags): Promise<void> {
@@ -437,6 +438,7 @@ async function runTrain(f: TrainFlags): Promise<void> {
     checkpointDir: join(f.out, "checkpoints"),
     checkpointEvery: f.checkpointEvery,
     captureSteps: f.captureSteps,
+    padToMultipleOf: f.padToMultipleOf,
     onProgress: (m) => {
       history.push(m);
       append({
@@ -614,6 +616,11 @@ export function registerLm(program: Command): void {
     .option(
       "--capture-steps",
       "webgpu: record each step once per batch shape and replay it (far less CPU time per step; pays off with fixed-length text blocks)",
+    )
+    .option(
+      "--pad-to-multiple-of <n>",
+      "pad each batch's length up to a multiple of n (fewer batch shapes for --capture-steps with SFT data)",
+      int("--pad-to-multiple-of"),
     )
     .option(
       "--dtype <f32|f16>",

@@ -31,6 +31,13 @@ export interface BatchOptions {
   padId: number;
   /** Cut sequences longer than this (keeping the start). Default: no limit. */
   maxLength?: number;
+  /**
+   * Pad each batch's length up to a multiple of this (never past `maxLength`), like
+   * `transformers`' `pad_to_multiple_of`: batches then come in few shapes, which recorded
+   * training steps (the Trainer's `captureSteps`) need. Padding changes no loss (its labels
+   * are −100, and in a causal model no real token attends to a later pad).
+   */
+  padToMultipleOf?: number;
 }
 
 function build(rows: { ids: number[]; labels: number[] }[], o: BatchOptions): Batch {
@@ -39,8 +46,14 @@ function build(rows: { ids: number[]; labels: number[] }[], o: BatchOptions): Ba
     const n = Math.min(r.ids.length, o.maxLength ?? Number.POSITIVE_INFINITY);
     return { ids: r.ids.slice(0, n), labels: r.labels.slice(0, n) };
   });
-  const T = Math.max(...cut.map((r) => r.ids.length));
+  let T = Math.max(...cut.map((r) => r.ids.length));
   if (T < 2) throw new Error("batch: every sequence has fewer than 2 tokens");
+  const m = o.padToMultipleOf;
+  if (m !== undefined) {
+    if (!Number.isInteger(m) || m < 1)
+      throw new Error(`batch: padToMultipleOf must be a positive integer, got ${m}`);
+    T = Math.min(Math.ceil(T / m) * m, o.maxLength ?? Number.POSITIVE_INFINITY);
+  }
   const ids = new Int32Array(rows.length * T).fill(o.padId);
   const labels = new Int32Array(rows.length * T).fill(IGNORE_INDEX);
   let tokens = 0;

@@ -63,7 +63,11 @@ export async function fit(model: Model, options: FitOptions): Promise<FitResult>
   const loader = new DataLoader<SftExample | number[]>(options.train, options.batchSize, {
     seed: options.seed ?? 0,
   });
-  const batchOpts: BatchOptions = { padId: options.padId, maxLength: options.maxLength };
+  const batchOpts: BatchOptions = {
+    padId: options.padId,
+    maxLength: options.maxLength,
+    padToMultipleOf: options.padToMultipleOf,
+  };
   const evalBatches = () => {
     const items = options.eval ?? [];
     const out: Batch[] = [];

@@ -85,6 +85,26 @@ describe("batches", () => {
     expect(Math.abs(ours - sum / n)).toBeLessThan(1e-5);
   });
 
+  test("padToMultipleOf rounds the length up (within maxLength) and changes no loss", async () => {
+    const ex = examples(3);
+    const plain = sftBatch(ex, { padId: 1 });
+    const padded = sftBatch(ex, { padId: 1, padToMultipleOf: 8 });
+    const T = plain.inputIds.shape[1];
+    expect(padded.inputIds.shape).toEqual([3, Math.ceil(T / 8) * 8]);
+    expect(padded.tokens).toBe(plain.tokens);
+    expect(padded.labelTokens).toBe(plain.labelTokens);
+    expect(sftBatch(ex, { padId: 1, padToMultipleOf: 64, maxLength: 20 }).inputIds.shape[1]).toBe(
+      20,
+    );
+    const model = await llama();
+    const loss = (b: typeof plain) =>
+      noGrad(() => causalLMLoss(model.forward(b.inputIds).logits, b.labels).item());
+    expect(Math.abs(loss(padded) - loss(plain))).toBeLessThan(1e-5);
+    expect(() => lmBatch([[1, 2, 3]], { padId: 0, padToMultipleOf: 0 })).toThrow(
+      "batch: padToMultipleOf must be a positive integer, got 0",
+    );
+  });
+
   test("the loader reshuffles per epoch from the seed and restores its position", () => {
     const items = Array.from({ length: 7 }, (_, i) => i);
     const a = new DataLoader(items, 3, { seed: 5 });
