@@ -10,6 +10,7 @@ import { Rng } from "../random.js";
 import { endScope, startScope } from "../scope.js";
 import { NoAdapterError, selectAdapter } from "./adapter.js";
 import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "./index.js";
+import { ORDERED_INDEX_ADD_MAX } from "./kernels/gather.js";
 import { matmul as matmulKernel, TILES } from "./kernels/matmul.js";
 
 const probe = await webgpuAvailable();
@@ -326,6 +327,34 @@ suite(title, { timeout: 120_000 }, () => {
     // 6 batchable updates per step go k per kernel (k = 3 with 16 storage bindings)
     const k = Math.floor((gpu.rt.device.limits.maxStorageBuffersPerShaderStage - 1) / 4);
     expect(single.kernels - fused.kernels).toBe(3 * (6 - Math.ceil(6 / k)));
+  });
+
+  it("indexAdd sums repeated indices in position order (deterministic), atomically past the bound", async () => {
+    const rows = 7;
+    const D = 5;
+    const sum = async (L: number) => {
+      const rng = new Rng(L);
+      const ids = Int32Array.from({ length: L }, () => rng.int(rows));
+      const src = randomValues(L * D, L + 1);
+      const base = randomValues(rows * D, L + 2);
+      // the sequential f32 sum, position by position
+      const want = Float32Array.from(base);
+      for (let l = 0; l < L; l++)
+        for (let i = 0; i < D; i++)
+          want[ids[l] * D + i] = Math.fround(want[ids[l] * D + i] + src[l * D + i]);
+      const x = tensor(base, [rows, D], { backend: gpu });
+      const got = ops.indexAdd(
+        x,
+        0,
+        tensor(ids, [L], { dtype: "i32", backend: gpu }),
+        tensor(src, [L, D], { backend: gpu }),
+      );
+      return { got: await got.dataAsync(), want };
+    };
+    const ordered = await sum(3000); // 3,000 additions spread over 7 rows
+    expect(Array.from(ordered.got)).toEqual(Array.from(ordered.want));
+    const atomic = await sum(ORDERED_INDEX_ADD_MAX + 1);
+    close(atomic.got, atomic.want, 1e-4);
   });
 
   it("trains a tiny transformer block for a few steps like the reference", async () => {

@@ -239,7 +239,116 @@ export function indexSelect(rt: Runtime, x: View, axis: number, index: View, out
 }
 
 /** out[o, ids[l], i] += src[o, l, i]; out contiguous, duplicates accumulate. */
+/**
+ * Index lists up to this long are summed in a fixed order (see {@link indexAdd}); finding each
+ * position's next repeat costs O(L²) comparisons, 4M at 2,048 positions, 67M at this bound.
+ */
+export const ORDERED_INDEX_ADD_MAX = 8192;
+
+/**
+ * out.index_select(axis, index) += src: scatter-add with duplicate indices. Up to
+ * {@link ORDERED_INDEX_ADD_MAX} f32 positions, deterministically: a first kernel links each
+ * position to the next one with the same index and marks first occurrences; a second one has
+ * each first occurrence add its chain in position order (the sequential sum, so the result
+ * does not depend on how the GPU schedules invocations, and no atomics). Beyond that, and for
+ * i32, every position adds itself atomically (a compare-and-swap loop for f32): the sum's order
+ * then varies from run to run.
+ */
 export function indexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
+  const L = index.shape[0];
+  if (out.storage.dtype === "f32" && L > 0 && L <= ORDERED_INDEX_ADD_MAX) {
+    orderedIndexAdd(rt, src, axis, index, out);
+    return;
+  }
+  atomicIndexAdd(rt, src, axis, index, out);
+}
+
+function orderedIndexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
+  const n = out.shape[axis];
+  const L = index.shape[0];
+  let inner = 1;
+  for (const d of out.shape.slice(axis + 1)) inner *= d;
+  let total = 1;
+  for (const d of src.shape) total *= d;
+  if (total === 0) return;
+  if (L === 1) {
+    // one position (a KV-cache write): nothing repeats, so no links
+    perElement(
+      rt,
+      `indexAdd:one:${src.storage.dtype}`,
+      total,
+      [
+        { name: "S", view: src, access: "r" },
+        { name: "I", view: index, access: "r" },
+        { name: "O", view: out, access: "rw" },
+      ],
+      [n, inner, src.offset, index.offset, out.offset],
+      `  let n = P[1]; let inner = P[2];
+  let i = gi % inner;
+  let o = gi / inner;
+  let t = P[5] + (o * n + u32(I[P[4]])) * inner + i;
+  O[t] = O[t] + f32(${load("S", src.storage.dtype, "P[3] + gi")});`,
+    );
+    return;
+  }
+  // links: [0, L) the next position with the same index (or -1), [L, 2L) 1 at first occurrences
+  const links = rt.newStorage(out.storage.backend, "i32", 2 * L);
+  const linksView: View = { storage: links, shape: [2 * L], strides: [1], offset: 0 };
+  try {
+    perElement(
+      rt,
+      "indexAdd:links",
+      L,
+      [
+        { name: "I", view: index, access: "r" },
+        { name: "N", view: linksView, access: "rw" },
+      ],
+      [index.offset],
+      `  let L = P[0];
+  let v = I[P[1] + gi];
+  var next = -1;
+  for (var j = gi + 1u; j < L; j = j + 1u) {
+    if (I[P[1] + j] == v) { next = i32(j); break; }
+  }
+  var first = 1;
+  for (var j = 0u; j < gi; j = j + 1u) {
+    if (I[P[1] + j] == v) { first = 0; break; }
+  }
+  N[gi] = next;
+  N[L + gi] = first;`,
+    );
+    perElement(
+      rt,
+      `indexAdd:ordered:${src.storage.dtype}`,
+      total,
+      [
+        { name: "S", view: src, access: "r" },
+        { name: "I", view: index, access: "r" },
+        { name: "N", view: linksView, access: "r" },
+        { name: "O", view: out, access: "rw" },
+      ],
+      [n, L, inner, src.offset, index.offset, out.offset],
+      `  let n = P[1]; let L = P[2]; let inner = P[3];
+  let i = gi % inner;
+  let l = (gi / inner) % L;
+  if (N[L + l] == 0) { return; }
+  let o = gi / (inner * L);
+  let t = P[6] + (o * n + u32(I[P[5] + l])) * inner + i;
+  var acc = O[t];
+  var j = i32(l);
+  loop {
+    acc = acc + f32(${load("S", src.storage.dtype, `P[4] + (o * L + u32(j)) * inner + i`)});
+    j = N[j];
+    if (j < 0) { break; }
+  }
+  O[t] = acc;`,
+    );
+  } finally {
+    rt.release(links.buffer);
+  }
+}
+
+function atomicIndexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
   const n = out.shape[axis];
   const L = index.shape[0];
   let inner = 1;
