@@ -190,22 +190,26 @@ export class Fuser {
     }));
     const inputs = externals.map((view) => ({ view, mode: "r" as const }));
     const first = outputs.length;
-    const lines: string[] = [];
-    for (let k = 0; k < externals.length; k++) lines.push(`  let x${k} = a${first + k};`);
-    nodes.forEach((n, i) => {
-      lines.push(`  var v${i}: ${wgslType(n.outType)};`);
-      lines.push("  {");
-      n.args.forEach((a, j) => {
-        const src = "ext" in a ? `x${a.ext}` : `v${a.node}`;
-        lines.push(`    let a${j + 1}: ${wgslType(n.argTypes[j])} = ${src};`);
+    // The kernel body, built only when the pipeline is compiled (the key below names it).
+    const body = () => {
+      const lines: string[] = [];
+      for (let k = 0; k < externals.length; k++) lines.push(`  let x${k} = a${first + k};`);
+      nodes.forEach((n, i) => {
+        lines.push(`  var v${i}: ${wgslType(n.outType)};`);
+        lines.push("  {");
+        n.args.forEach((a, j) => {
+          const src = "ext" in a ? `x${a.ext}` : `v${a.node}`;
+          lines.push(`    let a${j + 1}: ${wgslType(n.argTypes[j])} = ${src};`);
+        });
+        lines.push(`    ${n.body.trim()}`);
+        lines.push(`    v${i} = r0;`);
+        lines.push("  }");
       });
-      lines.push(`    ${n.body.trim()}`);
-      lines.push(`    v${i} = r0;`);
-      lines.push("  }");
-    });
-    live.forEach(({ i }, k) => {
-      lines.push(`  let r${k} = v${i};`);
-    });
+      live.forEach(({ i }, k) => {
+        lines.push(`  let r${k} = v${i};`);
+      });
+      return lines.join("\n");
+    };
     // The pipeline key: every op with its argument wiring and types (operand dtypes and
     // contiguity are added by `elementwise`).
     const wiring = nodes
@@ -217,7 +221,7 @@ export class Fuser {
       })
       .join(";");
     const name = `fused[${wiring}]>${live.map(({ i }) => i).join(",")}`;
-    elementwise(this.rt, name, lines.join("\n"), [...outputs, ...inputs]);
+    elementwise(this.rt, name, body, [...outputs, ...inputs]);
     if (nodes.length > 1) {
       this.fusedKernels++;
       this.fusedOps += nodes.length;

@@ -46,7 +46,8 @@ export function coalesce(
 }
 
 /**
- * Runs `body` over every element. `body` sees `a{k}` (the loaded value of operand k, in its
+ * Runs `body` over every element (a string, or a function building it when the pipeline is first
+ * compiled: the pipeline key `name` must then identify it). `body` sees `a{k}` (the loaded value of operand k, in its
  * dtype; f16 storage loads and stores as f32), `E` (index of the first extra parameter; read
  * with `pf(E + j)` / `pi(E + j)`) and must define `r{k}` for every written operand (in that
  * operand's dtype). `live` recomputes the extras at each replay of a capture (`Dispatch.live`).
@@ -54,7 +55,7 @@ export function coalesce(
 export function elementwise(
   rt: Runtime,
   name: string,
-  body: string,
+  body: string | (() => string),
   operands: Operand[],
   extras: ArrayLike<number> = [],
   live?: () => ArrayLike<number>,
@@ -157,7 +158,7 @@ ${entry(WG)}
   if (gi >= P[0]) { return; }
   let E = 2u + P[1] + ${operands.length}u * (P[1] + 1u);
 ${loads}
-${body}
+${typeof body === "string" ? body : body()}
 ${stores}
 }`;
     },
