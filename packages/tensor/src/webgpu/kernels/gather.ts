@@ -238,32 +238,41 @@ export function indexSelect(rt: Runtime, x: View, axis: number, index: View, out
   );
 }
 
-/** out[o, ids[l], i] += src[o, l, i]; out contiguous, duplicates accumulate. */
 /**
  * Index lists up to this long are summed in a fixed order (see {@link indexAdd}); finding each
  * position's next repeat costs O(L²) comparisons, 4M at 2,048 positions, 67M at this bound.
  */
 export const ORDERED_INDEX_ADD_MAX = 8192;
 
-/**
- * out.index_select(axis, index) += src: scatter-add with duplicate indices. Up to
- * {@link ORDERED_INDEX_ADD_MAX} f32 positions, deterministically: a first kernel links each
- * position to the next one with the same index and marks first occurrences; a second one has
- * each first occurrence add its chain in position order (the sequential sum, so the result
- * does not depend on how the GPU schedules invocations, and no atomics). Beyond that, and for
- * i32, every position adds itself atomically (a compare-and-swap loop for f32): the sum's order
- * then varies from run to run.
- */
-export function indexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
-  const L = index.shape[0];
-  if (out.storage.dtype === "f32" && L > 0 && L <= ORDERED_INDEX_ADD_MAX) {
-    orderedIndexAdd(rt, src, axis, index, out);
-    return;
-  }
-  atomicIndexAdd(rt, src, axis, index, out);
+/** The shape of a scatter-add: out [outer, n, inner] += src [outer, L, inner] at ids [L]. */
+interface Scatter {
+  L: number;
+  /** Elements of src (one invocation each). */
+  total: number;
+  /** P[1..6]: n, L, inner and the offsets of src, index and out. */
+  params: number[];
 }
 
-function orderedIndexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
+/**
+ * WGSL shared by the scatter-add kernels: invocation gi's place (i, l, o) in src, and `t`, the
+ * out element it adds to.
+ */
+const SCATTER_AT = `  let n = P[1]; let L = P[2]; let inner = P[3];
+  let i = gi % inner;
+  let l = (gi / inner) % L;
+  let o = gi / (inner * L);
+  let t = P[6] + (o * n + u32(I[P[5] + l])) * inner + i;`;
+
+/**
+ * out.index_select(axis, index) += src: scatter-add with duplicate indices, out contiguous. Up
+ * to {@link ORDERED_INDEX_ADD_MAX} f32 positions, deterministically: a first kernel links each
+ * position to the next one with the same index and marks first occurrences; a second one has
+ * each first occurrence add its chain in position order (the sequential sum, so the result
+ * does not depend on how the GPU schedules invocations, and no atomics). One position (a
+ * KV-cache write) needs no links. Beyond the bound, and for i32, every position adds itself
+ * atomically (a compare-and-swap loop for f32): the sum's order then varies from run to run.
+ */
+export function indexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
   const n = out.shape[axis];
   const L = index.shape[0];
   let inner = 1;
@@ -271,34 +280,39 @@ function orderedIndexAdd(rt: Runtime, src: View, axis: number, index: View, out:
   let total = 1;
   for (const d of src.shape) total *= d;
   if (total === 0) return;
-  if (L === 1) {
-    // one position (a KV-cache write): nothing repeats, so no links
+  const g = { L, total, params: [n, L, inner, src.offset, index.offset, out.offset] };
+  if (out.storage.dtype === "f32" && L <= ORDERED_INDEX_ADD_MAX)
+    orderedIndexAdd(rt, g, src, index, out);
+  else atomicIndexAdd(rt, g, src, index, out);
+}
+
+function orderedIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: View): void {
+  const read = (at: string) => `f32(${load("S", src.storage.dtype, at)})`;
+  if (g.L === 1) {
+    // nothing repeats: each element adds its own value
     perElement(
       rt,
       `indexAdd:one:${src.storage.dtype}`,
-      total,
+      g.total,
       [
         { name: "S", view: src, access: "r" },
         { name: "I", view: index, access: "r" },
         { name: "O", view: out, access: "rw" },
       ],
-      [n, inner, src.offset, index.offset, out.offset],
-      `  let n = P[1]; let inner = P[2];
-  let i = gi % inner;
-  let o = gi / inner;
-  let t = P[5] + (o * n + u32(I[P[4]])) * inner + i;
-  O[t] = O[t] + f32(${load("S", src.storage.dtype, "P[3] + gi")});`,
+      g.params,
+      `${SCATTER_AT}
+  O[t] = O[t] + ${read("P[4] + gi")};`,
     );
     return;
   }
   // links: [0, L) the next position with the same index (or -1), [L, 2L) 1 at first occurrences
-  const links = rt.newStorage(out.storage.backend, "i32", 2 * L);
-  const linksView: View = { storage: links, shape: [2 * L], strides: [1], offset: 0 };
+  const links = rt.newStorage(out.storage.backend, "i32", 2 * g.L);
+  const linksView: View = { storage: links, shape: [2 * g.L], strides: [1], offset: 0 };
   try {
     perElement(
       rt,
       "indexAdd:links",
-      L,
+      g.L,
       [
         { name: "I", view: index, access: "r" },
         { name: "N", view: linksView, access: "rw" },
@@ -320,24 +334,20 @@ function orderedIndexAdd(rt: Runtime, src: View, axis: number, index: View, out:
     perElement(
       rt,
       `indexAdd:ordered:${src.storage.dtype}`,
-      total,
+      g.total,
       [
         { name: "S", view: src, access: "r" },
         { name: "I", view: index, access: "r" },
         { name: "N", view: linksView, access: "r" },
         { name: "O", view: out, access: "rw" },
       ],
-      [n, L, inner, src.offset, index.offset, out.offset],
-      `  let n = P[1]; let L = P[2]; let inner = P[3];
-  let i = gi % inner;
-  let l = (gi / inner) % L;
+      g.params,
+      `${SCATTER_AT}
   if (N[L + l] == 0) { return; }
-  let o = gi / (inner * L);
-  let t = P[6] + (o * n + u32(I[P[5] + l])) * inner + i;
   var acc = O[t];
   var j = i32(l);
   loop {
-    acc = acc + f32(${load("S", src.storage.dtype, `P[4] + (o * L + u32(j)) * inner + i`)});
+    acc = acc + ${read("P[4] + (o * L + u32(j)) * inner + i")};
     j = N[j];
     if (j < 0) { break; }
   }
@@ -348,29 +358,19 @@ function orderedIndexAdd(rt: Runtime, src: View, axis: number, index: View, out:
   }
 }
 
-function atomicIndexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
-  const n = out.shape[axis];
-  const L = index.shape[0];
-  let inner = 1;
-  for (const d of out.shape.slice(axis + 1)) inner *= d;
-  let total = 1;
-  for (const d of src.shape) total *= d;
+function atomicIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: View): void {
   const f32 = out.storage.dtype === "f32";
   perElement(
     rt,
     `indexAdd:${out.storage.dtype}:${src.storage.dtype}`,
-    total,
+    g.total,
     [
       { name: "S", view: src, access: "r" },
       { name: "I", view: index, access: "r" },
       { name: "O", view: out, access: "rw", type: f32 ? "atomic<u32>" : "atomic<i32>" },
     ],
-    [n, L, inner, src.offset, index.offset, out.offset],
-    `  let n = P[1]; let L = P[2]; let inner = P[3];
-  let i = gi % inner;
-  let l = (gi / inner) % L;
-  let o = gi / (inner * L);
-  let t = P[6] + (o * n + u32(I[P[5] + l])) * inner + i;
+    g.params,
+    `${SCATTER_AT}
   let v = S[P[4] + gi];
   ${
     f32
