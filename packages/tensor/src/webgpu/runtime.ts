@@ -600,13 +600,14 @@ export class Runtime {
       this.capture = null;
     }
     for (const [size, list] of this.pool) {
-      const free = list.filter((b) => !rec.buffers.has(b));
-      if (free.length === list.length) continue;
+      const free: GPUBuffer[] = [];
       for (const b of list) {
-        if (!rec.buffers.has(b)) continue;
-        rec.held.push(b);
-        this.pooledBytes -= size;
-        this.heldBytes += size;
+        if (!rec.buffers.has(b)) free.push(b);
+        else {
+          rec.held.push(b);
+          this.pooledBytes -= size;
+          this.heldBytes += size;
+        }
       }
       if (free.length > 0) this.pool.set(size, free);
       else this.pool.delete(size);
@@ -659,7 +660,8 @@ export class Runtime {
   private refreshLive(rec: Recording): void {
     if (rec.live.length === 0) return;
     this.flush();
-    const dirty = new Set<number>();
+    // per chunk, the word range the live parameters span: only that goes up
+    const spans = new Map<number, [number, number]>();
     for (const s of rec.live) {
       const tail = s.live!();
       if (tail.length > s.words.length) {
@@ -667,14 +669,16 @@ export class Runtime {
           `webgpu replay: kernel ${s.key} recomputed ${tail.length} parameter words; it has ${s.words.length}`,
         );
       }
-      const chunk = rec.chunks[s.chunk];
-      const base = s.offset / 4 + s.words.length - tail.length;
-      for (let i = 0; i < tail.length; i++) chunk.words[base + i] = tail[i] >>> 0;
-      dirty.add(s.chunk);
+      const words = rec.chunks[s.chunk].words;
+      const end = s.offset / 4 + s.words.length;
+      const base = end - tail.length;
+      for (let i = 0; i < tail.length; i++) words[base + i] = tail[i] >>> 0;
+      const span = spans.get(s.chunk);
+      spans.set(s.chunk, span ? [Math.min(span[0], base), Math.max(span[1], end)] : [base, end]);
     }
-    for (const i of dirty) {
+    for (const [i, [lo, hi]] of spans) {
       const c = rec.chunks[i];
-      this.device.queue.writeBuffer(c.buffer, 0, c.words.buffer, 0, c.used);
+      this.device.queue.writeBuffer(c.buffer, lo * 4, c.words.buffer, lo * 4, (hi - lo) * 4);
     }
   }
 
