@@ -3,7 +3,7 @@
  * q/k/v projection. Weights keep the checkpoint's Conv1D layout [in, out].
  */
 
-import { type Backend, ops, type Tensor, tensor } from "@athanor/tensor";
+import { ops, type Tensor } from "@athanor/tensor";
 import type { Gpt2Config } from "./config.js";
 import type { PreparedInputs } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
@@ -47,8 +47,8 @@ export class Gpt2LM extends TransformerLM<Gpt2Config> {
   }
 
   /** Position ids [B, T] (learned position embeddings). */
-  positionTensors(positions: Int32Array, B: number, T: number, backend: Backend) {
-    return { ids: tensor(positions, [B, T], { dtype: "i32", backend }) };
+  positionValues(positions: Int32Array, B: number, T: number) {
+    return { ids: { values: positions, shape: [B, T] } };
   }
 
   protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {

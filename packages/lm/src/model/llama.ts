@@ -4,7 +4,7 @@
  * SwiGLU MLP, tied or untied head.
  */
 
-import { type Backend, ops, type Tensor } from "@athanor/tensor";
+import { ops, type Tensor } from "@athanor/tensor";
 import type { LlamaConfig } from "./config.js";
 import type { PreparedInputs } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
@@ -61,9 +61,10 @@ export class LlamaLM extends TransformerLM<LlamaConfig> {
   }
 
   /** RoPE cos / sin rows [B, 1, T, headDim / 2] of the positions. */
-  positionTensors(positions: Int32Array, B: number, T: number, backend: Backend) {
-    const { cosT, sinT } = ropeRows(this.rope, positions, B, T, backend);
-    return { cos: cosT, sin: sinT };
+  positionValues(positions: Int32Array, B: number, T: number) {
+    const { cos, sin } = this.rope.rows(positions);
+    const shape = [B, 1, T, this.rope.half];
+    return { cos: { values: cos, shape }, sin: { values: sin, shape } };
   }
 
   protected run(inputIds: Tensor, inputs: PreparedInputs, cache: StaticKVCache | null): Tensor {

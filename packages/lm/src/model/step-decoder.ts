@@ -74,11 +74,8 @@ export class CapturedStepDecoder implements StepDecoder {
       }
     }
     this.mask.write(mask);
-    const fresh = this.model.positionTensors(positions, B, 1, this.ids.backend);
-    for (const [name, t] of Object.entries(fresh)) {
-      this.positions[name].write(t);
-      t.dispose();
-    }
+    for (const [name, { values }] of Object.entries(this.model.positionValues(positions, B, 1)))
+      this.positions[name].write(values);
     let logits: Tensor;
     if (this.recording) logits = this.recording.replay();
     else {

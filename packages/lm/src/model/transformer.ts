@@ -7,6 +7,7 @@
 import {
   type Backend,
   checkpoint,
+  type HostArray,
   isGradEnabled,
   noGrad,
   ops,
@@ -102,16 +103,25 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
   protected abstract readonly kvHeads: number;
 
   /**
-   * The position-dependent tensors of a pass, made from host positions [B·T] (row-major [B, T])
-   * on `backend`: GPT-2's position ids, Llama's RoPE rows. `run` takes them from
-   * `inputs.decode` instead when a step decoder supplies them.
+   * The position-dependent inputs of a pass, as host values with their shapes, from host
+   * positions [B·T] (row-major [B, T]): GPT-2's position ids, Llama's RoPE rows. A step decoder
+   * writes them into its own tensors before each step (./step-decoder.ts).
    */
-  abstract positionTensors(
+  abstract positionValues(
     positions: Int32Array,
     B: number,
     T: number,
-    backend: Backend,
-  ): PositionTensors;
+  ): Record<string, { values: HostArray; shape: number[] }>;
+
+  /** {@link positionValues} as tensors on `backend` (what `run` reads unless `inputs.decode` has them). */
+  positionTensors(positions: Int32Array, B: number, T: number, backend: Backend): PositionTensors {
+    const out: PositionTensors = {};
+    for (const [name, { values, shape }] of Object.entries(this.positionValues(positions, B, T))) {
+      const dtype = values instanceof Int32Array ? "i32" : "f32";
+      out[name] = tensor(values, shape, { dtype, backend });
+    }
+    return out;
+  }
 
   /** Runs the network on prepared inputs, returning logits [B, T, vocab]. */
   protected abstract run(
