@@ -14,6 +14,16 @@ export function stepFlops(c) {
   return 3 * forward;
 }
 
+/** Random token ids [batch, context] (i32) drawn from `rng`, on `backend`. */
+export function randomTokens(T, c, rng, backend) {
+  const n = c.batch * c.context;
+  return T.tensor(
+    Int32Array.from({ length: n }, () => rng.int(c.vocab)),
+    [c.batch, c.context],
+    { dtype: "i32", backend },
+  );
+}
+
 /**
  * The model on `@athanor/tensor` (`T`): parameters initialised from `rng` on `backend` (the
  * default backend when omitted), and a `forward(ids, targets)` returning the loss.

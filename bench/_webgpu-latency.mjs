@@ -40,12 +40,12 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
     const config = lm.parseModelConfig(llamaConfig(SHAPE, total), "latency probe");
     const model = lm.createModel(config, { seed: 0 });
     const cache = model.createCache(1, total);
-    const forward = (ids, pos) =>
+    const forward = (ids, pos, c = cache) =>
       T.tidy(() => {
         const { logits } = model.forward(
           T.tensor(Int32Array.from(ids), [1, ids.length], { dtype: "i32" }),
           {
-            cache,
+            cache: c,
             positionIds: Int32Array.from(pos),
             logitsFor: "last",
           },
@@ -54,14 +54,6 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
       });
     const promptIds = Array.from({ length: prompt }, (_, i) => (i * 31) % SHAPE.vocab);
     const promptPos = Array.from({ length: prompt }, (_, i) => i);
-    const forward2 = (c) =>
-      T.tidy(
-        () =>
-          model.forward(T.tensor(Int32Array.from(promptIds), [1, prompt], { dtype: "i32" }), {
-            cache: c,
-            logitsFor: "last",
-          }).logits,
-      );
     const first = forward(promptIds, promptPos);
     await first.dataAsync();
     first.dispose();
@@ -96,7 +88,7 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
     // The same steps through a step decoder (recorded once, then replayed): host time of
     // `step` (writing the step's inputs and issuing the replay) and the wait for its logits.
     const cache2 = model.createCache(1, total);
-    const warm = forward2(cache2);
+    const warm = forward(promptIds, promptPos, cache2);
     await warm.dataAsync();
     warm.dispose();
     const decoder = model.createStepDecoder(cache2);

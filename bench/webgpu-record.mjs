@@ -19,7 +19,7 @@
 // Each runs with the runtime's bind-group cache on and off (`--cache`; the cache is the
 // Runtime option `bindCache`, default on, off with ATHANOR_WEBGPU_BINDCACHE=0), interleaved
 // repetition by repetition, median of the repetitions.
-import { buildModel } from "./_gpt2.mjs";
+import { buildModel, randomTokens } from "./_gpt2.mjs";
 import { webgpu } from "./_webgpu-common.mjs";
 
 const TINY = { layers: 2, width: 64, heads: 2, context: 16, batch: 1, vocab: 256 };
@@ -202,20 +202,21 @@ function elementwiseStream(gpu, kernels) {
   };
 }
 
-function gpt2Stream(T, gpu, steps) {
-  const c = TINY;
-  const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
+/** The gpt2 streams' model, AdamW and one batch of token ids and targets (same seeds). */
+function tinyTraining(T, gpu) {
+  const model = buildModel(T, TINY, { rng: new T.Rng(1), backend: gpu });
   const opt = new T.AdamW(model.params, { lr: 1e-3, weightDecay: 0.1 });
   const rng = new T.Rng(2);
-  const n = c.batch * c.context;
-  const ids = () =>
-    T.tensor(
-      Int32Array.from({ length: n }, () => rng.int(c.vocab)),
-      [c.batch, c.context],
-      { dtype: "i32", backend: gpu },
-    );
-  const inputs = ids();
-  const targets = ids();
+  return {
+    model,
+    opt,
+    inputs: randomTokens(T, TINY, rng, gpu),
+    targets: randomTokens(T, TINY, rng, gpu),
+  };
+}
+
+function gpt2Stream(T, gpu, steps) {
+  const { model, opt, inputs, targets } = tinyTraining(T, gpu);
   const losses = [];
   let pending = [];
   return {
@@ -246,19 +247,7 @@ function gpt2Stream(T, gpu, steps) {
  * eager step, which creates AdamW's moments) and replayed: the host cost of a replayed step.
  */
 function gpt2ReplayStream(T, gpu, steps) {
-  const c = TINY;
-  const model = buildModel(T, c, { rng: new T.Rng(1), backend: gpu });
-  const opt = new T.AdamW(model.params, { lr: 1e-3, weightDecay: 0.1 });
-  const rng = new T.Rng(2);
-  const n = c.batch * c.context;
-  const ids = () =>
-    T.tensor(
-      Int32Array.from({ length: n }, () => rng.int(c.vocab)),
-      [c.batch, c.context],
-      { dtype: "i32", backend: gpu },
-    );
-  const inputs = ids();
-  const targets = ids();
+  const { model, opt, inputs, targets } = tinyTraining(T, gpu);
   const step = () => {
     const loss = model.forward(inputs, targets);
     loss.backward();

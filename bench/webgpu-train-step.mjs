@@ -18,7 +18,7 @@
 //
 // On a software adapter (lavapipe) the default model is cut to 2 layers, width 128, context 64,
 // batch 2, vocabulary 1024, so the run takes seconds, not hours.
-import { buildModel, stepFlops, TORCH_GPT2_MODEL } from "./_gpt2.mjs";
+import { buildModel, randomTokens, stepFlops, TORCH_GPT2_MODEL } from "./_gpt2.mjs";
 import { parseTileChoice, runTorch, TORCH_PRELUDE, webgpu } from "./_webgpu-common.mjs";
 
 const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
@@ -93,16 +93,8 @@ async function measure(T, gpu, c, mode) {
   const opt = new T.AdamW(model.params, { lr: 3e-4, weightDecay: 0.1 });
   const rng = new T.Rng(2);
   const n = c.batch * c.context;
-  const ids = T.tensor(
-    Int32Array.from({ length: n }, () => rng.int(c.vocab)),
-    [c.batch, c.context],
-    { dtype: "i32", backend: gpu },
-  );
-  const tg = T.tensor(
-    Int32Array.from({ length: n }, () => rng.int(c.vocab)),
-    [c.batch, c.context],
-    { dtype: "i32", backend: gpu },
-  );
+  const ids = randomTokens(T, c, rng, gpu);
+  const tg = randomTokens(T, c, rng, gpu);
   const losses = [];
   const recordTimes = []; // CPU seconds to record each step (before waiting for the GPU)
   let graph = null;
