@@ -140,20 +140,15 @@ export class Trainer {
     if (!(options.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${options.lr}`);
     if (!Number.isInteger(options.totalSteps) || options.totalSteps < 1)
       throw new Error(`Trainer: totalSteps must be a positive integer, got ${options.totalSteps}`);
-    if (options.captureSteps) {
-      const backend = [...model.parameters().values()][0].backend;
-      if (!backend.beginCapture)
-        throw new Error(
-          `Trainer: captureSteps needs a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
-        );
-    }
-    if (options.activationDType === "f16") {
-      const backend = [...model.parameters().values()][0].backend;
-      if (backend.bytesPerElement?.("f16") !== 2)
-        throw new Error(
-          `Trainer: activationDType "f16" saves memory only where f16 takes 2 bytes (webgpu); the ${backend.name} backend keeps f16 in 4-byte slots, so the f16 copies would add memory`,
-        );
-    }
+    const backend = [...model.parameters().values()][0].backend;
+    if (options.captureSteps && !backend.beginCapture)
+      throw new Error(
+        `Trainer: captureSteps needs a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
+      );
+    if (options.activationDType === "f16" && backend.bytesPerElement?.("f16") !== 2)
+      throw new Error(
+        `Trainer: activationDType "f16" saves memory only where f16 takes 2 bytes (webgpu); the ${backend.name} backend keeps f16 in 4-byte slots, so the f16 copies would add memory`,
+      );
     const warmup = options.warmupSteps ?? 0;
     this.schedule =
       options.totalSteps > warmup
