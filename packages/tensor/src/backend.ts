@@ -222,6 +222,11 @@ export interface Backend {
    * storage pool: a capture is open, or a recording uses the storage and keeps it.
    */
   retains?(storage: Storage): boolean;
+  /**
+   * Bytes of freed storages the backend keeps for its recordings (see `retains`); they count
+   * against the engine's memory budget until the recordings are disposed.
+   */
+  retainedBytes?(): number;
 
   // ---- data movement -------------------------------------------------------------------
 

@@ -28,9 +28,14 @@ export interface MemoryStats {
   pooledBytes: number;
   /** Live buffer count. */
   liveBuffers: number;
+  /**
+   * Bytes of freed storages the backend keeps for captured work (`capture`): counted against
+   * the budget until the captures are disposed.
+   */
+  retainedBytes: number;
   /** Bytes currently on the host tier. */
   hostBytes: number;
-  /** Byte budget for live + pooled bytes (null = unlimited). */
+  /** Byte budget for live + pooled + retained bytes (null = unlimited). */
   budget: number | null;
 }
 
@@ -70,14 +75,22 @@ export class Device {
     let storage = list && (this.poolOrder === "lifo" ? list.pop() : takeOldest(list, this.born));
     if (storage) this.pooledBytes -= bytes;
     else {
-      if (this.budget !== null && this.liveBytes + this.pooledBytes + bytes > this.budget) {
+      const retained = this.budget === null ? 0 : this.retainedBytes();
+      if (
+        this.budget !== null &&
+        this.liveBytes + retained + this.pooledBytes + bytes > this.budget
+      ) {
         this.trimPool(0);
       }
-      if (this.budget !== null && this.liveBytes + bytes > this.budget) {
+      if (this.budget !== null && this.liveBytes + retained + bytes > this.budget) {
+        const kept =
+          retained > 0
+            ? `, ${fmt(retained)} kept by captured work until its captures are disposed`
+            : "";
         throw new MemoryBudgetError(
           `${what}: allocating ${fmt(bytes)} (${size} × ${dtype}) would exceed the ` +
             `${this.backend.name} memory budget of ${fmt(this.budget)} ` +
-            `(${fmt(this.liveBytes)} live in ${this.liveBuffers} buffers)`,
+            `(${fmt(this.liveBytes)} live in ${this.liveBuffers} buffers${kept})`,
         );
       }
       storage = this.backend.alloc(dtype, size);
@@ -106,7 +119,7 @@ export class Device {
     const limit =
       this.budget === null
         ? this.poolLimit
-        : Math.min(this.poolLimit, this.budget - this.liveBytes);
+        : Math.min(this.poolLimit, this.budget - this.liveBytes - this.retainedBytes());
     if (storage.size > 0 && this.pooledBytes + bytes <= limit) {
       const key = `${storage.dtype}:${storage.size}`;
       let list = this.pool.get(key);
@@ -131,6 +144,11 @@ export class Device {
     }
   }
 
+  /** Bytes of freed storages the backend keeps for captured work (`Backend.retainedBytes`). */
+  retainedBytes(): number {
+    return this.backend.retainedBytes?.() ?? 0;
+  }
+
   stats(): MemoryStats {
     return {
       backend: this.backend.name,
@@ -138,6 +156,7 @@ export class Device {
       peakBytes: this.peakBytes,
       pooledBytes: this.pooledBytes,
       liveBuffers: this.liveBuffers,
+      retainedBytes: this.retainedBytes(),
       hostBytes: this.hostBytes,
       budget: this.budget,
     };

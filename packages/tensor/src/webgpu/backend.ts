@@ -229,7 +229,10 @@ export class WebGpuBackend implements Backend {
       const dev = deviceOf(this);
       const cap = options.poolBytes ?? POOL_BYTES;
       if (dev.budget !== null)
-        return Math.max(0, Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes));
+        return Math.max(
+          0,
+          Math.min(cap, dev.budget - dev.liveBytes - dev.pooledBytes - this.rt.heldBytes),
+        );
       if (options.poolBytes !== undefined) return cap;
       return Math.max(cap, this.rt.peakLiveBytes - this.rt.liveBytes);
     };
@@ -356,6 +359,10 @@ export class WebGpuBackend implements Backend {
 
   retains(storage: Storage): boolean {
     return this.rt.keeps((storage as GpuStorage).buffer);
+  }
+
+  retainedBytes(): number {
+    return this.rt.heldBytes;
   }
 
   /**

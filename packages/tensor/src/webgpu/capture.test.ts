@@ -7,10 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Capture, capture } from "../capture.js";
 import {
   AdamW,
+  memoryStats,
   ops,
   ReferenceBackend,
   randn,
   SGD,
+  setMemoryBudget,
   type Tensor,
   tensor,
   tidy,
@@ -209,6 +211,28 @@ suite(title, { timeout: 120_000 }, () => {
     expect(() => step.replay()).toThrow(/replay after dispose/);
     for (const o of others) o.dispose();
     x.dispose();
+  });
+
+  it("counts the buffers recordings keep against the memory budget until they are disposed", async () => {
+    const x = tensor(values(4096, 5), [4096], { backend: gpu });
+    const step = capture(gpu, () => ops.sum(ops.exp(ops.mul(x, 2)))); // two 16 KiB temporaries
+    const { retainedBytes, liveBytes } = memoryStats(gpu);
+    expect(retainedBytes).toBe(gpu.rt.heldBytes);
+    expect(retainedBytes).toBeGreaterThanOrEqual(2 * 4096 * 4);
+    // room for one more 16 KiB tensor only if the kept buffers did not count
+    setMemoryBudget(gpu, liveBytes + 4096 * 4 + 1024);
+    try {
+      expect(() => zeros([4096], { backend: gpu })).toThrow(
+        /memory budget .*kept by captured work until its captures are disposed/,
+      );
+      step.dispose();
+      expect(memoryStats(gpu).retainedBytes).toBe(0);
+      zeros([4096], { backend: gpu }).dispose();
+    } finally {
+      setMemoryBudget(gpu, null);
+      step.dispose();
+      x.dispose();
+    }
   });
 
   it("owns only the result tensors it created: an input returned stays the caller's", async () => {
