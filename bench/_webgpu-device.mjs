@@ -132,7 +132,8 @@ const RUN = {
   latency: async () => console.log(JSON.stringify(await latencyProbe(T, lm))),
   decode: async () => {
     // f16 weights and KV cache made no measurable difference on the H200 (2026-11-26); recorded
-    // decode steps (generate's captureDecode) are new: f32 eager, f32 recorded, f16 recorded
+    // decode steps (generate's captureDecode) are new: f32 eager, f32 recorded, f16 weights and
+    // KV cache recorded
     for (const [dtype, recorded] of [
       ["f32", false],
       ["f32", true],
@@ -140,7 +141,7 @@ const RUN = {
     ])
       await decode([
         ...["--json", "--backend", "webgpu", "--torch-threads", "1"],
-        ...["--dtype", dtype, ...(recorded ? ["--capture-decode"] : [])],
+        ...["--dtype", dtype, "--kv-dtype", dtype, ...(recorded ? ["--capture-decode"] : [])],
       ]);
   },
   "lm-train": async () => {

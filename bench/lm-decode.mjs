@@ -9,7 +9,7 @@
 //                              [--dtype f32|f16]   (f16: weight matrices stored as f16; on CUDA
 //                                                   the PyTorch peer then runs in float16)
 //                              [--kv-dtype f32|f16] (the KV cache's storage)
-//                              [--capture-decode]  (webgpu: the first decode step recorded and
+//                              [--capture-decode]  (webgpu: decode steps recorded once and
 //                                                   replayed for the rest: generate's captureDecode)
 import { bestTorch, fmt, llamaConfig, SHAPE, useBackend } from "./_lm-common.mjs";
 

@@ -206,49 +206,68 @@ suite(title, { timeout: 300_000 }, () => {
         [44, 3],
         [1, 2, 3, 4, 5, 6, 7, 8, 9],
       ];
-      const run = (captureDecode: boolean) =>
+      const run = (captureDecode: boolean, cacheDType: "f32" | "f16") =>
         onGpu(async () => {
           const model = await loadModel(ref.dir);
           const held0 = gpu.rt.heldBytes;
-          const out = await generateAsync(model, prompts, { maxNewTokens: 8, captureDecode });
+          const out = await generateAsync(model, prompts, {
+            maxNewTokens: 8,
+            captureDecode,
+            cacheDType,
+          });
           const heldAfter = gpu.rt.heldBytes - held0;
           model.dispose();
           return { tokens: out.outputs.map((o) => o.tokens), heldAfter };
         });
-      const eager = await run(false);
-      const captured = await run(true);
-      expect(captured.tokens).toEqual(eager.tokens);
-      expect(captured.heldAfter).toBe(0); // the recording was freed with the generation
-      // the logits themselves, step by step, against eager forwards on the same cache contents
+      for (const dtype of ["f32", "f16"] as const) {
+        const eager = await run(false, dtype);
+        const captured = await run(true, dtype);
+        expect(captured.tokens, `${dtype} cache`).toEqual(eager.tokens);
+        expect(captured.heldAfter).toBe(0); // the recordings were freed with the generation
+      }
+    });
+
+    it(`${name}: recorded decode steps match eager forwards step by step, across attention spans`, async () => {
+      const ref = await loadReference(name);
+      // the logits of each step against an eager forward on the same cache contents; the
+      // positions run past 32 and 64, so the decoder records spans 32, 64 and the cache's 72
       await onGpu(async () => {
         const model = await loadModel(ref.dir);
-        const L = 12;
-        const eagerCache = model.createCache(2, L);
-        const stepCache = model.createCache(2, L);
-        const prompt = tensor(Int32Array.from([3, 4, 5, 6, 7, 8]), [2, 3], { dtype: "i32" });
-        for (const c of [eagerCache, stepCache]) {
-          model.forward(prompt, { cache: c }).logits.dispose();
-          (c as StaticKVCache).truncate(2); // the decoder adds into its slot: truncate must clear position 2
+        for (const [dtype, L] of [
+          ["f32", 72],
+          ["f16", 40],
+        ] as const) {
+          const eagerCache = model.createCache(2, L, { dtype });
+          const stepCache = model.createCache(2, L, { dtype });
+          const prompt = tensor(Int32Array.from([3, 4, 5, 6, 7, 8]), [2, 3], { dtype: "i32" });
+          for (const c of [eagerCache, stepCache]) {
+            model.forward(prompt, { cache: c }).logits.dispose();
+            (c as StaticKVCache).truncate(2); // the decoder adds into its slot: truncate must clear position 2
+          }
+          const decoder = model.createStepDecoder!(stepCache);
+          const kernels = new Set<number>();
+          for (let s = 0; s < L - 2; s++) {
+            const ids = Int32Array.from([(10 + s) % 250, (20 + 3 * s) % 250]);
+            const pos = Int32Array.from([2 + s, 2 + s]);
+            const want = model.forward(tensor(ids, [2, 1], { dtype: "i32" }), {
+              cache: eagerCache,
+              positionIds: pos,
+            }).logits;
+            const got = decoder.step(ids, pos, null);
+            expect(got.shape).toEqual(want.shape);
+            close(await got.dataAsync(), await want.dataAsync(), 1e-5);
+            want.dispose();
+            kernels.add(decoder.kernels);
+          }
+          expect(stepCache.length).toBe(eagerCache.length);
+          expect(decoder.spans).toEqual(L === 72 ? [32, 64, 72] : [32, 40]);
+          expect([...kernels]).toHaveLength(1); // every span records the same kernels
+          expect([...kernels][0]).toBeGreaterThan(20);
+          decoder.dispose();
+          eagerCache.dispose();
+          stepCache.dispose();
+          prompt.dispose();
         }
-        const decoder = model.createStepDecoder!(stepCache);
-        for (let s = 0; s < 4; s++) {
-          const ids = Int32Array.from([10 + s, 20 + s]);
-          const pos = Int32Array.from([2 + s, 2 + s]);
-          const want = model.forward(tensor(ids, [2, 1], { dtype: "i32" }), {
-            cache: eagerCache,
-            positionIds: pos,
-          }).logits;
-          const got = decoder.step(ids, pos, null);
-          expect(got.shape).toEqual(want.shape);
-          close(await got.dataAsync(), await want.dataAsync(), 1e-5);
-          want.dispose();
-        }
-        expect(stepCache.length).toBe(eagerCache.length);
-        expect(decoder.kernels).toBeGreaterThan(20);
-        decoder.dispose();
-        eagerCache.dispose();
-        stepCache.dispose();
-        prompt.dispose();
         model.dispose();
       });
     });
@@ -262,8 +281,6 @@ suite(title, { timeout: 300_000 }, () => {
     );
     await onGpu(async () => {
       const model = await loadModel(ref.dir);
-      const half = model.createCache(1, 4, { dtype: "f16" });
-      expect(() => model.createStepDecoder!(half)).toThrow(/need an f32 KV cache/);
       const cache = model.createCache(1, 2);
       const decoder = model.createStepDecoder!(cache);
       decoder.step(Int32Array.from([1]), Int32Array.from([0]), null);
@@ -275,7 +292,6 @@ suite(title, { timeout: 300_000 }, () => {
         /2 ids and 1 positions for a batch of 1/,
       );
       decoder.dispose();
-      half.dispose();
       cache.dispose();
       model.dispose();
     });

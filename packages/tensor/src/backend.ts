@@ -353,7 +353,9 @@ export interface Backend {
   indexSelect(x: View, axis: number, index: View, out: View): void;
   /**
    * Scatter-add, ACCUMULATING into `out`: out.index_select(axis, index) += src. src has out's
-   * shape with `axis` of size L; duplicate indices add up. (Embedding backward.)
+   * shape with `axis` of size L; duplicate indices add up. (Embedding backward; a KV-cache
+   * write at a position held on the device.) An f16 `out` gets each element's sum taken in
+   * f32 and rounded once.
    */
   indexAdd(src: View, axis: number, index: View, out: View): void;
   /**

@@ -539,7 +539,7 @@ export function registerLm(program: Command): void {
     )
     .option(
       "--capture-decode",
-      "webgpu: record the first decode step and replay it for the rest (far less CPU time per token)",
+      "webgpu: record decode steps once and replay them for the rest (far less CPU time per token)",
     )
     .action((f: GenerateFlags) => runGenerate(f));
 

@@ -45,9 +45,9 @@ export interface GenerateOptions extends SamplingOptions {
   /** Storage of the KV cache: "f32" (default) or "f16" (half the memory, f32 attention). */
   cacheDType?: "f32" | "f16";
   /**
-   * Record the first decode step and replay it for the rest (`createStepDecoder`; backends
-   * that can record work: webgpu; an f32 cache). The prompt's prefill runs as usual. Default
-   * false.
+   * Record decode steps once (one recording per attention span) and replay them for the
+   * rest (`createStepDecoder`; backends that can record work: webgpu). The prompt's prefill
+   * runs as usual. Default false.
    */
   captureDecode?: boolean;
 }

@@ -73,8 +73,8 @@ export interface CausalLM {
   /** Trainable parameters by Hugging Face name (e.g. `model.layers.0.self_attn.q_proj.weight`). */
   parameters(): Map<string, Tensor>;
   /**
-   * A decoder of one token per sequence that records its first step and replays it for the
-   * next ones (backends that can record work: webgpu). Optional: models without it decode
+   * A decoder of one token per sequence that records its steps once per attention span and
+   * replays them (backends that can record work: webgpu). Optional: models without it decode
    * with `forward`.
    */
   createStepDecoder?(cache: KVCache): StepDecoder;
@@ -92,8 +92,14 @@ export interface StepDecoder {
    * rewritten by the next step: read them before it.
    */
   step(ids: Int32Array, positions: Int32Array, attentionMask: Float32Array | null): Tensor;
-  /** Kernels one replayed step issues (0 before the first step). */
+  /** Kernels the last step's recording issues per replay (0 before the first step). */
   readonly kernels: number;
+  /**
+   * The attention spans recorded so far: a step attends over the cache's first `span`
+   * positions, the smallest power of two from 32 past its own (capped at the cache's length);
+   * each span is recorded once, when a step first needs it.
+   */
+  readonly spans: readonly number[];
   /** Frees the recording and the decoder's input tensors (not the cache). */
   dispose(): void;
 }

@@ -36,6 +36,8 @@ export interface DecodeInputs {
   slot: Tensor;
   /** The model's position tensors for this step (`TransformerLM.positionTensors`). */
   positions: PositionTensors;
+  /** Attention reads cache positions [0, span): the step's and every one before it. */
+  span: number;
 }
 
 /** A pass's position-dependent tensors: GPT-2's position ids, Llama's RoPE cos / sin rows. */

@@ -70,21 +70,20 @@ export class StaticKVCache implements KVCache {
 
   /**
    * Writes one step's keys / values k, v [B, Hkv, 1, D] for `layer` at the position held by the
-   * device tensor `slot` (i32 [1]) and returns views of the whole cache [B, Hkv, maxLength, D]:
-   * shapes that do not depend on the position, so a recorded decode step can be replayed at the
-   * next one (./step-decoder.ts; a mask hides the positions past the step's). The write adds
-   * into the slot, which is zero: never written, or cleared by `truncate`.
+   * device tensor `slot` (i32 [1]) and returns views of the cache's first `span` positions
+   * [B, Hkv, span, D]: shapes that do not depend on the position, so a recorded decode step can
+   * be replayed at the next one (./step-decoder.ts; a mask hides the positions past the
+   * step's). The write adds into the slot, which is zero: never written, or cleared by
+   * `truncate`; an f16 cache gets the values rounded as `update` rounds them.
    */
-  writeAt(layer: number, k: Tensor, v: Tensor, slot: Tensor): [Tensor, Tensor] {
-    if (this.dtype !== "f32")
-      throw new Error("KV cache: a recorded decode step needs an f32 cache (this one is f16)");
+  writeAt(layer: number, k: Tensor, v: Tensor, slot: Tensor, span: number): [Tensor, Tensor] {
     const out: Tensor[] = [];
     for (const [src, buf] of [
       [k, this.keys[layer]],
       [v, this.values[layer]],
     ] as const) {
       buf.backend.indexAdd(src._view("KV cache"), 2, slot._view("KV cache"), buf._view("KV cache"));
-      out.push(buf.alias());
+      out.push(ops.slice(buf, 2, 0, span));
     }
     return [out[0], out[1]];
   }

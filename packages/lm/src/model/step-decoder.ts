@@ -6,24 +6,40 @@
  *
  * A recording repeats fixed shapes and kernel arguments, so the step is made position-free:
  * the new keys and values are written at a cache slot held in a device tensor
- * (`StaticKVCache.writeAt`), attention reads the whole cache under an additive mask that hides
- * the positions past the step's (and padding), and the position ids or RoPE rows come from
- * tensors written before each step. What changes from step to step (ids, slot, mask,
- * positions) is written into those tensors; then the recording is replayed.
+ * (`StaticKVCache.writeAt`), attention reads a fixed span of cache positions under an additive
+ * mask that hides the positions past the step's (and padding), and the position ids or RoPE
+ * rows come from tensors written before each step. What changes from step to step (ids, slot,
+ * mask, positions) is written into those tensors; then a recording is replayed.
+ *
+ * The span is the smallest power of two from {@link MIN_DECODE_SPAN} that holds the step's
+ * position, capped at the cache's length: one recording per span, made when a step first needs
+ * it, so attention reads at most twice the filled positions rather than the whole cache.
  */
 
-import { type Capture, capture, keep, noGrad, type Tensor, zeros } from "@athanor/tensor";
+import { type Capture, capture, keep, noGrad, ops, type Tensor, zeros } from "@athanor/tensor";
 import type { StepDecoder } from "./causal-lm.js";
 import { MASKED, type PositionTensors } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
 import type { TransformerLM } from "./transformer.js";
+
+/** The fewest cache positions a recorded decode step attends over (spans double from here). */
+export const MIN_DECODE_SPAN = 32;
+
+/** The cache positions [0, span) a recorded step at position `at` attends over. */
+export function decodeSpan(at: number, maxLength: number): number {
+  let span = MIN_DECODE_SPAN;
+  while (span <= at) span *= 2;
+  return Math.min(span, maxLength);
+}
 
 export class CapturedStepDecoder implements StepDecoder {
   private readonly ids: Tensor;
   private readonly slot: Tensor;
   private readonly mask: Tensor;
   private readonly positions: PositionTensors;
-  private recording: Capture<Tensor> | null = null;
+  /** One recording per attention span, in the order they were made. */
+  private readonly recordings = new Map<number, Capture<Tensor>>();
+  private last: Capture<Tensor> | null = null;
   private disposed = false;
 
   constructor(
@@ -35,8 +51,6 @@ export class CapturedStepDecoder implements StepDecoder {
       throw new Error(
         `createStepDecoder: recorded decode steps need a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
       );
-    if (cache.dtype !== "f32")
-      throw new Error("createStepDecoder: recorded decode steps need an f32 KV cache");
     const B = cache.batchSize;
     this.ids = keep(zeros([B, 1], { dtype: "i32", backend }));
     this.slot = keep(zeros([1], { dtype: "i32", backend }));
@@ -46,7 +60,11 @@ export class CapturedStepDecoder implements StepDecoder {
   }
 
   get kernels(): number {
-    return this.recording?.kernels ?? 0;
+    return this.last?.kernels ?? 0;
+  }
+
+  get spans(): number[] {
+    return [...this.recordings.keys()];
   }
 
   step(ids: Int32Array, positions: Int32Array, attentionMask: Float32Array | null): Tensor {
@@ -64,6 +82,7 @@ export class CapturedStepDecoder implements StepDecoder {
       );
     cache.checkRoom(B, 1);
     const at = cache.length;
+    const span = decodeSpan(at, L);
     this.ids.write(ids);
     this.slot.write([at]);
     const mask = new Float32Array(B * L).fill(MASKED);
@@ -76,15 +95,20 @@ export class CapturedStepDecoder implements StepDecoder {
     this.mask.write(mask);
     for (const [name, { values }] of Object.entries(this.model.positionValues(positions, B, 1)))
       this.positions[name].write(values);
+    let recording = this.recordings.get(span);
     let logits: Tensor;
-    if (this.recording) logits = this.recording.replay();
+    if (recording) logits = recording.replay();
     else {
-      const decode = { slot: this.slot, positions: this.positions };
-      this.recording = capture(this.ids.backend, () =>
-        noGrad(() => this.model.forwardStep(this.ids, cache, decode, this.mask)),
+      const decode = { slot: this.slot, positions: this.positions, span };
+      recording = capture(this.ids.backend, () =>
+        noGrad(() =>
+          this.model.forwardStep(this.ids, cache, decode, ops.slice(this.mask, 3, 0, span)),
+        ),
       );
-      logits = this.recording.result;
+      this.recordings.set(span, recording);
+      logits = recording.result;
     }
+    this.last = recording;
     cache.advance(1);
     return logits;
   }
@@ -92,7 +116,9 @@ export class CapturedStepDecoder implements StepDecoder {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.recording?.dispose();
+    for (const r of this.recordings.values()) r.dispose();
+    this.recordings.clear();
+    this.last = null;
     for (const t of [this.ids, this.slot, this.mask, ...Object.values(this.positions)]) t.dispose();
   }
 }

@@ -179,8 +179,8 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
 
   /**
    * One decode step for a step decoder (./step-decoder.ts): ids [B, 1], keys and values written
-   * at `decode.slot`, attention over the whole cache under `mask` [B, 1, 1, maxLength]
-   * (additive), positions from `decode.positions`. Reads nothing on the host and does not
+   * at `decode.slot`, attention over the cache's first `decode.span` positions under `mask`
+   * [B, 1, 1, span] (additive), positions from `decode.positions`. Reads nothing on the host and does not
    * advance the cache (the decoder does), so it can be recorded once and replayed. Returns
    * logits [B, 1, vocab].
    */
@@ -199,8 +199,9 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
   }
 
   /**
-   * A decoder that records one decode step on its first call and replays it for the following
-   * ones (on backends that can record: webgpu). See ./step-decoder.ts.
+   * A decoder that records a decode step the first time it runs at each attention span and
+   * replays it for the following ones (on backends that can record: webgpu). See
+   * ./step-decoder.ts.
    */
   createStepDecoder(cache: KVCache): StepDecoder {
     if (!(cache instanceof StaticKVCache))
@@ -390,7 +391,7 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     const [kk, vv] = !cache
       ? [k, v]
       : inputs.decode
-        ? cache.writeAt(layer, k, v, inputs.decode.slot)
+        ? cache.writeAt(layer, k, v, inputs.decode.slot, inputs.decode.span)
         : cache.update(layer, k, v);
     return ops.attention(q, kk, vv, { causal: true, mask: inputs.mask });
   }

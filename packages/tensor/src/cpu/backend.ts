@@ -597,6 +597,11 @@ export class CpuBackend implements Backend {
         ]),
       );
     });
+    // f16 lives in f32 slots here: the sums are rounded once, as the GPU kernels round them
+    if (out.storage.dtype === "f16") {
+      const d = this.st(out.storage).data as Float32Array;
+      roundToF16(d.subarray(out.offset, out.offset + shapeSize(out.shape)));
+    }
   }
 
   // ---- convolution / pooling ----------------------------------------------------------------

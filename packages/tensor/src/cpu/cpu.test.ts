@@ -12,6 +12,7 @@ import {
   shapeSize,
   type View,
 } from "../backend.js";
+import { roundToF16 } from "../dtype.js";
 import { Rng } from "../random.js";
 import { ReferenceBackend } from "../reference/backend.js";
 import { maxRelError } from "../testing/conformance.js";
@@ -467,6 +468,27 @@ describe("cpu backend kernels split across threads", () => {
       );
       expectClose(r, 1e-6);
     }
+  });
+
+  it("scatter-add into f16 storage rounds each sum once (a half KV cache)", () => {
+    // eighths plus 1e-3: the f32 sums are exact in f64 too, and need rounding to f16
+    const eighths = (n: number, seed: number) =>
+      Float32Array.from(randomData(n, seed), (v) => Math.round(v * 64) / 8 + 1e-3);
+    const run = (b: Backend) => {
+      const o = b.alloc("f16", 5 * 3);
+      b.write(o, eighths(15, 43));
+      const view: View = { storage: o, shape: [5, 3], strides: [3, 1], offset: 0 };
+      b.indexAdd(
+        put(b, eighths(12, 44), [4, 3]),
+        0,
+        put(b, Int32Array.from([4, 0, 4, 1]), [4]),
+        view,
+      );
+      return Array.from(read(b, view));
+    };
+    const got = run(cpu);
+    expect(got).toEqual(run(ref));
+    expect(got).toEqual(Array.from(roundToF16(Float32Array.from(got)))); // halves
   });
 
   it("im2col, col2im and pooling over many planes", () => {

@@ -111,6 +111,45 @@ suite(title, { timeout: 120_000 }, () => {
     gpu.free(s);
   });
 
+  it("scatter-adds into f16 storage (a half KV cache): sums in f32, rounded once, neighbours kept", async () => {
+    const contiguous = (storage: ReturnType<typeof gpu.alloc>, shape: number[]) => ({
+      storage,
+      shape,
+      strides: shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)),
+      offset: 0,
+    });
+    /** out [rows, cols] f16 += src at `ids` along `axis`, on the GPU and on the host. */
+    const check = async (rows: number, cols: number, axis: 0 | 1, ids: number[], seed: number) => {
+      const init = hostHalf(randomValues(rows * cols, seed));
+      const srcShape = axis === 0 ? [ids.length, cols] : [rows, ids.length];
+      const srcValues = randomValues(srcShape[0] * srcShape[1], seed + 1);
+      const out = gpu.alloc("f16", rows * cols);
+      gpu.write(out, init);
+      const src = tensor(srcValues, srcShape, { backend: gpu });
+      const index = tensor(Int32Array.from(ids), [ids.length], { backend: gpu, dtype: "i32" });
+      gpu.indexAdd(src._view("test"), axis, index._view("test"), contiguous(out, [rows, cols]));
+      // the host: each element's additions in position order in f32, then one rounding
+      const sums = Float32Array.from(init);
+      ids.forEach((id, l) => {
+        const n = axis === 0 ? cols : rows;
+        for (let e = 0; e < n; e++) {
+          const [r, c] = axis === 0 ? [id, e] : [e, id];
+          const s = axis === 0 ? srcValues[l * cols + e] : srcValues[e * ids.length + l];
+          sums[r * cols + c] = Math.fround(sums[r * cols + c] + s);
+        }
+      });
+      // (elements no id reaches keep their initial values: sums holds them unchanged)
+      const got = await gpu.read(contiguous(out, [rows * cols]));
+      expect(Array.from(got)).toEqual(Array.from(hostHalf(sums)));
+      gpu.free(out);
+      src.dispose();
+      index.dispose();
+    };
+    await check(5, 3, 0, [4, 0, 4, 1], 11); // repeated positions: the ordered sum
+    await check(5, 3, 0, [3], 12); // one position: a cache write
+    await check(2, 7, 1, [6, 1, 2], 13); // odd rows: written halves share words with kept ones
+  });
+
   it("counts 2 bytes per element against the memory budget and keeps f16 on the host tier", async () => {
     const before = memoryStats(gpu).liveBytes;
     const values = randomValues(1001, 3);

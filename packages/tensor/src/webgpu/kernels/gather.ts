@@ -7,7 +7,7 @@
 
 import { type Conv2dGeometry, convGeometryWords, type View } from "../../backend.js";
 import type { Access, GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, load, MATH, wgslType } from "../wgsl.js";
+import { bindings, entry, grid, HALF, load, MATH, wgslType } from "../wgsl.js";
 
 const WG = 256;
 
@@ -264,13 +264,70 @@ const SCATTER_AT = `  let n = P[1]; let L = P[2]; let inner = P[3];
   let t = P[6] + (o * n + u32(I[P[5] + l])) * inner + i;`;
 
 /**
- * out.index_select(axis, index) += src: scatter-add with duplicate indices, out contiguous. Up
- * to {@link ORDERED_INDEX_ADD_MAX} f32 positions, deterministically: a first kernel links each
- * position to the next one with the same index and marks first occurrences; a second one has
- * each first occurrence add its chain in position order (the sequential sum, so the result
- * does not depend on how the GPU schedules invocations, and no atomics). One position (a
+ * Reading and writing element `t` of the scatter's output `O`, whatever its dtype. f16 output
+ * (a half KV cache) is packed two per word, bound as atomics: a write replaces its own half in
+ * a compare-and-swap loop, so a neighbour written at the same time keeps its half; sums are
+ * taken in f32 and rounded once per write.
+ */
+function scatterOut(out: View): { type: string; prelude: string } {
+  const dtype = out.storage.dtype;
+  if (dtype === "f16")
+    return {
+      type: "atomic<u32>",
+      prelude: `${HALF}
+fn out_get(t: u32) -> f32 { return unpack2x16float(atomicLoad(&O[t >> 1u]))[t & 1u]; }
+fn out_set(t: u32, x: f32) {
+  let sh = (t & 1u) * 16u;
+  var old = atomicLoad(&O[t >> 1u]);
+  loop {
+    let r = atomicCompareExchangeWeak(&O[t >> 1u], old, (old & ~(0xffffu << sh)) | (f2h(x) << sh));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }
+}
+fn out_add(t: u32, x: f32) {
+  let sh = (t & 1u) * 16u;
+  var old = atomicLoad(&O[t >> 1u]);
+  loop {
+    let sum = unpack2x16float(old)[t & 1u] + x;
+    let r = atomicCompareExchangeWeak(&O[t >> 1u], old, (old & ~(0xffffu << sh)) | (f2h(sum) << sh));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }
+}`,
+    };
+  if (dtype === "f32")
+    return {
+      type: "atomic<u32>",
+      prelude: `
+fn out_get(t: u32) -> f32 { return bitcast<f32>(atomicLoad(&O[t])); }
+fn out_set(t: u32, x: f32) { atomicStore(&O[t], bitcast<u32>(x)); }
+fn out_add(t: u32, x: f32) {
+  var old = atomicLoad(&O[t]);
+  loop {
+    let r = atomicCompareExchangeWeak(&O[t], old, bitcast<u32>(bitcast<f32>(old) + x));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }
+}`,
+    };
+  return {
+    type: "atomic<i32>",
+    prelude: `
+fn out_get(t: u32) -> i32 { return atomicLoad(&O[t]); }
+fn out_set(t: u32, x: i32) { atomicStore(&O[t], x); }
+fn out_add(t: u32, x: i32) { atomicAdd(&O[t], x); }`,
+  };
+}
+
+/**
+ * out.index_select(axis, index) += src: scatter-add with duplicate indices, out contiguous (f32,
+ * f16 or i32). Up to {@link ORDERED_INDEX_ADD_MAX} float positions, deterministically: a first
+ * kernel links each position to the next one with the same index and marks first occurrences;
+ * a second one has each first occurrence add its chain in position order (the sequential sum,
+ * so the result does not depend on how the GPU schedules invocations). One position (a
  * KV-cache write) needs no links. Beyond the bound, and for i32, every position adds itself
- * atomically (a compare-and-swap loop for f32): the sum's order then varies from run to run.
+ * atomically (a compare-and-swap loop for floats): the sum's order then varies from run to run.
  */
 export function indexAdd(rt: Runtime, src: View, axis: number, index: View, out: View): void {
   const n = out.shape[axis];
@@ -281,27 +338,37 @@ export function indexAdd(rt: Runtime, src: View, axis: number, index: View, out:
   for (const d of src.shape) total *= d;
   if (total === 0) return;
   const g = { L, total, params: [n, L, inner, src.offset, index.offset, out.offset] };
-  if (out.storage.dtype === "f32" && L <= ORDERED_INDEX_ADD_MAX)
+  if (out.storage.dtype !== "i32" && L <= ORDERED_INDEX_ADD_MAX)
     orderedIndexAdd(rt, g, src, index, out);
   else atomicIndexAdd(rt, g, src, index, out);
 }
 
+/** The key suffix and bindings of a scatter's source and output. */
+function scatterIO(src: View, out: View) {
+  const o = scatterOut(out);
+  return {
+    tag: `${out.storage.dtype}:${src.storage.dtype}`,
+    prelude: o.prelude,
+    src: { name: "S", view: src, access: "r" as const },
+    out: { name: "O", view: out, access: "rw" as const, type: o.type },
+  };
+}
+
 function orderedIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: View): void {
   const read = (at: string) => `f32(${load("S", src.storage.dtype, at)})`;
+  const io = scatterIO(src, out);
+  const I = { name: "I", view: index, access: "r" as const };
   if (g.L === 1) {
     // nothing repeats: each element adds its own value
     perElement(
       rt,
-      `indexAdd:one:${src.storage.dtype}`,
+      `indexAdd:one:${io.tag}`,
       g.total,
-      [
-        { name: "S", view: src, access: "r" },
-        { name: "I", view: index, access: "r" },
-        { name: "O", view: out, access: "rw" },
-      ],
+      [io.src, I, io.out],
       g.params,
       `${SCATTER_AT}
-  O[t] = O[t] + ${read("P[4] + gi")};`,
+  out_add(t, ${read("P[4] + gi")});`,
+      io.prelude,
     );
     return;
   }
@@ -313,10 +380,7 @@ function orderedIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: V
       rt,
       "indexAdd:links",
       g.L,
-      [
-        { name: "I", view: index, access: "r" },
-        { name: "N", view: linksView, access: "rw" },
-      ],
+      [I, { name: "N", view: linksView, access: "rw" }],
       [index.offset],
       `  let L = P[0];
   let v = I[P[1] + gi];
@@ -333,25 +397,21 @@ function orderedIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: V
     );
     perElement(
       rt,
-      `indexAdd:ordered:${src.storage.dtype}`,
+      `indexAdd:ordered:${io.tag}`,
       g.total,
-      [
-        { name: "S", view: src, access: "r" },
-        { name: "I", view: index, access: "r" },
-        { name: "N", view: linksView, access: "r" },
-        { name: "O", view: out, access: "rw" },
-      ],
+      [io.src, I, { name: "N", view: linksView, access: "r" }, io.out],
       g.params,
       `${SCATTER_AT}
   if (N[L + l] == 0) { return; }
-  var acc = O[t];
+  var acc = out_get(t);
   var j = i32(l);
   loop {
     acc = acc + ${read("P[4] + (o * L + u32(j)) * inner + i")};
     j = N[j];
     if (j < 0) { break; }
   }
-  O[t] = acc;`,
+  out_set(t, acc);`,
+      io.prelude,
     );
   } finally {
     rt.release(links.buffer);
@@ -359,28 +419,16 @@ function orderedIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: V
 }
 
 function atomicIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: View): void {
-  const f32 = out.storage.dtype === "f32";
+  const io = scatterIO(src, out);
+  const v = load("S", src.storage.dtype, "P[4] + gi");
   perElement(
     rt,
-    `indexAdd:${out.storage.dtype}:${src.storage.dtype}`,
+    `indexAdd:${io.tag}`,
     g.total,
-    [
-      { name: "S", view: src, access: "r" },
-      { name: "I", view: index, access: "r" },
-      { name: "O", view: out, access: "rw", type: f32 ? "atomic<u32>" : "atomic<i32>" },
-    ],
+    [io.src, { name: "I", view: index, access: "r" }, io.out],
     g.params,
     `${SCATTER_AT}
-  let v = S[P[4] + gi];
-  ${
-    f32
-      ? `var old = atomicLoad(&O[t]);
-  loop {
-    let r = atomicCompareExchangeWeak(&O[t], old, bitcast<u32>(bitcast<f32>(old) + f32(v)));
-    if (r.exchanged) { break; }
-    old = r.old_value;
-  }`
-      : "atomicAdd(&O[t], i32(v));"
-  }`,
+  out_add(t, ${out.storage.dtype === "i32" ? `i32(${v})` : `f32(${v})`});`,
+    io.prelude,
   );
 }
