@@ -278,7 +278,9 @@ export class Trainer {
       out = { loss: noGrad(() => ops.clone(loss)), gradNorm: ops.clone(gradNorm) };
     } else out = this.stepWork(microBatches, labelTokens);
     this._step = step; // only once the step's work is recorded
-    return { ...out, lr, t0, tokens, labelTokens, step };
+    // A backend with synchronous reads (cpu) has done the work by now; a GPU's is only queued.
+    const done = out.loss.backend.syncRead ? performance.now() : null;
+    return { ...out, lr, t0, done, tokens, labelTokens, step };
   }
 
   /**
@@ -351,11 +353,14 @@ export class Trainer {
   }
 
   private finishStep(p: PendingStep, lossSum: number, gradNorm: number): StepMetrics {
-    // From the step's start, or from the previous step's read-back when steps overlap
-    // (`beginStep`): in a pipelined loop that is the time each step adds.
-    const now = performance.now();
-    const ms = now - Math.max(p.t0, this.lastDone);
-    this.lastDone = now;
+    // From the step's start, or from the end of the previous step when steps overlap
+    // (`beginStep`), to the end of this one: in a pipelined loop, the time each step adds. A
+    // step ends when its work is done: at its read-back on a GPU, at the end of its recording
+    // on a synchronous backend (there a pipelined loop records the next step before reading
+    // this one, so the read-back would count the next step's work as this one's).
+    const end = p.done ?? performance.now();
+    const ms = end - Math.max(p.t0, this.lastDone);
+    this.lastDone = end;
     const metrics: StepMetrics = {
       step: p.step,
       totalSteps: this.options.totalSteps,
@@ -483,7 +488,9 @@ interface PendingStep {
   loss: Tensor;
   gradNorm: Tensor;
   lr: number;
+  /** When the step began, and when its work was done where the backend runs it at once. */
   t0: number;
+  done: number | null;
   tokens: number;
   labelTokens: number;
 }
