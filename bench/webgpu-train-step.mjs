@@ -10,6 +10,8 @@
 //                                     [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N]
 //                                     [--budget-mib N]  (the engine's memory budget: the buffer
 //                                     pool then keeps at most poolBytes, not up to the peak)
+//                                     [--split-k MAXTILES,MINK]  (the backend's matmulSplitK:
+//                                     split K when an output has fewer tiles and K is longer)
 //                                     [--mode eager|captured|both]  (default both: every step
 //                                     recorded by the engine, and the whole step recorded once
 //                                     with `capture` and replayed)
@@ -35,6 +37,7 @@ function parseArgs(args) {
     matmulTiles: undefined,
     poolMib: undefined,
     budgetMib: undefined,
+    splitK: undefined,
     mode: "both",
     set: {},
   };
@@ -48,7 +51,12 @@ function parseArgs(args) {
     else if (a === "--matmul-tile") o.matmulTile = args[++i];
     else if (a === "--pool-mib") o.poolMib = Number(args[++i]);
     else if (a === "--budget-mib") o.budgetMib = Number(args[++i]);
-    else if (a === "--mode") {
+    else if (a === "--split-k") {
+      const [maxTiles, minK, extra] = (args[++i] ?? "").split(",").map(Number);
+      if (!(maxTiles >= 0 && minK >= 0) || extra !== undefined)
+        throw new Error(`webgpu-train-step: --split-k takes MAXTILES,MINK, got ${args[i]}`);
+      o.splitK = { maxTiles, minK };
+    } else if (a === "--mode") {
       o.mode = args[++i];
       if (!["eager", "captured", "both"].includes(o.mode))
         throw new Error(`webgpu-train-step: --mode takes eager, captured or both, got ${o.mode}`);
@@ -56,7 +64,7 @@ function parseArgs(args) {
       o.matmulTiles = parseTileChoice(args[++i], "webgpu-train-step");
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--mode eager|captured|both] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--split-k MAXTILES,MINK] [--mode eager|captured|both] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -189,6 +197,7 @@ export async function main(args) {
     attentionVariant: o.attentionVariant,
     matmulTile: o.matmulTile,
     matmulTiles: o.matmulTiles,
+    matmulSplitK: o.splitK,
     ...(o.poolMib === undefined ? {} : { poolBytes: o.poolMib * 1024 * 1024 }),
   });
   if (o.budgetMib !== undefined) T.setMemoryBudget(gpu, o.budgetMib * 1024 * 1024);
@@ -221,6 +230,7 @@ export async function main(args) {
         matmulTiles: o.matmulTiles ?? "default",
         poolMib: o.poolMib ?? "default",
         budgetMib: o.budgetMib ?? null,
+        splitK: o.splitK ?? "default",
         fuse: process.env.ATHANOR_WEBGPU_FUSE !== "0",
         bindCache: process.env.ATHANOR_WEBGPU_BINDCACHE !== "0",
         stepGflop: flops / 1e9,

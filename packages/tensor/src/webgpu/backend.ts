@@ -47,11 +47,13 @@ import {
 import * as gather from "./kernels/gather.js";
 import {
   checkMatmulPrecision,
+  checkSplitK,
   type MatmulPrecision,
   type MatmulVariantName,
   matmul,
   matmulTiles,
   resolveMatmulTile,
+  type SplitKRule,
   type Tile,
   type TileClass,
 } from "./kernels/matmul.js";
@@ -147,6 +149,13 @@ export interface WebGpuBackendOptions {
    * this. See `setMatmulTiles`.
    */
   matmulTiles?: MatmulTileChoice;
+  /**
+   * When a matmul is split along K into partial products run side by side, then summed
+   * (tuning aid): when its output has fewer than `maxTiles` workgroup tiles and K is at least
+   * `minK`. Default `{ maxTiles: 128, minK: 512 }` (`SPLIT_K` in kernels/matmul.ts); a larger
+   * `maxTiles` splits more products, e.g. a GPT-2 block's [tokens, 4d]·[4d, d].
+   */
+  matmulSplitK?: Partial<SplitKRule>;
 }
 
 /** Which kernel each matmul size class runs (the `matmulTiles` option). */
@@ -206,6 +215,7 @@ export class WebGpuBackend implements Backend {
     if (options.matmulTile !== undefined) resolveMatmulTile(options.matmulTile, this.precision);
     this.forcedTile = options.matmulTile;
     this.tileChoice = resolveTileChoice(options.matmulTiles ?? {}, this.precision);
+    this.splitRule = checkSplitK(options.matmulSplitK ?? {});
     if (options.attentionVariant !== undefined) {
       resolveFlashVariant(options.attentionVariant);
       if (options.attentionKernel === "rows")
@@ -419,6 +429,8 @@ export class WebGpuBackend implements Backend {
   private forcedTile: TileClass | MatmulVariantName | undefined;
   /** The `matmulTiles` choice, and the class tiles it makes (resolved when set). */
   private tileChoice: ReturnType<typeof resolveTileChoice>;
+  /** When matmuls split K (the `matmulSplitK` option). */
+  private readonly splitRule: SplitKRule;
 
   /** The compute precision of matmul kernels recorded from now on (the `matmulPrecision` option). */
   get matmulPrecision(): MatmulPrecision {
@@ -625,7 +637,7 @@ export class WebGpuBackend implements Backend {
       return;
     }
     const tile = forced ? resolveMatmulTile(forced, this.precision) : this.tileChoice.tiles;
-    this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile, this.precision));
+    this.intoContiguous(out, (o) => matmul(this.rt, a, b, o, tile, this.precision, this.splitRule));
   }
 
   // ---- rows ----------------------------------------------------------------------------

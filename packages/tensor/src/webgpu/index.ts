@@ -16,7 +16,12 @@ export {
   type WebGpuInfo,
 } from "./backend.js";
 export { FLASH_VARIANTS, type FlashVariantName } from "./kernels/flash.js";
-export { MATMUL_VARIANTS, type MatmulVariantName } from "./kernels/matmul.js";
+export {
+  MATMUL_VARIANTS,
+  type MatmulVariantName,
+  SPLIT_K,
+  type SplitKRule,
+} from "./kernels/matmul.js";
 
 /** Features the kernels use when the adapter has them. */
 const OPTIONAL_FEATURES = ["subgroups", "shader-f16", "timestamp-query"] as const;

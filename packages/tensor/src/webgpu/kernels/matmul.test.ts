@@ -12,7 +12,7 @@ import {
   stridedMatmul,
 } from "../../testing/strided.js";
 import { createWebGpuBackend, type WebGpuBackend, webgpuAvailable } from "../index.js";
-import { matmul, TILES, type Tile } from "./matmul.js";
+import { matmul, SPLIT_K, type SplitKRule, splitK, TILES, type Tile } from "./matmul.js";
 
 const probe = await webgpuAvailable();
 const suite = probe.available ? describe : describe.skip;
@@ -26,7 +26,13 @@ suite(`webgpu matmul kernel on strided views (${probe.available ? probe.adapter 
   });
   afterAll(() => gpu?.dispose());
 
-  async function check(a: Operand, b: Operand, outOffset: number, tile: Tile): Promise<void> {
+  async function check(
+    a: Operand,
+    b: Operand,
+    outOffset: number,
+    tile: Tile,
+    split: SplitKRule = SPLIT_K,
+  ): Promise<void> {
     const rank = a.shape.length;
     const [M, N] = [a.shape[rank - 2], b.shape[rank - 1]];
     const batch = a.shape.slice(0, -2).map((d, i) => Math.max(d, b.shape[i]));
@@ -41,7 +47,7 @@ suite(`webgpu matmul kernel on strided views (${probe.available ? probe.adapter 
     gpu.write(sa, av);
     gpu.write(sb, bv);
     const view = (storage: View["storage"], o: Operand): View => ({ storage, ...o });
-    matmul(gpu.rt, view(sa, a), view(sb, b), view(so, out), tile);
+    matmul(gpu.rt, view(sa, a), view(sb, b), view(so, out), tile, "f32", split);
     const got = await gpu.read(view(so, out));
     const err = testing.maxRelError(got, want);
     expect(err, `max relative error ${err}`).toBeLessThanOrEqual(1e-4);
@@ -64,5 +70,30 @@ suite(`webgpu matmul kernel on strided views (${probe.available ? probe.adapter 
   it("split-K over a long K (partial products, then their sum)", async () => {
     await check(contiguous([40, 600]), contiguous([600, 32]), 0, TILES.medium);
     await check(contiguous([2, 24, 520]), contiguous([2, 520, 36]), 0, TILES.large);
+    // a rule that splits more: a 130×150 output (9 tiles of 64²) with K 1000 in 4 slices of
+    // 256 (the last 232)
+    const wide = { maxTiles: 16, minK: 1000 };
+    expect(splitK(9, 1000, TILES.medium.BK, wide)).toEqual({ slices: 4, kchunk: 256 });
+    await check(contiguous([130, 1000]), contiguous([1000, 150]), 0, TILES.medium, wide);
+  });
+
+  it("splits K by the rule: few output tiles and a long K", () => {
+    // GPT-2 (width 384, 2,048 tokens) on 64² tiles: a weight gradient [384, 2048]·[2048, 384]
+    // has 36 tiles; the MLP's down projection [2048, 1536]·[1536, 384] has 192
+    const { BK } = TILES.medium;
+    expect(splitK(36, 2048, BK)).toEqual({ slices: 8, kchunk: 256 });
+    expect(splitK(192, 1536, BK)).toEqual({ slices: 1, kchunk: 1536 });
+    expect(splitK(192, 1536, BK, { maxTiles: 512, minK: 1024 })).toEqual({
+      slices: 6,
+      kchunk: 256,
+    });
+    expect(splitK(192, 768, BK, { maxTiles: 512, minK: 1024 }).slices).toBe(1); // K too short
+    expect(splitK(100, 300, BK, { maxTiles: 128, minK: 0 }).slices).toBe(2); // slices ≥ 256 of K
+  });
+
+  it("rejects a bad matmulSplitK option, naming the field", async () => {
+    await expect(createWebGpuBackend({ matmulSplitK: { maxTiles: -1 } })).rejects.toThrow(
+      "webgpu backend: matmulSplitK.maxTiles must be a non-negative integer, got -1",
+    );
   });
 });

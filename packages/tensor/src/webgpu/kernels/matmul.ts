@@ -807,10 +807,51 @@ ${stores}
 }
 
 /**
+ * When a product is split along K (see {@link splitK}): its output has fewer than `maxTiles`
+ * workgroup tiles, too few to keep a big GPU busy, and K is at least `minK`.
+ */
+export interface SplitKRule {
+  maxTiles: number;
+  minK: number;
+}
+
+/** The shipped rule: weight gradients ([d, tokens]·[tokens, d'] with few output tiles). */
+export const SPLIT_K: SplitKRule = { maxTiles: 128, minK: 512 };
+
+/** Checks a split-K rule (the backend's `matmulSplitK` option); throws naming the bad field. */
+export function checkSplitK(rule: Partial<SplitKRule>): SplitKRule {
+  const out = { ...SPLIT_K, ...rule };
+  for (const [k, v] of Object.entries(out)) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new Error(
+        `webgpu backend: matmulSplitK.${k} must be a non-negative integer, got ${JSON.stringify(v)}`,
+      );
+  }
+  return out;
+}
+
+/**
+ * How many slices of K a product runs in (1: no split), and the K each covers (a multiple of
+ * the tile's BK). Slices of at least 256 of K, at most 16, enough for about 2·maxTiles tiles.
+ */
+export function splitK(
+  tiles: number,
+  K: number,
+  BK: number,
+  rule: SplitKRule = SPLIT_K,
+): { slices: number; kchunk: number } {
+  if (tiles >= rule.maxTiles || K < rule.minK) return { slices: 1, kchunk: K };
+  const want = Math.min(16, Math.ceil(K / 256), Math.ceil((2 * rule.maxTiles) / tiles));
+  if (want <= 1) return { slices: 1, kchunk: K };
+  const kchunk = Math.ceil(K / want / BK) * BK;
+  return { slices: Math.ceil(K / kchunk), kchunk };
+}
+
+/**
  * out = a·b over the last two axes, batch axes broadcast. `tile` is one tile to force, or the
  * tiles of the size classes that {@link pickTile} chooses among (default: the precision's
  * {@link matmulTiles}); `precision` "f16" needs the device feature "shader-f16" (see
- * {@link checkMatmulPrecision}).
+ * {@link checkMatmulPrecision}); `split` says when K is split ({@link splitK}).
  */
 export function matmul(
   rt: Runtime,
@@ -819,6 +860,7 @@ export function matmul(
   out: View,
   tile?: Tile | Record<TileClass, Tile>,
   precision: MatmulPrecision = "f32",
+  split: SplitKRule = SPLIT_K,
 ): void {
   const rank = a.shape.length;
   const M = a.shape[rank - 2];
@@ -849,14 +891,7 @@ export function matmul(
   }
   // Split-K when the output has too few tiles to fill the GPU but K is long (weight gradients:
   // [d, tokens]·[tokens, d']): slices of K run in parallel into partial products, then summed.
-  const tiles = gx * gy * batch;
-  let slices = 1;
-  let kchunk = K;
-  if (tiles < 128 && K >= 512) {
-    slices = Math.min(16, Math.ceil(K / 256), Math.ceil(256 / tiles));
-    kchunk = Math.ceil(K / slices / t.BK) * t.BK;
-    slices = Math.ceil(K / kchunk);
-  }
+  const { slices, kchunk } = splitK(gx * gy * batch, K, t.BK, split);
   const partial = slices > 1 ? rt.acquire(batch * slices * M * N * 4) : null;
   const target = partial ?? (out.storage as GpuStorage).buffer;
   const z = batch * slices;
