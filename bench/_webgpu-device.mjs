@@ -43,7 +43,10 @@
 //   matmul-f16    webgpu-matmul with f16 inputs, f32 accumulation (needs shader-f16; skipped without)
 //   reduce        webgpu-reduce: row kernels and reductions, subgroups vs shared memory, rows of
 //                 4096 and 32768
-//   record        webgpu-record: CPU µs per recorded kernel, bind-group cache on vs off
+//   record        webgpu-record: CPU µs per recorded kernel, bind-group cache on vs off; then
+//                 with Dawn's validation skipped (enable-dawn-features=skip_validation), and
+//                 the eager train step with it (PyTorch-free; the train part's eager run is
+//                 the baseline)
 
 import * as lm from "@athanor/lm";
 import * as T from "@athanor/tensor";
@@ -263,7 +266,12 @@ const RUN = {
   // [4096, 1024] rows finish inside one 65.5 µs timestamp tick on an H200 (the 2026-11-26 run
   // took 150 s for all three widths at 15 repetitions): the wide rows, fewer repetitions
   reduce: () => reduce(["--json", "--cols", "4096,32768", "--reps", "7"]),
-  record: () => record(["--json"]),
+  record: async () => {
+    await record(["--json"]);
+    const skip = ["--dawn-option", "enable-dawn-features=skip_validation"];
+    await record(["--json", "--cache", "on", ...skip]);
+    await trainStep(["--json", "--steps", "5", "--mode", "eager", "--no-torch", ...skip]);
+  },
 };
 
 for (const part of parts) {

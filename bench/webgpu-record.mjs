@@ -5,7 +5,9 @@
 // kept tiny, so even on lavapipe (software Vulkan) the execution barely competes for the CPU.
 //
 //   npm run bench -- webgpu-record [--json] [--reps N] [--kernels N] [--steps N]
-//                                 [--cache both|on|off]
+//                                 [--cache both|on|off] [--dawn-option OPT]...
+// (`--dawn-option`, repeatable: passed to Dawn's create(), e.g.
+// enable-dawn-features=skip_validation; the backend's `dawnOptions`)
 //
 // Three streams:
 //   runtime      N prebuilt dispatches straight into Runtime.dispatch (the runtime alone)
@@ -25,7 +27,7 @@ import { webgpu } from "./_webgpu-common.mjs";
 const TINY = { layers: 2, width: 64, heads: 2, context: 16, batch: 1, vocab: 256 };
 
 function parseArgs(args) {
-  const o = { json: false, reps: 15, kernels: 2000, steps: 1, cache: "both" };
+  const o = { json: false, reps: 15, kernels: 2000, steps: 1, cache: "both", dawnOptions: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const num = () => {
@@ -38,13 +40,14 @@ function parseArgs(args) {
     else if (a === "--reps") o.reps = num();
     else if (a === "--kernels") o.kernels = num();
     else if (a === "--steps") o.steps = num();
+    else if (a === "--dawn-option") o.dawnOptions.push(args[++i]);
     else if (a === "--cache") {
       o.cache = args[++i];
       if (!["both", "on", "off"].includes(o.cache))
         throw new Error(`webgpu-record: --cache is both, on or off, got ${o.cache}`);
     } else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-record [--json] [--reps N] [--kernels N] [--steps N] [--cache both|on|off]",
+        "usage: npm run bench -- webgpu-record [--json] [--reps N] [--kernels N] [--steps N] [--cache both|on|off] [--dawn-option OPT]...",
       );
       process.exit(0);
     } else throw new Error(`webgpu-record: unknown argument ${a}`);
@@ -273,7 +276,7 @@ function gpt2ReplayStream(T, gpu, steps) {
 
 export async function main(args) {
   const o = parseArgs(args);
-  const { T, gpu } = await webgpu();
+  const { T, gpu } = await webgpu({ dawnOptions: o.dawnOptions });
   const modes = hasCacheSwitch(gpu) ? (o.cache === "both" ? ["on", "off"] : [o.cache]) : ["n/a"];
   const clock = instrument(gpu);
   const results = {};
@@ -314,7 +317,7 @@ export async function main(args) {
     );
   } else {
     console.log(
-      `webgpu-record: CPU time to record kernels (median of ${o.reps}); adapter: ${gpu.info.adapter}`,
+      `webgpu-record: CPU time to record kernels (median of ${o.reps}); adapter: ${gpu.info.adapter}${o.dawnOptions.length ? `; Dawn options ${o.dawnOptions.join(" ")}` : ""}`,
     );
     const rows = [
       [

@@ -12,6 +12,8 @@
 //                                     pool then keeps at most poolBytes, not up to the peak)
 //                                     [--split-k MAXTILES,MINK]  (the backend's matmulSplitK:
 //                                     split K when an output has fewer tiles and K is longer)
+//                                     [--dawn-option OPT]...  (repeatable: the backend's
+//                                     dawnOptions, e.g. enable-dawn-features=skip_validation)
 //                                     [--mode eager|captured|both]  (default both: every step
 //                                     recorded by the engine, and the whole step recorded once
 //                                     with `capture` and replayed)
@@ -38,6 +40,7 @@ function parseArgs(args) {
     poolMib: undefined,
     budgetMib: undefined,
     splitK: undefined,
+    dawnOptions: [],
     mode: "both",
     set: {},
   };
@@ -51,6 +54,7 @@ function parseArgs(args) {
     else if (a === "--matmul-tile") o.matmulTile = args[++i];
     else if (a === "--pool-mib") o.poolMib = Number(args[++i]);
     else if (a === "--budget-mib") o.budgetMib = Number(args[++i]);
+    else if (a === "--dawn-option") o.dawnOptions.push(args[++i]);
     else if (a === "--split-k") {
       const [maxTiles, minK, extra] = (args[++i] ?? "").split(",").map(Number);
       if (!(maxTiles >= 0 && minK >= 0) || extra !== undefined)
@@ -64,7 +68,7 @@ function parseArgs(args) {
       o.matmulTiles = parseTileChoice(args[++i], "webgpu-train-step");
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--split-k MAXTILES,MINK] [--mode eager|captured|both] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--split-k MAXTILES,MINK] [--dawn-option OPT]... [--mode eager|captured|both] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -198,6 +202,7 @@ export async function main(args) {
     matmulTile: o.matmulTile,
     matmulTiles: o.matmulTiles,
     matmulSplitK: o.splitK,
+    dawnOptions: o.dawnOptions,
     ...(o.poolMib === undefined ? {} : { poolBytes: o.poolMib * 1024 * 1024 }),
   });
   if (o.budgetMib !== undefined) T.setMemoryBudget(gpu, o.budgetMib * 1024 * 1024);
@@ -231,6 +236,7 @@ export async function main(args) {
         poolMib: o.poolMib ?? "default",
         budgetMib: o.budgetMib ?? null,
         splitK: o.splitK ?? "default",
+        dawnOptions: o.dawnOptions,
         fuse: process.env.ATHANOR_WEBGPU_FUSE !== "0",
         bindCache: process.env.ATHANOR_WEBGPU_BINDCACHE !== "0",
         stepGflop: flops / 1e9,

@@ -12,7 +12,12 @@ export interface AdapterOptions {
   powerPreference?: GPUPowerPreference;
   /** Accept a software adapter (Mesa lavapipe "llvmpipe", SwiftShader). Default true. */
   allowSoftware?: boolean;
-  /** Dawn toggles / options passed to the `webgpu` package's `create()` (Node only). */
+  /**
+   * Dawn toggles / options passed to the `webgpu` package's `create()` (Node only), e.g.
+   * `["enable-dawn-features=skip_validation"]`: Dawn then skips validating each command, which
+   * takes part of the CPU time of recording a kernel (`webgpu-record --dawn-option`), at the
+   * price of undefined behaviour instead of an error if a command were invalid.
+   */
   dawnOptions?: string[];
 }
 
@@ -33,11 +38,12 @@ export class NoAdapterError extends Error {
 }
 
 /**
- * Dawn's GPU instance, created once per process and kept referenced: if it were garbage
- * collected while a device made from it is alive, Dawn tears down under the device and the
- * process crashes (seen with lavapipe as futex / mutex assertion failures).
+ * Dawn's GPU instances, one per set of `dawnOptions`, created once per process and kept
+ * referenced: if one were garbage collected while a device made from it is alive, Dawn tears
+ * down under the device and the process crashes (seen with lavapipe as futex / mutex assertion
+ * failures).
  */
-let dawn: { key: string; gpu: GPU } | null = null;
+const dawnInstances = new Map<string, GPU>();
 
 async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, string] | null> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
@@ -67,8 +73,12 @@ async function loadGpu(options: AdapterOptions, tried: string[]): Promise<[GPU, 
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     }
     const key = JSON.stringify(options.dawnOptions ?? []);
-    if (!dawn || dawn.key !== key) dawn = { key, gpu: mod.create(options.dawnOptions ?? []) };
-    return [dawn.gpu, "webgpu (Dawn for Node)"];
+    let gpu = dawnInstances.get(key);
+    if (!gpu) {
+      gpu = mod.create(options.dawnOptions ?? []);
+      dawnInstances.set(key, gpu);
+    }
+    return [gpu, "webgpu (Dawn for Node)"];
   } catch (e) {
     const what = process.env.DAWN_NODE
       ? `DAWN_NODE=${process.env.DAWN_NODE}`

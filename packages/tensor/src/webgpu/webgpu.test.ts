@@ -128,6 +128,20 @@ suite(title, { timeout: 120_000 }, () => {
     }
   });
 
+  it("runs with Dawn options (validation skipped) beside a default backend", async () => {
+    // another set of dawnOptions makes another Dawn instance; the first one's devices live on
+    const fast = await createWebGpuBackend({
+      name: "webgpu-skip-validation",
+      dawnOptions: ["enable-dawn-features=skip_validation"],
+    });
+    try {
+      await parity([[9, 13], [13, 7]], (a, b) => ops.gelu(ops.matmul(a, b)), 1e-4, fast);
+      await parity([[5, 6]], (x) => ops.softmax(x, -1)); // the default backend still works
+    } finally {
+      fast.dispose();
+    }
+  });
+
   it("matmul: each tile (large, medium, small) on the same odd problem", async () => {
     const [M, K, N] = [131, 70, 141];
     const a = randomValues(M * K, 3);
