@@ -6,9 +6,13 @@
 // - a decode step of the lm-decode model (bench/_lm-common.mjs SHAPE, batch 1, f32, KV cache
 //   after a 32-token prompt): CPU time to record the step's forward, the wait for its logits
 //   after that, kernels and submits per step, and the GPU time of its kernels (timestamp queries);
-// - the same steps through a step decoder (`createStepDecoder`: recorded once, then replayed):
-//   host time per step and the wait after it.
+// - the same steps through a step decoder (`createStepDecoder`: recorded once per attention
+//   span, then replayed): host time per step and the wait after it, with a cache just long
+//   enough and with a 1,024-position one.
 import { llamaConfig, SHAPE } from "./_lm-common.mjs";
+
+/** The cache length of the long-cache replayed steps. */
+const LONG_CACHE = 1024;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => Math.round(x * 1000) / 1000;
@@ -37,7 +41,10 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
     x.dispose();
 
     const total = prompt + steps + 8;
-    const config = lm.parseModelConfig(llamaConfig(SHAPE, total), "latency probe");
+    const config = lm.parseModelConfig(
+      llamaConfig(SHAPE, Math.max(total, LONG_CACHE)),
+      "latency probe",
+    );
     const model = lm.createModel(config, { seed: 0 });
     const cache = model.createCache(1, total);
     const forward = (ids, pos, c = cache) =>
@@ -85,35 +92,50 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
     }
     const s1 = gpu.stats();
     cache.dispose();
-    // The same steps through a step decoder (recorded once, then replayed): host time of
-    // `step` (writing the step's inputs and issuing the replay) and the wait for its logits.
-    const cache2 = model.createCache(1, total);
-    const warm = forward(promptIds, promptPos, cache2);
-    await warm.dataAsync();
-    warm.dispose();
-    const decoder = model.createStepDecoder(cache2);
-    const replay = [];
-    const replayWait = [];
-    const r0 = gpu.stats();
-    token = 1;
-    for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
-      const logits = decoder.step(Int32Array.of(token), Int32Array.of(prompt + i), null);
-      const read = logits.dataAsync();
-      const t1 = performance.now();
-      const v = await read;
-      const t2 = performance.now();
-      let best = 0;
-      for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
-      token = best;
-      if (i >= 2) {
-        replay.push(t1 - t0);
-        replayWait.push(t2 - t1);
+    // The same steps through a step decoder (recorded once per attention span, then
+    // replayed): host time of `step` (writing the step's inputs and issuing the replay) and
+    // the wait for its logits; in a cache just long enough, and in one of LONG_CACHE positions
+    // (attention reads a span of the cache, not all of it: the wait should not grow).
+    const replayed = async (length) => {
+      const c = model.createCache(1, length);
+      const warm = forward(promptIds, promptPos, c);
+      await warm.dataAsync();
+      warm.dispose();
+      const decoder = model.createStepDecoder(c);
+      const host = [];
+      const waits = [];
+      const r0 = gpu.stats();
+      let next = 1;
+      for (let i = 0; i < steps; i++) {
+        const t0 = performance.now();
+        const logits = decoder.step(Int32Array.of(next), Int32Array.of(prompt + i), null);
+        const read = logits.dataAsync();
+        const t1 = performance.now();
+        const v = await read;
+        const t2 = performance.now();
+        let best = 0;
+        for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
+        next = best;
+        if (i >= 2) {
+          host.push(t1 - t0);
+          waits.push(t2 - t1);
+        }
       }
-    }
-    const r1 = gpu.stats();
-    decoder.dispose();
-    cache2.dispose();
+      const r1 = gpu.stats();
+      const spans = decoder.spans;
+      decoder.dispose();
+      c.dispose();
+      return {
+        cacheLength: length,
+        spans,
+        stepMs: ms(median(host)),
+        waitMs: ms(median(waits)),
+        kernelsPerStep: (r1.dispatches - r0.dispatches) / steps,
+        submitsPerStep: (r1.submits - r0.submits) / steps,
+      };
+    };
+    const replayedDecode = await replayed(total);
+    const longCache = await replayed(LONG_CACHE);
     model.dispose();
     return {
       part: "latency",
@@ -130,12 +152,8 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
         buffersCreatedPerStep: (s1.buffersCreated - s0.buffersCreated) / steps,
         gpuMsPerStep: gpuMs === null ? null : ms(gpuMs),
       },
-      replayedDecode: {
-        stepMs: ms(median(replay)),
-        waitMs: ms(median(replayWait)),
-        kernelsPerStep: (r1.dispatches - r0.dispatches) / steps,
-        submitsPerStep: (r1.submits - r0.submits) / steps,
-      },
+      replayedDecode,
+      replayedDecodeLongCache: longCache,
     };
   } finally {
     T.setBackend(before);
