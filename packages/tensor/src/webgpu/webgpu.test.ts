@@ -135,7 +135,15 @@ suite(title, { timeout: 120_000 }, () => {
       dawnOptions: ["enable-dawn-features=skip_validation"],
     });
     try {
-      await parity([[9, 13], [13, 7]], (a, b) => ops.gelu(ops.matmul(a, b)), 1e-4, fast);
+      await parity(
+        [
+          [9, 13],
+          [13, 7],
+        ],
+        (a, b) => ops.gelu(ops.matmul(a, b)),
+        1e-4,
+        fast,
+      );
       await parity([[5, 6]], (x) => ops.softmax(x, -1)); // the default backend still works
     } finally {
       fast.dispose();
