@@ -488,8 +488,9 @@ interface PendingStep {
   loss: Tensor;
   gradNorm: Tensor;
   lr: number;
-  /** When the step began, and when its work was done where the backend runs it at once. */
+  /** When the step began (performance.now()). */
   t0: number;
+  /** When its work was done, on a backend that runs it at once (else null: at its read-back). */
   done: number | null;
   tokens: number;
   labelTokens: number;
