@@ -1,7 +1,9 @@
 // Training step on the webgpu backend: the GPT-2-shaped model of `train-step` (6 layers, width
 // 384, 6 heads, context 256, batch 8, vocabulary 8192, pre-LayerNorm, GELU MLP 4x, tied
 // embeddings), forward + backward + AdamW, tokens/s, against the same model in PyTorch eager
-// fp32 (CUDA with TF32 off on a GPU machine; the CPU otherwise) in the same run.
+// fp32 (CUDA with TF32 off on a GPU machine; the CPU otherwise) in the same run; on CUDA also
+// against the PyTorch step replayed from a CUDA graph (`capturedVsGraph`: athanor's captured
+// mode against it).
 //
 //   npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N]
 //                                     [--context N] [--batch N] [--vocab N] [--no-torch]
@@ -91,7 +93,32 @@ times = []
 for _ in range(c["steps"]):
     t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
 times.sort()
-print(json.dumps({"device": name, "torch": torch.__version__, "secPerStep": times[len(times) // 2]}))
+out = {"device": name, "torch": torch.__version__, "secPerStep": times[len(times) // 2]}
+# On CUDA, also the whole step captured in a CUDA graph (the peer of athanor's captured mode):
+# forward, backward and a capturable AdamW recorded once, then replayed (PyTorch's documented
+# whole-network capture; the gradients are the graph's own buffers, rewritten every replay).
+if dev == "cuda":
+    try:
+        gopt = torch.optim.AdamW(m.parameters(), lr=3e-4, weight_decay=0.1, capturable=True)
+        side = torch.cuda.Stream(); side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                gopt.zero_grad(set_to_none=True); m(ids, tg).backward(); gopt.step()
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph(); gopt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            static_loss = m(ids, tg); static_loss.backward(); gopt.step()
+        def gstep():
+            graph.replay(); return static_loss.item()
+        gstep(); gstep()
+        gt = []
+        for _ in range(c["steps"]):
+            t0 = time.perf_counter(); gstep(); gt.append(time.perf_counter() - t0)
+        gt.sort()
+        out["graphSecPerStep"] = gt[len(gt) // 2]
+    except Exception as e:
+        out["graphError"] = f"{type(e).__name__}: {e}"
+print(json.dumps(out))
 `;
 
 /**
@@ -219,10 +246,16 @@ export async function main(args) {
       ? Math.max(...athanor.losses.map((l, i) => Math.abs(l - captured.losses[i])))
       : null;
   let torch = o.torch ? runTorch(TORCH, [JSON.stringify(c)]) : null;
-  if (torch && !torch.error) torch = { ...torch, tokensPerSec: n / torch.secPerStep };
+  if (torch && !torch.error) {
+    torch = { ...torch, tokensPerSec: n / torch.secPerStep };
+    if (torch.graphSecPerStep) torch.graphTokensPerSec = n / torch.graphSecPerStep;
+  }
   const vsTorch = (f) => (f && torch?.tokensPerSec ? f.tokensPerSec / torch.tokensPerSec : null);
   const ratio = vsTorch(athanor);
   const capturedRatio = vsTorch(captured);
+  // replayed steps against PyTorch's replayed CUDA graph (CUDA only): like against like
+  const capturedVsGraph =
+    captured && torch?.graphTokensPerSec ? captured.tokensPerSec / torch.graphTokensPerSec : null;
   if (o.json) {
     console.log(
       JSON.stringify({
@@ -246,6 +279,7 @@ export async function main(args) {
         torch,
         ratio,
         capturedRatio,
+        capturedVsGraph,
       }),
     );
   } else {
@@ -277,6 +311,11 @@ export async function main(args) {
       console.log(
         `  pytorch ${torch.torch} eager fp32 on ${torch.device}: ${torch.tokensPerSec.toFixed(0)} tokens/s (${torch.secPerStep.toFixed(3)} s/step)`,
       );
+    if (torch?.graphTokensPerSec)
+      console.log(
+        `  pytorch, the step in a CUDA graph: ${torch.graphTokensPerSec.toFixed(0)} tokens/s (${torch.graphSecPerStep.toFixed(3)} s/step)${capturedVsGraph === null ? "" : `; athanor captured ${capturedVsGraph.toFixed(2)}x`}`,
+      );
+    else if (torch?.graphError) console.log(`  pytorch CUDA graph: failed (${torch.graphError})`);
   }
   gpu.dispose();
 }
