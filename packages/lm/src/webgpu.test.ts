@@ -23,8 +23,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "./checkpoint/model-io.js";
 import { generate, generateAsync } from "./generate/generate.js";
+import { loadAdapter } from "./lora/peft.js";
 import type { Model } from "./model/create.js";
 import type { StaticKVCache } from "./model/kv-cache.js";
+import { fixturePath } from "./testing/fixtures.js";
 import { loadReference } from "./testing/reference.js";
 import { lmBatch } from "./train/data.js";
 import { evaluate, Trainer } from "./train/trainer.js";
@@ -438,6 +440,42 @@ suite(title, { timeout: 300_000 }, () => {
     expect(() => new Trainer(cpuModel, { lr: 1e-3, totalSteps: 1, captureSteps: true })).toThrow(
       /captureSteps needs a backend that can record work for replay \(webgpu\); the model is on cpu/,
     );
+  });
+
+  it("captured training steps match eager ones with gradient checkpointing, and with a LoRA adapter", async () => {
+    const ref = await loadReference("llama-tiny");
+    const sequences = [
+      [5, 9, 200, 31, 7, 64, 12, 90],
+      [44, 3, 17, 250, 8, 6, 2, 9],
+    ];
+    const run = (setup: "checkpointing" | "lora", captureSteps: boolean) =>
+      onGpu(async () => {
+        const model = await loadModel(ref.dir);
+        if (setup === "checkpointing") model.gradientCheckpointing = true;
+        const adapter =
+          setup === "lora"
+            ? await loadAdapter(fixturePath("llama-tiny-lora"), { model })
+            : undefined;
+        const trainer = new Trainer(model, { lr: 1e-3, totalSteps: 4, captureSteps, adapter });
+        const losses = [];
+        for (let s = 0; s < 4; s++) {
+          const b = lmBatch(
+            sequences.map((q) => q.map((t) => (t + 3 * s) % 500)),
+            { padId: 0 },
+          );
+          losses.push((await trainer.trainStepAsync([b])).loss);
+          b.inputIds.dispose();
+          b.labels.dispose();
+        }
+        trainer.dispose();
+        model.dispose();
+        return losses;
+      });
+    for (const setup of ["checkpointing", "lora"] as const) {
+      const eager = await run(setup, false);
+      expect(await run(setup, true), setup).toEqual(eager);
+      expect(new Set(eager).size, setup).toBe(4); // the model learns: every loss differs
+    }
   });
 
   it("a token id outside the vocabulary is reported at the next read", async () => {
