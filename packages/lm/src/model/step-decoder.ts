@@ -16,7 +16,16 @@
  * it, so attention reads at most twice the filled positions rather than the whole cache.
  */
 
-import { type Capture, capture, keep, noGrad, ops, type Tensor, zeros } from "@athanor/tensor";
+import {
+  type Backend,
+  type Capture,
+  capture,
+  keep,
+  noGrad,
+  type Tensor,
+  tensor,
+  zeros,
+} from "@athanor/tensor";
 import type { StepDecoder } from "./causal-lm.js";
 import { MASKED, type PositionTensors } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
@@ -35,11 +44,15 @@ export function decodeSpan(at: number, maxLength: number): number {
 export class CapturedStepDecoder implements StepDecoder {
   private readonly ids: Tensor;
   private readonly slot: Tensor;
-  private readonly mask: Tensor;
   private readonly positions: PositionTensors;
-  /** One recording per attention span, in the order they were made. */
-  private readonly recordings = new Map<number, Capture<Tensor>>();
+  /**
+   * Per attention span, in the order they were made: its recording and the additive mask
+   * [B, 1, 1, span] it reads (written before each step, so a step's host work grows with its
+   * span, not with the cache).
+   */
+  private readonly recordings = new Map<number, { capture: Capture<Tensor>; mask: Tensor }>();
   private last: Capture<Tensor> | null = null;
+  private readonly backend: Backend;
   private disposed = false;
 
   constructor(
@@ -51,10 +64,10 @@ export class CapturedStepDecoder implements StepDecoder {
       throw new Error(
         `createStepDecoder: recorded decode steps need a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
       );
+    this.backend = backend;
     const B = cache.batchSize;
     this.ids = keep(zeros([B, 1], { dtype: "i32", backend }));
     this.slot = keep(zeros([1], { dtype: "i32", backend }));
-    this.mask = keep(zeros([B, 1, 1, cache.maxLength], { backend }));
     this.positions = model.positionTensors(new Int32Array(B), B, 1, backend);
     for (const t of Object.values(this.positions)) keep(t);
   }
@@ -85,30 +98,31 @@ export class CapturedStepDecoder implements StepDecoder {
     const span = decodeSpan(at, L);
     this.ids.write(ids);
     this.slot.write([at]);
-    const mask = new Float32Array(B * L).fill(MASKED);
+    const values = new Float32Array(B * span).fill(MASKED);
     // 0 (attend) on this step's position and the real ones before it; MASKED elsewhere
     for (let b = 0; b < B; b++) {
       for (let j = 0; j <= at; j++) {
-        if (attentionMask?.[b * L + j] !== 0) mask[b * L + j] = 0;
+        if (attentionMask?.[b * L + j] !== 0) values[b * span + j] = 0;
       }
     }
-    this.mask.write(mask);
-    for (const [name, { values }] of Object.entries(this.model.positionValues(positions, B, 1)))
-      this.positions[name].write(values);
-    let recording = this.recordings.get(span);
+    for (const [name, p] of Object.entries(this.model.positionValues(positions, B, 1)))
+      this.positions[name].write(p.values);
+    let entry = this.recordings.get(span);
     let logits: Tensor;
-    if (recording) logits = recording.replay();
-    else {
+    if (entry) {
+      entry.mask.write(values);
+      logits = entry.capture.replay();
+    } else {
+      const mask = keep(tensor(values, [B, 1, 1, span], { backend: this.backend }));
       const decode = { slot: this.slot, positions: this.positions, span };
-      recording = capture(this.ids.backend, () =>
-        noGrad(() =>
-          this.model.forwardStep(this.ids, cache, decode, ops.slice(this.mask, 3, 0, span)),
-        ),
+      const recorded = capture(this.backend, () =>
+        noGrad(() => this.model.forwardStep(this.ids, cache, decode, mask)),
       );
-      this.recordings.set(span, recording);
-      logits = recording.result;
+      entry = { capture: recorded, mask };
+      this.recordings.set(span, entry);
+      logits = recorded.result;
     }
-    this.last = recording;
+    this.last = entry.capture;
     cache.advance(1);
     return logits;
   }
@@ -116,9 +130,12 @@ export class CapturedStepDecoder implements StepDecoder {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const r of this.recordings.values()) r.dispose();
+    for (const { capture, mask } of this.recordings.values()) {
+      capture.dispose();
+      mask.dispose();
+    }
     this.recordings.clear();
     this.last = null;
-    for (const t of [this.ids, this.slot, this.mask, ...Object.values(this.positions)]) t.dispose();
+    for (const t of [this.ids, this.slot, ...Object.values(this.positions)]) t.dispose();
   }
 }
