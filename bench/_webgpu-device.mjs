@@ -39,7 +39,8 @@
 //                 recorded steps (--capture-steps), PyTorch on CUDA in the same runs
 //   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
 //   ablations     the train step with the buffer pool capped at poolBytes (a memory budget),
-//                 with fusion off, then with the bind-group cache off
+//                 with fusion off, with the bind-group cache off, then submitting every 32
+//                 kernels instead of 128
 //   matmul-f16    webgpu-matmul with f16 inputs, f32 accumulation (needs shader-f16; skipped without)
 //   reduce        webgpu-reduce: row kernels and reductions, subgroups vs shared memory, rows of
 //                 4096 and 32768
@@ -192,6 +193,18 @@ const RUN = {
     await withEnv({ ATHANOR_WEBGPU_BINDCACHE: "0" }, () =>
       trainStep(["--json", "--steps", "5", "--mode", "eager", "--no-torch"]),
     );
+    // the eager step submits every 128 kernels; a first submit sooner starts the GPU sooner
+    console.log(JSON.stringify({ part: "ablation", submitBatch: 32 }));
+    await trainStep([
+      "--json",
+      "--steps",
+      "5",
+      "--mode",
+      "eager",
+      "--no-torch",
+      "--submit-batch",
+      "32",
+    ]);
   },
   tiles: async () => {
     // every matmul kernel variant at 2048 and 4096 with Dawn's default robustness (the H200

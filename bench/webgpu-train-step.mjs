@@ -16,6 +16,8 @@
 //                                     split K when an output has fewer tiles and K is longer)
 //                                     [--dawn-option OPT]...  (repeatable: the backend's
 //                                     dawnOptions, e.g. enable-dawn-features=skip_validation)
+//                                     [--submit-batch N]  (kernels per submit, the backend's
+//                                     `batch`, default 128: smaller starts the GPU sooner)
 //                                     [--mode eager|captured|both]  (default both: every step
 //                                     recorded by the engine, and the whole step recorded once
 //                                     with `capture` and replayed)
@@ -43,6 +45,7 @@ function parseArgs(args) {
     budgetMib: undefined,
     splitK: undefined,
     dawnOptions: [],
+    submitBatch: undefined,
     mode: "both",
     set: {},
   };
@@ -57,7 +60,13 @@ function parseArgs(args) {
     else if (a === "--pool-mib") o.poolMib = Number(args[++i]);
     else if (a === "--budget-mib") o.budgetMib = Number(args[++i]);
     else if (a === "--dawn-option") o.dawnOptions.push(args[++i]);
-    else if (a === "--split-k") {
+    else if (a === "--submit-batch") {
+      o.submitBatch = Number(args[++i]);
+      if (!Number.isInteger(o.submitBatch) || o.submitBatch < 1)
+        throw new Error(
+          `webgpu-train-step: --submit-batch takes a positive integer, got ${args[i]}`,
+        );
+    } else if (a === "--split-k") {
       const [maxTiles, minK, extra] = (args[++i] ?? "").split(",").map(Number);
       if (!(maxTiles >= 0 && minK >= 0) || extra !== undefined)
         throw new Error(`webgpu-train-step: --split-k takes MAXTILES,MINK, got ${args[i]}`);
@@ -70,7 +79,7 @@ function parseArgs(args) {
       o.matmulTiles = parseTileChoice(args[++i], "webgpu-train-step");
     else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--split-k MAXTILES,MINK] [--dawn-option OPT]... [--mode eager|captured|both] [--no-torch]",
+        "usage: npm run bench -- webgpu-train-step [--json] [--steps N] [--layers N] [--width N] [--heads N] [--context N] [--batch N] [--vocab N] [--attention rows|tiled] [--attention-variant NAME] [--matmul-tile NAME] [--matmul-tiles large=NAME,medium=NAME] [--pool-mib N] [--budget-mib N] [--split-k MAXTILES,MINK] [--dawn-option OPT]... [--submit-batch N] [--mode eager|captured|both] [--no-torch]",
       );
       process.exit(0);
     } else if (a.startsWith("--") && a.slice(2) in GPT2) o.set[a.slice(2)] = Number(args[++i]);
@@ -230,6 +239,7 @@ export async function main(args) {
     matmulTiles: o.matmulTiles,
     matmulSplitK: o.splitK,
     dawnOptions: o.dawnOptions,
+    ...(o.submitBatch === undefined ? {} : { batch: o.submitBatch }),
     ...(o.poolMib === undefined ? {} : { poolBytes: o.poolMib * 1024 * 1024 }),
   });
   if (o.budgetMib !== undefined) T.setMemoryBudget(gpu, o.budgetMib * 1024 * 1024);
@@ -270,6 +280,7 @@ export async function main(args) {
         budgetMib: o.budgetMib ?? null,
         splitK: o.splitK ?? "default",
         dawnOptions: o.dawnOptions,
+        submitBatch: o.submitBatch ?? "default",
         fuse: process.env.ATHANOR_WEBGPU_FUSE !== "0",
         bindCache: process.env.ATHANOR_WEBGPU_BINDCACHE !== "0",
         stepGflop: flops / 1e9,
