@@ -29,6 +29,7 @@ import type { StaticKVCache } from "./model/kv-cache.js";
 import { fixturePath } from "./testing/fixtures.js";
 import { loadReference } from "./testing/reference.js";
 import { lmBatch } from "./train/data.js";
+import { fit } from "./train/fit.js";
 import { evaluate, Trainer } from "./train/trainer.js";
 
 const probe = await webgpuAvailable();
@@ -475,6 +476,61 @@ suite(title, { timeout: 300_000 }, () => {
       const eager = await run(setup, false);
       expect(await run(setup, true), setup).toEqual(eager);
       expect(new Set(eager).size, setup).toBe(4); // the model learns: every loss differs
+    }
+  });
+
+  it("fit with captured steps: the same losses and evaluations as eager, through a checkpoint, a crash and a resume", async () => {
+    const ref = await loadReference("llama-tiny");
+    const tmp = await mkdtemp(join(tmpdir(), "athanor-fit-capture-"));
+    // token sequences of 5 to 9 ids, padded to multiples of 8: one batch shape
+    const seqs = Array.from({ length: 12 }, (_, i) =>
+      Array.from({ length: 5 + (i % 5) }, (_, j) => (7 * i + 13 * j + 3) % 500),
+    );
+    const options = (dir: string, captureSteps: boolean) => ({
+      train: seqs,
+      eval: seqs.slice(0, 4),
+      padId: 0,
+      padToMultipleOf: 8,
+      batchSize: 2,
+      gradAccumulation: 2,
+      lr: 5e-3,
+      warmupSteps: 1,
+      totalSteps: 4,
+      seed: 3,
+      evalEvery: 2,
+      checkpointDir: join(tmp, dir),
+      checkpointEvery: 2,
+      captureSteps,
+    });
+    try {
+      const run = (dir: string, captureSteps: boolean, crashAt?: number) =>
+        onGpu(async () => {
+          const model = await loadModel(ref.dir);
+          try {
+            return await fit(model, {
+              ...options(dir, captureSteps),
+              onProgress: (m) => {
+                if (m.step === crashAt) throw new Error("crash");
+              },
+            });
+          } finally {
+            model.dispose();
+          }
+        });
+      const eager = await run("eager", false);
+      const captured = await run("captured", true);
+      const losses = (r: typeof eager) => r.history.map((m) => m.loss);
+      const evals = (r: typeof eager) => r.evals.map((e) => [e.step, e.result.loss]);
+      expect(losses(captured)).toEqual(losses(eager));
+      expect(evals(captured)).toEqual(evals(eager));
+      expect(new Set(losses(eager)).size).toBe(4);
+      // a crash after the step-2 checkpoint, then a resume (the trainer restores: no captures)
+      await expect(run("resumed", true, 3)).rejects.toThrow("crash");
+      const resumed = await run("resumed", true);
+      expect(resumed.resumedFrom).toBe(2);
+      expect(losses(resumed)).toEqual(losses(eager).slice(2));
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
     }
   });
 
