@@ -60,7 +60,8 @@ export abstract class Optimizer {
     if (isCapturing(this.params[0].backend)) {
       throw new Error(
         `${this.kind}: this optimizer's step cannot be captured (a replay would repeat its ` +
-          "first-step arguments); call step() outside capture(), or use AdamW on a backend with adamwMany",
+          "arguments); call step() outside capture(), or use AdamW (on a backend with " +
+          "adamwMany) or SGD, which advance with each replay",
       );
     }
     this.stepCount++;

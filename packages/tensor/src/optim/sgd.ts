@@ -1,5 +1,8 @@
 /** SGD with momentum, dampening, Nesterov and weight decay (`torch.optim.SGD`). */
 
+import { noGrad } from "../autograd.js";
+import type { SgdParams } from "../backend.js";
+import { isCapturing, onReplay } from "../capture.js";
 import type { Tensor } from "../tensor.js";
 import { Optimizer } from "./optimizer.js";
 
@@ -39,16 +42,57 @@ export class SGD extends Optimizer {
     };
   }
 
+  /**
+   * Applies one update to every parameter that has a gradient. Inside `capture` every replay
+   * takes a step with the hyper-parameters of that moment; with momentum, only after one eager
+   * step (the first step sets the momentum buffers to the gradients, the later ones blend).
+   */
+  override step(): void {
+    const backend = this.params[0].backend;
+    if (!isCapturing(backend)) {
+      super.step();
+      return;
+    }
+    if (
+      this.momentum !== 0 &&
+      this.params.some((p, i) => p.grad && !this.slots[i].has("momentum"))
+    ) {
+      throw new Error(
+        "SGD: its first step with momentum sets the momentum buffers to the gradients, which " +
+          "every replay would repeat; take one step before capture()",
+      );
+    }
+    this.stepCount++;
+    const h = this.kernelParams();
+    onReplay(() => {
+      this.stepCount++;
+      Object.assign(h, this.kernelParams());
+    });
+    noGrad(() => {
+      this.params.forEach((p, i) => {
+        if (p.grad) this.apply(p, p.grad, this.slots[i], h);
+      });
+    });
+  }
+
   protected update(p: Tensor, g: Tensor, slots: Map<string, Tensor>): void {
-    const first = this.momentum !== 0 && !slots.has("momentum");
-    const buf = this.momentum !== 0 ? this.slot(slots, "momentum", p) : null;
-    p.backend.sgd(p._view("SGD"), g._view("SGD"), buf?._view("SGD") ?? null, {
+    this.apply(p, g, slots, this.kernelParams(this.momentum !== 0 && !slots.has("momentum")));
+  }
+
+  /** The kernels' hyper-parameters now. */
+  private kernelParams(firstStep = false): SgdParams {
+    return {
       lr: this.lr,
       momentum: this.momentum,
       dampening: this.dampening,
       weightDecay: this.weightDecay,
       nesterov: this.nesterov,
-      firstStep: first,
-    });
+      firstStep,
+    };
+  }
+
+  private apply(p: Tensor, g: Tensor, slots: Map<string, Tensor>, h: SgdParams): void {
+    const buf = this.momentum !== 0 ? this.slot(slots, "momentum", p) : null;
+    p.backend.sgd(p._view("SGD"), g._view("SGD"), buf?._view("SGD") ?? null, h);
   }
 }

@@ -1200,6 +1200,13 @@ export class WebGpuBackend implements Backend {
       { view: grad, mode: "r" as const },
     ];
     if (useBuf) ops.push({ view: buf!, mode: "rw" as const });
+    // `h` changes between replays of a capture (SGD's replay hook): the words follow it
+    const words = () => [
+      f32Bits(h.lr),
+      f32Bits(h.weightDecay),
+      f32Bits(h.momentum),
+      f32Bits(h.dampening),
+    ];
     elementwise(
       this.rt,
       `sgd:${useBuf ? 1 : 0}${h.firstStep ? 1 : 0}${h.nesterov ? 1 : 0}`,
@@ -1207,7 +1214,8 @@ export class WebGpuBackend implements Backend {
 ${momentum}
   let r0 = a0 - pf(E) * g;`,
       ops,
-      [f32Bits(h.lr), f32Bits(h.weightDecay), f32Bits(h.momentum), f32Bits(h.dampening)],
+      words(),
+      words,
     );
   }
 }
