@@ -173,38 +173,18 @@ const RUN = {
       "--no-torch",
     ]),
   ablations: async () => {
+    const eager = (...extra) =>
+      trainStep(["--json", "--steps", "5", "--mode", "eager", "--no-torch", ...extra]);
     // the buffer pool capped at poolBytes (as before it kept up to the peak): a budget does that
     console.log(JSON.stringify({ part: "ablation", poolUpToPeak: false }));
-    await trainStep([
-      "--json",
-      "--steps",
-      "5",
-      "--mode",
-      "eager",
-      "--no-torch",
-      "--budget-mib",
-      "65536",
-    ]);
+    await eager("--budget-mib", "65536");
     console.log(JSON.stringify({ part: "ablation", fuse: false }));
-    await withEnv({ ATHANOR_WEBGPU_FUSE: "0" }, () =>
-      trainStep(["--json", "--steps", "5", "--mode", "eager", "--no-torch"]),
-    );
+    await withEnv({ ATHANOR_WEBGPU_FUSE: "0" }, () => eager());
     console.log(JSON.stringify({ part: "ablation", bindCache: false }));
-    await withEnv({ ATHANOR_WEBGPU_BINDCACHE: "0" }, () =>
-      trainStep(["--json", "--steps", "5", "--mode", "eager", "--no-torch"]),
-    );
+    await withEnv({ ATHANOR_WEBGPU_BINDCACHE: "0" }, () => eager());
     // the eager step submits every 128 kernels; a first submit sooner starts the GPU sooner
     console.log(JSON.stringify({ part: "ablation", submitBatch: 32 }));
-    await trainStep([
-      "--json",
-      "--steps",
-      "5",
-      "--mode",
-      "eager",
-      "--no-torch",
-      "--submit-batch",
-      "32",
-    ]);
+    await eager("--submit-batch", "32");
   },
   tiles: async () => {
     // every matmul kernel variant at 2048 and 4096 with Dawn's default robustness (the H200

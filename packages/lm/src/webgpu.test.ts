@@ -167,40 +167,6 @@ suite(title, { timeout: 300_000 }, () => {
     });
   });
 
-  it("captured training steps with f16 activations match eager ones", async () => {
-    const ref = await loadReference("llama-tiny");
-    const sequences = [
-      [5, 9, 200, 31, 7, 64, 12, 90],
-      [44, 3, 17, 250, 8, 6, 2, 9],
-    ];
-    const run = (captureSteps: boolean) =>
-      onGpu(async () => {
-        const model = await loadModel(ref.dir);
-        const trainer = new Trainer(model, {
-          lr: 1e-3,
-          totalSteps: 4,
-          activationDType: "f16",
-          captureSteps,
-        });
-        const losses = [];
-        for (let s = 0; s < 4; s++) {
-          const b = lmBatch(
-            sequences.map((q) => q.map((t) => (t + s) % 500)),
-            { padId: 0 },
-          );
-          losses.push((await trainer.trainStepAsync([b])).loss);
-          b.inputIds.dispose();
-          b.labels.dispose();
-        }
-        trainer.dispose();
-        model.dispose();
-        return losses;
-      });
-    const eager = await run(false);
-    expect(await run(true)).toEqual(eager);
-    expect(new Set(eager).size).toBe(4);
-  });
-
   for (const name of ["gpt2-tiny", "llama-tiny"]) {
     it(`${name}: recorded decode steps (captureDecode) give the tokens of eager steps`, async () => {
       const ref = await loadReference(name);
@@ -443,13 +409,14 @@ suite(title, { timeout: 300_000 }, () => {
     );
   });
 
-  it("captured training steps match eager ones with gradient checkpointing, and with a LoRA adapter", async () => {
+  it("captured training steps match eager ones with f16 activations, gradient checkpointing or a LoRA adapter", async () => {
     const ref = await loadReference("llama-tiny");
     const sequences = [
       [5, 9, 200, 31, 7, 64, 12, 90],
       [44, 3, 17, 250, 8, 6, 2, 9],
     ];
-    const run = (setup: "checkpointing" | "lora", captureSteps: boolean) =>
+    type Setup = "f16 activations" | "checkpointing" | "lora";
+    const run = (setup: Setup, captureSteps: boolean) =>
       onGpu(async () => {
         const model = await loadModel(ref.dir);
         if (setup === "checkpointing") model.gradientCheckpointing = true;
@@ -457,7 +424,13 @@ suite(title, { timeout: 300_000 }, () => {
           setup === "lora"
             ? await loadAdapter(fixturePath("llama-tiny-lora"), { model })
             : undefined;
-        const trainer = new Trainer(model, { lr: 1e-3, totalSteps: 4, captureSteps, adapter });
+        const trainer = new Trainer(model, {
+          lr: 1e-3,
+          totalSteps: 4,
+          captureSteps,
+          adapter,
+          activationDType: setup === "f16 activations" ? "f16" : undefined,
+        });
         const losses = [];
         for (let s = 0; s < 4; s++) {
           const b = lmBatch(
@@ -472,7 +445,7 @@ suite(title, { timeout: 300_000 }, () => {
         model.dispose();
         return losses;
       });
-    for (const setup of ["checkpointing", "lora"] as const) {
+    for (const setup of ["f16 activations", "checkpointing", "lora"] as const) {
       const eager = await run(setup, false);
       expect(await run(setup, true), setup).toEqual(eager);
       expect(new Set(eager).size, setup).toBe(4); // the model learns: every loss differs
