@@ -24,10 +24,12 @@
 //                 64² at the next; Dawn's defaults) and the fastest attention kernel
 //                 (bestTiles in _webgpu-tiles.mjs, bestAttention in _webgpu-attention.mjs).
 //                 Option: --tuned-sizes
-//   splitk        the train step replayed (GPU-bound) with matmuls split along K more often:
-//                 the backend's matmulSplitK at {512, 1024} and {1024, 768}, against the train
-//                 part's captured run (the shipped {128, 512}). Most of the step's products
-//                 have 192 to 768 tiles of 64², K 384 to 2,048; an H200 has 132 SMs
+//   splitk        the train step's matmuls alone (webgpu-matmul --gpt2: each product of the
+//                 step against PyTorch on the same views, and the step's total), as shipped and
+//                 with matmulSplitK {512, 1024}; then the train step replayed (GPU-bound) at
+//                 {512, 1024} and {1024, 768}, against the train part's captured run (the
+//                 shipped {128, 512}). Most of the step's products have 192 to 768 tiles of
+//                 64², K 384 to 2,048; an H200 has 132 SMs
 //   latency       where a decode step's time goes: readback and sync round trips, CPU time to
 //                 record a decode step of the lm-decode model, the wait after it, kernels per
 //                 step and their GPU time; the same for a replayed step (a step decoder)
@@ -238,6 +240,9 @@ const RUN = {
     await trainStep(["--json", "--steps", "5", ...tileArgs, ...attentionArgs]);
   },
   splitk: async () => {
+    // the step's products alone, against cuBLAS on the same views, as shipped and split more
+    await matmul(["--json", "--gpt2", "--reps", "7"]);
+    await matmul(["--json", "--gpt2", "--reps", "7", "--split-k", "512,1024"]);
     for (const rule of ["512,1024", "1024,768"])
       await trainStep([
         "--json",

@@ -4,7 +4,17 @@
 //
 //   npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch]
 //                                  [--precision f32|f16] [--variant NAME] [--storage f32|f16]
-//                                  [--matmul-tiles large=NAME,medium=NAME]
+//                                  [--matmul-tiles large=NAME,medium=NAME] [--split-k T,K]
+//                                  [--gpt2]
+//
+// --gpt2 times, instead of square products, the products of the webgpu-train-step model's
+// training step (its default GPT-2 shape: 2,048 tokens, width 384, vocabulary 8,192): for each
+// linear layer (and the tied head) the forward x·Wᵀ, the input gradient dy·W and the weight
+// gradient xᵀ·dy, with the operands laid out as the engine's autograd lays them out, and PyTorch
+// doing the same products on the same views. It reports each product and the step's total
+// (each block product counted once per layer), which says how far the step's matmul time is
+// from cuBLAS's at these shapes (on a software adapter: 128 tokens, width 64, 2 layers,
+// vocabulary 512). --split-k sets the backend's matmulSplitK (maxTiles, minK).
 //
 // --variant NAME forces one f32 kernel variant of MATMUL_VARIANTS (or a size class: large,
 // medium, small) for every size, through the backend's matmulTile option; without it the
@@ -35,6 +45,8 @@ function parseArgs(args) {
     variant: null,
     tiles: null,
     storage: "f32",
+    gpt2: false,
+    splitK: null,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -42,7 +54,13 @@ function parseArgs(args) {
     else if (a === "--sizes") o.sizes = args[++i].split(",").map(Number);
     else if (a === "--reps") o.reps = Number(args[++i]);
     else if (a === "--no-torch") o.torch = false;
-    else if (a === "--variant") {
+    else if (a === "--gpt2") o.gpt2 = true;
+    else if (a === "--split-k") {
+      const [maxTiles, minK, extra] = (args[++i] ?? "").split(",").map(Number);
+      if (!(maxTiles >= 0 && minK >= 0) || extra !== undefined)
+        throw new Error(`webgpu-matmul: --split-k takes MAXTILES,MINK, got ${args[i]}`);
+      o.splitK = { maxTiles, minK };
+    } else if (a === "--variant") {
       o.variant = args[++i];
       if (!o.variant)
         throw new Error("webgpu-matmul: --variant needs a name (see MATMUL_VARIANTS)");
@@ -57,7 +75,7 @@ function parseArgs(args) {
         throw new Error(`webgpu-matmul: --storage must be f32 or f16, got ${o.storage}`);
     } else if (a === "--help" || a === "-h") {
       console.log(
-        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16] [--variant NAME] [--storage f32|f16] [--matmul-tiles large=NAME,medium=NAME]",
+        "usage: npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch] [--precision f32|f16] [--variant NAME] [--storage f32|f16] [--matmul-tiles large=NAME,medium=NAME] [--split-k T,K] [--gpt2]",
       );
       process.exit(0);
     } else throw new Error(`webgpu-matmul: unknown argument ${a}`);
@@ -82,6 +100,118 @@ for n in sizes:
 print(json.dumps(out))
 `;
 
+/**
+ * The products of one training step of the webgpu-train-step model (`c`: tokens, width, layers,
+ * vocab): per linear layer [in, out] the forward x·Wᵀ, the input gradient dy·W and the weight
+ * gradient xᵀ·dy. Each operand is [stored shape, transposed?]; `count` is how many the step has.
+ */
+export function gpt2Products(c) {
+  const { tokens: t, width: d } = c;
+  const linears = [
+    ["qkv", d, 3 * d, c.layers],
+    ["proj", d, d, c.layers],
+    ["fc", d, 4 * d, c.layers],
+    ["fc2", 4 * d, d, c.layers],
+    ["head", d, c.vocab, 1],
+  ];
+  return linears.flatMap(([name, i, o, count]) => [
+    { name: `${name} x·Wᵀ`, a: [[t, i], false], b: [[o, i], true], count },
+    { name: `${name} dy·W`, a: [[t, o], false], b: [[o, i], false], count },
+    { name: `${name} xᵀ·dy`, a: [[t, i], true], b: [[t, o], false], count },
+  ]);
+}
+
+const GPT2_STEP = { tokens: 2048, width: 384, layers: 6, vocab: 8192 };
+/** On a software adapter (lavapipe): the same products at a size that takes seconds. */
+const SMALL_STEP = { tokens: 128, width: 64, layers: 2, vocab: 512 };
+
+const torchProducts = `${TORCH_PRELUDE}
+products = json.loads(sys.argv[1]); reps = int(sys.argv[2])
+out = {"device": name, "torch": torch.__version__, "ms": []}
+def operand(spec):
+    shape, transposed = spec
+    x = torch.randn(*shape, device=dev)
+    return x.T if transposed else x
+for p in products:
+    a = operand(p["a"]); b = operand(p["b"])
+    a @ b; sync()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t0)
+    ts.sort()
+    out["ms"].append(ts[len(ts) // 2] * 1000)
+print(json.dumps(out))
+`;
+
+/** --gpt2: the training step's products, each timed as the square sizes are. */
+async function gpt2Main(o, T, gpu) {
+  const step = gpu.info.software ? SMALL_STEP : GPT2_STEP;
+  const products = gpt2Products(step);
+  const operand = ([shape, transposed]) => {
+    const x = T.randn(shape, { backend: gpu });
+    return transposed ? T.ops.transpose(x, 0, 1) : x;
+  };
+  const rows = [];
+  for (const p of products) {
+    const a = operand(p.a);
+    const b = operand(p.b);
+    const [M, K] = a.shape;
+    const N = b.shape[1];
+    const sec = await timeGpu(gpu, () => T.tidy(() => void T.ops.matmul(a, b)), { reps: o.reps });
+    a.dispose();
+    b.dispose();
+    rows.push({
+      name: p.name,
+      M,
+      K,
+      N,
+      count: p.count,
+      ms: sec * 1000,
+      gflops: (2 * M * K * N) / sec / 1e9,
+    });
+  }
+  const torch = o.torch
+    ? runTorch(torchProducts, [JSON.stringify(products), String(o.reps)])
+    : null;
+  rows.forEach((r, i) => {
+    r.torchMs = torch?.ms?.[i] ?? null;
+    r.ratio = r.torchMs ? r.torchMs / r.ms : null;
+  });
+  const total = (key) =>
+    rows.every((r) => r[key] !== null) ? rows.reduce((s, r) => s + r[key] * r.count, 0) : null;
+  const stepMs = total("ms");
+  const torchStepMs = total("torchMs");
+  const figures = {
+    bench: "webgpu-matmul",
+    shapes: "gpt2",
+    step,
+    adapter: gpu.info.adapter,
+    splitK: o.splitK ?? "default",
+    torch: torch && { device: torch.device, torch: torch.torch, error: torch.error },
+    rows,
+    stepMs,
+    torchStepMs,
+    ratio: torchStepMs ? torchStepMs / stepMs : null,
+  };
+  if (o.json) console.log(JSON.stringify(figures));
+  else {
+    console.log(
+      `webgpu-matmul --gpt2: the products of one webgpu-train-step step (${step.tokens} tokens, width ${step.width}, ${step.layers} layers, vocabulary ${step.vocab}); adapter ${gpu.info.adapter}`,
+    );
+    if (torch?.error) console.log(`pytorch: unavailable (${torch.error})`);
+    console.log(
+      "product          |    M ×    K ×    N | count |    ms | GFLOP/s | torch ms | ratio",
+    );
+    for (const r of rows)
+      console.log(
+        `${r.name.padEnd(16)} | ${String(r.M).padStart(4)} × ${String(r.K).padStart(4)} × ${String(r.N).padStart(4)} | ${String(r.count).padStart(5)} | ${r.ms.toFixed(3).padStart(5)} | ${r.gflops.toFixed(0).padStart(7)} | ${(r.torchMs?.toFixed(3) ?? "-").padStart(8)} | ${r.ratio?.toFixed(2) ?? "-"}`,
+      );
+    console.log(
+      `step total: ${stepMs.toFixed(2)} ms${torchStepMs ? ` against PyTorch's ${torchStepMs.toFixed(2)} ms (${figures.ratio.toFixed(2)}x)` : ""}`,
+    );
+  }
+}
+
 export async function main(args) {
   const o = parseArgs(args);
   const f16 = o.precision === "f16";
@@ -89,7 +219,13 @@ export async function main(args) {
     ...(f16 ? { matmulPrecision: "f16" } : {}),
     ...(o.variant ? { matmulTile: o.variant } : {}),
     ...(o.tiles ? { matmulTiles: o.tiles } : {}),
+    ...(o.splitK ? { matmulSplitK: o.splitK } : {}),
   });
+  if (o.gpt2) {
+    await gpt2Main(o, T, gpu);
+    gpu.dispose();
+    return;
+  }
   const sizes = o.sizes ?? (gpu.info.software ? [128, 256, 512] : [1024, 2048, 4096]);
   const rows = [];
   for (const n of sizes) {
