@@ -237,6 +237,12 @@ export interface Backend {
    * differ (f32 → i32 truncates toward zero, like `Math.trunc`).
    */
   copy(src: View, dst: View): void;
+  /**
+   * Optional: `out` (contiguous, fresh) = the `srcs` concatenated along `axis` (same dtype,
+   * shapes equal but along `axis`), in as few kernels as the backend can. Without it the
+   * frontend copies each source into its slice.
+   */
+  concat?(srcs: readonly View[], axis: number, out: View): void;
 
   // ---- elementwise ---------------------------------------------------------------------
 

@@ -296,17 +296,24 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   shape[a] = ts.reduce((p, t) => p + t.shape[a], 0);
   const out = empty(shape, first.dtype, backend, op);
   const ov = out._view(op);
-  let off = 0;
-  const sizes: number[] = [];
-  for (const t of ts) {
-    backend.copy(t._view(op), {
-      storage: ov.storage,
-      shape: t.shape,
-      strides: ov.strides,
-      offset: off * ov.strides[a],
-    });
-    off += t.shape[a];
-    sizes.push(t.shape[a]);
+  const sizes = ts.map((t) => t.shape[a]);
+  if (backend.concat && ts.length > 1)
+    backend.concat(
+      ts.map((t) => t._view(op)),
+      a,
+      ov,
+    );
+  else {
+    let off = 0;
+    for (const t of ts) {
+      backend.copy(t._view(op), {
+        storage: ov.storage,
+        shape: t.shape,
+        strides: ov.strides,
+        offset: off * ov.strides[a],
+      });
+      off += t.shape[a];
+    }
   }
   if (needsGrad(...ts)) attach(op, [...ts], [out], ([g]) => split(g, sizes, a));
   return out;

@@ -30,6 +30,7 @@ import { Fuser } from "./fusion.js";
 import { type AdamWUpdate, adamwMany, adamwWords, maxParams } from "./kernels/adamw-many.js";
 import * as attn from "./kernels/attention.js";
 import { FAULT_WORDS, IndexChecks } from "./kernels/checks.js";
+import { type ConcatSource, concatKernel, maxConcatSources } from "./kernels/concat.js";
 import {
   binaryBody,
   convert,
@@ -567,6 +568,30 @@ export class WebGpuBackend implements Backend {
         { view: src, mode: "r" },
       ],
     );
+  }
+
+  concat(srcs: readonly View[], axis: number, out: View): void {
+    // contiguous f32 / i32 sources of other storages go k at a time through one kernel; the
+    // rest (strided, f16's packed halves, the output's own storage) are copied into place
+    const direct = out.storage.dtype !== "f16" && isContiguous(out);
+    const batch: ConcatSource[] = [];
+    const k = maxConcatSources(this.rt);
+    let start = 0;
+    for (const src of srcs) {
+      if (direct && isContiguous(src) && src.storage !== out.storage) {
+        batch.push({ view: src, start });
+        if (batch.length === k) concatKernel(this.rt, batch.splice(0), axis, out);
+      } else {
+        this.copy(src, {
+          storage: out.storage,
+          shape: src.shape,
+          strides: out.strides,
+          offset: out.offset + start * out.strides[axis],
+        });
+      }
+      start += src.shape[axis];
+    }
+    if (batch.length) concatKernel(this.rt, batch, axis, out);
   }
 
   // ---- elementwise ---------------------------------------------------------------------

@@ -150,6 +150,56 @@ suite(title, { timeout: 120_000 }, () => {
     }
   });
 
+  it("concat: one kernel for contiguous sources; strided ones, i32 and many sources", async () => {
+    const make = (b: Backend, shape: number[], seed: number) =>
+      tensor(
+        randomValues(
+          shape.reduce((p, d) => p * d, 1),
+          seed,
+        ),
+        shape,
+        { backend: b },
+      );
+    // three contiguous [2, n, 3] pieces along axis 1 (split's backward in attention): one kernel
+    const pieces = (b: Backend) => [
+      make(b, [2, 4, 3], 1),
+      make(b, [2, 1, 3], 2),
+      make(b, [2, 5, 3], 3),
+    ];
+    const before = gpu.stats().dispatches;
+    const got = ops.concat(pieces(gpu), 1);
+    expect(gpu.stats().dispatches - before).toBe(1);
+    expect(Array.from(await got.dataAsync())).toEqual(
+      Array.from(ops.concat(pieces(ref), 1).data()),
+    );
+    // a transposed piece (copied into its slice) between contiguous ones, along axis 0
+    const mixed = (b: Backend) =>
+      ops.concat(
+        [make(b, [2, 3], 4), ops.transpose(make(b, [3, 4], 5), 0, 1), make(b, [1, 3], 6)],
+        0,
+      );
+    expect(Array.from(await mixed(gpu).dataAsync())).toEqual(Array.from(mixed(ref).data()));
+    // i32, and more sources than one kernel binds
+    const ints = (b: Backend) =>
+      ops.concat(
+        Array.from({ length: 19 }, (_, k) =>
+          tensor(
+            Int32Array.from({ length: 2 * ((k % 3) + 1) }, (_, j) => 100 * k + j),
+            [(k % 3) + 1, 2],
+            {
+              backend: b,
+              dtype: "i32",
+            },
+          ),
+        ),
+        0,
+      );
+    const want = ints(ref);
+    const i32 = ints(gpu);
+    expect(i32.dtype).toBe("i32");
+    expect(Array.from(await i32.dataAsync())).toEqual(Array.from(want.data()));
+  });
+
   it("matmul: each tile (large, medium, small) on the same odd problem", async () => {
     const [M, K, N] = [131, 70, 141];
     const a = randomValues(M * K, 3);
