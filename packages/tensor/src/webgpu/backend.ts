@@ -1116,11 +1116,14 @@ export class WebGpuBackend implements Backend {
   ): void {
     const [B, Hq, Tq] = args.q.shape;
     const delta = this.scratch("f32", [B * Hq * Tq]);
-    this.withContiguous([out, lse, dout], (co, cl, cd) =>
+    // The kernels read dout through its batch, head and row strides (the gradient of merged
+    // heads arrives as a permuted view): only a strided head axis needs a copy.
+    const rowsContiguous = dout.strides[3] === 1 || dout.shape[3] === 1;
+    this.withContiguous([out, lse, rowsContiguous ? null : dout], (co, cl, cd) =>
       this.intoContiguous(dq, (q) =>
         this.intoContiguous(dk, (k) =>
           this.intoContiguous(dv, (v) =>
-            this.attentionGrads(args, co!, cl!, cd!, delta.view, q, k, v),
+            this.attentionGrads(args, co!, cl!, cd ?? dout, delta.view, q, k, v),
           ),
         ),
       ),
@@ -1154,8 +1157,8 @@ export class WebGpuBackend implements Backend {
       attn.attentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv);
       return;
     }
-    const [B, Hq, Tq] = args.q.shape;
-    attn.attentionDelta(this.rt, out, dout, delta, B * Hq * Tq, args.v.shape[3]);
+    const [, Hq, Tq] = args.q.shape;
+    attn.attentionDelta(this.rt, out, dout, delta, Hq, Tq, args.v.shape[3]);
     const variant = this.options.attentionVariant;
     flashAttentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv, variant);
   }

@@ -232,6 +232,31 @@ suite(title, { timeout: 120_000 }, () => {
     await parity([[150, 19], [19]], (x, w) => ops.rmsNorm(x, w));
   });
 
+  it("attention backward reads a strided output gradient (merged heads) on both kernels", async () => {
+    for (const b of [gpu, rows]) {
+      // [B, H, T, D] → [B, T, H·D], times w: the output gradient (w, different everywhere)
+      // comes back as a permuted view, which the kernels read through its strides (no copy)
+      await parity(
+        [
+          [2, 3, 37, 16],
+          [2, 3, 37, 16],
+          [2, 3, 37, 24],
+          [2, 37, 72],
+        ],
+        (q, k, v, w) =>
+          ops.mul(
+            ops.reshape(
+              ops.permute(ops.attention(q, k, v, { causal: true }), [0, 2, 1, 3]),
+              [2, 37, 72],
+            ),
+            w,
+          ),
+        1e-4,
+        b,
+      );
+    }
+  });
+
   it("attention (tiled and row kernels): KV-cache decode (Tq < Tk), GQA, wide heads, padding mask", async () => {
     for (const b of [gpu, rows]) {
       // one new query per head against a 37-key cache; head size 80 > one workgroup's width

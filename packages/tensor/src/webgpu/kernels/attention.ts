@@ -69,6 +69,45 @@ fn masked_score(dot: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
 }
 `;
 
+/**
+ * The backward kernels' parameter words: {@link common}'s, then the offsets of out, lse, dout,
+ * delta, dq, dk, dv (P[30..36]) and dout's batch, head and row strides (P[37..39]): dout may
+ * be a strided view (the gradient of merged heads arrives as one) whose head dimension is
+ * contiguous.
+ */
+export function backwardWords(
+  args: AttentionArgs,
+  out: View,
+  lse: View,
+  dout: View,
+  delta: View,
+  dq: View,
+  dk: View,
+  dv: View,
+): number[] {
+  return [
+    ...common(args),
+    out.offset,
+    lse.offset,
+    dout.offset,
+    delta.offset,
+    dq.offset,
+    dk.offset,
+    dv.offset,
+    dout.strides[0],
+    dout.strides[1],
+    dout.strides[2],
+  ];
+}
+
+/** WGSL: where dout's row `row` (of B·Hq·Tq, row-major) starts (see {@link backwardWords}). */
+export const DOUT_ROW = /* wgsl */ `
+fn goff(row: u32) -> u32 {
+  let Tq = P[3];
+  return P[32] + (row / (P[1] * Tq)) * P[37] + ((row / Tq) % P[1]) * P[38] + (row % Tq) * P[39];
+}
+`;
+
 /** The input bindings: q, k, v (k and v may be f16 storage in the forward kernels), mask. */
 export function bindingsIn(args: AttentionArgs) {
   return [
@@ -172,7 +211,8 @@ ${entry(WG)}
 }
 
 /**
- * Backward. `out`, `dout` contiguous [B,Hq,Tq,Dv]; `lse` contiguous; `delta` a contiguous
+ * Backward. `out` contiguous [B,Hq,Tq,Dv], `dout` [B,Hq,Tq,Dv] with a contiguous last axis
+ * (any other strides); `lse` contiguous; `delta` a contiguous
  * [B·Hq·Tq] scratch holding Σ_d dout·out per row (computed here first).
  */
 export function attentionBackward(
@@ -191,17 +231,8 @@ export function attentionBackward(
   const Tk = args.k.shape[2];
   const Dv = args.v.shape[3];
   const rows = B * Hq * Tq;
-  const params = [
-    ...common(args),
-    out.offset,
-    lse.offset,
-    dout.offset,
-    delta.offset,
-    dq.offset,
-    dk.offset,
-    dv.offset,
-  ];
-  attentionDelta(rt, out, dout, delta, rows, Dv);
+  const params = backwardWords(args, out, lse, dout, delta, dq, dk, dv);
+  attentionDelta(rt, out, dout, delta, Hq, Tq, Dv);
   const outs = `${bindings([
     ...bindingsIn(args),
     { name: "L", type: "f32", access: "r" },
@@ -212,7 +243,7 @@ export function attentionBackward(
 ${MATH}
 ${reducers(WG)}
 ${PRELUDE}
-fn goff(row: u32) -> u32 { return P[32] + row * P[6]; }
+${DOUT_ROW}
 fn lse_of(row: u32) -> f32 { return L[P[31] + row]; }
 fn delta_of(row: u32) -> f32 { return DL[P[33] + row]; }
 `;
@@ -364,9 +395,11 @@ export function attentionDelta(
   out: View,
   dout: View,
   delta: View,
-  rows: number,
+  Hq: number,
+  Tq: number,
   Dv: number,
 ): void {
+  const rows = out.shape[0] * Hq * Tq;
   rt.dispatch({
     key: "attention:delta",
     wgsl: () => `${bindings([
@@ -377,12 +410,25 @@ export function attentionDelta(
 ${entry(256)}
   if (gi >= P[0]) { return; }
   let Dv = P[1];
+  let Tq = P[6];
+  let g = P[3] + (gi / (P[5] * Tq)) * P[7] + ((gi / Tq) % P[5]) * P[8] + (gi % Tq) * P[9];
   var s = 0.0;
-  for (var d = 0u; d < Dv; d = d + 1u) { s = fma(O[P[2] + gi * Dv + d], G[P[3] + gi * Dv + d], s); }
+  for (var d = 0u; d < Dv; d = d + 1u) { s = fma(O[P[2] + gi * Dv + d], G[g + d], s); }
   DL[P[4] + gi] = s;
 }`,
     buffers: [buf(out, "r"), buf(dout, "r"), buf(delta, "rw")],
-    params: [rows, Dv, out.offset, dout.offset, delta.offset],
+    params: [
+      rows,
+      Dv,
+      out.offset,
+      dout.offset,
+      delta.offset,
+      Hq,
+      Tq,
+      dout.strides[0],
+      dout.strides[1],
+      dout.strides[2],
+    ],
     groups: grid(Math.ceil(rows / 256)),
   });
 }

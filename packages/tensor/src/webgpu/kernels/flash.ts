@@ -12,7 +12,16 @@
 import type { AttentionArgs, View } from "../../backend.js";
 import type { Runtime } from "../runtime.js";
 import { bindings, grid, load, MATH } from "../wgsl.js";
-import { bindingsIn, buf, common, inBuffers, kvTag, PRELUDE } from "./attention.js";
+import {
+  backwardWords,
+  bindingsIn,
+  buf,
+  common,
+  DOUT_ROW,
+  inBuffers,
+  kvTag,
+  PRELUDE,
+} from "./attention.js";
 
 /** Widest head the tiled kernels take. */
 export const FLASH_MAX_HEAD = 128;
@@ -423,7 +432,7 @@ ${HEADER(
 
 /**
  * dq (per query block) and dk + dv (per key block). `delta` = Σ dout·out per row, computed
- * by the caller; `out`, `dout`, `lse` contiguous.
+ * by the caller; `out`, `lse` contiguous, `dout` with a contiguous last axis.
  */
 export function flashAttentionBackward(
   rt: Runtime,
@@ -443,16 +452,7 @@ export function flashAttentionBackward(
   const c = configFor(variant, args, rt.device.limits);
   const W = width(args);
   const [D, Dv] = dims(args);
-  const params = [
-    ...common(args),
-    out.offset,
-    lse.offset,
-    dout.offset,
-    delta.offset,
-    dq.offset,
-    dk.offset,
-    dv.offset,
-  ];
+  const params = backwardWords(args, out, lse, dout, delta, dq, dk, dv);
   const decl = (outs: { name: string }[]) => `${bindings([
     ...bindingsIn(args),
     { name: "L", type: "f32", access: "r" },
@@ -462,7 +462,7 @@ export function flashAttentionBackward(
   ])}
 ${MATH}
 ${PRELUDE}
-fn goff(row: u32) -> u32 { return P[32] + row * P[6]; }
+${DOUT_ROW}
 `;
   const inputs = [buf(lse, "r"), buf(dout, "r"), buf(delta, "r")];
   const nqb = Math.ceil(Tq / c.rows);
