@@ -264,13 +264,22 @@ const SCATTER_AT = `  let n = P[1]; let L = P[2]; let inner = P[3];
   let t = P[6] + (o * n + u32(I[P[5] + l])) * inner + i;`;
 
 /**
- * Reading and writing element `t` of the scatter's output `O`, whatever its dtype. f16 output
- * (a half KV cache) is packed two per word, bound as atomics: a write replaces its own half in
- * a compare-and-swap loop, so a neighbour written at the same time keeps its half; sums are
- * taken in f32 and rounded once per write.
+ * Reading and writing element `t` of the scatter's output `O`, whatever its dtype. With
+ * `exclusive`, each element has one writer (the ordered kernels): f32 is then plain loads and
+ * stores. f16 output (a half KV cache) is packed two per word, bound as atomics: a write
+ * replaces its own half in a compare-and-swap loop, so a neighbour written at the same time
+ * keeps its half; sums are taken in f32 and rounded once per write.
  */
-function scatterOut(out: View): { type: string; prelude: string } {
+function scatterOut(out: View, exclusive: boolean): { type: string; prelude: string } {
   const dtype = out.storage.dtype;
+  if (dtype === "f32" && exclusive)
+    return {
+      type: "f32",
+      prelude: `
+fn out_get(t: u32) -> f32 { return O[t]; }
+fn out_set(t: u32, x: f32) { O[t] = x; }
+fn out_add(t: u32, x: f32) { O[t] = O[t] + x; }`,
+    };
   if (dtype === "f16")
     return {
       type: "atomic<u32>",
@@ -343,9 +352,9 @@ export function indexAdd(rt: Runtime, src: View, axis: number, index: View, out:
   else atomicIndexAdd(rt, g, src, index, out);
 }
 
-/** The key suffix and bindings of a scatter's source and output. */
-function scatterIO(src: View, out: View) {
-  const o = scatterOut(out);
+/** The key suffix and bindings of a scatter's source and output (see {@link scatterOut}). */
+function scatterIO(src: View, out: View, exclusive: boolean) {
+  const o = scatterOut(out, exclusive);
   return {
     tag: `${out.storage.dtype}:${src.storage.dtype}`,
     prelude: o.prelude,
@@ -356,7 +365,7 @@ function scatterIO(src: View, out: View) {
 
 function orderedIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: View): void {
   const read = (at: string) => `f32(${load("S", src.storage.dtype, at)})`;
-  const io = scatterIO(src, out);
+  const io = scatterIO(src, out, true);
   const I = { name: "I", view: index, access: "r" as const };
   if (g.L === 1) {
     // nothing repeats: each element adds its own value
@@ -419,7 +428,7 @@ function orderedIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: V
 }
 
 function atomicIndexAdd(rt: Runtime, g: Scatter, src: View, index: View, out: View): void {
-  const io = scatterIO(src, out);
+  const io = scatterIO(src, out, false);
   const v = load("S", src.storage.dtype, "P[4] + gi");
   perElement(
     rt,
