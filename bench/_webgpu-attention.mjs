@@ -124,3 +124,68 @@ export function bestAttention(sweep) {
   if (!sweep.best || sweep.best === sweep.reference) return {};
   return sweep.best === "rows" ? { attentionKernel: "rows" } : { attentionVariant: sweep.best };
 }
+
+/**
+ * Decode-step attention (the device check's "attention-decode" part): one query per sequence
+ * (q [B, H, 1, D]) against caches of each length in `lengths`, causal, forward only, with the
+ * tiled kernels forced and with the row kernels (the default for one query since 2026-11-26).
+ * Median ms per call of `reps` samples of `iters` calls; each pair's outputs compared.
+ */
+export async function decodeAttention(T, opts = {}) {
+  const [B, H, D] = opts.shape ?? [8, 8, 64];
+  const lengths = opts.lengths ?? [256, 1024, 4096];
+  const reps = opts.reps ?? 7;
+  const iters = opts.iters ?? 8;
+  const backends = {};
+  for (const kernel of ["tiled", "rows"])
+    backends[kernel] = await T.createWebGpuBackend({
+      attentionKernel: kernel,
+      name: `decode-${kernel}`,
+    });
+  const results = {};
+  try {
+    for (const Tk of lengths) {
+      const row = {};
+      const outs = {};
+      for (const [kernel, gpu] of Object.entries(backends)) {
+        const make = (shape, seed) =>
+          T.tensor(
+            normals(
+              shape.reduce((p, d) => p * d, 1),
+              seed,
+            ),
+            shape,
+            { backend: gpu },
+          );
+        const q = make([B, H, 1, D], 1);
+        const k = make([B, H, Tk, D], 2);
+        const v = make([B, H, Tk, D], 3);
+        const call = () => T.ops.attention(q, k, v, { causal: true });
+        const first = call();
+        outs[kernel] = await first.dataAsync();
+        first.dispose();
+        const samples = [];
+        for (let r = 0; r < reps; r++) {
+          const t0 = performance.now();
+          for (let i = 0; i < iters; i++) T.tidy(() => void call());
+          await gpu.sync();
+          samples.push((performance.now() - t0) / iters);
+        }
+        row[`${kernel}Ms`] = +median(samples).toFixed(4);
+        for (const t of [q, k, v]) t.dispose();
+      }
+      let diff = 0;
+      for (let i = 0; i < outs.tiled.length; i++)
+        diff = Math.max(
+          diff,
+          Math.abs(outs.tiled[i] - outs.rows[i]) / Math.max(1, Math.abs(outs.tiled[i])),
+        );
+      row.maxRelDiff = diff;
+      row.rowsVsTiled = row.tiledMs / row.rowsMs;
+      results[Tk] = row;
+    }
+  } finally {
+    for (const gpu of Object.values(backends)) gpu.dispose();
+  }
+  return { part: "attention-decode", shape: [B, H, 1, D], results };
+}

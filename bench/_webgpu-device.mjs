@@ -34,6 +34,9 @@
 //                 record a decode step of the lm-decode model, the wait after it, kernels per
 //                 step and their GPU time; the same for a replayed step (a step decoder)
 //                 (bench/_webgpu-latency.mjs)
+//   attention-decode  one query per sequence against caches of 256, 1,024 and 4,096 positions
+//                 ([8, 8, 1, 64], causal, forward): the tiled kernels forced against the row
+//                 kernels, which decode steps use by default (bench/_webgpu-attention.mjs)
 //   decode        lm-decode (10M Llama shape, batch 1 and 16) with f32 weights, then f32 and f16
 //                 weights with recorded decode steps (--capture-decode) (PyTorch fp32 / float16
 //                 on CUDA as the peers)
@@ -53,7 +56,12 @@
 
 import * as lm from "@athanor/lm";
 import * as T from "@athanor/tensor";
-import { attentionSweep, attentionTable, bestAttention } from "./_webgpu-attention.mjs";
+import {
+  attentionSweep,
+  attentionTable,
+  bestAttention,
+  decodeAttention,
+} from "./_webgpu-attention.mjs";
 import { latencyProbe } from "./_webgpu-latency.mjs";
 import { bestTiles, sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
 import { main as decode } from "./lm-decode.mjs";
@@ -73,6 +81,7 @@ const ORDER = [
   "tuned",
   "splitk",
   "latency",
+  "attention-decode",
   "decode",
   "lm-train",
   "storage",
@@ -141,6 +150,7 @@ const RUN = {
   matmul: () => matmul(["--json", "--sizes", "1024,2048,4096", "--reps", "7"]),
   train: () => trainStep(["--json", "--steps", "5"]),
   latency: async () => console.log(JSON.stringify(await latencyProbe(T, lm))),
+  "attention-decode": async () => console.log(JSON.stringify(await decodeAttention(T))),
   decode: async () => {
     // f16 weights and KV cache made no measurable difference on the H200 (2026-11-26); recorded
     // decode steps (generate's captureDecode) are new: f32 eager, f32 recorded, f16 weights and

@@ -105,10 +105,12 @@ export interface WebGpuBackendOptions {
    */
   profile?: boolean;
   /**
-   * Attention kernels: "tiled" (default: 32-row blocks, the other side streamed through
-   * workgroup memory, head sizes compiled in; heads up to 128) or "rows" (one workgroup per
-   * query / key row). Heads wider than 128 always use "rows". Measured on an H200 at
-   * [8, 6, 256, 64], causal forward + backward (2026-11-26 sweep): tiled 3.6 ms, rows 6.1 ms.
+   * Attention kernels: "tiled" (32-row blocks, the other side streamed through workgroup
+   * memory, head sizes compiled in; heads up to 128) or "rows" (one workgroup per query / key
+   * row). Default: "rows" for one query per sequence (a decode step: a tiled block would keep
+   * 4 of its invocations busy, a row workgroup all 64), "tiled" otherwise. Heads wider than
+   * 128 always use "rows". Measured on an H200 at [8, 6, 256, 64], causal forward + backward
+   * (2026-11-26 sweep): tiled 3.6 ms, rows 6.1 ms.
    */
   attentionKernel?: "rows" | "tiled";
   /**
@@ -1134,8 +1136,11 @@ export class WebGpuBackend implements Backend {
   private tiledAttention(args: AttentionArgs): boolean {
     // The tiled kernels need 16 KiB of workgroup memory plus a little, and 10 storage bindings.
     const limits = this.rt.device.limits;
+    const kernel =
+      this.options.attentionKernel ??
+      (args.q.shape[2] === 1 && this.options.attentionVariant === undefined ? "rows" : "tiled");
     return (
-      (this.options.attentionKernel ?? "tiled") === "tiled" &&
+      kernel === "tiled" &&
       Math.max(args.q.shape[3], args.v.shape[3]) <= FLASH_MAX_HEAD &&
       (this.options.attentionVariant !== undefined ||
         limits.maxComputeWorkgroupStorageSize >= 16384 + 1024) &&

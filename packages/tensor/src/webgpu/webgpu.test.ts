@@ -232,6 +232,21 @@ suite(title, { timeout: 120_000 }, () => {
     await parity([[150, 19], [19]], (x, w) => ops.rmsNorm(x, w));
   });
 
+  it("attention takes the row kernels for one query per sequence (decode), else the tiled ones", async () => {
+    if (!gpu.info.features.includes("timestamp-query")) return; // kernel names come from profiling
+    const kernelsFor = async (Tq: number) => {
+      gpu.setProfile(true);
+      const q = tensor(randomValues(2 * 4 * Tq * 32, 1), [2, 4, Tq, 32], { backend: gpu });
+      const kv = tensor(randomValues(2 * 4 * 40 * 32, 2), [2, 4, 40, 32], { backend: gpu });
+      await ops.attention(q, kv, kv, { causal: true }).dataAsync();
+      const keys = (await gpu.profile(true)).map((p) => p.key);
+      gpu.setProfile(false);
+      return keys;
+    };
+    expect(await kernelsFor(1)).toContain("attention:fwd");
+    expect((await kernelsFor(8)).some((k) => k.startsWith("flash:fwd"))).toBe(true);
+  });
+
   it("attention backward reads a strided output gradient (merged heads) on both kernels", async () => {
     for (const b of [gpu, rows]) {
       // [B, H, T, D] → [B, T, H·D], times w: the output gradient (w, different everywhere)
