@@ -13,7 +13,7 @@
  *
  * The span is the smallest power of two from {@link MIN_DECODE_SPAN} that holds the step's
  * position, capped at the cache's length: one recording per span, made when a step first needs
- * it, so attention reads at most twice the filled positions rather than the whole cache.
+ * it, so attention reads at most twice the filled positions (or 32) rather than the whole cache.
  */
 
 import {
