@@ -1125,7 +1125,15 @@ export class WebGpuBackend implements Backend {
       this.intoContiguous(dq, (q) =>
         this.intoContiguous(dk, (k) =>
           this.intoContiguous(dv, (v) =>
-            this.attentionGrads(args, co!, cl!, cd ?? dout, delta.view, q, k, v),
+            this.attentionGrads(args, {
+              out: co!,
+              lse: cl!,
+              dout: cd ?? dout,
+              delta: delta.view,
+              dq: q,
+              dk: k,
+              dv: v,
+            }),
           ),
         ),
       ),
@@ -1148,24 +1156,11 @@ export class WebGpuBackend implements Backend {
     );
   }
 
-  private attentionGrads(
-    args: AttentionArgs,
-    out: View,
-    lse: View,
-    dout: View,
-    delta: View,
-    dq: View,
-    dk: View,
-    dv: View,
-  ): void {
-    if (!this.tiledAttention(args)) {
-      attn.attentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv);
-      return;
-    }
-    const [, Hq, Tq] = args.q.shape;
-    attn.attentionDelta(this.rt, out, dout, delta, Hq, Tq, args.v.shape[3]);
-    const variant = this.options.attentionVariant;
-    flashAttentionBackward(this.rt, args, out, lse, dout, delta, dq, dk, dv, variant);
+  private attentionGrads(args: AttentionArgs, g: attn.AttentionGrads): void {
+    attn.attentionDelta(this.rt, args, g);
+    if (this.tiledAttention(args))
+      flashAttentionBackward(this.rt, args, g, this.options.attentionVariant);
+    else attn.attentionBackward(this.rt, args, g);
   }
 
   // ---- optimizers ----------------------------------------------------------------------

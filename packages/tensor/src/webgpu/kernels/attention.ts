@@ -70,33 +70,31 @@ fn masked_score(dot: f32, b: u32, h: u32, i: u32, j: u32) -> f32 {
 `;
 
 /**
- * The backward kernels' parameter words: {@link common}'s, then the offsets of out, lse, dout,
- * delta, dq, dk, dv (P[30..36]) and dout's batch, head and row strides (P[37..39]): dout may
- * be a strided view (the gradient of merged heads arrives as one) whose head dimension is
- * contiguous.
+ * What an attention backward reads and writes besides q, k, v: the forward's `out` and `lse`
+ * (contiguous), the output gradient `dout` ([B, Hq, Tq, Dv], any strides but a contiguous last
+ * axis: the gradient of merged heads arrives as a permuted view), `delta` (a contiguous
+ * [B·Hq·Tq] scratch for Σ_d dout·out per row, see {@link attentionDelta}) and the contiguous
+ * gradients dq, dk, dv.
  */
-export function backwardWords(
-  args: AttentionArgs,
-  out: View,
-  lse: View,
-  dout: View,
-  delta: View,
-  dq: View,
-  dk: View,
-  dv: View,
-): number[] {
+export interface AttentionGrads {
+  out: View;
+  lse: View;
+  dout: View;
+  delta: View;
+  dq: View;
+  dk: View;
+  dv: View;
+}
+
+/**
+ * The backward kernels' parameter words: {@link common}'s, then the offsets of out, lse, dout,
+ * delta, dq, dk, dv (P[30..36]) and dout's batch, head and row strides (P[37..39]).
+ */
+export function backwardWords(args: AttentionArgs, g: AttentionGrads): number[] {
   return [
     ...common(args),
-    out.offset,
-    lse.offset,
-    dout.offset,
-    delta.offset,
-    dq.offset,
-    dk.offset,
-    dv.offset,
-    dout.strides[0],
-    dout.strides[1],
-    dout.strides[2],
+    ...[g.out, g.lse, g.dout, g.delta, g.dq, g.dk, g.dv].map((v) => v.offset),
+    ...g.dout.strides.slice(0, 3),
   ];
 }
 
@@ -211,28 +209,15 @@ ${entry(WG)}
 }
 
 /**
- * Backward. `out` contiguous [B,Hq,Tq,Dv], `dout` [B,Hq,Tq,Dv] with a contiguous last axis
- * (any other strides); `lse` contiguous; `delta` a contiguous
- * [B·Hq·Tq] scratch holding Σ_d dout·out per row (computed here first).
+ * Backward with the row kernels (see {@link AttentionGrads}; `delta` already holds
+ * {@link attentionDelta}'s sums).
  */
-export function attentionBackward(
-  rt: Runtime,
-  args: AttentionArgs,
-  out: View,
-  lse: View,
-  dout: View,
-  delta: View,
-  dq: View,
-  dk: View,
-  dv: View,
-): void {
+export function attentionBackward(rt: Runtime, args: AttentionArgs, g: AttentionGrads): void {
   const [B, Hq, Tq] = args.q.shape;
   const Hkv = args.k.shape[1];
   const Tk = args.k.shape[2];
-  const Dv = args.v.shape[3];
   const rows = B * Hq * Tq;
-  const params = backwardWords(args, out, lse, dout, delta, dq, dk, dv);
-  attentionDelta(rt, out, dout, delta, Hq, Tq, Dv);
+  const params = backwardWords(args, g);
   const outs = `${bindings([
     ...bindingsIn(args),
     { name: "L", type: "f32", access: "r" },
@@ -247,7 +232,7 @@ ${DOUT_ROW}
 fn lse_of(row: u32) -> f32 { return L[P[31] + row]; }
 fn delta_of(row: u32) -> f32 { return DL[P[33] + row]; }
 `;
-  const inputs = [buf(lse, "r"), buf(dout, "r"), buf(delta, "r")];
+  const inputs = [buf(g.lse, "r"), buf(g.dout, "r"), buf(g.delta, "r")];
   // dq: one workgroup per query row.
   rt.dispatch({
     key: "attention:dq",
@@ -306,14 +291,14 @@ ${entry(WG)}
     if (d < D) { R[P[34] + row * D + d] = acc[t]; }
   }
 }`,
-    buffers: [...inBuffers(args), ...inputs, buf(dq, "rw")],
+    buffers: [...inBuffers(args), ...inputs, buf(g.dq, "rw")],
     params,
     groups: grid(rows),
   });
   // dk, dv: one workgroup per key row, over every query row of every head in its group.
   const kvRows = B * Hkv * Tk;
   for (const which of ["dk", "dv"] as const) {
-    const target = which === "dk" ? dk : dv;
+    const target = which === "dk" ? g.dk : g.dv;
     rt.dispatch({
       key: `attention:${which}`,
       wgsl: () => `${outs}
@@ -389,17 +374,13 @@ ${entry(WG)}
   }
 }
 
-/** delta[row] = Σ_d dout·out (the softmax-backward term every attention backward needs). */
-export function attentionDelta(
-  rt: Runtime,
-  out: View,
-  dout: View,
-  delta: View,
-  Hq: number,
-  Tq: number,
-  Dv: number,
-): void {
-  const rows = out.shape[0] * Hq * Tq;
+/**
+ * delta[row] = Σ_d dout·out (the softmax-backward term every attention backward needs), one
+ * invocation per row; the parameters are the backward kernels' ({@link backwardWords}).
+ */
+export function attentionDelta(rt: Runtime, args: AttentionArgs, g: AttentionGrads): void {
+  const [B, Hq, Tq] = args.q.shape;
+  const rows = B * Hq * Tq;
   rt.dispatch({
     key: "attention:delta",
     wgsl: () => `${bindings([
@@ -407,28 +388,17 @@ export function attentionDelta(
       { name: "G", type: "f32", access: "r" },
       { name: "DL", type: "f32", access: "rw" },
     ])}
+${DOUT_ROW}
 ${entry(256)}
-  if (gi >= P[0]) { return; }
-  let Dv = P[1];
-  let Tq = P[6];
-  let g = P[3] + (gi / (P[5] * Tq)) * P[7] + ((gi / Tq) % P[5]) * P[8] + (gi % Tq) * P[9];
+  if (gi >= P[0] * P[1] * P[3]) { return; }
+  let Dv = P[6];
+  let go = goff(gi);
   var s = 0.0;
-  for (var d = 0u; d < Dv; d = d + 1u) { s = fma(O[P[2] + gi * Dv + d], G[g + d], s); }
-  DL[P[4] + gi] = s;
+  for (var d = 0u; d < Dv; d = d + 1u) { s = fma(O[P[30] + gi * Dv + d], G[go + d], s); }
+  DL[P[33] + gi] = s;
 }`,
-    buffers: [buf(out, "r"), buf(dout, "r"), buf(delta, "rw")],
-    params: [
-      rows,
-      Dv,
-      out.offset,
-      dout.offset,
-      delta.offset,
-      Hq,
-      Tq,
-      dout.strides[0],
-      dout.strides[1],
-      dout.strides[2],
-    ],
+    buffers: [buf(g.out, "r"), buf(g.dout, "r"), buf(g.delta, "rw")],
+    params: backwardWords(args, g),
     groups: grid(Math.ceil(rows / 256)),
   });
 }

@@ -13,6 +13,7 @@ import type { AttentionArgs, View } from "../../backend.js";
 import type { Runtime } from "../runtime.js";
 import { bindings, grid, load, MATH } from "../wgsl.js";
 import {
+  type AttentionGrads,
   backwardWords,
   bindingsIn,
   buf,
@@ -431,19 +432,13 @@ ${HEADER(
 }
 
 /**
- * dq (per query block) and dk + dv (per key block). `delta` = Σ dout·out per row, computed
- * by the caller; `out`, `lse` contiguous, `dout` with a contiguous last axis.
+ * dq (per query block) and dk + dv (per key block), see {@link AttentionGrads} (`delta` already
+ * holds `attentionDelta`'s sums).
  */
 export function flashAttentionBackward(
   rt: Runtime,
   args: AttentionArgs,
-  out: View,
-  lse: View,
-  dout: View,
-  delta: View,
-  dq: View,
-  dk: View,
-  dv: View,
+  g: AttentionGrads,
   variant: string = DEFAULT_FLASH_VARIANT,
 ): void {
   const [B, Hq, Tq] = args.q.shape;
@@ -452,7 +447,7 @@ export function flashAttentionBackward(
   const c = configFor(variant, args, rt.device.limits);
   const W = width(args);
   const [D, Dv] = dims(args);
-  const params = backwardWords(args, out, lse, dout, delta, dq, dk, dv);
+  const params = backwardWords(args, g);
   const decl = (outs: { name: string }[]) => `${bindings([
     ...bindingsIn(args),
     { name: "L", type: "f32", access: "r" },
@@ -464,7 +459,7 @@ ${MATH}
 ${PRELUDE}
 ${DOUT_ROW}
 `;
-  const inputs = [buf(lse, "r"), buf(dout, "r"), buf(delta, "r")];
+  const inputs = [buf(g.lse, "r"), buf(g.dout, "r"), buf(g.delta, "r")];
   const nqb = Math.ceil(Tq / c.rows);
   rt.dispatch({
     key: `flash:dq:${D}:${Dv}${c.tag}`,
@@ -519,7 +514,7 @@ ${HEADER(
   }
   ${mergeLanes(c, "Ks", "acc", "D", "1.0", "i < Tq", "R[P[34] + row * D + c0 + dd] = s;")}
 }`,
-    buffers: [...inBuffers(args), ...inputs, buf(dq, "rw")],
+    buffers: [...inBuffers(args), ...inputs, buf(g.dq, "rw")],
     params,
     groups: grid(B * Hq * nqb),
   });
@@ -595,7 +590,7 @@ ${HEADER(
   ${mergeLanes(c, "Qs", "dk", "D", "1.0", "valid", "RK[P[35] + krow * D + c0 + dd] = s;")}
   ${mergeLanes(c, "Qs", "dv", "Dv", "1.0", "valid", "RV[P[36] + krow * Dv + c0 + dd] = s;")}
 }`,
-    buffers: [...inBuffers(args), ...inputs, buf(dk, "rw"), buf(dv, "rw")],
+    buffers: [...inBuffers(args), ...inputs, buf(g.dk, "rw"), buf(g.dv, "rw")],
     params,
     groups: grid(B * Hkv * nkb),
   });
