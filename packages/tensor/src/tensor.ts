@@ -131,7 +131,7 @@ export class Tensor {
    * write between steps.
    */
   write(data: HostArray | readonly number[] | Tensor): this {
-    if (this._disposed) throw new Error(`write: ${this.describe()} is disposed`);
+    this._checkAlive("write");
     if (!this.isContiguous()) {
       throw new Error(
         `write: ${this.describe()} is a strided view; write into a contiguous tensor`,

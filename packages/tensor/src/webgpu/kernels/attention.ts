@@ -9,7 +9,17 @@
 
 import type { AttentionArgs, View } from "../../backend.js";
 import type { GpuStorage, Runtime } from "../runtime.js";
-import { bindings, entry, grid, halfTag, load, MATH, reducers, wgslType } from "../wgsl.js";
+import {
+  bindings,
+  entry,
+  f32Bits,
+  grid,
+  halfTag,
+  load,
+  MATH,
+  reducers,
+  wgslType,
+} from "../wgsl.js";
 
 const WG = 64;
 /** Largest head size: each invocation accumulates up to NA output dims. */
@@ -31,7 +41,6 @@ export function common(args: AttentionArgs): number[] {
       `webgpu attention: head size ${Math.max(D, Dv)} exceeds the kernel's limit ${MAX_HEAD_DIM}`,
     );
   }
-  const f = new Float32Array([args.scale]);
   return [
     B,
     Hq,
@@ -41,7 +50,7 @@ export function common(args: AttentionArgs): number[] {
     D,
     Dv,
     args.causal ? 1 : 0,
-    new Uint32Array(f.buffer)[0],
+    f32Bits(args.scale),
     args.mask ? 1 : 0,
     ...view4(args.q),
     ...view4(args.k),

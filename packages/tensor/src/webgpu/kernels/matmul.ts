@@ -74,8 +74,10 @@ export type MatmulPrecision = "f32" | "f16";
 const T128 = { BM: 128, BN: 128, TM: 8, TN: 8 };
 /** The shipped 64² tile: 4×4 outputs per invocation, K tiles of 16, vec4 tiles, padded A. */
 const T64 = { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4, layout: "vec4", padA: 4 } as const;
-/** vec4 workgroup tiles, interleaved 4-row groups and 4 words of padding per k row of A. */
-const VEC4_STRIDED_PAD = { layout: "vec4", map: "strided", padA: 4 } as const;
+/** vec4 workgroup tiles and interleaved 4-row groups. */
+const VEC4_STRIDED = { layout: "vec4", map: "strided" } as const;
+/** {@link VEC4_STRIDED} with 4 words of padding per k row of A. */
+const VEC4_STRIDED_PAD = { ...VEC4_STRIDED, padA: 4 } as const;
 
 /**
  * The f32 size classes' kernels, chosen by the device check's sweep of {@link MATMUL_VARIANTS}
@@ -166,8 +168,7 @@ export const MATMUL_VARIANTS = {
     name: "t128-8x8-bk8-vec4-strided",
     ...T128,
     BK: 8,
-    layout: "vec4",
-    map: "strided",
+    ...VEC4_STRIDED,
   },
   "t128-8x8-bk8-vec4-strided-pad": {
     name: "t128-8x8-bk8-vec4-strided-pad",
@@ -192,8 +193,7 @@ export const MATMUL_VARIANTS = {
     name: "t128-8x8-bk8-vec4-strided-db",
     ...T128,
     BK: 8,
-    layout: "vec4",
-    map: "strided",
+    ...VEC4_STRIDED,
     prefetch: true,
     doubleBuffer: true,
   },
@@ -513,6 +513,9 @@ ${stores}
 }`;
 }
 
+/** The index of buffer `buf` of a double-buffered workgroup tile ("" for a single tile). */
+const tileBuffer = (buf?: number): string => (buf === undefined ? "" : `[${buf}]`);
+
 /**
  * One operand's global → workgroup loads for the vec4 layout, unrolled: unit u of the tile (u =
  * lid + l·threads) fills one vec4, 4 consecutive rows of A (columns of B) at one k, into the
@@ -567,7 +570,7 @@ function vec4Loads(
     setup: setup.join("\n"),
     fetch: (k0) => fetch.join("\n").replaceAll("K0", k0),
     // into the tile, or into buffer `buf` of a double-buffered tile
-    store: (buf) => store.join("\n").replaceAll("BUF", buf === undefined ? "" : `[${buf}]`),
+    store: (buf) => store.join("\n").replaceAll("BUF", tileBuffer(buf)),
   };
 }
 
@@ -595,7 +598,7 @@ function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes)
     idx.push(`  let ib${h} = ${strided ? `tx + ${h * TX}u` : `tx * ${GB}u + ${h}u`};`);
   // The FMAs of one K tile, reading the tile (or buffer `buf` of a double-buffered one).
   const steps = (buf?: number): string => {
-    const at = buf === undefined ? "" : `[${buf}]`;
+    const at = tileBuffer(buf);
     const out: string[] = [];
     for (let kk = 0; kk < BK; kk++) {
       const lines: string[] = [];
