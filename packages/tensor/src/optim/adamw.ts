@@ -2,7 +2,6 @@
 
 import { noGrad } from "../autograd.js";
 import type { AdamWParams } from "../backend.js";
-import { isCapturing, onReplay } from "../capture.js";
 import type { Tensor } from "../tensor.js";
 import { Optimizer } from "./optimizer.js";
 
@@ -58,23 +57,12 @@ export class AdamW extends Optimizer {
       super.step();
       return;
     }
-    const captured = isCapturing(backend);
-    if (captured && this.params.some((p, i) => p.grad && !this.slots[i].has("m"))) {
-      throw new Error(
-        "AdamW: its moments are created by its first step, which cannot be captured (every " +
-          "replay would zero them again); take one step before capture()",
-      );
-    }
-    this.stepCount++;
-    const h = this.hyperStep();
-    // In a capture, every replay is a step: advance the count and refresh the hyper-parameters
-    // the recorded kernels read (the backend recomputes their words from `h`).
-    if (captured) {
-      onReplay(() => {
-        this.stepCount++;
-        Object.assign(h, this.hyperStep());
-      });
-    }
+    this.requireSlotInCapture(
+      "m",
+      "AdamW: its moments are created by its first step, which cannot be captured (every " +
+        "replay would zero them again)",
+    );
+    const h = this.advance(() => this.hyperStep());
     noGrad(() => {
       const updates = [];
       for (const [i, p] of this.params.entries()) {

@@ -1,7 +1,7 @@
 /** Shared optimizer plumbing: parameters, state tensors, save / load. */
 
 import { noGrad } from "../autograd.js";
-import { isCapturing } from "../capture.js";
+import { isCapturing, onReplay } from "../capture.js";
 import { full } from "../creation.js";
 import { keep } from "../scope.js";
 import type { Tensor } from "../tensor.js";
@@ -53,6 +53,33 @@ export abstract class Optimizer {
       slots.set(name, t);
     }
     return t;
+  }
+
+  /**
+   * Advances `stepCount` and returns this step's kernel hyper-parameters, made by `make`.
+   * Inside `capture`, every replay is a step too: it advances the count again and refreshes the
+   * returned object in place, which the kernels' live parameter words are computed from.
+   */
+  protected advance<H extends object>(make: () => H): H {
+    this.stepCount++;
+    const h = make();
+    if (isCapturing(this.params[0].backend)) {
+      onReplay(() => {
+        this.stepCount++;
+        Object.assign(h, make());
+      });
+    }
+    return h;
+  }
+
+  /**
+   * Throws, inside `capture`, when a parameter with a gradient lacks the state slot `name`: the
+   * step that creates it cannot be replayed (`why` says what it does instead).
+   */
+  protected requireSlotInCapture(name: string, why: string): void {
+    if (!isCapturing(this.params[0].backend)) return;
+    if (this.params.some((p, i) => p.grad && !this.slots[i].has(name)))
+      throw new Error(`${why}; take one step before capture()`);
   }
 
   /** Applies one update to every parameter that has a gradient. */

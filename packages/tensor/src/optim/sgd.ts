@@ -2,7 +2,7 @@
 
 import { noGrad } from "../autograd.js";
 import type { SgdParams } from "../backend.js";
-import { isCapturing, onReplay } from "../capture.js";
+import { isCapturing } from "../capture.js";
 import type { Tensor } from "../tensor.js";
 import { Optimizer } from "./optimizer.js";
 
@@ -53,21 +53,13 @@ export class SGD extends Optimizer {
       super.step();
       return;
     }
-    if (
-      this.momentum !== 0 &&
-      this.params.some((p, i) => p.grad && !this.slots[i].has("momentum"))
-    ) {
-      throw new Error(
+    if (this.momentum !== 0)
+      this.requireSlotInCapture(
+        "momentum",
         "SGD: its first step with momentum sets the momentum buffers to the gradients, which " +
-          "every replay would repeat; take one step before capture()",
+          "every replay would repeat",
       );
-    }
-    this.stepCount++;
-    const h = this.kernelParams();
-    onReplay(() => {
-      this.stepCount++;
-      Object.assign(h, this.kernelParams());
-    });
+    const h = this.advance(() => this.kernelParams());
     noGrad(() => {
       this.params.forEach((p, i) => {
         if (p.grad) this.apply(p, p.grad, this.slots[i], h);
