@@ -59,7 +59,7 @@ export class CapturedStepDecoder implements StepDecoder {
     private readonly model: TransformerLM,
     private readonly cache: StaticKVCache,
   ) {
-    const backend = [...model.parameters().values()][0].backend;
+    const { backend } = model;
     if (!backend.beginCapture)
       throw new Error(
         `createStepDecoder: recorded decode steps need a backend that can record work for replay (webgpu); the model is on ${backend.name}`,

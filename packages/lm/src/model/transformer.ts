@@ -134,6 +134,11 @@ export abstract class TransformerLM<C extends ModelConfig = ModelConfig> impleme
     return new Map(this.params);
   }
 
+  /** The backend the parameters live on. */
+  get backend(): Backend {
+    return this.params.values().next().value!.backend;
+  }
+
   /** One parameter by HF name (throws naming it when absent). */
   parameter(name: string): Tensor {
     const t = this.params.get(name);

@@ -83,7 +83,7 @@ interface StepCapture {
   inputs: { inputIds: Tensor; labels: Tensor }[];
   /** The label-token count the loss is divided by (a device scalar, written every step). */
   count: Tensor;
-  capture: Capture<{ loss: Tensor; gradNorm: Tensor }> | null;
+  capture: Capture<{ loss: Tensor; gradNorm: Tensor }>;
 }
 
 export interface StepMetrics {
@@ -140,7 +140,7 @@ export class Trainer {
     if (!(options.lr > 0)) throw new Error(`Trainer: lr must be positive, got ${options.lr}`);
     if (!Number.isInteger(options.totalSteps) || options.totalSteps < 1)
       throw new Error(`Trainer: totalSteps must be a positive integer, got ${options.totalSteps}`);
-    const backend = [...model.parameters().values()][0].backend;
+    const { backend } = model;
     if (options.captureSteps && !backend.beginCapture)
       throw new Error(
         `Trainer: captureSteps needs a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
@@ -321,35 +321,43 @@ export class Trainer {
   /** Runs a step through the capture of its micro-batch shapes (captured on first use). */
   private replayStep(batches: Batch[], labelTokens: number): { loss: Tensor; gradNorm: Tensor } {
     const key = batches.map((b) => b.inputIds.shape.join("x")).join(",");
-    let entry = this.captures.get(key);
-    if (entry)
-      this.captures.delete(key); // re-inserted below: most recently used last
-    else {
-      if (this.captures.size >= MAX_STEP_CAPTURES) {
-        const [oldest, old] = this.captures.entries().next().value!;
-        this.captures.delete(oldest);
-        disposeCapture(old);
-      }
-      entry = {
-        inputs: batches.map((b) => ({
-          inputIds: keep(zeros(b.inputIds.shape, { dtype: "i32", backend: b.inputIds.backend })),
-          labels: keep(zeros(b.labels.shape, { dtype: "i32", backend: b.labels.backend })),
-        })),
-        count: keep(zeros([], { backend: batches[0].inputIds.backend })),
-        capture: null,
-      };
+    const fill = (c: Omit<StepCapture, "capture">) => {
+      batches.forEach((b, i) => {
+        c.inputs[i].inputIds.write(b.inputIds);
+        c.inputs[i].labels.write(b.labels);
+      });
+      c.count.write([labelTokens]);
+    };
+    const entry = this.captures.get(key);
+    if (entry) {
+      this.captures.delete(key); // re-inserted: most recently used last
+      this.captures.set(key, entry);
+      fill(entry);
+      return entry.capture.replay();
     }
-    this.captures.set(key, entry);
-    batches.forEach((b, i) => {
-      entry.inputs[i].inputIds.write(b.inputIds);
-      entry.inputs[i].labels.write(b.labels);
-    });
-    entry.count.write([labelTokens]);
-    if (entry.capture) return entry.capture.replay();
-    const e = entry;
+    if (this.captures.size >= MAX_STEP_CAPTURES) {
+      const [oldest, old] = this.captures.entries().next().value!;
+      this.captures.delete(oldest);
+      disposeCapture(old);
+    }
     const backend = batches[0].inputIds.backend;
-    e.capture = capture(backend, () => this.stepWork(e.inputs, e.count));
-    return e.capture.result;
+    const zerosLike = (t: Tensor) => keep(zeros(t.shape, { dtype: t.dtype, backend }));
+    const inputs = batches.map((b) => ({
+      inputIds: zerosLike(b.inputIds),
+      labels: zerosLike(b.labels),
+    }));
+    const count = keep(zeros([], { backend }));
+    const made = { inputs, count };
+    fill(made);
+    let recorded: StepCapture["capture"];
+    try {
+      recorded = capture(backend, () => this.stepWork(inputs, count));
+    } catch (e) {
+      disposeInputs(made);
+      throw e;
+    }
+    this.captures.set(key, { ...made, capture: recorded });
+    return recorded.result;
   }
 
   private finishStep(p: PendingStep, lossSum: number, gradNorm: number): StepMetrics {
@@ -497,7 +505,11 @@ interface PendingStep {
 }
 
 function disposeCapture(c: StepCapture): void {
-  c.capture?.dispose();
+  c.capture.dispose();
+  disposeInputs(c);
+}
+
+function disposeInputs(c: Omit<StepCapture, "capture">): void {
   for (const i of c.inputs) {
     i.inputIds.dispose();
     i.labels.dispose();
