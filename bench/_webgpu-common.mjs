@@ -28,6 +28,17 @@ export function parseTileChoice(arg, bench) {
   return choice;
 }
 
+/**
+ * The `--split-k` argument, "MAXTILES,MINK": the backend's `matmulSplitK` option (when a matmul
+ * splits K; the backend checks the numbers further).
+ */
+export function parseSplitK(arg, bench) {
+  const [maxTiles, minK, extra] = (arg ?? "").split(",").map(Number);
+  if (!(maxTiles >= 0 && minK >= 0) || extra !== undefined)
+    throw new Error(`${bench}: --split-k takes MAXTILES,MINK, got ${arg}`);
+  return { maxTiles, minK };
+}
+
 /** Median of `reps` timings of `run()` followed by a full GPU sync, in seconds. */
 export async function timeGpu(gpu, run, { reps = 5, warmup = 1 } = {}) {
   for (let i = 0; i < warmup; i++) {

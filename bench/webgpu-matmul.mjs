@@ -33,7 +33,14 @@
 //
 // Without a GPU this runs on Mesa's lavapipe (software Vulkan): correct but slow, so the default
 // sizes drop to 128, 256, 512 on a software adapter.
-import { parseTileChoice, runTorch, TORCH_PRELUDE, timeGpu, webgpu } from "./_webgpu-common.mjs";
+import {
+  parseSplitK,
+  parseTileChoice,
+  runTorch,
+  TORCH_PRELUDE,
+  timeGpu,
+  webgpu,
+} from "./_webgpu-common.mjs";
 
 function parseArgs(args) {
   const o = {
@@ -55,12 +62,8 @@ function parseArgs(args) {
     else if (a === "--reps") o.reps = Number(args[++i]);
     else if (a === "--no-torch") o.torch = false;
     else if (a === "--gpt2") o.gpt2 = true;
-    else if (a === "--split-k") {
-      const [maxTiles, minK, extra] = (args[++i] ?? "").split(",").map(Number);
-      if (!(maxTiles >= 0 && minK >= 0) || extra !== undefined)
-        throw new Error(`webgpu-matmul: --split-k takes MAXTILES,MINK, got ${args[i]}`);
-      o.splitK = { maxTiles, minK };
-    } else if (a === "--variant") {
+    else if (a === "--split-k") o.splitK = parseSplitK(args[++i], "webgpu-matmul");
+    else if (a === "--variant") {
       o.variant = args[++i];
       if (!o.variant)
         throw new Error("webgpu-matmul: --variant needs a name (see MATMUL_VARIANTS)");

@@ -27,7 +27,13 @@
 // On a software adapter (lavapipe) the default model is cut to 2 layers, width 128, context 64,
 // batch 2, vocabulary 1024, so the run takes seconds, not hours.
 import { buildModel, randomTokens, stepFlops, TORCH_GPT2_MODEL } from "./_gpt2.mjs";
-import { parseTileChoice, runTorch, TORCH_PRELUDE, webgpu } from "./_webgpu-common.mjs";
+import {
+  parseSplitK,
+  parseTileChoice,
+  runTorch,
+  TORCH_PRELUDE,
+  webgpu,
+} from "./_webgpu-common.mjs";
 
 const GPT2 = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
 const SMALL = { layers: 2, width: 128, heads: 4, context: 64, batch: 2, vocab: 1024 };
@@ -66,12 +72,8 @@ function parseArgs(args) {
         throw new Error(
           `webgpu-train-step: --submit-batch takes a positive integer, got ${args[i]}`,
         );
-    } else if (a === "--split-k") {
-      const [maxTiles, minK, extra] = (args[++i] ?? "").split(",").map(Number);
-      if (!(maxTiles >= 0 && minK >= 0) || extra !== undefined)
-        throw new Error(`webgpu-train-step: --split-k takes MAXTILES,MINK, got ${args[i]}`);
-      o.splitK = { maxTiles, minK };
-    } else if (a === "--mode") {
+    } else if (a === "--split-k") o.splitK = parseSplitK(args[++i], "webgpu-train-step");
+    else if (a === "--mode") {
       o.mode = args[++i];
       if (!["eager", "captured", "both"].includes(o.mode))
         throw new Error(`webgpu-train-step: --mode takes eager, captured or both, got ${o.mode}`);
