@@ -94,7 +94,7 @@ export async function main(args) {
       maxNewTokens: o.new,
       eosTokenIds: [],
       cacheDType: o.kvDtype,
-      ...(o.captureDecode ? { captureDecode: true } : {}),
+      captureDecode: o.captureDecode,
     };
     await gen(model, prompts, { ...opts, maxNewTokens: 4 }); // warm-up
     const { stats } = await gen(model, prompts, opts);
