@@ -16,16 +16,7 @@
  * it, so attention reads at most twice the filled positions (or 32) rather than the whole cache.
  */
 
-import {
-  type Backend,
-  type Capture,
-  capture,
-  keep,
-  noGrad,
-  type Tensor,
-  tensor,
-  zeros,
-} from "@athanor/tensor";
+import { type Capture, capture, keep, noGrad, type Tensor, tensor, zeros } from "@athanor/tensor";
 import type { StepDecoder } from "./causal-lm.js";
 import { MASKED, type PositionTensors } from "./inputs.js";
 import type { StaticKVCache } from "./kv-cache.js";
@@ -52,7 +43,6 @@ export class CapturedStepDecoder implements StepDecoder {
    */
   private readonly recordings = new Map<number, { capture: Capture<Tensor>; mask: Tensor }>();
   private last: Capture<Tensor> | null = null;
-  private readonly backend: Backend;
   private disposed = false;
 
   constructor(
@@ -64,7 +54,6 @@ export class CapturedStepDecoder implements StepDecoder {
       throw new Error(
         `createStepDecoder: recorded decode steps need a backend that can record work for replay (webgpu); the model is on ${backend.name}`,
       );
-    this.backend = backend;
     const B = cache.batchSize;
     this.ids = keep(zeros([B, 1], { dtype: "i32", backend }));
     this.slot = keep(zeros([1], { dtype: "i32", backend }));
@@ -108,23 +97,27 @@ export class CapturedStepDecoder implements StepDecoder {
     for (const [name, p] of Object.entries(this.model.positionValues(positions, B, 1)))
       this.positions[name].write(p.values);
     let entry = this.recordings.get(span);
-    let logits: Tensor;
     if (entry) {
       entry.mask.write(values);
-      logits = entry.capture.replay();
+      entry.capture.replay();
     } else {
-      const mask = keep(tensor(values, [B, 1, 1, span], { backend: this.backend }));
+      const { backend } = this.model;
+      const mask = keep(tensor(values, [B, 1, 1, span], { backend }));
       const decode = { slot: this.slot, positions: this.positions, span };
-      const recorded = capture(this.backend, () =>
-        noGrad(() => this.model.forwardStep(this.ids, cache, decode, mask)),
-      );
-      entry = { capture: recorded, mask };
+      try {
+        const recorded = capture(backend, () =>
+          noGrad(() => this.model.forwardStep(this.ids, cache, decode, mask)),
+        );
+        entry = { capture: recorded, mask };
+      } catch (e) {
+        mask.dispose();
+        throw e;
+      }
       this.recordings.set(span, entry);
-      logits = recorded.result;
     }
     this.last = entry.capture;
     cache.advance(1);
-    return logits;
+    return entry.capture.result;
   }
 
   dispose(): void {
