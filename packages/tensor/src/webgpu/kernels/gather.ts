@@ -285,25 +285,19 @@ fn out_add(t: u32, x: f32) { O[t] = O[t] + x; }`,
       type: "atomic<u32>",
       prelude: `${HALF}
 fn out_get(t: u32) -> f32 { return unpack2x16float(atomicLoad(&O[t >> 1u]))[t & 1u]; }
-fn out_set(t: u32, x: f32) {
+// half t of its word becomes x (plus its current value when add), the other half untouched
+fn out_swap(t: u32, x: f32, add: bool) {
   let sh = (t & 1u) * 16u;
   var old = atomicLoad(&O[t >> 1u]);
   loop {
-    let r = atomicCompareExchangeWeak(&O[t >> 1u], old, (old & ~(0xffffu << sh)) | (f2h(x) << sh));
+    let v = select(x, unpack2x16float(old)[t & 1u] + x, add);
+    let r = atomicCompareExchangeWeak(&O[t >> 1u], old, (old & ~(0xffffu << sh)) | (f2h(v) << sh));
     if (r.exchanged) { break; }
     old = r.old_value;
   }
 }
-fn out_add(t: u32, x: f32) {
-  let sh = (t & 1u) * 16u;
-  var old = atomicLoad(&O[t >> 1u]);
-  loop {
-    let sum = unpack2x16float(old)[t & 1u] + x;
-    let r = atomicCompareExchangeWeak(&O[t >> 1u], old, (old & ~(0xffffu << sh)) | (f2h(sum) << sh));
-    if (r.exchanged) { break; }
-    old = r.old_value;
-  }
-}`,
+fn out_set(t: u32, x: f32) { out_swap(t, x, false); }
+fn out_add(t: u32, x: f32) { out_swap(t, x, true); }`,
     };
   if (dtype === "f32")
     return {
