@@ -458,6 +458,24 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
+/**
+ * The part of `view` that starts at `start` along `axis` and has `shape` (a view of the same
+ * storage: where a concatenation writes one of its sources).
+ */
+export function sliceAlong(
+  view: View,
+  axis: number,
+  start: number,
+  shape: readonly number[],
+): View {
+  return {
+    storage: view.storage,
+    shape,
+    strides: view.strides,
+    offset: view.offset + start * view.strides[axis],
+  };
+}
+
 /** True if a view is row-major contiguous (size-1 axes may have any stride). */
 export function isContiguous(view: Pick<View, "shape" | "strides">): boolean {
   let s = 1;

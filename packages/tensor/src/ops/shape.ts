@@ -2,7 +2,7 @@
 
 import { attach, needsGrad, noGrad } from "../autograd.js";
 import type { DType } from "../backend.js";
-import { contiguousStrides, shapeSize } from "../backend.js";
+import { contiguousStrides, shapeSize, sliceAlong } from "../backend.js";
 import { Tensor } from "../tensor.js";
 import { sum } from "./reduce.js";
 import { broadcastShapes, empty, fmtShape, normAxis, sameBackend } from "./util.js";
@@ -306,12 +306,7 @@ export function concat(ts: readonly Tensor[], axis = 0): Tensor {
   else {
     let off = 0;
     for (const t of ts) {
-      backend.copy(t._view(op), {
-        storage: ov.storage,
-        shape: t.shape,
-        strides: ov.strides,
-        offset: off * ov.strides[a],
-      });
+      backend.copy(t._view(op), sliceAlong(ov, a, off, t.shape));
       off += t.shape[a];
     }
   }

@@ -21,6 +21,7 @@ import {
   type SgdParams,
   type Storage,
   shapeSize,
+  sliceAlong,
   type UnaryOp,
   type View,
 } from "../backend.js";
@@ -583,14 +584,7 @@ export class WebGpuBackend implements Backend {
       if (direct && isContiguous(src) && src.storage !== out.storage) {
         batch.push({ view: src, start });
         if (batch.length === k) concatKernel(this.rt, batch.splice(0), axis, out);
-      } else {
-        this.copy(src, {
-          storage: out.storage,
-          shape: src.shape,
-          strides: out.strides,
-          offset: out.offset + start * out.strides[axis],
-        });
-      }
+      } else this.copy(src, sliceAlong(out, axis, start, src.shape));
       start += src.shape[axis];
     }
     if (batch.length) concatKernel(this.rt, batch, axis, out);
