@@ -39,18 +39,38 @@ export function parseSplitK(arg, bench) {
   return { maxTiles, minK };
 }
 
-/** Median of `reps` timings of `run()` followed by a full GPU sync, in seconds. */
-export async function timeGpu(gpu, run, { reps = 5, warmup = 1 } = {}) {
+/**
+ * Seconds per `run()`: the median of `reps` samples, each `batch` calls back to back followed by
+ * one full GPU sync, divided by `batch`. With `minMs` the batch is sized (from one timed call,
+ * at most 50) so that a sample lasts at least that long, keeping the sync's round trip (a few
+ * hundred µs through Dawn) out of the figure the way GEMM benchmarks time back-to-back calls;
+ * without it every sample is one call and its sync.
+ */
+export async function timeGpu(gpu, run, { reps = 5, warmup = 1, minMs = 0 } = {}) {
   for (let i = 0; i < warmup; i++) {
     run();
     await gpu.sync();
   }
-  const times = [];
-  for (let i = 0; i < reps; i++) {
+  let batch = 1;
+  if (minMs > 0) {
+    // half a second of back-to-back calls first: the H200 runs of 2026-11-26 timed the first
+    // large product of a process up to 4x slower than the same kernel a little later
+    const warm = performance.now();
+    while (performance.now() - warm < 500) {
+      for (let i = 0; i < 4; i++) run();
+      await gpu.sync();
+    }
     const t0 = performance.now();
     run();
     await gpu.sync();
-    times.push((performance.now() - t0) / 1000);
+    batch = Math.max(1, Math.min(50, Math.ceil(minMs / Math.max(performance.now() - t0, 0.01))));
+  }
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    for (let j = 0; j < batch; j++) run();
+    await gpu.sync();
+    times.push((performance.now() - t0) / 1000 / batch);
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
@@ -78,5 +98,24 @@ torch.backends.cudnn.allow_tf32 = False
 if dev == "cpu": torch.set_num_threads(max(1, torch.get_num_threads()))
 def sync():
     if dev == "cuda": torch.cuda.synchronize()
+def timed(f, reps, min_s=0.0):
+    # seconds per f(): median of reps samples of batch back-to-back calls and one sync, the
+    # batch sized (at most 50) so that a sample lasts min_s (timeGpu's minMs in _webgpu-common)
+    f(); sync()
+    batch = 1
+    if min_s > 0:
+        warm = time.perf_counter()  # half a second of calls first, as timeGpu does
+        while time.perf_counter() - warm < 0.5:
+            for _ in range(4): f()
+            sync()
+        t0 = time.perf_counter(); f(); sync()
+        batch = max(1, min(50, math.ceil(min_s / max(time.perf_counter() - t0, 1e-5))))
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(batch): f()
+        sync(); ts.append((time.perf_counter() - t0) / batch)
+    ts.sort()
+    return ts[len(ts) // 2]
 name = torch.cuda.get_device_name(0) if dev == "cuda" else "cpu"
 `;

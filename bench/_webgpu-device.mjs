@@ -30,6 +30,8 @@
 //                 {512, 1024} and {1024, 768}, against the train part's captured run (the
 //                 shipped {128, 512}). Most of the step's products have 192 to 768 tiles of
 //                 64², K 384 to 2,048; an H200 has 132 SMs
+//   submit        the train step (eager and replayed, split-K {512, 1024}) submitting every 16,
+//                 32 or 64 kernels (the default is 128), then the fastest with PyTorch in the run
 //   latency       where a decode step's time goes: readback and sync round trips, CPU time to
 //                 record a decode step of the lm-decode model, the wait after it, kernels per
 //                 step and their GPU time; the same for a replayed step (a step decoder)
@@ -63,7 +65,7 @@ import {
   decodeAttention,
 } from "./_webgpu-attention.mjs";
 import { latencyProbe } from "./_webgpu-latency.mjs";
-import { bestTiles, sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
+import { bestTiles, fastestAt, sweepTable, tileSweep } from "./_webgpu-tiles.mjs";
 import { main as decode } from "./lm-decode.mjs";
 import { main as lmTrain } from "./lm-train.mjs";
 import { main as matmul } from "./webgpu-matmul.mjs";
@@ -80,6 +82,7 @@ const ORDER = [
   "attention",
   "tuned",
   "splitk",
+  "submit",
   "latency",
   "attention-decode",
   "decode",
@@ -242,6 +245,11 @@ const RUN = {
       : [];
     const sizes = opt("--tuned-sizes", "1024,2048,4096");
     await matmul(["--json", "--sizes", sizes, "--reps", "7", ...tileArgs]);
+    // the fastest variant at the largest sweep size whatever its shape, against PyTorch
+    const top = found.tiles && Math.max(...found.tiles.sizes);
+    const fastest = found.tiles && fastestAt(found.tiles, top);
+    if (fastest && fastest !== (tiles.large ?? "large"))
+      await matmul(["--json", "--sizes", String(top), "--reps", "7", "--variant", fastest]);
     const attentionArgs = attention.attentionKernel
       ? ["--attention", attention.attentionKernel]
       : attention.attentionVariant
@@ -264,6 +272,20 @@ const RUN = {
         "--split-k",
         rule,
       ]);
+  },
+  submit: async () => {
+    // the eager and replayed step at split-K {512, 1024} (the 2026-11-26 splitk part's winner)
+    // submitting every 16, 32 or 64 kernels; then the fastest of them with PyTorch in the run
+    const rule = ["--split-k", "512,1024"];
+    const base = ["--json", "--steps", "5", ...rule];
+    let best = null;
+    for (const batch of [16, 32, 64]) {
+      const r = await trainStep([...base, "--no-torch", "--submit-batch", String(batch)]);
+      const score = r.athanor.tokensPerSec + r.captured.tokensPerSec;
+      if (!best || score > best.score) best = { batch, score };
+    }
+    console.log(JSON.stringify({ part: "submit", best: best.batch, splitK: rule[1] }));
+    await trainStep([...base, "--submit-batch", String(best.batch)]);
   },
   "matmul-f16": async () => {
     if (hasF16)

@@ -1,6 +1,7 @@
 // f32 square matmul on the webgpu backend, GFLOP/s, with PyTorch in the same run (CUDA fp32 with
 // TF32 off on a GPU machine; the CPU otherwise). The clock covers recording, submitting and the
-// GPU finishing (`sync`), median of the repetitions.
+// GPU finishing (`sync`) of back-to-back products (at least 30 ms of them, at most 50; PyTorch
+// timed the same way), median of the repetitions.
 //
 //   npm run bench -- webgpu-matmul [--json] [--sizes 1024,2048,4096] [--reps N] [--no-torch]
 //                                  [--precision f32|f16] [--variant NAME] [--storage f32|f16]
@@ -86,20 +87,24 @@ function parseArgs(args) {
   return o;
 }
 
+/**
+ * Each sample times back-to-back products lasting at least this long, then one sync, on both
+ * sides (timeGpu / timed): what a product costs inside a sequence of work, without the host's
+ * round trip to the GPU that a lone product would also pay (Dawn's is hundreds of µs, CUDA's
+ * tens).
+ */
+const MIN_MS = 30;
+
 // The peer: fp32 products; or (half) half inputs with fp32 accumulation (cuBLAS's default for
 // half allows reduced-precision reductions; turned off so that both sides accumulate in fp32).
 const torchScript = (half) => `${TORCH_PRELUDE}
+MIN_MS = ${MIN_MS}
 ${half ? "torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction = False" : ""}
 sizes = json.loads(sys.argv[1]); reps = int(sys.argv[2])
 out = {"device": name, "torch": torch.__version__, "gflops": {}}
 for n in sizes:
     a = torch.randn(n, n, device=dev)${half ? ".half()" : ""}; b = torch.randn(n, n, device=dev)${half ? ".half()" : ""}
-    a @ b; sync()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t0)
-    ts.sort()
-    out["gflops"][str(n)] = 2 * n ** 3 / ts[len(ts) // 2] / 1e9
+    out["gflops"][str(n)] = 2 * n ** 3 / timed(lambda: a @ b, reps, MIN_MS / 1000) / 1e9
 print(json.dumps(out))
 `;
 
@@ -129,6 +134,7 @@ const GPT2_STEP = { tokens: 2048, width: 384, layers: 6, vocab: 8192 };
 const SMALL_STEP = { tokens: 128, width: 64, layers: 2, vocab: 512 };
 
 const torchProducts = `${TORCH_PRELUDE}
+MIN_MS = ${MIN_MS}
 products = json.loads(sys.argv[1]); reps = int(sys.argv[2])
 out = {"device": name, "torch": torch.__version__, "ms": []}
 def operand(spec):
@@ -137,12 +143,7 @@ def operand(spec):
     return x.T if transposed else x
 for p in products:
     a = operand(p["a"]); b = operand(p["b"])
-    a @ b; sync()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter(); a @ b; sync(); ts.append(time.perf_counter() - t0)
-    ts.sort()
-    out["ms"].append(ts[len(ts) // 2] * 1000)
+    out["ms"].append(timed(lambda: a @ b, reps, MIN_MS / 1000) * 1000)
 print(json.dumps(out))
 `;
 
@@ -160,7 +161,10 @@ async function gpt2Main(o, T, gpu) {
     const b = operand(p.b);
     const [M, K] = a.shape;
     const N = b.shape[1];
-    const sec = await timeGpu(gpu, () => T.tidy(() => void T.ops.matmul(a, b)), { reps: o.reps });
+    const sec = await timeGpu(gpu, () => T.tidy(() => void T.ops.matmul(a, b)), {
+      reps: o.reps,
+      minMs: MIN_MS,
+    });
     a.dispose();
     b.dispose();
     rows.push({
@@ -256,7 +260,7 @@ export async function main(args) {
       T.tidy(() => {
         T.ops.matmul(a, b);
       });
-    const sec = await timeGpu(gpu, run, { reps });
+    const sec = await timeGpu(gpu, run, { reps, minMs: MIN_MS });
     a.dispose();
     b.dispose();
     rows.push({ n, gflops: (2 * n ** 3) / sec / 1e9, sec, maxErr: err });

@@ -331,4 +331,5 @@ export async function main(args) {
     else if (torch?.graphError) console.log(`  pytorch CUDA graph: failed (${torch.graphError})`);
   }
   gpu.dispose();
+  return { athanor, captured, torch, ratio, capturedRatio };
 }

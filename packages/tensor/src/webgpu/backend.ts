@@ -98,7 +98,11 @@ export interface WebGpuBackendOptions {
    * at most what the budget leaves over. `trimPool()` frees the pool.
    */
   poolBytes?: number;
-  /** Kernels recorded per command-buffer submit (default 128). */
+  /**
+   * Kernels recorded per command-buffer submit (default {@link SUBMIT_BATCH}, 32). Smaller
+   * batches start the GPU sooner while the host records the rest of a step; each submit costs
+   * host time.
+   */
   batch?: number;
   /**
    * Time every kernel on the GPU with timestamp queries (default: env ATHANOR_WEBGPU_PROFILE=1);
@@ -156,8 +160,8 @@ export interface WebGpuBackendOptions {
   /**
    * When a matmul is split along K into partial products run side by side, then summed
    * (tuning aid): when its output has fewer than `maxTiles` workgroup tiles and K is at least
-   * `minK`. Default `{ maxTiles: 128, minK: 512 }` (`SPLIT_K` in kernels/matmul.ts); a larger
-   * `maxTiles` splits more products, e.g. a GPT-2 block's [tokens, 4d]·[4d, d].
+   * `minK`. Default `{ maxTiles: 512, minK: 1024 }` (`SPLIT_K` in kernels/matmul.ts); a larger
+   * `maxTiles` splits more products.
    */
   matmulSplitK?: Partial<SplitKRule>;
 }
@@ -192,6 +196,14 @@ function resolveTileChoice(
 
 /** The default of `poolBytes`. */
 const POOL_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The default of `batch`: kernels per submit. On an H200 (2026-11-26, docs/BENCHMARKS.md
+ * "webgpu-train-step") the GPT-2 step recorded eagerly took 19.9 ms at 32 against 27.0 ms at
+ * 128, whose first submit left the GPU idle until a third of the step was recorded; 16 and 64
+ * were slower than 32.
+ */
+export const SUBMIT_BATCH = 32;
 
 export class WebGpuBackend implements Backend {
   readonly name: string;
@@ -228,7 +240,7 @@ export class WebGpuBackend implements Backend {
     this.subgroups = resolveSubgroups(options.subgroups, info.adapter, info.features, keepAlive);
     this.rt = new Runtime(device, {
       poolBytes: options.poolBytes ?? POOL_BYTES,
-      batch: options.batch ?? 128,
+      batch: options.batch ?? SUBMIT_BATCH,
       profile:
         options.profile ??
         (typeof process !== "undefined" && process.env?.ATHANOR_WEBGPU_PROFILE === "1"),

@@ -177,8 +177,8 @@ suite(title, { timeout: 120_000 }, () => {
       const w = tensor(randomValues(138 * 21, 12), [138, 21], { backend: b }).half();
       const wt = tensor(randomValues(21 * 138, 13), [21, 138], { backend: b }).half();
       const odd = ops.slice(w, 0, 1); // offset 21: starts inside a packed word
-      const tall = tensor(randomValues(600 * 40, 14), [600, 40], { backend: b }).half();
-      const wide = tensor(randomValues(20 * 600, 15), [20, 600], { backend: b });
+      const tall = tensor(randomValues(1100 * 40, 14), [1100, 40], { backend: b }).half();
+      const wide = tensor(randomValues(20 * 1100, 15), [20, 1100], { backend: b });
       const decode = ops.slice(x, 1, 0, 1); // one row per sequence: the matvec kernels
       // f16 rows on word boundaries (even row stride and offset): the matvec kernel reads whole
       // words; K = 22, and K = 21 in rows of 24 (the last word's second half is padding).

@@ -333,7 +333,7 @@ suite(title, { timeout: 120_000 }, () => {
     const one = storage(gpu, "f32", n);
     gpu.write(acc, new Float32Array(n));
     gpu.write(one, new Float32Array(n).fill(1));
-    // acc = acc·s + 1 with a different s per dispatch, 600 dispatches: 5 submits, no waits
+    // acc = acc·s + 1 with a different s per dispatch, 600 dispatches: many submits, no waits
     let want = 0;
     for (let i = 0; i < 600; i++) {
       const s = i % 2 === 0 ? 0.5 : 1.25;

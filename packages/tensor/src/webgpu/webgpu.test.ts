@@ -114,8 +114,8 @@ suite(title, { timeout: 120_000 }, () => {
       [[3, 1, 50, 33], [1, 4, 33, 65], false, true],
       [[257, 130], [130, 263], true, true],
       // few output tiles, long K: split-K partial products, then their sum
-      [[40, 600], [600, 30], true, false],
-      [[2, 33, 700], [2, 700, 20], false, false],
+      [[40, 1100], [1100, 30], true, false],
+      [[2, 33, 1030], [2, 1030, 20], false, false],
     ];
     for (const [sa, sb, ta, tb] of cases) {
       await parity(

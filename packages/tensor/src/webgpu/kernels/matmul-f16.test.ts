@@ -179,10 +179,10 @@ suite(title, { timeout: 120_000 }, () => {
   });
 
   it("split-K over a long K (partial products, then their sum)", async () => {
-    await check(contiguous([40, 600]), contiguous([600, 32]), { tile: F16_TILES.medium });
-    await check(contiguous([2, 24, 520]), contiguous([2, 520, 36]), { tile: F16_TILES.large });
-    await check(contiguous([33, 1000]), transposed([1000, 17]), { tile: F16_TILES.small });
-    await check(contiguous([30, 700]), contiguous([700, 20])); // picked tile
+    await check(contiguous([40, 1100]), contiguous([1100, 32]), { tile: F16_TILES.medium });
+    await check(contiguous([2, 24, 1040]), contiguous([2, 1040, 36]), { tile: F16_TILES.large });
+    await check(contiguous([33, 1100]), transposed([1100, 17]), { tile: F16_TILES.small });
+    await check(contiguous([30, 1030]), contiguous([1030, 20])); // picked tile
   });
 
   it("odd small shapes with the size-class tile", async () => {
@@ -379,8 +379,8 @@ suite(title, { timeout: 120_000 }, () => {
     // weight-gradient shape: [d, tokens]·[tokens, d'] takes split-K
     await parity(
       [
-        [600, 24],
-        [600, 20],
+        [1100, 24],
+        [1100, 20],
       ],
       (x, w) => ops.matmul(ops.transpose(x, 0, 1), w),
     );

@@ -46,10 +46,10 @@ const SHORT_K: [Operand, Operand] = [
   { shape: [70, 5], strides: [5, 1], offset: 1 },
   { shape: [5, 39], strides: [39, 1], offset: 0 },
 ];
-// 20×600 · 600×36: one tile, K ≥ 512, so split-K (K slices a multiple of BK, then their sum).
+// 20×1100 · 1100×36: one tile, K ≥ 1024, so split-K (K slices a multiple of BK, then their sum).
 const SPLIT_K: [Operand, Operand] = [
-  { shape: [20, 600], strides: [600, 1], offset: 0 },
-  { shape: [600, 36], strides: [36, 1], offset: 0 },
+  { shape: [20, 1100], strides: [1100, 1], offset: 0 },
+  { shape: [1100, 36], strides: [36, 1], offset: 0 },
 ];
 // Transposed views (A's M and B's K of unit stride: the other load order of both operands) with
 // K = 5 < BK and a ragged K of 21.
@@ -60,6 +60,14 @@ const TRANSPOSED: [Operand, Operand] = [
 const TRANSPOSED_K21: [Operand, Operand] = [
   { shape: [2, 70, 21], strides: [0, 1, 70], offset: 0 },
   { shape: [2, 21, 39], strides: [21 * 39, 1, 21], offset: 2 },
+];
+// A whole 128² tile inside both operands, K tiles inside and past the end (K = 44), and both
+// operands' rows padded to 48 with random values, so a load past K that skipped its check
+// would add wrong products: the unchecked loads of the "interior" variants (B in the other
+// load order, K of unit stride).
+const INTERIOR: [Operand, Operand] = [
+  { shape: [130, 44], strides: [48, 1], offset: 1 },
+  { shape: [44, 131], strides: [1, 48], offset: 0 },
 ];
 // Each load order is another pipeline (seconds to compile on lavapipe), and the load code of the
 // vec4 layout depends only on BK (runs of 8 k, or all of a smaller BK), the loads per
@@ -133,6 +141,7 @@ suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.
       ];
       if (TRANSPOSED_ON.has(name))
         cases.push(["transposed", TRANSPOSED], ["transposed, K 21", TRANSPOSED_K21]);
+      if ("interior" in tile && tile.interior) cases.push(["interior tiles", INTERIOR]);
       for (const [what, operands] of cases) {
         const err = await relError(operands, tile);
         expect(err, `${name} ${what}: max error / max |out| = ${err}`).toBeLessThanOrEqual(1e-5);
@@ -196,7 +205,7 @@ suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.
     );
     const flatPad: Tile = { name: "flat-pad", BM: 64, BN: 64, BK: 8, TM: 4, TN: 4, padA: 4 };
     await expect(relError(TRANSPOSED, flatPad)).rejects.toThrow(
-      /padA and prefetch need layout "vec4"/,
+      /padA, prefetch and interior need layout "vec4"/,
     );
     const huge: Tile = { name: "huge", BM: 256, BN: 256, BK: 64, TM: 16, TN: 16, layout: "vec4" };
     await expect(relError(TRANSPOSED, huge)).rejects.toThrow(

@@ -68,8 +68,8 @@ suite(`webgpu matmul kernel on strided views (${probe.available ? probe.adapter 
   });
 
   it("split-K over a long K (partial products, then their sum)", async () => {
-    await check(contiguous([40, 600]), contiguous([600, 32]), 0, TILES.medium);
-    await check(contiguous([2, 24, 520]), contiguous([2, 520, 36]), 0, TILES.large);
+    await check(contiguous([40, 1100]), contiguous([1100, 32]), 0, TILES.medium);
+    await check(contiguous([2, 24, 1040]), contiguous([2, 1040, 36]), 0, TILES.large);
     // a rule that splits more: a 130×150 output (9 tiles of 64²) with K 1000 in 4 slices of
     // 256 (the last 232)
     const wide = { maxTiles: 16, minK: 1000 };
@@ -82,12 +82,10 @@ suite(`webgpu matmul kernel on strided views (${probe.available ? probe.adapter 
     // has 36 tiles; the MLP's down projection [2048, 1536]·[1536, 384] has 192
     const { BK } = TILES.medium;
     expect(splitK(36, 2048, BK)).toEqual({ slices: 8, kchunk: 256 });
-    expect(splitK(192, 1536, BK)).toEqual({ slices: 1, kchunk: 1536 });
-    expect(splitK(192, 1536, BK, { maxTiles: 512, minK: 1024 })).toEqual({
-      slices: 6,
-      kchunk: 256,
-    });
-    expect(splitK(192, 768, BK, { maxTiles: 512, minK: 1024 }).slices).toBe(1); // K too short
+    expect(splitK(192, 1536, BK)).toEqual({ slices: 6, kchunk: 256 });
+    expect(splitK(192, 768, BK).slices).toBe(1); // K too short
+    expect(splitK(512, 2048, BK).slices).toBe(1); // enough tiles
+    expect(splitK(192, 1536, BK, { maxTiles: 128, minK: 512 }).slices).toBe(1); // a narrower rule
     expect(splitK(100, 300, BK, { maxTiles: 128, minK: 0 }).slices).toBe(2); // slices ≥ 256 of K
   });
 

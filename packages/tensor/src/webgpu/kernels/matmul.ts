@@ -62,6 +62,12 @@ export interface Tile {
    * for the next K step goes into the other buffer, so one barrier per K tile instead of two.
    */
   doubleBuffer?: boolean;
+  /**
+   * A second copy of the global loads without bound checks, taken for K tiles that lie wholly
+   * inside both operands (vec4 layout; the test is uniform across the workgroup, so no
+   * invocation diverges): all but the edge tiles of a large product.
+   */
+  interior?: boolean;
 }
 
 /** The matmul size classes (see {@link pickTile}). */
@@ -80,15 +86,26 @@ const VEC4_STRIDED = { layout: "vec4", map: "strided" } as const;
 const VEC4_STRIDED_PAD = { ...VEC4_STRIDED, padA: 4 } as const;
 
 /**
- * The f32 size classes' kernels, chosen by the device check's sweep of {@link MATMUL_VARIANTS}
+ * The f32 size classes' kernels, chosen by the device check's sweeps of {@link MATMUL_VARIANTS}
  * on an H200 (2026-11-26, docs/BENCHMARKS.md "webgpu-matmul"): the 128² tile with vec4
- * workgroup tiles, interleaved 4-row groups, a padded A tile and register prefetch (1.46x the
- * classic 128² kernel at 4096, 1.42x at 2048), and the 64² tile with vec4 tiles (1.27x the
- * classic 64² kernel at 2048). Both use at most 8.3 KiB of workgroup memory, within WebGPU's
- * default limits. The 32² tile (2×2 per invocation) has no vec4 form and stays classic.
+ * workgroup tiles, interleaved 4-row groups, register prefetch into two workgroup tiles used in
+ * turn, and unchecked loads for K tiles inside both operands (41.3 TFLOP/s at 4096 in the
+ * sweep, 0.82x cuBLAS fp32 in the matmul part of the same run; 1.15x the kernel it replaced,
+ * `t128-8x8-bk8-vec4-strided-pad-prefetch`); and the 64² tile with vec4 tiles (1.27x the
+ * classic 64² kernel at 2048). The 128² tile's two buffers take exactly WebGPU's default 16 KiB
+ * of workgroup memory, the 64² tile 8.3 KiB. The 32² tile (2×2 per invocation) has no vec4
+ * form and stays classic.
  */
 export const TILES: Record<TileClass, Tile> = {
-  large: { name: "large", ...T128, BK: 8, ...VEC4_STRIDED_PAD, prefetch: true },
+  large: {
+    name: "large",
+    ...T128,
+    BK: 8,
+    ...VEC4_STRIDED,
+    prefetch: true,
+    doubleBuffer: true,
+    interior: true,
+  },
   medium: { name: "medium", ...T64 },
   small: { name: "small", BM: 32, BN: 32, BK: 16, TM: 2, TN: 2 },
 };
@@ -121,10 +138,10 @@ export function matmulTiles(precision: MatmulPrecision): Record<TileClass, Tile>
  * GFLOP/s at 2048 / 4096 relative to the classic 128² kernel in the same run; docs/BENCHMARKS.md
  * "webgpu-matmul") follow each:
  *
- * - `large`, `medium`: the shipped size classes ({@link TILES}): the 128² prefetch kernel
- *   (1.42 / 1.46) and the 64² vec4 kernel (1.08 / 1.09; 1.27x the classic 64²).
+ * - `large`, `medium`: the shipped size classes ({@link TILES}).
  * - `t128-8x8-bk8`, `t64-4x4-bk16`: the classic kernels (flat `array<f32>` tiles, scalar
- *   workgroup reads, block ownership), the classes' kernels until the sweep (1.00; 0.85 / 0.87).
+ *   workgroup reads, block ownership), the classes' kernels until the first sweep (1.00; 0.85 /
+ *   0.87).
  * - `t128-8x8-bk8-unroll`: the k loop unrolled in WGSL (1.15 / 1.17).
  * - `t128-8x8-bk8-strided`: interleaved ownership (rows ty + 16·i), conflict-free scalar reads
  *   of B (1.06 / 1.08).
@@ -137,21 +154,29 @@ export function matmulTiles(precision: MatmulPrecision): Record<TileClass, Tile>
  * - `t128-8x8-bk16-vec4-strided-pad`: K tiles of 16, half the barriers per K (1.42 / 1.45; 16.5
  *   KiB of workgroup memory, above WebGPU's default 16 KiB: it needs an adapter that allows
  *   more, and the backend requests the adapter's maximum).
- * - `large` itself adds register prefetch to the one above at BK 8: the next K tile's global
- *   loads are issued into named registers before the current tile's FMAs.
- * - `t128-8x8-bk16-vec4-strided-pad-prefetch`: prefetch at BK 16 (1.40 / 1.51: within the
- *   run-to-run spread of `large`, which fits WebGPU's default limits).
+ * - `t128-8x8-bk8-vec4-strided-pad-prefetch`: register prefetch at BK 8, the next K tile's
+ *   global loads issued into named registers before the current tile's FMAs (the `large`
+ *   kernel from the first sweep until the interior loads: 1.42 / 1.46).
+ * - `t128-8x8-bk16-vec4-strided-pad-prefetch`: prefetch at BK 16 (1.40 / 1.51).
  * - `t128x64-8x8-bk8-vec4-strided-pad`: 128×64 outputs by 128 invocations (1.35 / 1.30). As a
  *   class's kernel it would also move the class boundaries of {@link pickTile}.
- * - `t128-8x8-bk8-vec4-strided-db`, `t128-8x8-bk8-vec4-strided-pad-db`: `large`'s prefetch
- *   with two workgroup tiles used in turn, so each K tile needs one barrier, not two (a whole
- *   workgroup waits at every barrier; at BK 8 the 128² kernel meets one every 64 FMAs per
- *   invocation). Without padding it needs 16 KiB of workgroup memory (WebGPU's default limit),
- *   with it 16.25 KiB. Not yet timed on a GPU.
+ * - `t128-8x8-bk8-vec4-strided-db`, `t128-8x8-bk8-vec4-strided-pad-db`: prefetch into two
+ *   workgroup tiles used in turn, one barrier per K tile instead of two (1.51 / 1.45 and 1.52 /
+ *   1.45).
+ * - `t128-8x8-bk16-vec4-strided-pad-prefetch-interior`, `t128-8x8-bk8-vec4-strided-pad-db-interior`:
+ *   + unchecked loads for K tiles inside both operands (`interior`; 1.59 / 1.59 at BK 16; the
+ *   second 32.1 / 41.2 TFLOP/s in a run without the classic kernel). `large` is the second
+ *   without the padding, so that it fits WebGPU's default 16 KiB.
  * - `t64-4x4-bk16-vec4-strided-pad`, `t64-4x4-bk16-vec4-pad-prefetch`,
- *   `t64-4x4-bk16-vec4-strided-pad-prefetch`: the changes that made the 128² kernel 1.46x,
- *   applied to `medium`, which the GPT-2 step's products mostly run (10.0 of its 12.6 ms of
- *   matmul on the H200): interleaved ownership, register prefetch, both. Not yet timed on a GPU.
+ *   `t64-4x4-bk16-vec4-strided-pad-prefetch`, `t64-4x4-bk16-vec4-pad-interior`,
+ *   `t64-4x4-bk16-vec4-pad-prefetch-interior`: the 128² kernel's changes applied to `medium`
+ *   (which the GPT-2 step's products mostly run). None was more than 3% faster than `medium`
+ *   at 2048 or 4096 in any of four sweeps: within the run-to-run spread.
+ *
+ * Tried and dropped (two sweeps, GFLOP/s at 2048 / 4096; the BK 16 interior kernel made 31.8 /
+ * 40.0 in the second): 256×128 and 128×256 output tiles with 16×8 / 8×16 per invocation (21.4-28.3
+ * / 28.8-30.5; 128 accumulators per invocation), 128² by 128 invocations of 16×8 (19.1-22.5 /
+ * 25.6-25.9), BK 16 with two buffers (21.4-24.6 / 24.4-25.1) and BK 32 (14.1-20.9 / 19.8-23.1).
  *
  * To make a winner the default, give its fields to the size class in {@link TILES} (keeping the
  * class's name, which the pipeline keys use).
@@ -228,6 +253,41 @@ export const MATMUL_VARIANTS = {
     BK: 8,
     ...VEC4_STRIDED_PAD,
   },
+  "t128-8x8-bk16-vec4-strided-pad-prefetch-interior": {
+    name: "t128-8x8-bk16-vec4-strided-pad-prefetch-interior",
+    ...T128,
+    BK: 16,
+    ...VEC4_STRIDED_PAD,
+    prefetch: true,
+    interior: true,
+  },
+  "t128-8x8-bk8-vec4-strided-pad-prefetch": {
+    name: "t128-8x8-bk8-vec4-strided-pad-prefetch",
+    ...T128,
+    BK: 8,
+    ...VEC4_STRIDED_PAD,
+    prefetch: true,
+  },
+  "t128-8x8-bk8-vec4-strided-pad-db-interior": {
+    name: "t128-8x8-bk8-vec4-strided-pad-db-interior",
+    ...T128,
+    BK: 8,
+    ...VEC4_STRIDED_PAD,
+    prefetch: true,
+    doubleBuffer: true,
+    interior: true,
+  },
+  "t64-4x4-bk16-vec4-pad-interior": {
+    name: "t64-4x4-bk16-vec4-pad-interior",
+    ...T64,
+    interior: true,
+  },
+  "t64-4x4-bk16-vec4-pad-prefetch-interior": {
+    name: "t64-4x4-bk16-vec4-pad-prefetch-interior",
+    ...T64,
+    prefetch: true,
+    interior: true,
+  },
 } as const satisfies Record<string, Tile>;
 
 /** The name of a matmul kernel variant (a key of {@link MATMUL_VARIANTS}). */
@@ -301,7 +361,12 @@ function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
   const { BM, BN, BK, TM, TN } = t;
   const threads = (BM / TM) * (BN / TN);
   const variant =
-    t.layout !== undefined || t.map !== undefined || t.unroll || t.prefetch || t.doubleBuffer;
+    t.layout !== undefined ||
+    t.map !== undefined ||
+    t.unroll ||
+    t.prefetch ||
+    t.doubleBuffer ||
+    t.interior;
   if (precision === "f16" && (variant || t.padA)) {
     throw new Error(
       `webgpu matmul: tile "${t.name}" is an f32 kernel variant; the f16 kernels take the plain tiles of F16_TILES`,
@@ -309,9 +374,9 @@ function checkTile(rt: Runtime, t: Tile, precision: MatmulPrecision): void {
   }
   const vec4 = t.layout === "vec4";
   const padA = t.padA ?? 0;
-  if (!vec4 && (padA !== 0 || t.prefetch)) {
+  if (!vec4 && (padA !== 0 || t.prefetch || t.interior)) {
     throw new Error(
-      `webgpu matmul: tile "${t.name}": padA and prefetch need layout "vec4" (got layout ${JSON.stringify(t.layout ?? "flat")})`,
+      `webgpu matmul: tile "${t.name}": padA, prefetch and interior need layout "vec4" (got layout ${JSON.stringify(t.layout ?? "flat")})`,
     );
   }
   if (t.doubleBuffer && !(vec4 && t.prefetch)) {
@@ -530,13 +595,19 @@ function vec4Loads(
   kFast: boolean,
   BK: number,
   threads: number,
-): { setup: string; fetch: (k0: string) => string; store: (buf?: number) => string } {
+): {
+  setup: string;
+  fetch: (k0: string) => string;
+  fetchInterior: (k0: string) => string;
+  store: (buf?: number) => string;
+} {
   const per = o.span / 4; // vec4s per k row of the tile
   const units = (per * BK) / threads;
   const G = BK % 8 === 0 ? 8 : BK;
   const r = o.reg;
   const setup: string[] = [];
   const fetch: string[] = [];
+  const interior: string[] = [];
   const store: string[] = [];
   const lanes = ["x", "y", "z", "w"];
   for (let l = 0; l < units; l++) {
@@ -564,11 +635,23 @@ function vec4Loads(
         }
         ${r}${l} = v;
       }`);
+    const unchecked = lanes.map((_, i) =>
+      load(
+        o.src,
+        o.dtype,
+        i === 0 ? "g" : i === 1 ? `g + ${addr.stride}` : `g + ${i}u * ${addr.stride}`,
+      ),
+    );
+    interior.push(`      {
+        let g = ${r}o${l} + K0 * ${addr.kstride};
+        ${r}${l} = vec4<f32>(${unchecked.join(", ")});
+      }`);
     store.push(`    ${o.dst}BUF[${r}k${l}][${r}q${l}] = ${r}${l};`);
   }
   return {
     setup: setup.join("\n"),
     fetch: (k0) => fetch.join("\n").replaceAll("K0", k0),
+    fetchInterior: (k0) => interior.join("\n").replaceAll("K0", k0),
     // into the tile, or into buffer `buf` of a double-buffered tile
     store: (buf) => store.join("\n").replaceAll("BUF", tileBuffer(buf)),
   };
@@ -632,6 +715,19 @@ function shaderVec4(t: Tile, aKFast: boolean, bNFast: boolean, ty: OperandTypes)
     BK,
     threads,
   );
+  // Both operands' loads of the K tile at `k`: checked, or (variant "interior") unchecked when
+  // the tile lies wholly inside both operands.
+  const fetch = (k: string): string =>
+    t.interior
+      ? `    if (inside && ${k} + ${BK}u <= kend) {
+${a.fetchInterior(k)}
+${b.fetchInterior(k)}
+    } else {
+${a.fetch(k)}
+${b.fetch(k)}
+    }`
+      : `${a.fetch(k)}
+${b.fetch(k)}`;
   // Double-buffered: K tiles alternate between the two buffers, the loop body covering two of
   // them so that every index into workgroup memory stays a constant. Storing into one buffer
   // while others may still read the other is safe: everyone has passed the barrier after the
@@ -643,38 +739,33 @@ ${b.store(buf)}
     {
       let kn = k0 + ${BK}u;
       if (kn < kend) {
-${a.fetch("kn")}
-${b.fetch("kn")}
+${fetch("kn")}
       }
     }
 ${steps(buf)}
     k0 = k0 + ${BK}u;`;
   const loop = t.doubleBuffer
-    ? `${a.fetch("kbeg")}
-${b.fetch("kbeg")}
+    ? `${fetch("kbeg")}
   var k0 = kbeg;
   loop {
 ${half(0)}
 ${half(1)}
   }`
     : t.prefetch
-      ? `${a.fetch("kbeg")}
-${b.fetch("kbeg")}
+      ? `${fetch("kbeg")}
   for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
 ${a.store()}
 ${b.store()}
     workgroupBarrier();
     let kn = k0 + ${BK}u;
     if (kn < kend) {
-${a.fetch("kn")}
-${b.fetch("kn")}
+${fetch("kn")}
     }
 ${steps()}
     workgroupBarrier();
   }`
       : `  for (var k0 = kbeg; k0 < kend; k0 = k0 + ${BK}u) {
-${a.fetch("k0")}
-${b.fetch("k0")}
+${fetch("k0")}
 ${a.store()}
 ${b.store()}
     workgroupBarrier();
@@ -693,6 +784,7 @@ ${decl}
 ${idx.join("\n")}
 ${a.setup}
 ${b.setup}
+  let inside = rowBase + ${BM}u <= M && colBase + ${BN}u <= N;
 ${loop}
   let m0 = rowBase + ty * ${strided ? 4 : TM}u;
   let n0 = colBase + tx * ${strided ? 4 : TN}u;
@@ -818,8 +910,14 @@ export interface SplitKRule {
   minK: number;
 }
 
-/** The shipped rule: weight gradients ([d, tokens]·[tokens, d'] with few output tiles). */
-export const SPLIT_K: SplitKRule = { maxTiles: 128, minK: 512 };
+/**
+ * The shipped rule: products with few output tiles and a long K (weight gradients, [d,
+ * tokens]·[tokens, d'], and a GPT-2 block's [tokens, 4d]·[4d, d]). On an H200 (2026-11-26,
+ * docs/BENCHMARKS.md "webgpu-matmul --gpt2") the GPT-2 step's products took 24.2 ms with
+ * `{ 512, 1024 }` against 29.5 ms with the earlier `{ 128, 512 }`, and the replayed step 16.7
+ * against 19.4-23.6 ms; `{ 1024, 768 }` gave the same step time as `{ 512, 1024 }`.
+ */
+export const SPLIT_K: SplitKRule = { maxTiles: 512, minK: 1024 };
 
 /** Checks a split-K rule (the backend's `matmulSplitK` option); throws naming the bad field. */
 export function checkSplitK(rule: Partial<SplitKRule>): SplitKRule {
