@@ -25,13 +25,13 @@
 //                 (bestTiles in _webgpu-tiles.mjs, bestAttention in _webgpu-attention.mjs).
 //                 Option: --tuned-sizes
 //   splitk        the train step's matmuls alone (webgpu-matmul --gpt2: each product of the
-//                 step against PyTorch on the same views, and the step's total), as shipped and
-//                 with matmulSplitK {512, 1024}; then the train step replayed (GPU-bound) at
-//                 {512, 1024} and {1024, 768}, against the train part's captured run (the
-//                 shipped {128, 512}). Most of the step's products have 192 to 768 tiles of
-//                 64², K 384 to 2,048; an H200 has 132 SMs
-//   submit        the train step (eager and replayed, split-K {512, 1024}) submitting every 16,
-//                 32 or 64 kernels (the default is 128), then the fastest with PyTorch in the run
+//                 step against PyTorch on the same views, and the step's total), as shipped
+//                 (SPLIT_K {512, 1024}) and with the earlier rule {128, 512}; then the train step
+//                 replayed (GPU-bound) at {1024, 768} and {2048, 768}, against the train part's
+//                 captured run. Most of the step's products have 192 to 768 tiles of 64², K 384
+//                 to 2,048; an H200 has 132 SMs
+//   submit        the train step (eager and replayed) submitting every 16, 32 (the default,
+//                 SUBMIT_BATCH) or 64 kernels, then the fastest with PyTorch in the run
 //   latency       where a decode step's time goes: readback and sync round trips, CPU time to
 //                 record a decode step of the lm-decode model, the wait after it, kernels per
 //                 step and their GPU time; the same for a replayed step (a step decoder)
@@ -46,8 +46,8 @@
 //                 recorded steps (--capture-steps), PyTorch on CUDA in the same runs
 //   storage       webgpu-matmul with the right operand stored as f16, at 1024, 2048, 4096
 //   ablations     the train step with the buffer pool capped at poolBytes (a memory budget),
-//                 with fusion off, with the bind-group cache off, then submitting every 32
-//                 kernels instead of 128
+//                 with fusion off, with the bind-group cache off, then submitting every 128
+//                 kernels (the default until 2026-11-26) instead of 32
 //   matmul-f16    webgpu-matmul with f16 inputs, f32 accumulation (needs shader-f16; skipped without)
 //   reduce        webgpu-reduce: row kernels and reductions, subgroups vs shared memory, rows of
 //                 4096 and 32768
@@ -197,9 +197,9 @@ const RUN = {
     await withEnv({ ATHANOR_WEBGPU_FUSE: "0" }, () => eager());
     console.log(JSON.stringify({ part: "ablation", bindCache: false }));
     await withEnv({ ATHANOR_WEBGPU_BINDCACHE: "0" }, () => eager());
-    // the eager step submits every 128 kernels; a first submit sooner starts the GPU sooner
-    console.log(JSON.stringify({ part: "ablation", submitBatch: 32 }));
-    await eager("--submit-batch", "32");
+    // the eager step submits every 32 kernels (SUBMIT_BATCH); 128 was the default before
+    console.log(JSON.stringify({ part: "ablation", submitBatch: 128 }));
+    await eager("--submit-batch", "128");
   },
   tiles: async () => {
     // every matmul kernel variant at 2048 and 4096 with Dawn's default robustness (the H200
@@ -258,10 +258,10 @@ const RUN = {
     await trainStep(["--json", "--steps", "5", ...tileArgs, ...attentionArgs]);
   },
   splitk: async () => {
-    // the step's products alone, against cuBLAS on the same views, as shipped and split more
+    // the step's products alone, against cuBLAS on the same views, as shipped and split less
     await matmul(["--json", "--gpt2", "--reps", "7"]);
-    await matmul(["--json", "--gpt2", "--reps", "7", "--split-k", "512,1024"]);
-    for (const rule of ["512,1024", "1024,768"])
+    await matmul(["--json", "--gpt2", "--reps", "7", "--split-k", "128,512"]);
+    for (const rule of ["1024,768", "2048,768"])
       await trainStep([
         "--json",
         "--steps",
@@ -274,17 +274,16 @@ const RUN = {
       ]);
   },
   submit: async () => {
-    // the eager and replayed step at split-K {512, 1024} (the 2026-11-26 splitk part's winner)
-    // submitting every 16, 32 or 64 kernels; then the fastest of them with PyTorch in the run
-    const rule = ["--split-k", "512,1024"];
-    const base = ["--json", "--steps", "5", ...rule];
+    // the eager and replayed step submitting every 16, 32 or 64 kernels; then the fastest of
+    // them with PyTorch in the run
+    const base = ["--json", "--steps", "5"];
     let best = null;
     for (const batch of [16, 32, 64]) {
       const r = await trainStep([...base, "--no-torch", "--submit-batch", String(batch)]);
       const score = r.athanor.tokensPerSec + r.captured.tokensPerSec;
       if (!best || score > best.score) best = { batch, score };
     }
-    console.log(JSON.stringify({ part: "submit", best: best.batch, splitK: rule[1] }));
+    console.log(JSON.stringify({ part: "submit", best: best.batch }));
     await trainStep([...base, "--submit-batch", String(best.batch)]);
   },
   "matmul-f16": async () => {

@@ -17,7 +17,7 @@
 //                                     [--dawn-option OPT]...  (repeatable: the backend's
 //                                     dawnOptions, e.g. enable-dawn-features=skip_validation)
 //                                     [--submit-batch N]  (kernels per submit, the backend's
-//                                     `batch`, default 128: smaller starts the GPU sooner)
+//                                     `batch`, default 32: smaller starts the GPU sooner)
 //                                     [--mode eager|captured|both]  (default both: every step
 //                                     recorded by the engine, and the whole step recorded once
 //                                     with `capture` and replayed)

@@ -11,6 +11,7 @@ import { WebGpuBackend, type WebGpuBackendOptions, type WebGpuInfo } from "./bac
 export { type AdapterOptions, NoAdapterError } from "./adapter.js";
 export {
   type MatmulTileChoice,
+  SUBMIT_BATCH,
   WebGpuBackend,
   type WebGpuBackendOptions,
   type WebGpuInfo,

@@ -95,7 +95,7 @@ export function sizeClass(bytes: number): number {
 export interface RuntimeOptions {
   /** Maximum bytes of freed buffers kept for reuse (default 256 MiB). */
   poolBytes: number;
-  /** Dispatches recorded before a submit happens on its own (default 128). */
+  /** Dispatches recorded before a submit happens on its own (the backend's default: 32). */
   batch: number;
   /**
    * Per-kernel GPU time through timestamp queries (each dispatch in its own pass; slower).
