@@ -610,6 +610,13 @@ function vec4Loads(
   const interior: string[] = [];
   const store: string[] = [];
   const lanes = ["x", "y", "z", "w"];
+  // Lane i of a unit: element g + i·stride of the operand.
+  const element = (i: number) =>
+    load(
+      o.src,
+      o.dtype,
+      i === 0 ? "g" : i === 1 ? `g + ${addr.stride}` : `g + ${i}u * ${addr.stride}`,
+    );
   for (let l = 0; l < units; l++) {
     const u = l === 0 ? "lid" : `(lid + ${l * threads}u)`;
     const [kk, q] = !kFast
@@ -623,10 +630,10 @@ function vec4Loads(
       `  let ${r}o${l} = ${addr.base} + ${r}g${l} * ${addr.stride} + ${r}k${l} * ${addr.kstride};`,
       `  var ${r}${l} = vec4<f32>(0.0);`,
     );
-    const reads = lanes.map((c, i) => {
-      const at = i === 0 ? "g" : i === 1 ? `g + ${addr.stride}` : `g + ${i}u * ${addr.stride}`;
-      return `if (${r}g${l}${i === 0 ? "" : ` + ${i}u`} < ${o.bound}) { v.${c} = ${load(o.src, o.dtype, at)}; }`;
-    });
+    const reads = lanes.map(
+      (c, i) =>
+        `if (${r}g${l}${i === 0 ? "" : ` + ${i}u`} < ${o.bound}) { v.${c} = ${element(i)}; }`,
+    );
     fetch.push(`      {
         var v = vec4<f32>(0.0);
         if (K0 + ${r}k${l} < kend) {
@@ -635,16 +642,9 @@ function vec4Loads(
         }
         ${r}${l} = v;
       }`);
-    const unchecked = lanes.map((_, i) =>
-      load(
-        o.src,
-        o.dtype,
-        i === 0 ? "g" : i === 1 ? `g + ${addr.stride}` : `g + ${i}u * ${addr.stride}`,
-      ),
-    );
     interior.push(`      {
         let g = ${r}o${l} + K0 * ${addr.kstride};
-        ${r}${l} = vec4<f32>(${unchecked.join(", ")});
+        ${r}${l} = vec4<f32>(${lanes.map((_, i) => element(i)).join(", ")});
       }`);
     store.push(`    ${o.dst}BUF[${r}k${l}][${r}q${l}] = ${r}${l};`);
   }
@@ -784,7 +784,7 @@ ${decl}
 ${idx.join("\n")}
 ${a.setup}
 ${b.setup}
-  let inside = rowBase + ${BM}u <= M && colBase + ${BN}u <= N;
+${t.interior ? `  let inside = rowBase + ${BM}u <= M && colBase + ${BN}u <= N;` : ""}
 ${loop}
   let m0 = rowBase + ty * ${strided ? 4 : TM}u;
   let n0 = colBase + tx * ${strided ? 4 : TN}u;
