@@ -12,6 +12,19 @@ export async function webgpu(options = {}) {
 }
 
 /**
+ * `--backend webgpu` on a cpu-backend bench (`matmul`, `train-step`): runs the webgpu bench named
+ * `bench` (`webgpu-matmul`, `webgpu-train-step`: PyTorch on the GPU as the peer) with the other
+ * arguments, and returns true; false without that flag.
+ */
+export async function forwardToWebgpu(args, bench) {
+  const at = args.indexOf("--backend");
+  if (at < 0 || args[at + 1] !== "webgpu") return false;
+  const { main } = await import(`./${bench}.mjs`);
+  await main([...args.slice(0, at), ...args.slice(at + 2)]);
+  return true;
+}
+
+/**
  * The `--matmul-tiles` argument, "large=NAME,medium=NAME": the backend's `matmulTiles` option
  * (which kernel each size class runs; the backend checks the names).
  */

@@ -2,6 +2,7 @@
 // (WebAssembly SIMD kernels, BLAS addon) with 1 and 2 threads, against XNNPACK (tfjs's wasm
 // backend) and PyTorch (CPU, OpenBLAS) in the same run. A peer that is not installed is
 // skipped with a note. `npm run bench -- matmul [--json] [--sizes 256,512] [--threads 1,2]`.
+// `--backend webgpu` runs `webgpu-matmul` instead (its options, PyTorch on the GPU as the peer).
 //
 // Peers, for benchmarking only: `@tensorflow/tfjs-core` + `@tensorflow/tfjs-backend-wasm`
 // (devDependencies of packages/tensor); PyTorch as Debian's python3-torch with
@@ -10,6 +11,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { forwardToWebgpu } from "./_webgpu-common.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -193,6 +195,7 @@ async function pytorchEngine(notes) {
 }
 
 export async function main(args) {
+  if (await forwardToWebgpu(args, "webgpu-matmul")) return;
   const opts = parseArgs(args);
   clock = opts.cpuTime ? "cpu" : "wall";
   const notes = [];

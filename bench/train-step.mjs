@@ -5,9 +5,13 @@
 // on the CPU (Debian's python3-torch, /usr/bin/python3) in the same run.
 //
 //   npm run bench -- train-step [--json] [--steps N] [--threads 1,2] [--layers 6] [--backend cpu] [--no-torch]
+//
+// `--backend webgpu` runs `webgpu-train-step` instead (its options; eager and captured steps,
+// PyTorch on the GPU as the peer).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { buildModel, stepFlops, TORCH_GPT2_MODEL } from "./_gpt2.mjs";
+import { forwardToWebgpu } from "./_webgpu-common.mjs";
 
 const DEFAULTS = { layers: 6, width: 384, heads: 6, context: 256, batch: 8, vocab: 8192 };
 
@@ -158,6 +162,7 @@ function runTorch(c, threads) {
 const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 export async function main(args) {
+  if (await forwardToWebgpu(args, "webgpu-train-step")) return;
   const c = parseArgs(args);
   const T = await import("@athanor/tensor");
   const backend = c.backend ? T.setBackend(c.backend) : T.getBackend();
