@@ -69,6 +69,14 @@ const INTERIOR: [Operand, Operand] = [
   { shape: [130, 44], strides: [48, 1], offset: 1 },
   { shape: [44, 131], strides: [1, 48], offset: 0 },
 ];
+// The same with the other load orders (A's M and B's N of unit stride): the elements past K lie
+// after the views' last elements, in the random tail each operand's buffer gets (TAIL).
+const INTERIOR_OTHER_ORDER: [Operand, Operand] = [
+  { shape: [130, 44], strides: [1, 136], offset: 3 },
+  { shape: [44, 131], strides: [131, 1], offset: 0 },
+];
+/** Random elements after each operand's view (4 rows past K at the widest stride above). */
+const TAIL = 4 * 136;
 // Each load order is another pipeline (seconds to compile on lavapipe), and the load code of the
 // vec4 layout depends only on BK (runs of 8 k, or all of a smaller BK), the loads per
 // invocation and prefetching; the flat variants load exactly like the classic kernels. So the
@@ -89,8 +97,10 @@ suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.
   async function relError([a, b]: [Operand, Operand], tile: Tile): Promise<number> {
     const rank = a.shape.length;
     const rng = new Rng(11);
-    const av = Float32Array.from({ length: span(a) }, () => rng.normal());
-    const bv = Float32Array.from({ length: span(b) }, () => rng.normal());
+    // random values past each view's last element too, so a load past K that skipped its check
+    // reads a wrong product instead of a zero
+    const av = Float32Array.from({ length: span(a) + TAIL }, () => rng.normal());
+    const bv = Float32Array.from({ length: span(b) + TAIL }, () => rng.normal());
     const want = hostMatmul(a, av, b, bv);
     const batch = a.shape.slice(0, -2).map((d, i) => Math.max(d, b.shape[i]));
     const outShape = [...batch, a.shape[rank - 2], b.shape[rank - 1]];
@@ -141,7 +151,8 @@ suite(`webgpu matmul kernel variants (${probe.available ? probe.adapter : probe.
       ];
       if (TRANSPOSED_ON.has(name))
         cases.push(["transposed", TRANSPOSED], ["transposed, K 21", TRANSPOSED_K21]);
-      if ("interior" in tile && tile.interior) cases.push(["interior tiles", INTERIOR]);
+      if ("interior" in tile && tile.interior)
+        cases.push(["interior tiles", INTERIOR], ["interior, other order", INTERIOR_OTHER_ORDER]);
       for (const [what, operands] of cases) {
         const err = await relError(operands, tile);
         expect(err, `${name} ${what}: max error / max |out| = ${err}`).toBeLessThanOrEqual(1e-5);
