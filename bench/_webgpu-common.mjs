@@ -53,26 +53,28 @@ export function parseSplitK(arg, bench) {
 }
 
 /**
- * Seconds per `run()`: the median of `reps` samples, each `batch` calls back to back followed by
- * one full GPU sync, divided by `batch`. With `minMs` the batch is sized (from one timed call,
- * at most 50) so that a sample lasts at least that long, keeping the sync's round trip (a few
- * hundred µs through Dawn) out of the figure the way GEMM benchmarks time back-to-back calls;
- * without it every sample is one call and its sync.
+ * Calls `run()` back to back for `ms` milliseconds, syncing every 4 calls. The H200 runs of
+ * 2026-11-26 timed the first large product of a process up to 4x slower than the same kernel a
+ * little later; half a second of this first keeps that out of a timing.
  */
-export async function timeGpu(gpu, run, { reps = 5, warmup = 1, minMs = 0 } = {}) {
-  for (let i = 0; i < warmup; i++) {
-    run();
+export async function warmGpu(gpu, run, ms = 500) {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 4; i++) run();
     await gpu.sync();
   }
+}
+
+/**
+ * The median of `reps` samples, each `batch` calls of `run()` back to back followed by one full
+ * GPU sync, divided by `batch`: seconds per call, and the batch. With `minMs` the batch is sized
+ * from one timed call (at most 50) so that a sample lasts at least that long, keeping the sync's
+ * round trip (a few hundred µs through Dawn) out of the figure the way GEMM benchmarks time
+ * back-to-back calls; without it every sample is one call and its sync.
+ */
+export async function timeBatches(gpu, run, { reps = 5, minMs = 0 } = {}) {
   let batch = 1;
   if (minMs > 0) {
-    // half a second of back-to-back calls first: the H200 runs of 2026-11-26 timed the first
-    // large product of a process up to 4x slower than the same kernel a little later
-    const warm = performance.now();
-    while (performance.now() - warm < 500) {
-      for (let i = 0; i < 4; i++) run();
-      await gpu.sync();
-    }
     const t0 = performance.now();
     run();
     await gpu.sync();
@@ -86,7 +88,20 @@ export async function timeGpu(gpu, run, { reps = 5, warmup = 1, minMs = 0 } = {}
     times.push((performance.now() - t0) / 1000 / batch);
   }
   times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return { sec: times[Math.floor(times.length / 2)], batch };
+}
+
+/**
+ * Seconds per `run()` ({@link timeBatches}) after `warmup` calls, and with `minMs` after
+ * {@link warmGpu}'s half second too.
+ */
+export async function timeGpu(gpu, run, { reps = 5, warmup = 1, minMs = 0 } = {}) {
+  for (let i = 0; i < warmup; i++) {
+    run();
+    await gpu.sync();
+  }
+  if (minMs > 0) await warmGpu(gpu, run);
+  return (await timeBatches(gpu, run, { reps, minMs })).sec;
 }
 
 /** Runs a PyTorch script (its last stdout line is JSON); `{ error }` when it cannot. */

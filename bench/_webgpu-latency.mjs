@@ -16,6 +16,17 @@ const LONG_CACHE = 1024;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => Math.round(x * 1000) / 1000;
+/** The index of the largest value: greedy decoding's next token. */
+const argmax = (v) => {
+  let best = 0;
+  for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
+  return best;
+};
+/** Kernels and submits per step between two `gpu.stats()`. */
+const perStep = (s0, s1, steps) => ({
+  kernelsPerStep: (s1.dispatches - s0.dispatches) / steps,
+  submitsPerStep: (s1.submits - s0.submits) / steps,
+});
 
 /** Runs the probe; returns its JSON-line object. */
 export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 } = {}) {
@@ -79,9 +90,7 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
       const v = await read;
       const t2 = performance.now();
       logits.dispose();
-      let best = 0;
-      for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
-      token = best;
+      token = argmax(v);
       if (profiled) {
         gpuMs = (await gpu.profile(true)).reduce((t, p) => t + p.ms, 0);
         gpu.setProfile(false);
@@ -113,9 +122,7 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
         const t1 = performance.now();
         const v = await read;
         const t2 = performance.now();
-        let best = 0;
-        for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
-        next = best;
+        next = argmax(v);
         if (i >= 2) {
           host.push(t1 - t0);
           waits.push(t2 - t1);
@@ -130,8 +137,7 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
         spans,
         stepMs: ms(median(host)),
         waitMs: ms(median(waits)),
-        kernelsPerStep: (r1.dispatches - r0.dispatches) / steps,
-        submitsPerStep: (r1.submits - r0.submits) / steps,
+        ...perStep(r0, r1, steps),
       };
     };
     const replayedDecode = await replayed(total);
@@ -147,8 +153,7 @@ export async function latencyProbe(T, lm, { reps = 50, steps = 24, prompt = 32 }
         prompt,
         recordMs: ms(median(record)),
         waitMs: ms(median(wait)),
-        kernelsPerStep: (s1.dispatches - s0.dispatches) / steps,
-        submitsPerStep: (s1.submits - s0.submits) / steps,
+        ...perStep(s0, s1, steps),
         buffersCreatedPerStep: (s1.buffersCreated - s0.buffersCreated) / steps,
         gpuMsPerStep: gpuMs === null ? null : ms(gpuMs),
       },

@@ -14,6 +14,8 @@
 // the kernel's error and skipped. The sweep stops early (reporting what it has) past
 // `budgetS` seconds, so a one-shot GPU session keeps time for its other parts.
 
+import { timeBatches, warmGpu } from "./_webgpu-common.mjs";
+
 /**
  * Backends of the sweep, referenced for the life of the process: each Dawn option set is its own
  * Dawn instance, and Dawn must not be garbage-collected under a device made from it.
@@ -95,11 +97,8 @@ export async function tileSweep(T, o) {
       // Untimed products first: in every H200 sweep of 2026-11-26 the first kernel timed at 4096
       // ("large") came out 2.5-4x slower than the same kernel in the matmul part of the run
       // (100 ms of warm-up still left it 10% slow).
-      const warm = performance.now();
-      while (performance.now() - warm < 500) {
-        for (let i = 0; i < 4; i++) T.ops.matmul(a, b).dispose();
-        await g.sync();
-      }
+      const product = () => T.ops.matmul(a, b).dispose();
+      await warmGpu(g, product);
       let ref = null; // "large"'s output, the device-side reference
       for (const name of names) {
         if (elapsed() > o.budgetS) {
@@ -127,23 +126,10 @@ export async function tileSweep(T, o) {
           r.ok = r.sampleErr <= 1e-4 && (r.diffVsLarge ?? 0) <= 1e-4;
           if (name === "large" && r.ok) ref = c;
           else c.dispose();
-          // one more untimed call, then size the batch so that one timing is ≥ 30 ms
-          let t = performance.now();
-          T.ops.matmul(a, b).dispose();
-          await g.sync();
-          t = performance.now() - t;
-          const batch = Math.max(1, Math.min(50, Math.ceil(30 / Math.max(t, 0.01))));
-          const times = [];
-          for (let rep = 0; rep < o.reps; rep++) {
-            const s = performance.now();
-            for (let i = 0; i < batch; i++) T.ops.matmul(a, b).dispose();
-            await g.sync();
-            times.push((performance.now() - s) / batch);
-          }
-          times.sort((x, y) => x - y);
-          const ms = times[times.length >> 1];
-          r.gflops = round((2 * n ** 3) / (ms / 1000) / 1e9, 1);
-          r.ms = round(ms, 3);
+          // batches of back-to-back products lasting ≥ 30 ms, each followed by one sync
+          const { sec, batch } = await timeBatches(g, product, { reps: o.reps, minMs: 30 });
+          r.gflops = round((2 * n ** 3) / sec / 1e9, 1);
+          r.ms = round(sec * 1000, 3);
           r.batch = batch;
         } catch (e) {
           r.error = String(e?.message ?? e);
