@@ -20,6 +20,18 @@ function normals(n, seed) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Median ms per call of `reps` samples, each `iters` calls of `fn` ended by a GPU sync. */
+async function msPerCall(gpu, fn, reps, iters) {
+  const samples = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) fn();
+    await gpu.sync();
+    samples.push((performance.now() - t0) / iters);
+  }
+  return median(samples);
+}
+
 /**
  * Times `kinds` (variant names, or "rows" for the row kernels; default: "rows" and every
  * variant). Returns the JSON-line object: per kind fwdBwdMs, fwdMs (per call), compileS (the
@@ -55,7 +67,7 @@ export async function attentionSweep(T, opts = {}) {
         });
       const fwd = () => T.tidy(() => void T.ops.attention(q, k, v, { causal: true }));
       // first call: compiles the pipelines; its output and gradients are the ones compared
-      let t0 = performance.now();
+      const t0 = performance.now();
       const out = T.tidy(() => {
         const o = T.ops.attention(q, k, v, { causal: true });
         T.ops.sum(T.ops.mul(o, w)).backward();
@@ -65,16 +77,7 @@ export async function attentionSweep(T, opts = {}) {
       const compileS = (performance.now() - t0) / 1000;
       out.dispose();
       for (const x of [q, k, v]) x.zeroGrad();
-      const time = async (fn) => {
-        const samples = [];
-        for (let r = 0; r < reps; r++) {
-          t0 = performance.now();
-          for (let i = 0; i < iters; i++) fn();
-          await g.sync();
-          samples.push((performance.now() - t0) / iters);
-        }
-        return median(samples);
-      };
+      const time = (fn) => msPerCall(g, fn, reps, iters);
       await time(fwdBwd); // warm: buffer pool, bind groups
       const fwdBwdMs = await time(fwdBwd);
       const fwdMs = await time(fwd);
@@ -164,23 +167,11 @@ export async function decodeAttention(T, opts = {}) {
         const first = call();
         outs[kernel] = await first.dataAsync();
         first.dispose();
-        const samples = [];
-        for (let r = 0; r < reps; r++) {
-          const t0 = performance.now();
-          for (let i = 0; i < iters; i++) T.tidy(() => void call());
-          await gpu.sync();
-          samples.push((performance.now() - t0) / iters);
-        }
-        row[`${kernel}Ms`] = +median(samples).toFixed(4);
+        const ms = await msPerCall(gpu, () => T.tidy(() => void call()), reps, iters);
+        row[`${kernel}Ms`] = +ms.toFixed(4);
         for (const t of [q, k, v]) t.dispose();
       }
-      let diff = 0;
-      for (let i = 0; i < outs.tiled.length; i++)
-        diff = Math.max(
-          diff,
-          Math.abs(outs.tiled[i] - outs.rows[i]) / Math.max(1, Math.abs(outs.tiled[i])),
-        );
-      row.maxRelDiff = diff;
+      row.maxRelDiff = T.testing.maxRelError(outs.rows, outs.tiled);
       row.rowsVsTiled = row.tiledMs / row.rowsMs;
       results[Tk] = row;
     }
