@@ -208,7 +208,6 @@ export function sweepTable(out) {
  * MATMUL_VARIANTS (whose "large" and "medium" are the classes' shipped kernels).
  */
 export function bestTiles(sweep, variants) {
-  const results = sweep.configs.find((c) => c.robustness === "default")?.results ?? {};
   const sizes = [...sweep.sizes].sort((a, b) => b - a);
   const choice = {};
   for (const [cls, n] of [
@@ -216,30 +215,25 @@ export function bestTiles(sweep, variants) {
     ["medium", sizes[1] ?? sizes[0]],
   ]) {
     const own = variants[cls];
-    let best = null;
-    for (const [name, bySize] of Object.entries(results)) {
-      const r = bySize[n];
-      const t = variants[name];
-      const sameShape = t && t.BM === own.BM && t.BN === own.BN;
-      if (r?.ok && r.gflops && sameShape && (!best || r.gflops > best.gflops))
-        best = { name, gflops: r.gflops };
-    }
-    if (best && best.name !== cls) choice[cls] = best.name;
+    const sameShape = (name) => variants[name]?.BM === own.BM && variants[name]?.BN === own.BN;
+    const best = fastestAt(sweep, n, sameShape);
+    if (best && best !== cls) choice[cls] = best;
   }
   return choice;
 }
 
 /**
- * The fastest correct variant of a sweep at size `n` with Dawn's defaults, whatever its output
- * tile (a winner of another shape than its class's needs pickTile's boundaries revisited before
- * it can ship), or null.
+ * The fastest correct variant of a sweep at size `n` with Dawn's defaults among those `accept`
+ * takes (default: all, whatever their output tile; a winner of another shape than its class's
+ * needs pickTile's boundaries revisited before it can ship), or null.
  */
-export function fastestAt(sweep, n) {
+export function fastestAt(sweep, n, accept = () => true) {
   const results = sweep.configs.find((c) => c.robustness === "default")?.results ?? {};
   let best = null;
   for (const [name, bySize] of Object.entries(results)) {
     const r = bySize[n];
-    if (r?.ok && r.gflops && (!best || r.gflops > best.gflops)) best = { name, gflops: r.gflops };
+    if (r?.ok && r.gflops && accept(name) && (!best || r.gflops > best.gflops))
+      best = { name, gflops: r.gflops };
   }
   return best?.name ?? null;
 }
